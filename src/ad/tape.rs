@@ -1,0 +1,375 @@
+//! A reverse-mode tape: every operation of the generic code is recorded as a node, and a
+//! reverse sweep from one output node gives that output's gradient.
+//!
+//! `rev-rev` records the generic *gradient* code on [`TapeVar`]s, so each gradient component
+//! gᵢ is a node; one reverse sweep per gᵢ yields the Hessian row i — exactly what TensorFlow's
+//! `tape.jacobian(tape.gradient(loss, θ), θ)` does.
+//!
+//! # Rounding in the reverse sweep
+//! The adjoint of a node is the sum of the contributions of its consumers, accumulated in
+//! reverse tape order (consumers recorded later contribute first). The first contribution
+//! initializes the adjoint (as a framework's gradient aggregation does: no `0 +`), each later
+//! one is added with one rounding. A contribution `w·p` (w the consumer's adjoint, p a partial
+//! derivative) is rounded once and added (`no-fma`) or fused into the accumulation (`fma`).
+//! Partials: `+`: 1; `−`: ±1 (negation is exact); `·`: the other operand's value;
+//! `a/b`: `q = w/b` to `a` and `−(q·(a/b))` to `b`; `fma(a,b,c)`: b, a, 1; `f(a)`: f′(a) as
+//! rounded when recorded; an exact dot product: the other operand of each pair; an exact sum: 1.
+//! Nodes whose operands are all constants are constants themselves and receive nothing.
+
+use std::cell::RefCell;
+
+use crate::scalar::{Fun, Real, Scalar};
+
+/// Index of a node on the tape.
+pub type NodeId = u32;
+
+/// One recorded operation.
+#[derive(Clone, Copy, Debug)]
+pub enum Op {
+    /// A constant (inputs, targets, values computed from constants only).
+    Const,
+    /// An independent variable (a parameter θⱼ).
+    Var,
+    /// `a + b`
+    Add(NodeId, NodeId),
+    /// `a − b`
+    Sub(NodeId, NodeId),
+    /// `a · b`
+    Mul(NodeId, NodeId),
+    /// `a / b`
+    Div(NodeId, NodeId),
+    /// `a · b + c` fused
+    MulAdd(NodeId, NodeId, NodeId),
+    /// `−a`
+    Neg(NodeId),
+    /// `f(a)`; the derivative f′(a) is `Tape::partials[k]`
+    Unary(NodeId, u32),
+    /// Correctly rounded `Σ aᵢ·bᵢ`; pairs at `Tape::lists[start .. start + 2·len]`
+    Dot(u32, u32),
+    /// Correctly rounded `Σ aᵢ`; operands at `Tape::lists[start .. start + len]`
+    Sum(u32, u32),
+}
+
+/// The recorded computation.
+#[derive(Debug)]
+pub struct Tape<R> {
+    /// Operations, in recording order.
+    pub ops: Vec<Op>,
+    /// The value of every node.
+    pub vals: Vec<R>,
+    /// Derivatives of unary nodes.
+    pub partials: Vec<R>,
+    /// Operand lists of exact dots and sums.
+    pub lists: Vec<NodeId>,
+}
+
+impl<R> Default for Tape<R> {
+    fn default() -> Self {
+        Tape { ops: Vec::new(), vals: Vec::new(), partials: Vec::new(), lists: Vec::new() }
+    }
+}
+
+/// Context of a tape scalar: the format's context and the tape being recorded.
+#[derive(Debug)]
+pub struct TapeCtx<R: Real> {
+    /// The underlying format.
+    pub real: R::RCtx,
+    /// The tape (interior mutability: the generic code passes contexts by shared reference).
+    pub tape: RefCell<Tape<R>>,
+}
+
+impl<R: Real> TapeCtx<R> {
+    /// An empty tape over `real`.
+    pub fn new(real: R::RCtx) -> Self {
+        TapeCtx { real, tape: RefCell::new(Tape::default()) }
+    }
+
+    /// Records an independent variable with value `v`.
+    pub fn var(&self, v: &R) -> TapeVar<R> {
+        let idx = self.tape.borrow_mut().push(Op::Var, v);
+        TapeVar { v: v.clone(), idx }
+    }
+}
+
+impl<R: Real> Tape<R> {
+    fn push(&mut self, op: Op, v: &R) -> NodeId {
+        let id = NodeId::try_from(self.ops.len()).expect("tape longer than 2^32 nodes");
+        self.ops.push(op);
+        self.vals.push(v.clone());
+        id
+    }
+
+    fn is_const(&self, id: NodeId) -> bool {
+        matches!(self.ops[id as usize], Op::Const)
+    }
+}
+
+/// A value recorded on a tape.
+#[derive(Clone, Debug)]
+pub struct TapeVar<R> {
+    /// Value.
+    pub v: R,
+    /// Its node.
+    pub idx: NodeId,
+}
+
+impl<R: Real> TapeVar<R> {
+    /// Records `self.v` as the result of `op` (a constant if every operand is one).
+    fn record(&mut self, op: Op, args: &[NodeId], ctx: &TapeCtx<R>) {
+        let mut tape = ctx.tape.borrow_mut();
+        let op = if args.iter().all(|&a| tape.is_const(a)) { Op::Const } else { op };
+        self.idx = tape.push(op, &self.v);
+    }
+}
+
+impl<R: Real> Scalar for TapeVar<R> {
+    type Real = R;
+    type Ctx = TapeCtx<R>;
+
+    fn real_ctx(ctx: &Self::Ctx) -> &R::RCtx {
+        &ctx.real
+    }
+    fn constant(c: &R, ctx: &Self::Ctx) -> Self {
+        let idx = ctx.tape.borrow_mut().push(Op::Const, c);
+        TapeVar { v: c.clone(), idx }
+    }
+    fn value(&self) -> &R {
+        &self.v
+    }
+    fn set(&mut self, a: &Self, ctx: &Self::Ctx) {
+        self.v.set(&a.v, &ctx.real);
+        self.idx = a.idx;
+    }
+    fn set_add(&mut self, a: &Self, b: &Self, ctx: &Self::Ctx) {
+        self.v.set_add(&a.v, &b.v, &ctx.real);
+        self.record(Op::Add(a.idx, b.idx), &[a.idx, b.idx], ctx);
+    }
+    fn set_sub(&mut self, a: &Self, b: &Self, ctx: &Self::Ctx) {
+        self.v.set_sub(&a.v, &b.v, &ctx.real);
+        self.record(Op::Sub(a.idx, b.idx), &[a.idx, b.idx], ctx);
+    }
+    fn set_mul(&mut self, a: &Self, b: &Self, ctx: &Self::Ctx) {
+        self.v.set_mul(&a.v, &b.v, &ctx.real);
+        self.record(Op::Mul(a.idx, b.idx), &[a.idx, b.idx], ctx);
+    }
+    fn set_div(&mut self, a: &Self, b: &Self, ctx: &Self::Ctx) {
+        self.v.set_div(&a.v, &b.v, &ctx.real);
+        self.record(Op::Div(a.idx, b.idx), &[a.idx, b.idx], ctx);
+    }
+    fn set_mul_add(&mut self, a: &Self, b: &Self, c: &Self, ctx: &Self::Ctx) {
+        self.v.set_mul_add(&a.v, &b.v, &c.v, &ctx.real);
+        self.record(Op::MulAdd(a.idx, b.idx, c.idx), &[a.idx, b.idx, c.idx], ctx);
+    }
+    fn set_neg(&mut self, a: &Self, ctx: &Self::Ctx) {
+        self.v.set_neg(&a.v, &ctx.real);
+        self.record(Op::Neg(a.idx), &[a.idx], ctx);
+    }
+    fn add_assign(&mut self, b: &Self, ctx: &Self::Ctx) {
+        let a = self.idx;
+        self.v.add_assign(&b.v, &ctx.real);
+        self.record(Op::Add(a, b.idx), &[a, b.idx], ctx);
+    }
+    fn mul_add_assign(&mut self, a: &Self, b: &Self, ctx: &Self::Ctx) {
+        let c = self.idx;
+        self.v.mul_add_assign(&a.v, &b.v, &ctx.real);
+        self.record(Op::MulAdd(a.idx, b.idx, c), &[a.idx, b.idx, c], ctx);
+    }
+    fn set_fun(&mut self, f: Fun, a: &Self, ctx: &Self::Ctx) {
+        let mut d = a.v.clone();
+        d.set_fun_deriv(f, 1, &a.v, &ctx.real);
+        self.v.set_fun_deriv(f, 0, &a.v, &ctx.real);
+        let k = {
+            let mut tape = ctx.tape.borrow_mut();
+            tape.partials.push(d);
+            (tape.partials.len() - 1) as u32
+        };
+        self.record(Op::Unary(a.idx, k), &[a.idx], ctx);
+    }
+    fn set_dot_exact<'a, I>(&mut self, terms: I, ctx: &Self::Ctx)
+    where
+        Self: 'a,
+        I: Iterator<Item = (&'a Self, &'a Self)> + Clone,
+    {
+        self.v.set_dot_exact(terms.clone().map(|(a, b)| (&a.v, &b.v)), &ctx.real);
+        let args: Vec<NodeId> = terms.flat_map(|(a, b)| [a.idx, b.idx]).collect();
+        let (start, len) = {
+            let mut tape = ctx.tape.borrow_mut();
+            let start = tape.lists.len() as u32;
+            tape.lists.extend_from_slice(&args);
+            (start, (args.len() / 2) as u32)
+        };
+        self.record(Op::Dot(start, len), &args, ctx);
+    }
+    fn set_sum_exact<'a, I>(&mut self, terms: I, ctx: &Self::Ctx)
+    where
+        Self: 'a,
+        I: Iterator<Item = &'a Self> + Clone,
+    {
+        self.v.set_sum_exact(terms.clone().map(|a| &a.v), &ctx.real);
+        let args: Vec<NodeId> = terms.map(|a| a.idx).collect();
+        let start = {
+            let mut tape = ctx.tape.borrow_mut();
+            let start = tape.lists.len() as u32;
+            tape.lists.extend_from_slice(&args);
+            start
+        };
+        self.record(Op::Sum(start, args.len() as u32), &args, ctx);
+    }
+    fn detach(&mut self, ctx: &Self::Ctx) {
+        self.idx = ctx.tape.borrow_mut().push(Op::Const, &self.v);
+    }
+}
+
+/// Per-worker state of reverse sweeps: adjoints and the sweep stamp of each node.
+pub struct Sweep<R> {
+    acc: Accumulator<R>,
+    /// The adjoint of the node being processed, swapped out of `acc.adj`.
+    w: R,
+    /// `w / b` of a division.
+    q: R,
+}
+
+/// Adjoints, with a stamp per node telling whether this sweep has reached it yet.
+struct Accumulator<R> {
+    adj: Vec<R>,
+    stamp: Vec<u32>,
+    generation: u32,
+    tmp: R,
+    fma: bool,
+}
+
+impl<R: Real> Sweep<R> {
+    /// Buffers for sweeps over `tape`.
+    pub fn new(tape: &Tape<R>, ctx: &R::RCtx) -> Self {
+        let zero = &R::consts(ctx).zero;
+        Sweep {
+            acc: Accumulator {
+                adj: vec![zero.clone(); tape.ops.len()],
+                stamp: vec![0; tape.ops.len()],
+                generation: 0,
+                tmp: zero.clone(),
+                fma: R::fma(ctx),
+            },
+            w: zero.clone(),
+            q: zero.clone(),
+        }
+    }
+
+    /// Reverse sweep from `output` with seed 1; afterwards [`Sweep::adjoint`] gives ∂output/∂node.
+    pub fn run(&mut self, tape: &Tape<R>, output: NodeId, ctx: &R::RCtx) {
+        let acc = &mut self.acc;
+        acc.generation += 1;
+        let g = acc.generation;
+        acc.adj[output as usize].set(&R::consts(ctx).one, ctx);
+        acc.stamp[output as usize] = g;
+        let val = |i: NodeId| &tape.vals[i as usize];
+        for k in (0..=output as usize).rev() {
+            if acc.stamp[k] != g {
+                continue;
+            }
+            // Operands precede their node, so node k's adjoint is final here.
+            std::mem::swap(&mut self.w, &mut acc.adj[k]);
+            let w = &self.w;
+            match tape.ops[k] {
+                Op::Const | Op::Var => {}
+                Op::Add(a, b) => {
+                    acc.add(tape, a, w, ctx);
+                    acc.add(tape, b, w, ctx);
+                }
+                Op::Sub(a, b) => {
+                    acc.add(tape, a, w, ctx);
+                    acc.sub(tape, b, w, ctx);
+                }
+                Op::Mul(a, b) => {
+                    acc.add_product(tape, a, w, val(b), ctx);
+                    acc.add_product(tape, b, w, val(a), ctx);
+                }
+                Op::MulAdd(a, b, c) => {
+                    acc.add_product(tape, a, w, val(b), ctx);
+                    acc.add_product(tape, b, w, val(a), ctx);
+                    acc.add(tape, c, w, ctx);
+                }
+                Op::Div(a, b) => {
+                    self.q.set_div(w, val(b), ctx);
+                    acc.add(tape, a, &self.q, ctx);
+                    // −(q · (a/b))
+                    acc.tmp.set_mul(&self.q, val(k as NodeId), ctx);
+                    self.q.set_neg(&acc.tmp, ctx);
+                    acc.add(tape, b, &self.q, ctx);
+                }
+                Op::Neg(a) => acc.sub(tape, a, w, ctx),
+                Op::Unary(a, p) => acc.add_product(tape, a, w, &tape.partials[p as usize], ctx),
+                Op::Dot(start, len) => {
+                    let pairs = &tape.lists[start as usize..(start + 2 * len) as usize];
+                    for ab in pairs.chunks_exact(2) {
+                        acc.add_product(tape, ab[0], w, val(ab[1]), ctx);
+                        acc.add_product(tape, ab[1], w, val(ab[0]), ctx);
+                    }
+                }
+                Op::Sum(start, len) => {
+                    for &a in &tape.lists[start as usize..(start + len) as usize] {
+                        acc.add(tape, a, w, ctx);
+                    }
+                }
+            }
+            std::mem::swap(&mut self.w, &mut acc.adj[k]);
+        }
+    }
+
+    /// The adjoint of `node` after the last sweep (zero if the sweep never reached it).
+    pub fn adjoint(&self, node: NodeId, ctx: &R::RCtx) -> R {
+        let acc = &self.acc;
+        if acc.stamp[node as usize] == acc.generation {
+            acc.adj[node as usize].clone()
+        } else {
+            R::consts(ctx).zero.clone()
+        }
+    }
+}
+
+impl<R: Real> Accumulator<R> {
+    /// Marks node `i` reached; `None` for constants (they need no adjoint), else whether this
+    /// is its first contribution.
+    fn touch(&mut self, tape: &Tape<R>, i: NodeId) -> Option<bool> {
+        if tape.is_const(i) {
+            return None;
+        }
+        let first = self.stamp[i as usize] != self.generation;
+        self.stamp[i as usize] = self.generation;
+        Some(first)
+    }
+
+    /// `adj[i] += c`
+    fn add(&mut self, tape: &Tape<R>, i: NodeId, c: &R, ctx: &R::RCtx) {
+        match self.touch(tape, i) {
+            None => {}
+            Some(true) => self.adj[i as usize].set(c, ctx),
+            Some(false) => self.adj[i as usize].add_assign(c, ctx),
+        }
+    }
+
+    /// `adj[i] += −c` (negation exact)
+    fn sub(&mut self, tape: &Tape<R>, i: NodeId, c: &R, ctx: &R::RCtx) {
+        match self.touch(tape, i) {
+            None => {}
+            Some(true) => self.adj[i as usize].set_neg(c, ctx),
+            Some(false) => {
+                self.tmp.set_neg(c, ctx);
+                self.adj[i as usize].add_assign(&self.tmp, ctx);
+            }
+        }
+    }
+
+    /// `adj[i] += w·p` (fused under `fma`)
+    fn add_product(&mut self, tape: &Tape<R>, i: NodeId, w: &R, p: &R, ctx: &R::RCtx) {
+        match self.touch(tape, i) {
+            None => {}
+            Some(true) => self.adj[i as usize].set_mul(w, p, ctx),
+            Some(false) if self.fma => self.adj[i as usize].mul_add_assign(w, p, ctx),
+            Some(false) => {
+                self.tmp.set_mul(w, p, ctx);
+                self.adj[i as usize].add_assign(&self.tmp, ctx);
+            }
+        }
+    }
+}

@@ -1,0 +1,24 @@
+//! # Clairaut
+//!
+//! When a computed Hessian of a neural-network loss is not symmetric, or not right, *why*?
+//! Clairaut computes the same MLP loss Hessian at `f32`, `f64`, emulated IEEE formats and MPFR
+//! multi-precision, in three exact differentiation modes and every summation order, and
+//! compares the results.
+//!
+//! Layout: [`scalar`] (formats), [`ad`] (dual, hyper-dual, tape scalars), [`order`] (summation
+//! orders), [`model`] (MLP, losses, problem files), [`hessian`] (methods), [`metrics`],
+//! [`output`] (matrix files), [`cli`] (the `clairaut` command).
+
+#![warn(missing_docs)]
+
+pub mod ad;
+pub mod cli;
+pub mod error;
+pub mod hessian;
+pub mod metrics;
+pub mod model;
+pub mod order;
+pub mod output;
+pub mod scalar;
+
+pub use error::Error;

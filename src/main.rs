@@ -1,0 +1,19 @@
+use std::process::ExitCode;
+
+use clap::Parser;
+
+fn main() -> ExitCode {
+    let cli = clairaut::cli::Cli::parse();
+    match clairaut::cli::run(cli) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            // Bad input (files, options, sizes) exits 2, like a usage error; anything else 1.
+            if e.downcast_ref::<clairaut::Error>().is_some() {
+                ExitCode::from(2)
+            } else {
+                ExitCode::from(1)
+            }
+        }
+    }
+}

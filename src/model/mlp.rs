@@ -1,0 +1,161 @@
+//! The generic forward pass, loss and hand-written backward pass — written once, run on every
+//! [`Scalar`] (formats and their `Dual`, `HyperDual` and tape lifts).
+//!
+//! Backward pass, with `G_l = ∂L/∂z_l` (N × d_l):
+//! `G_L = ∂L/∂a_L ⊙ σ_L′(z_L)`; for l = L..1:
+//! `∂L/∂W_l[i,j] = Σ_n a_{l−1}[n,i]·G_l[n,j]` (a dot product over the batch),
+//! `∂L/∂b_l[j] = Σ_n G_l[n,j]` (a batch sum),
+//! and, for l > 1, `G_{l−1}[n,i] = (Σ_j G_l[n,j]·W_l[i,j]) · σ′_{l−1}(z_{l−1}[n,i])`.
+//! Every Σ is evaluated in the order under study ([`crate::order`]); each ⊙ is one product.
+
+use super::loss::{loss_and_grad, LossScratch};
+use super::Spec;
+use crate::order::{dot, sum, Eval, KernelScratch, Strided};
+use crate::scalar::{Fun, Real, Scalar};
+
+/// Buffers of one evaluation, allocated once per worker and reused.
+#[derive(Clone, Debug)]
+pub struct Workspace<S> {
+    /// `z[l]` for l = 1..L (index 0 unused), N × d_l.
+    pub z: Vec<Vec<S>>,
+    /// `a[l]` for l = 0..L; `a[0]` holds the inputs.
+    pub a: Vec<Vec<S>>,
+    /// `G_l = ∂L/∂z_l`, N × d_l (index 0 unused).
+    pub g: Vec<Vec<S>>,
+    /// The loss.
+    pub loss: S,
+    /// The gradient ∂L/∂θ.
+    pub grad: Vec<S>,
+    tmp: [S; 2],
+    ks: KernelScratch<S>,
+    ls: LossScratch<S>,
+}
+
+impl<S: Scalar> Workspace<S> {
+    /// Buffers for `spec` with a batch of `n`, the inputs `x` (N × d₀) copied in.
+    pub fn new(spec: &Spec, n: usize, x: &[S], ctx: &S::Ctx) -> Self {
+        let zero = S::constant(&S::Real::consts(S::real_ctx(ctx)).zero, ctx);
+        let per_layer = |l: usize| vec![zero.clone(); n * spec.layers[l]];
+        let max_len = spec.sum_lengths(n).into_iter().max().unwrap_or(1);
+        let dl = spec.layers[spec.depth()];
+        Workspace {
+            z: (0..=spec.depth()).map(per_layer).collect(),
+            a: std::iter::once(x.to_vec()).chain((1..=spec.depth()).map(per_layer)).collect(),
+            g: (0..=spec.depth()).map(per_layer).collect(),
+            loss: zero.clone(),
+            grad: vec![zero.clone(); spec.num_params()],
+            tmp: [zero.clone(), zero.clone()],
+            ks: KernelScratch::new(&zero, max_len),
+            ls: LossScratch::new(&zero, n, dl),
+        }
+    }
+}
+
+/// Forward pass and loss: fills `ws.z`, `ws.a`, `ws.loss`, and `ws.g[L] = ∂L/∂a_L`.
+pub fn forward<S: Scalar>(
+    spec: &Spec,
+    n: usize,
+    theta: &[S],
+    y: &[S],
+    eval: &Eval,
+    ws: &mut Workspace<S>,
+    ctx: &S::Ctx,
+) {
+    let depth = spec.depth();
+    for l in 1..=depth {
+        let (din, dout) = (spec.layers[l - 1], spec.layers[l]);
+        let (w0, b0) = (spec.w_offset(l), spec.b_offset(l));
+        let (prev, rest) = ws.a.split_at_mut(l);
+        let (a_in, a_out) = (&prev[l - 1], &mut rest[0]);
+        let z = &mut ws.z[l];
+        for r in 0..n {
+            let row = Strided::new(a_in, r * din, 1, din);
+            for j in 0..dout {
+                let zk = &mut z[r * dout + j];
+                dot(zk, row, Strided::new(theta, w0 + j, dout, din), eval, &mut ws.ks, ctx);
+                zk.add_assign(&theta[b0 + j], ctx);
+                a_out[r * dout + j].set_fun(Fun::Act(spec.activations[l - 1]), zk, ctx);
+            }
+        }
+    }
+    loss_and_grad(
+        spec.loss,
+        &mut ws.loss,
+        &mut ws.g[depth],
+        &ws.a[depth],
+        y,
+        n,
+        eval,
+        &mut ws.ks,
+        &mut ws.ls,
+        ctx,
+    );
+}
+
+/// Backward pass after [`forward`]: `ws.grad = ∂L/∂θ` (consumes `ws.g[L] = ∂L/∂a_L`).
+pub fn backward<S: Scalar>(
+    spec: &Spec,
+    n: usize,
+    theta: &[S],
+    eval: &Eval,
+    ws: &mut Workspace<S>,
+    ctx: &S::Ctx,
+) {
+    let depth = spec.depth();
+    // G_L = ∂L/∂a_L ⊙ σ′(z_L)
+    chain_activation(&mut ws.g[depth], &ws.z[depth], spec.activations[depth - 1], &mut ws.tmp, ctx);
+    for l in (1..=depth).rev() {
+        let (din, dout) = (spec.layers[l - 1], spec.layers[l]);
+        let (w0, b0) = (spec.w_offset(l), spec.b_offset(l));
+        let (g_prev, g_rest) = ws.g.split_at_mut(l);
+        let g = &g_rest[0];
+        let a_in = &ws.a[l - 1];
+        for i in 0..din {
+            for j in 0..dout {
+                let col_a = Strided::new(a_in, i, din, n);
+                let col_g = Strided::new(g, j, dout, n);
+                dot(&mut ws.grad[w0 + i * dout + j], col_a, col_g, eval, &mut ws.ks, ctx);
+            }
+        }
+        for j in 0..dout {
+            sum(&mut ws.grad[b0 + j], Strided::new(g, j, dout, n), eval, &mut ws.ks, ctx);
+        }
+        if l > 1 {
+            let gp = &mut g_prev[l - 1];
+            for r in 0..n {
+                for i in 0..din {
+                    let row_g = Strided::new(g, r * dout, 1, dout);
+                    let row_w = Strided::new(theta, w0 + i * dout, 1, dout);
+                    dot(&mut gp[r * din + i], row_g, row_w, eval, &mut ws.ks, ctx);
+                }
+            }
+            chain_activation(gp, &ws.z[l - 1], spec.activations[l - 2], &mut ws.tmp, ctx);
+        }
+    }
+}
+
+/// `g ← g ⊙ σ′(z)`
+fn chain_activation<S: Scalar>(
+    g: &mut [S],
+    z: &[S],
+    act: super::Activation,
+    tmp: &mut [S; 2],
+    ctx: &S::Ctx,
+) {
+    let [d, p] = tmp;
+    for (gk, zk) in g.iter_mut().zip(z) {
+        d.set_fun(Fun::ActD1(act), zk, ctx);
+        p.set_mul(gk, d, ctx);
+        gk.set(p, ctx);
+    }
+}
+
+/// Zeroes the derivative parts of the cached forward values (Gauss–Newton's backward pass
+/// treats the network's Jacobian factors as constants).
+pub fn detach_cache<S: Scalar>(ws: &mut Workspace<S>, ctx: &S::Ctx) {
+    for v in ws.z.iter_mut().chain(ws.a.iter_mut()) {
+        for s in v.iter_mut() {
+            s.detach(ctx);
+        }
+    }
+}

@@ -1,0 +1,365 @@
+//! The problem file: architecture, loss, data and parameters, with every number kept as the
+//! decimal text of the file.
+//!
+//! ```json
+//! { "layers": [2, 2], "activations": ["sigmoid"], "loss": "mse",
+//!   "x": [[1.0, 2.0]], "y": [[0.5, 0.5]], "params": [0.1, 0.2, 0.3, 0.4, 0.5, 0.6] }
+//! ```
+//!
+//! The JSON is read with `serde_json`'s `arbitrary_precision`, so each number reaches Clairaut
+//! as the digits written in the file, never through an `f64`. Each working format then receives
+//! the correctly rounded value of that decimal (MPFR parses it at the working precision; `f32`
+//! and `f64` use Rust's correctly rounded parser). `"0.1"` is the real number 1/10 at ground
+//! truth and fl(0.1) in `f64`: the difference is the *input quantization* cause. With
+//! [`InputMode::Binary64`] / [`InputMode::Binary32`] every number is first pinned to its
+//! `f64` / `f32` value and then converted exactly.
+//!
+//! A file may also wrap the problem as `{"problem": {...}, ...}` (as the reference files do).
+
+use std::path::{Path, PathBuf};
+
+use serde_json::{Map, Value};
+
+use super::{Activation, Loss, Spec};
+use crate::error::Error;
+use crate::scalar::Real;
+
+/// How the decimal numbers of a problem become values of the working format.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum InputMode {
+    /// The exact decimal, correctly rounded into the working format (default).
+    Decimal,
+    /// The nearest `f64`, then exactly (or correctly rounded, if narrower) into the format.
+    Binary64,
+    /// The nearest `f32`, then into the format.
+    Binary32,
+}
+
+impl InputMode {
+    /// Canonical name.
+    pub fn name(self) -> &'static str {
+        match self {
+            InputMode::Decimal => "decimal",
+            InputMode::Binary64 => "binary64",
+            InputMode::Binary32 => "binary32",
+        }
+    }
+    /// Looks a mode up by name.
+    pub fn by_name(s: &str) -> Option<Self> {
+        [InputMode::Decimal, InputMode::Binary64, InputMode::Binary32]
+            .into_iter()
+            .find(|m| m.name() == s)
+    }
+}
+
+/// A validated problem.
+#[derive(Clone, Debug)]
+pub struct Problem {
+    /// The file it came from (for error messages).
+    pub source: PathBuf,
+    /// Architecture and loss.
+    pub spec: Spec,
+    /// Batch size N.
+    pub n: usize,
+    /// Inputs, N × d₀ row-major, as decimal text.
+    pub x: Vec<String>,
+    /// Targets, N × d_L row-major, as decimal text.
+    pub y: Vec<String>,
+    /// θ, as decimal text.
+    pub params: Vec<String>,
+}
+
+/// A problem's numbers in one working format.
+#[derive(Clone, Debug)]
+pub struct Inputs<R> {
+    /// Inputs, N × d₀.
+    pub x: Vec<R>,
+    /// Targets, N × d_L.
+    pub y: Vec<R>,
+    /// θ.
+    pub theta: Vec<R>,
+}
+
+const KEYS: [&str; 6] = ["layers", "activations", "loss", "x", "y", "params"];
+
+impl Problem {
+    /// Reads and validates a problem file.
+    pub fn load(path: &Path) -> Result<Problem, Error> {
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| Error::Io { path: path.to_path_buf(), message: e.to_string() })?;
+        Self::parse(&text, path)
+    }
+
+    /// Parses and validates problem JSON; `path` names it in errors.
+    pub fn parse(text: &str, path: &Path) -> Result<Problem, Error> {
+        let value: Value = serde_json::from_str(text).map_err(|e| Error::Json {
+            path: path.to_path_buf(),
+            message: e.to_string(),
+        })?;
+        let field_err = |field: &str, message: String| Error::Field {
+            path: path.to_path_buf(),
+            field: field.to_string(),
+            message,
+        };
+        let obj = match value {
+            Value::Object(mut m) if m.contains_key("problem") && !m.contains_key("layers") => {
+                match m.remove("problem") {
+                    Some(Value::Object(p)) => p,
+                    _ => return Err(field_err("problem", "must be an object".into())),
+                }
+            }
+            Value::Object(m) => m,
+            other => {
+                return Err(field_err("(top level)", format!("expected an object, got {}", kind(&other))))
+            }
+        };
+        for k in obj.keys() {
+            if !KEYS.contains(&k.as_str()) {
+                return Err(field_err(k, format!("unknown field (expected one of {})", KEYS.join(", "))));
+            }
+        }
+        let get = |k: &str| obj.get(k).ok_or_else(|| field_err(k, "missing".into()));
+
+        let layers: Vec<usize> = match get("layers")? {
+            Value::Array(v) if v.len() >= 2 => v
+                .iter()
+                .enumerate()
+                .map(|(i, w)| match w.as_u64() {
+                    Some(u) if u >= 1 && u <= 1 << 24 => Ok(u as usize),
+                    _ => Err(field_err(
+                        &format!("layers[{i}]"),
+                        format!("`{w}` is not a width (an integer from 1 to 2^24)"),
+                    )),
+                })
+                .collect::<Result<_, _>>()?,
+            other => {
+                return Err(field_err("layers", format!("expected a list of at least 2 widths, got {other}")))
+            }
+        };
+        let depth = layers.len() - 1;
+        let activations: Vec<Activation> = match get("activations")? {
+            Value::Array(v) => v
+                .iter()
+                .enumerate()
+                .map(|(i, a)| {
+                    a.as_str().and_then(Activation::by_name).ok_or_else(|| {
+                        field_err(
+                            &format!("activations[{i}]"),
+                            format!(
+                                "unknown activation {a} (expected one of {})",
+                                Activation::ALL.map(|a| a.name()).join(", ")
+                            ),
+                        )
+                    })
+                })
+                .collect::<Result<_, _>>()?,
+            other => return Err(field_err("activations", format!("expected a list, got {other}"))),
+        };
+        if activations.len() != depth {
+            return Err(field_err(
+                "activations",
+                format!(
+                    "has {} entries but `layers` {:?} defines {depth} layer(s)",
+                    activations.len(),
+                    layers
+                ),
+            ));
+        }
+        let loss = match get("loss")? {
+            Value::String(s) => Loss::by_name(s).ok_or_else(|| {
+                field_err("loss", format!("unknown loss \"{s}\" (expected mse or softmax_cross_entropy)"))
+            })?,
+            other => return Err(field_err("loss", format!("expected a string, got {other}"))),
+        };
+        let spec = Spec { layers, activations, loss };
+
+        let x = matrix(&obj, "x", spec.layers[0], path)?;
+        let y = matrix(&obj, "y", spec.layers[depth], path)?;
+        let n = x.len() / spec.layers[0];
+        let ny = y.len() / spec.layers[depth];
+        if n == 0 {
+            return Err(field_err("x", "has no rows".into()));
+        }
+        if ny != n {
+            return Err(field_err("y", format!("has {ny} rows but `x` has {n}")));
+        }
+        let params = numbers(get("params")?, "params", path)?;
+        let p = spec.num_params();
+        if params.len() != p {
+            return Err(field_err(
+                "params",
+                format!(
+                    "has {} numbers but layers {:?} need P = {p} (W row-major then b, per layer)",
+                    params.len(),
+                    spec.layers
+                ),
+            ));
+        }
+        Ok(Problem { source: path.to_path_buf(), spec, n, x, y, params })
+    }
+
+    /// The problem's numbers in format `R` (see the module docs for `mode`).
+    /// Fails if a number is not finite in `R` (e.g. `1e400` in `f64`, `70000` in `binary16`).
+    pub fn inputs<R: Real>(&self, mode: InputMode, ctx: &R::RCtx) -> Result<Inputs<R>, Error> {
+        let conv = |field: &str, v: &[String]| -> Result<Vec<R>, Error> {
+            v.iter()
+                .enumerate()
+                .map(|(i, s)| {
+                    let r = match mode {
+                        InputMode::Decimal => R::parse_decimal(s, ctx),
+                        InputMode::Binary64 => R::from_f64(s.parse::<f64>().expect("validated"), ctx),
+                        InputMode::Binary32 => {
+                            R::from_f64(s.parse::<f32>().expect("validated") as f64, ctx)
+                        }
+                    };
+                    if r.is_finite() {
+                        Ok(r)
+                    } else {
+                        Err(Error::Field {
+                            path: self.source.clone(),
+                            field: self.element_name(field, i),
+                            message: format!("value {s} is not finite in the working format"),
+                        })
+                    }
+                })
+                .collect()
+        };
+        Ok(Inputs { x: conv("x", &self.x)?, y: conv("y", &self.y)?, theta: conv("params", &self.params)? })
+    }
+
+    fn element_name(&self, field: &str, i: usize) -> String {
+        let width = match field {
+            "x" => self.spec.layers[0],
+            "y" => self.spec.layers[self.spec.depth()],
+            _ => return format!("{field}[{i}]"),
+        };
+        format!("{field}[{}][{}]", i / width, i % width)
+    }
+
+    /// The problem as JSON (numbers written with their original decimal text).
+    pub fn to_json(&self) -> Value {
+        let num = |s: &String| Value::Number(s.parse().expect("validated number"));
+        let rows = |v: &[String], w: usize| {
+            Value::Array(v.chunks(w).map(|r| Value::Array(r.iter().map(num).collect())).collect())
+        };
+        let d = self.spec.depth();
+        serde_json::json!({
+            "layers": self.spec.layers,
+            "activations": self.spec.activations.iter().map(|a| a.name()).collect::<Vec<_>>(),
+            "loss": self.spec.loss.name(),
+            "x": rows(&self.x, self.spec.layers[0]),
+            "y": rows(&self.y, self.spec.layers[d]),
+            "params": Value::Array(self.params.iter().map(num).collect()),
+        })
+    }
+}
+
+fn kind(v: &Value) -> &'static str {
+    match v {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "a list",
+        Value::Object(_) => "an object",
+    }
+}
+
+/// A list of numbers as decimal text.
+fn numbers(v: &Value, field: &str, path: &Path) -> Result<Vec<String>, Error> {
+    let Value::Array(items) = v else {
+        return Err(Error::Field {
+            path: path.to_path_buf(),
+            field: field.to_string(),
+            message: format!("expected a list of numbers, got {}", kind(v)),
+        });
+    };
+    items
+        .iter()
+        .enumerate()
+        .map(|(i, x)| match x {
+            Value::Number(num) => Ok(num.to_string()),
+            other => Err(Error::Field {
+                path: path.to_path_buf(),
+                field: format!("{field}[{i}]"),
+                message: format!("`{other}` is not a number"),
+            }),
+        })
+        .collect()
+}
+
+/// A list of rows of `width` numbers, flattened row-major.
+fn matrix(obj: &Map<String, Value>, field: &str, width: usize, path: &Path) -> Result<Vec<String>, Error> {
+    let err = |f: String, message: String| Error::Field { path: path.to_path_buf(), field: f, message };
+    let Some(Value::Array(rows)) = obj.get(field) else {
+        return Err(err(field.to_string(), "missing, or not a list of rows".into()));
+    };
+    let mut out = Vec::with_capacity(rows.len() * width);
+    for (r, row) in rows.iter().enumerate() {
+        let vals = numbers(row, &format!("{field}[{r}]"), path)?;
+        if vals.len() != width {
+            return Err(err(
+                format!("{field}[{r}]"),
+                format!("has {} numbers but the layer width is {width}", vals.len()),
+            ));
+        }
+        out.extend(vals);
+    }
+    Ok(out)
+}
+
+/// Deterministic pseudo-random numbers for generated problems: ChaCha8 keyed by the seed,
+/// with this crate's own transform to `[−1, 1)` so values never change with a crate upgrade.
+pub struct Uniform {
+    rng: rand_chacha::ChaCha8Rng,
+}
+
+impl Uniform {
+    /// A stream for `seed`.
+    pub fn new(seed: u64) -> Self {
+        use rand::SeedableRng;
+        let mut key = [0u8; 32];
+        key[..8].copy_from_slice(&seed.to_le_bytes());
+        key[8..16].copy_from_slice(b"clairaut");
+        Uniform { rng: rand_chacha::ChaCha8Rng::from_seed(key) }
+    }
+
+    /// The next value, uniform on the 2^53-point grid of `[−1, 1)`.
+    pub fn next(&mut self) -> f64 {
+        use rand::RngCore;
+        let u = (self.rng.next_u64() >> 11) as f64 / (1u64 << 53) as f64;
+        2.0 * u - 1.0
+    }
+}
+
+impl Problem {
+    /// A generated problem: x ~ U[−1,1), θ ~ U[−1,1)·√(6/(d_in+d_out)) (Glorot uniform), and
+    /// y ~ U[−1,1) for `mse` or rows of softmax(U[−2,2)) (rounded to f64, sums ≈ 1) for
+    /// `softmax_cross_entropy`. Numbers are written as the shortest decimals of their `f64`.
+    pub fn generate(spec: &Spec, n: usize, seed: u64) -> Problem {
+        let mut u = Uniform::new(seed);
+        let dec = |v: f64| format!("{v:e}");
+        let d0 = spec.layers[0];
+        let dl = spec.layers[spec.depth()];
+        let x = (0..n * d0).map(|_| dec(u.next())).collect();
+        let mut params = Vec::with_capacity(spec.num_params());
+        for l in 1..spec.layers.len() {
+            let (din, dout) = (spec.layers[l - 1], spec.layers[l]);
+            let scale = (6.0 / (din + dout) as f64).sqrt();
+            for _ in 0..din * dout + dout {
+                params.push(dec(u.next() * scale));
+            }
+        }
+        let y = match spec.loss {
+            Loss::Mse => (0..n * dl).map(|_| dec(u.next())).collect(),
+            Loss::SoftmaxCrossEntropy => (0..n)
+                .flat_map(|_| {
+                    let e: Vec<f64> = (0..dl).map(|_| (2.0 * u.next()).exp()).collect();
+                    let s: f64 = e.iter().sum();
+                    e.into_iter().map(|v| dec(v / s)).collect::<Vec<_>>()
+                })
+                .collect(),
+        };
+        Problem { source: PathBuf::from(format!("generated:seed={seed}")), spec: spec.clone(), n, x, y, params }
+    }
+}

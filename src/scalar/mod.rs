@@ -1,0 +1,214 @@
+//! The arithmetic layer: number formats and the operations every Hessian method is built from.
+//!
+//! Two traits split the work:
+//!
+//! * [`Real`] — a *format*: `f32`, `f64` (hardware) or [`rug::Float`] (MPFR at any precision,
+//!   optionally emulating an IEEE interchange format with subnormals and overflow). Every
+//!   primitive of a `Real` is **correctly rounded** (round to nearest, ties to even): one
+//!   rounding per primitive, so the same sequence of primitives gives the same bits in `f64`
+//!   and in MPFR's `binary64` emulation. Transcendentals of `f32`/`f64` come from `core-math`
+//!   (correctly rounded) unless the context asks for the platform-independent `libm` port.
+//! * [`Scalar`] — anything the generic model code can run on: a `Real`, or a derivative-carrying
+//!   lift of one ([`crate::ad::Dual`], [`crate::ad::HyperDual`], [`crate::ad::TapeVar`]).
+//!
+//! Operations are written in the *output-parameter* style of rug (`out.set_add(&a, &b, ctx)`),
+//! so that MPFR code reuses the limbs of `out` and allocates nothing per operation. Constants
+//! come from the context ([`Consts`]), never from literals in generic code.
+//!
+//! # Roundings per operation
+//! | operation | `Real` | `Dual` (v, t) |
+//! |---|---|---|
+//! | `set_add`, `set_sub`, `add_assign`, `sub_assign` | 1 | 1 per component |
+//! | `set_mul` | 1 | v: 1; t: `a.v·b.t + a.t·b.v` = 3 (no-fma) or 2 (fma) |
+//! | `set_mul_add` (`a·b + c`) | 1 (fused) under `fma`, 2 under `no-fma` | per component, see `ad` |
+//! | `set_div` | 1 | see `ad::dual` |
+//! | `set_fun` | as the function's definition in [`crate::model::activation`] | f(v) and f′(v)·t |
+//! | `set_dot_exact`, `set_sum_exact` | 1 (correctly rounded) | 1 per component |
+
+pub mod hw;
+pub mod mpfr;
+pub mod precision;
+
+use std::fmt::Debug;
+
+use rug::Float;
+
+pub use mpfr::{IeeeFormat, MpCtx};
+pub use precision::Precision;
+
+/// Which math library provides `f32`/`f64` transcendentals (`exp`, `ln`, `ln_1p`, `tanh`, `erf`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum MathLib {
+    /// CORE-MATH: correctly rounded, hence identical on every platform and equal to MPFR.
+    CoreMath,
+    /// The `libm` crate (a port of musl): portable but not correctly rounded.
+    Libm,
+}
+
+impl MathLib {
+    /// The canonical name used on the command line and in result files.
+    pub fn name(self) -> &'static str {
+        match self {
+            MathLib::CoreMath => "core-math",
+            MathLib::Libm => "libm",
+        }
+    }
+}
+
+/// A differentiable elementary function applied element-wise by the model.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Fun {
+    /// `exp(x)`
+    Exp,
+    /// `ln(x)`
+    Ln,
+    /// An activation function σ(x).
+    Act(crate::model::Activation),
+    /// The first derivative σ′(x) of an activation (used by the backward pass).
+    ActD1(crate::model::Activation),
+}
+
+/// Constants of a format, each correctly rounded into it once when the context is built.
+#[derive(Clone, Debug)]
+pub struct Consts<R> {
+    /// 0
+    pub zero: R,
+    /// 1
+    pub one: R,
+    /// 2
+    pub two: R,
+    /// 1/2
+    pub half: R,
+    /// 1/√2 (GELU)
+    pub frac_1_sqrt_2: R,
+    /// 1/√(2π) (GELU's derivative)
+    pub frac_1_sqrt_2pi: R,
+}
+
+/// A scalar the generic model code runs on.
+///
+/// `Clone` but deliberately not `Copy`: MPFR numbers live on the heap. Implementations must
+/// not allocate in the `set_*` operations (MPFR: the output's limbs are reused).
+pub trait Scalar: Clone + Send + Debug {
+    /// The underlying format.
+    type Real: Real;
+    /// The precision / evaluation context (format, math library, FMA policy, tape…).
+    type Ctx;
+
+    /// The context of the underlying format.
+    fn real_ctx(ctx: &Self::Ctx) -> &<Self::Real as Real>::RCtx;
+    /// A constant: the value `c` with all derivative parts zero (a leaf on a tape).
+    fn constant(c: &Self::Real, ctx: &Self::Ctx) -> Self;
+    /// The primal value.
+    fn value(&self) -> &Self::Real;
+    /// `self = a` (exact copy).
+    fn set(&mut self, a: &Self, ctx: &Self::Ctx);
+    /// `self = a + b`
+    fn set_add(&mut self, a: &Self, b: &Self, ctx: &Self::Ctx);
+    /// `self = a − b`
+    fn set_sub(&mut self, a: &Self, b: &Self, ctx: &Self::Ctx);
+    /// `self = a · b`
+    fn set_mul(&mut self, a: &Self, b: &Self, ctx: &Self::Ctx);
+    /// `self = a / b`
+    fn set_div(&mut self, a: &Self, b: &Self, ctx: &Self::Ctx);
+    /// `self = a · b + c` with one rounding (fused; called only under the `fma` policy).
+    fn set_mul_add(&mut self, a: &Self, b: &Self, c: &Self, ctx: &Self::Ctx);
+    /// `self = −a` (exact).
+    fn set_neg(&mut self, a: &Self, ctx: &Self::Ctx);
+    /// `self = self + b`
+    fn add_assign(&mut self, b: &Self, ctx: &Self::Ctx);
+    /// `self = a · b + self`, fused (one rounding; called only under the `fma` policy).
+    fn mul_add_assign(&mut self, a: &Self, b: &Self, ctx: &Self::Ctx);
+    /// `self = f(a)`.
+    fn set_fun(&mut self, f: Fun, a: &Self, ctx: &Self::Ctx);
+    /// `self = Σ aᵢ·bᵢ` correctly rounded (per component for lifted scalars).
+    fn set_dot_exact<'a, I>(&mut self, terms: I, ctx: &Self::Ctx)
+    where
+        Self: 'a,
+        I: Iterator<Item = (&'a Self, &'a Self)> + Clone;
+    /// `self = Σ aᵢ` correctly rounded (per component for lifted scalars).
+    fn set_sum_exact<'a, I>(&mut self, terms: I, ctx: &Self::Ctx)
+    where
+        Self: 'a,
+        I: Iterator<Item = &'a Self> + Clone;
+    /// Zero the derivative parts, keeping the value (stop-gradient). No-op for a `Real`.
+    fn detach(&mut self, ctx: &Self::Ctx);
+}
+
+/// A floating-point format whose primitives are all correctly rounded.
+pub trait Real: Scalar<Real = Self, Ctx = <Self as Real>::RCtx> + Sync {
+    /// The context: format, math library, FMA policy, constants.
+    type RCtx: Clone + Send + Sync + Debug;
+
+    /// The format's constants.
+    fn consts(ctx: &Self::RCtx) -> &Consts<Self>;
+    /// Whether sums of products fuse (`fma` policy).
+    fn fma(ctx: &Self::RCtx) -> bool;
+    /// The nearest value of this format to the decimal number `text` (correctly rounded; the
+    /// text must already be validated as a JSON number).
+    fn parse_decimal(text: &str, ctx: &Self::RCtx) -> Self;
+    /// The nearest value of this format to `x` (exact when the format is at least as wide).
+    fn from_f64(x: f64, ctx: &Self::RCtx) -> Self;
+    /// The nearest `f64` (for display and f64 statistics only).
+    fn to_f64(&self) -> f64;
+    /// This value exactly, as an MPFR number.
+    fn to_float(&self) -> Float;
+    /// A decimal string that reads back to exactly this value in this format.
+    fn to_decimal(&self, ctx: &Self::RCtx) -> String;
+    /// Bitwise equality (distinguishes −0 from +0; NaNs equal only to themselves bitwise).
+    fn bits_eq(&self, other: &Self) -> bool;
+    /// `self > 0`
+    fn is_positive(&self) -> bool;
+    /// `self > other`
+    fn gt(&self, other: &Self) -> bool;
+    /// Whether the value is finite.
+    fn is_finite(&self) -> bool;
+    /// Whether the value is ±0.
+    fn is_zero(&self) -> bool;
+    /// `self = |a|` (exact).
+    fn set_abs(&mut self, a: &Self, ctx: &Self::RCtx);
+    /// `self = exp(a)`
+    fn set_exp(&mut self, a: &Self, ctx: &Self::RCtx);
+    /// `self = ln(a)`
+    fn set_ln(&mut self, a: &Self, ctx: &Self::RCtx);
+    /// `self = ln(1 + a)`
+    fn set_ln_1p(&mut self, a: &Self, ctx: &Self::RCtx);
+    /// `self = tanh(a)`
+    fn set_tanh(&mut self, a: &Self, ctx: &Self::RCtx);
+    /// `self = erf(a)`
+    fn set_erf(&mut self, a: &Self, ctx: &Self::RCtx);
+    /// Runs `f` with four scratch values of this format (reused; no allocation per call).
+    fn with_scratch<T>(ctx: &Self::RCtx, f: impl FnOnce(&mut [Self; 4]) -> T) -> T;
+    /// The `k`-th derivative (k ≤ 2) of `f` at `x`, into `self`.
+    fn set_fun_deriv(&mut self, f: Fun, k: u8, x: &Self, ctx: &Self::RCtx) {
+        crate::model::activation::eval_fun(self, f, k, x, ctx)
+    }
+}
+
+/// Implements the [`Scalar`] half of a [`Real`] by forwarding to its inherent primitives.
+macro_rules! real_scalar_ops {
+    () => {
+        type Real = Self;
+        type Ctx = <Self as $crate::scalar::Real>::RCtx;
+        #[inline]
+        fn real_ctx(ctx: &Self::Ctx) -> &Self::Ctx {
+            ctx
+        }
+        #[inline]
+        fn constant(c: &Self, _ctx: &Self::Ctx) -> Self {
+            c.clone()
+        }
+        #[inline]
+        fn value(&self) -> &Self {
+            self
+        }
+        #[inline]
+        fn detach(&mut self, _ctx: &Self::Ctx) {}
+        #[inline]
+        fn set_fun(&mut self, f: $crate::scalar::Fun, a: &Self, ctx: &Self::Ctx) {
+            <Self as $crate::scalar::Real>::set_fun_deriv(self, f, 0, a, ctx)
+        }
+    };
+}
+pub(crate) use real_scalar_ops;

@@ -1,0 +1,134 @@
+//! Working precisions by name, and dispatch from a run-time choice to the generic code.
+
+use std::fmt;
+use std::str::FromStr;
+
+use rug::Float;
+
+use super::hw::HwCtx;
+use super::mpfr::{IeeeFormat, MpCtx, MAX_PREC, MIN_PREC};
+use super::{MathLib, Real};
+
+/// A working precision.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Precision {
+    /// Hardware `f32`.
+    F32,
+    /// Hardware `f64`.
+    F64,
+    /// MPFR with this many bits and an unbounded exponent range (`mp:<bits>`).
+    Mp(u32),
+    /// An IEEE format emulated in MPFR.
+    Ieee(IeeeFormat),
+}
+
+impl Precision {
+    /// Significand bits (the hidden bit included).
+    pub fn bits(self) -> u32 {
+        match self {
+            Precision::F32 => 24,
+            Precision::F64 => 53,
+            Precision::Mp(b) => b,
+            Precision::Ieee(f) => f.prec,
+        }
+    }
+
+    /// Unit roundoff exponent: ε = 2^(1−bits) is the spacing of numbers in [1, 2).
+    pub fn epsilon(self) -> Float {
+        Float::with_val(64, 1) >> (self.bits() - 1)
+    }
+
+    /// Bytes one value occupies in memory (for memory estimates).
+    pub fn bytes_per_value(self) -> usize {
+        match self {
+            Precision::F32 => 4,
+            Precision::F64 => 8,
+            // mpfr_t header (32 bytes) + limbs + allocator overhead (~16 bytes)
+            Precision::Mp(b) | Precision::Ieee(IeeeFormat { prec: b, .. }) => {
+                32 + 8 * (b as usize).div_ceil(64) + 16
+            }
+        }
+    }
+}
+
+impl fmt::Display for Precision {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Precision::F32 => f.write_str("f32"),
+            Precision::F64 => f.write_str("f64"),
+            Precision::Mp(b) => write!(f, "mp:{b}"),
+            Precision::Ieee(fmt) => f.write_str(fmt.name),
+        }
+    }
+}
+
+impl FromStr for Precision {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s {
+            "f32" => return Ok(Precision::F32),
+            "f64" => return Ok(Precision::F64),
+            _ => {}
+        }
+        if let Some(f) = IeeeFormat::by_name(s) {
+            return Ok(Precision::Ieee(f));
+        }
+        match s.strip_prefix("mp:") {
+            Some(bits) => match bits.parse::<u64>() {
+                Ok(b) if (MIN_PREC as u64..=MAX_PREC as u64).contains(&b) => Ok(Precision::Mp(b as u32)),
+                _ => Err(format!(
+                    "`{s}`: MPFR precision must be an integer number of bits from {MIN_PREC} to {MAX_PREC}"
+                )),
+            },
+            None => Err(format!(
+                "unknown precision `{s}` (expected f32, f64, mp:<bits>, binary16, bfloat16, binary32 or binary64)"
+            )),
+        }
+    }
+}
+
+/// How every primitive rounds: the format, the math library (f32/f64) and the FMA policy.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct Arith {
+    /// The working precision.
+    pub precision: Precision,
+    /// Source of f32/f64 transcendentals.
+    pub math: MathLib,
+    /// Whether dot products fuse multiply-adds.
+    pub fma: bool,
+}
+
+/// Code generic over the format, called by [`Arith::dispatch`].
+pub trait WithReal {
+    /// What the code returns.
+    type Output;
+    /// Runs the code in format `R` with context `ctx`.
+    fn run<R: Real>(self, ctx: R::RCtx) -> Self::Output;
+}
+
+impl Arith {
+    /// Runs `f` in this arithmetic.
+    pub fn dispatch<F: WithReal>(&self, f: F) -> F::Output {
+        match self.precision {
+            Precision::F32 => f.run::<f32>(HwCtx::<f32>::new(self.math, self.fma)),
+            Precision::F64 => f.run::<f64>(HwCtx::<f64>::new(self.math, self.fma)),
+            Precision::Mp(bits) => f.run::<Float>(MpCtx::new(bits, None, self.fma)),
+            Precision::Ieee(fmt) => f.run::<Float>(MpCtx::new(fmt.prec, Some(fmt), self.fma)),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_round_trip() {
+        for s in ["f32", "f64", "mp:2", "mp:256", "mp:1048576", "binary16", "bfloat16", "binary32", "binary64"] {
+            assert_eq!(s.parse::<Precision>().unwrap().to_string(), s);
+        }
+        for bad in ["mp:1", "mp:0", "mp:1048577", "mp:x", "f16", "double"] {
+            assert!(bad.parse::<Precision>().is_err(), "{bad}");
+        }
+    }
+}
