@@ -368,7 +368,9 @@ def hessian_hyperdual(problem: Problem):
 def sympy_derivatives(problem: Problem, digits: int):
     """Loss, gradient and Hessian by symbolic differentiation, evaluated with evalf.
 
-    Inputs are exact rationals built from the JSON number text.  ReLU is
+    Inputs are exact rationals built from the JSON number text.  The symbolic
+    derivatives come from sympy.diff alone (nothing is shared with the
+    hand-written f', f'' or the hyper-dual algebra above).  ReLU is
     replaced, entry by entry, by its locally valid branch (z or 0), decided
     from the exact sign of z at the given parameters.
     """
@@ -418,15 +420,27 @@ def sympy_derivatives(problem: Problem, digits: int):
             rows.append(sp.Add(*[yv * (lse - o) for o, yv in zip(orow, yrow)]))
         L = sp.Add(*rows) / len(rows)
 
-    n = digits + 10
-    ev = lambda e: mpf(str(sp.N(e, n, subs=vals)))  # noqa: E731
     grad_exprs = [sp.diff(L, t) for t in th]
-    loss = ev(L)
-    grad = [ev(e) for e in grad_exprs]
+    pairs = [(i, j) for i in range(P) for j in range(i, P)]
+    hess_exprs = [sp.diff(grad_exprs[i], th[j]) for i, j in pairs]
+
+    # Evaluating the raw expression trees with evalf repeats the same
+    # subexpressions (exp(z), erf(z), ...) thousands of times.  Instead, split
+    # them with common-subexpression elimination and evaluate the pieces in
+    # order with evalf at `digits + GUARD_DIGITS`, feeding earlier results
+    # forward as Floats of that precision.
+    exprs = [L] + grad_exprs + hess_exprs
+    replacements, reduced = sp.cse(exprs, optimizations=None)
+    prec = digits + GUARD_DIGITS
+    known = dict(vals)
+    for sym, sub in replacements:
+        known[sym] = sp.N(sub.xreplace(known), prec)
+    values = [mpf(str(sp.N(e.xreplace(known), prec))) for e in reduced]
+
+    loss, grad = values[0], values[1:1 + P]
     H = [[mpf(0)] * P for _ in range(P)]
-    for i in range(P):
-        for j in range(i, P):
-            H[i][j] = H[j][i] = ev(sp.diff(grad_exprs[i], th[j]))
+    for (i, j), v in zip(pairs, values[1 + P:]):
+        H[i][j] = H[j][i] = v
     return loss, grad, H
 
 
