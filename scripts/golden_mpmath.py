@@ -50,8 +50,11 @@ under ``--reference-key`` in FILE and reports the maximum relative difference.
 
 Example
 -------
-    python scripts/golden_mpmath.py tests/data/golden/*.json \\
+    python scripts/golden_mpmath.py tests/data/golden/sigmoid-mse.json \\
         --digits 100 --out-dir tests/data/golden --check-sympy
+
+(``*.golden.json`` outputs are refused as inputs, so a shell glob over a
+directory must exclude them.)
 """
 
 from __future__ import annotations
@@ -541,6 +544,9 @@ def main(argv=None) -> int:
     args = ap.parse_args(argv)
     if args.reference and len(args.problems) != 1:
         ap.error("--reference needs exactly one problem file")
+    outputs = [p for p in args.problems if p.endswith(".golden.json")]
+    if outputs:
+        ap.error(f"{outputs[0]} is an output file, not a problem file")
     if args.digits < 10:
         ap.error("--digits must be at least 10")
 

@@ -19,7 +19,7 @@ decimals written as JSON numbers (x in [-2, 2], params and MSE targets in
 [-1, 1], 4 decimals; softmax targets are probability rows in steps of 0.01 that
 sum to exactly 1).  For problems with ReLU, parameters are redrawn (from the
 same generator) until no ReLU pre-activation is within 1e-3 of 0, so the
-Hessian is defined, and every ReLU layer has at least one active unit.
+Hessian is defined, and every ReLU layer has both active and inactive entries.
 
 The golden Hessians are then produced by ``scripts/golden_mpmath.py``; see
 ``tests/data/golden/README.md`` for the exact commands.
@@ -79,7 +79,9 @@ def n_params(layers: list[int]) -> int:
 
 
 def relu_ok(problem: dict) -> bool:
-    """No ReLU pre-activation within RELU_MARGIN of 0; each ReLU layer has one z > 0."""
+    """No ReLU pre-activation within RELU_MARGIN of 0, and every ReLU layer has
+    both an active (z > 0) and an inactive (z < 0) entry, so both branches and
+    a non-trivial derivative path are exercised."""
     if "relu" not in problem["activations"]:
         return True
     with mp.workdps(50):
@@ -89,7 +91,9 @@ def relu_ok(problem: dict) -> bool:
             if act != "relu":
                 continue
             vals = [v.a for row in z for v in row]
-            if any(abs(v) < RELU_MARGIN for v in vals) or not any(v > 0 for v in vals):
+            if any(abs(v) < RELU_MARGIN for v in vals):
+                return False
+            if not (any(v > 0 for v in vals) and any(v < 0 for v in vals)):
                 return False
     return True
 
