@@ -87,3 +87,36 @@ fn f64_hessians_are_not_all_trivially_symmetric() {
     }
     assert!(differing > 0);
 }
+
+#[test]
+fn reusing_the_primal_activation_table_changes_no_bit() {
+    // The optimized path (activation derivatives tabulated once) against the straightforward
+    // one (recomputed per column/row/entry), for every method, at f64, mp:113 and binary16.
+    use clairaut::hessian::compute_with;
+    use clairaut::model::InputMode;
+    use clairaut::order::Eval;
+    use clairaut::scalar::precision::WithReal;
+    use clairaut::scalar::Real;
+    struct Both<'a>(&'a clairaut::model::Problem, Method, Order);
+    impl WithReal for Both<'_> {
+        type Output = bool;
+        fn run<R: Real>(self, ctx: R::RCtx) -> bool {
+            let pr = self.0;
+            let inputs = pr.inputs::<R>(InputMode::Decimal, &ctx).unwrap();
+            let eval = Eval::new(self.2, pr.spec.sum_lengths(pr.n));
+            let a = compute_with(self.1, &pr.spec, pr.n, &inputs, &eval, &ctx, true);
+            let b = compute_with(self.1, &pr.spec, pr.n, &inputs, &eval, &ctx, false);
+            a.bits_eq(&b)
+        }
+    }
+    for pr in one_per_combination() {
+        for method in Method::ALL {
+            for precision in [Precision::F64, Precision::Mp(113), Precision::Ieee(IeeeFormat::BINARY16)] {
+                for order in [Order::Sequential, Order::Kahan] {
+                    let arith = Arith { precision, math: MathLib::CoreMath, fma: true };
+                    assert!(arith.dispatch(Both(&pr, method, order)), "{method} {precision} {order}");
+                }
+            }
+        }
+    }
+}

@@ -121,6 +121,11 @@ impl<R: Real> Scalar for Dual<R> {
         self.t.set_mul(&self.v, &a.t, ctx);
         self.v.set_fun_deriv(f, 0, &a.v, ctx);
     }
+    #[inline(always)]
+    fn set_fun_known(&mut self, a: &Self, d: [&R; 3], ctx: &Self::Ctx) {
+        self.t.set_mul(d[1], &a.t, ctx);
+        self.v.set(d[0], ctx);
+    }
     fn set_dot_exact<'a, I>(&mut self, terms: I, ctx: &Self::Ctx)
     where
         Self: 'a,

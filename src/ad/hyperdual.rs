@@ -151,6 +151,9 @@ impl<R: Real> Scalar for HyperDual<R> {
         f2.set_fun_deriv(f, 2, &a.v, ctx);
         lift(self, a, &f0, &f1, &f2, ctx);
     }
+    fn set_fun_known(&mut self, a: &Self, d: [&R; 3], ctx: &Self::Ctx) {
+        lift(self, a, d[0], d[1], d[2], ctx);
+    }
     fn set_dot_exact<'a, I>(&mut self, terms: I, ctx: &Self::Ctx)
     where
         Self: 'a,

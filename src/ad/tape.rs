@@ -175,12 +175,16 @@ impl<R: Real> Scalar for TapeVar<R> {
         self.record(Op::MulAdd(a.idx, b.idx, c), &[a.idx, b.idx, c], ctx);
     }
     fn set_fun(&mut self, f: Fun, a: &Self, ctx: &Self::Ctx) {
-        let mut d = a.v.clone();
-        d.set_fun_deriv(f, 1, &a.v, &ctx.real);
-        self.v.set_fun_deriv(f, 0, &a.v, &ctx.real);
+        let (mut d0, mut d1) = (a.v.clone(), a.v.clone());
+        d0.set_fun_deriv(f, 0, &a.v, &ctx.real);
+        d1.set_fun_deriv(f, 1, &a.v, &ctx.real);
+        self.set_fun_known(a, [&d0, &d1, &d1], ctx);
+    }
+    fn set_fun_known(&mut self, a: &Self, d: [&R; 3], ctx: &Self::Ctx) {
+        self.v.set(d[0], &ctx.real);
         let k = {
             let mut tape = ctx.tape.borrow_mut();
-            tape.partials.push(d);
+            tape.partials.push(d[1].clone());
             (tape.partials.len() - 1) as u32
         };
         self.record(Op::Unary(a.idx, k), &[a.idx], ctx);

@@ -2,9 +2,11 @@
 
 use rayon::prelude::*;
 
+use std::sync::Arc;
+
 use super::Matrix;
 use crate::ad::HyperDual;
-use crate::model::mlp::{forward, Workspace};
+use crate::model::mlp::{ActTable, forward, Workspace};
 use crate::model::problem::Inputs;
 use crate::model::Spec;
 use crate::order::Eval;
@@ -16,6 +18,7 @@ pub(super) fn hessian<R: Real>(
     inputs: &Inputs<R>,
     eval: &Eval,
     ctx: &R::RCtx,
+    table: Option<Arc<ActTable<R>>>,
 ) -> Matrix<R> {
     let p = spec.num_params();
     let lift = |v: &[R]| -> Vec<HyperDual<R>> { v.iter().map(|c| HyperDual::constant(c, ctx)).collect() };
@@ -24,7 +27,11 @@ pub(super) fn hessian<R: Real>(
     let rows: Vec<Vec<R>> = (0..p)
         .into_par_iter()
         .map_init(
-            || (Workspace::new(spec, n, &x, ctx), theta0.clone()),
+            || {
+                let mut ws = Workspace::new(spec, n, &x, ctx);
+                ws.table = table.clone();
+                (ws, theta0.clone())
+            },
             |(ws, theta), i| {
                 theta[i].e1.set(&c.one, ctx);
                 let row = (0..p)

@@ -3,9 +3,11 @@
 
 use rayon::prelude::*;
 
+use std::sync::Arc;
+
 use super::Matrix;
 use crate::ad::Dual;
-use crate::model::mlp::{backward, detach_cache, forward, Workspace};
+use crate::model::mlp::{ActTable, backward, detach_cache, forward, Workspace};
 use crate::model::problem::Inputs;
 use crate::model::Spec;
 use crate::order::Eval;
@@ -20,6 +22,7 @@ pub(super) fn hessian<R: Real>(
     eval: &Eval,
     ctx: &R::RCtx,
     gauss_newton: bool,
+    table: Option<Arc<ActTable<R>>>,
 ) -> Matrix<R> {
     let p = spec.num_params();
     let lift = |v: &[R]| -> Vec<Dual<R>> { v.iter().map(|c| Dual::constant(c, ctx)).collect() };
@@ -28,7 +31,11 @@ pub(super) fn hessian<R: Real>(
     let columns: Vec<Vec<R>> = (0..p)
         .into_par_iter()
         .map_init(
-            || (Workspace::new(spec, n, &x, ctx), theta0.clone()),
+            || {
+                let mut ws = Workspace::new(spec, n, &x, ctx);
+                ws.table = table.clone();
+                (ws, theta0.clone())
+            },
             |(ws, theta), j| {
                 theta[j].t.set(&c.one, ctx);
                 forward(spec, n, theta, &y, eval, ws, ctx);

@@ -23,6 +23,9 @@ mod rev_rev;
 use std::fmt;
 use std::str::FromStr;
 
+use std::sync::Arc;
+
+use crate::model::mlp::ActTable;
 use crate::model::problem::Inputs;
 use crate::model::Spec;
 use crate::order::Eval;
@@ -119,11 +122,28 @@ pub fn compute<R: Real>(
     eval: &Eval,
     ctx: &R::RCtx,
 ) -> Matrix<R> {
+    compute_with(method, spec, n, inputs, eval, ctx, true)
+}
+
+/// [`compute`], choosing whether the primal's activation derivatives are tabulated once
+/// ([`ActTable`]) or recomputed in every column/row/entry. Both give the same bits (tested);
+/// `reuse_primal = false` is the straightforward path kept as the reference.
+pub fn compute_with<R: Real>(
+    method: Method,
+    spec: &Spec,
+    n: usize,
+    inputs: &Inputs<R>,
+    eval: &Eval,
+    ctx: &R::RCtx,
+    reuse_primal: bool,
+) -> Matrix<R> {
+    let table = reuse_primal
+        .then(|| Arc::new(ActTable::compute(spec, n, &inputs.x, &inputs.theta, &inputs.y, eval, ctx)));
     match method {
-        Method::FwdRev => fwd_rev::hessian(spec, n, inputs, eval, ctx, false),
-        Method::GaussNewton => fwd_rev::hessian(spec, n, inputs, eval, ctx, true),
-        Method::RevRev => rev_rev::hessian(spec, n, inputs, eval, ctx),
-        Method::FwdFwd => fwd_fwd::hessian(spec, n, inputs, eval, ctx),
+        Method::FwdRev => fwd_rev::hessian(spec, n, inputs, eval, ctx, false, table),
+        Method::GaussNewton => fwd_rev::hessian(spec, n, inputs, eval, ctx, true, table),
+        Method::RevRev => rev_rev::hessian(spec, n, inputs, eval, ctx, table),
+        Method::FwdFwd => fwd_fwd::hessian(spec, n, inputs, eval, ctx, table),
     }
 }
 

@@ -3,9 +3,11 @@
 
 use rayon::prelude::*;
 
+use std::sync::Arc;
+
 use super::Matrix;
 use crate::ad::{Sweep, TapeCtx, TapeVar};
-use crate::model::mlp::{backward, forward, Workspace};
+use crate::model::mlp::{ActTable, backward, forward, Workspace};
 use crate::model::problem::Inputs;
 use crate::model::Spec;
 use crate::order::Eval;
@@ -17,6 +19,7 @@ pub(super) fn hessian<R: Real>(
     inputs: &Inputs<R>,
     eval: &Eval,
     ctx: &R::RCtx,
+    table: Option<Arc<ActTable<R>>>,
 ) -> Matrix<R> {
     let p = spec.num_params();
     let tctx = TapeCtx::<R>::new(ctx.clone());
@@ -24,6 +27,7 @@ pub(super) fn hessian<R: Real>(
     let x: Vec<TapeVar<R>> = inputs.x.iter().map(|v| TapeVar::constant(v, &tctx)).collect();
     let y: Vec<TapeVar<R>> = inputs.y.iter().map(|v| TapeVar::constant(v, &tctx)).collect();
     let mut ws = Workspace::new(spec, n, &x, &tctx);
+    ws.table = table;
     forward(spec, n, &theta, &y, eval, &mut ws, &tctx);
     backward(spec, n, &theta, eval, &mut ws, &tctx);
     let outputs: Vec<u32> = ws.grad.iter().map(|g| g.idx).collect();

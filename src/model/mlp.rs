@@ -8,6 +8,8 @@
 //! and, for l > 1, `G_{l−1}[n,i] = (Σ_j G_l[n,j]·W_l[i,j]) · σ′_{l−1}(z_{l−1}[n,i])`.
 //! Every Σ is evaluated in the order under study ([`crate::order`]); each ⊙ is one product.
 
+use std::sync::Arc;
+
 use super::loss::{loss_and_grad, LossScratch};
 use super::Spec;
 use crate::order::{dot, sum, Eval, KernelScratch, Strided};
@@ -15,7 +17,7 @@ use crate::scalar::{Fun, Real, Scalar};
 
 /// Buffers of one evaluation, allocated once per worker and reused.
 #[derive(Clone, Debug)]
-pub struct Workspace<S> {
+pub struct Workspace<S: Scalar> {
     /// `z[l]` for l = 1..L (index 0 unused), N × d_l.
     pub z: Vec<Vec<S>>,
     /// `a[l]` for l = 0..L; `a[0]` holds the inputs.
@@ -26,6 +28,8 @@ pub struct Workspace<S> {
     pub loss: S,
     /// The gradient ∂L/∂θ.
     pub grad: Vec<S>,
+    /// Activation derivatives of the primal pass, reused instead of recomputed when set.
+    pub table: Option<Arc<ActTable<S::Real>>>,
     tmp: [S; 2],
     ks: KernelScratch<S>,
     ls: LossScratch<S>,
@@ -44,6 +48,7 @@ impl<S: Scalar> Workspace<S> {
             g: (0..=spec.depth()).map(per_layer).collect(),
             loss: zero.clone(),
             grad: vec![zero.clone(); spec.num_params()],
+            table: None,
             tmp: [zero.clone(), zero.clone()],
             ks: KernelScratch::new(&zero, max_len),
             ls: LossScratch::new(&zero, n, dl),
@@ -74,7 +79,14 @@ pub fn forward<S: Scalar>(
                 let zk = &mut z[r * dout + j];
                 dot(zk, row, Strided::new(theta, w0 + j, dout, din), eval, &mut ws.ks, ctx);
                 zk.add_assign(&theta[b0 + j], ctx);
-                a_out[r * dout + j].set_fun(Fun::Act(spec.activations[l - 1]), zk, ctx);
+                let act = Fun::Act(spec.activations[l - 1]);
+                match &ws.table {
+                    Some(t) => {
+                        let [f0, f1, f2] = &t.layers[l][r * dout + j];
+                        a_out[r * dout + j].set_fun_known(zk, [f0, f1, f2], ctx);
+                    }
+                    None => a_out[r * dout + j].set_fun(act, zk, ctx),
+                }
             }
         }
     }
@@ -103,7 +115,8 @@ pub fn backward<S: Scalar>(
 ) {
     let depth = spec.depth();
     // G_L = ∂L/∂a_L ⊙ σ′(z_L)
-    chain_activation(&mut ws.g[depth], &ws.z[depth], spec.activations[depth - 1], &mut ws.tmp, ctx);
+    let table = ws.table.as_deref().map(|t| &t.layers[depth][..]);
+    chain_activation(&mut ws.g[depth], &ws.z[depth], spec.activations[depth - 1], table, &mut ws.tmp, ctx);
     for l in (1..=depth).rev() {
         let (din, dout) = (spec.layers[l - 1], spec.layers[l]);
         let (w0, b0) = (spec.w_offset(l), spec.b_offset(l));
@@ -129,7 +142,8 @@ pub fn backward<S: Scalar>(
                     dot(&mut gp[r * din + i], row_g, row_w, eval, &mut ws.ks, ctx);
                 }
             }
-            chain_activation(gp, &ws.z[l - 1], spec.activations[l - 2], &mut ws.tmp, ctx);
+            let table = ws.table.as_deref().map(|t| &t.layers[l - 1][..]);
+            chain_activation(gp, &ws.z[l - 1], spec.activations[l - 2], table, &mut ws.tmp, ctx);
         }
     }
 }
@@ -139,14 +153,58 @@ fn chain_activation<S: Scalar>(
     g: &mut [S],
     z: &[S],
     act: super::Activation,
+    table: Option<&[[S::Real; 3]]>,
     tmp: &mut [S; 2],
     ctx: &S::Ctx,
 ) {
     let [d, p] = tmp;
-    for (gk, zk) in g.iter_mut().zip(z) {
-        d.set_fun(Fun::ActD1(act), zk, ctx);
+    for (k, (gk, zk)) in g.iter_mut().zip(z).enumerate() {
+        match table {
+            // σ‴ is not tabulated: only hyper-dual numbers read d[2], and they never run the
+            // backward pass.
+            Some(t) => d.set_fun_known(zk, [&t[k][1], &t[k][2], &t[k][2]], ctx),
+            None => d.set_fun(Fun::ActD1(act), zk, ctx),
+        }
         p.set_mul(gk, d, ctx);
         gk.set(p, ctx);
+    }
+}
+
+/// `[σ(z), σ′(z), σ″(z)]` of every pre-activation of the primal forward pass, per layer
+/// (index 0 unused). Every method's values equal the primal's bit for bit, so every column,
+/// row or entry can reuse these instead of evaluating transcendentals again.
+#[derive(Clone, Debug)]
+pub struct ActTable<R> {
+    /// `layers[l][k]` for the k-th entry of `z_l`.
+    pub layers: Vec<Vec<[R; 3]>>,
+}
+
+impl<R: Real> ActTable<R> {
+    /// Runs the primal forward pass and tabulates the activations' derivatives.
+    pub fn compute(spec: &Spec, n: usize, x: &[R], theta: &[R], y: &[R], eval: &Eval, ctx: &R::RCtx) -> Self {
+        let mut ws = Workspace::new(spec, n, x, ctx);
+        forward(spec, n, theta, y, eval, &mut ws, ctx);
+        let layers = ws
+            .z
+            .iter()
+            .enumerate()
+            .map(|(l, zl)| {
+                if l == 0 {
+                    return Vec::new();
+                }
+                let f = Fun::Act(spec.activations[l - 1]);
+                zl.iter()
+                    .map(|z| {
+                        std::array::from_fn(|k| {
+                            let mut v = z.clone();
+                            v.set_fun_deriv(f, k as u8, z, ctx);
+                            v
+                        })
+                    })
+                    .collect()
+            })
+            .collect();
+        ActTable { layers }
     }
 }
 

@@ -122,6 +122,10 @@ pub trait Scalar: Clone + Send + Debug {
     fn mul_add_assign(&mut self, a: &Self, b: &Self, ctx: &Self::Ctx);
     /// `self = f(a)`.
     fn set_fun(&mut self, f: Fun, a: &Self, ctx: &Self::Ctx);
+    /// `self = f(a)` where `d = [f(a.v), f′(a.v), f″(a.v)]` were computed beforehand by
+    /// [`Real::set_fun_deriv`] (bitwise the values `set_fun` would compute; `d[2]` is only read
+    /// by hyper-dual numbers). Lets the derivatives of the primal be reused across columns.
+    fn set_fun_known(&mut self, a: &Self, d: [&Self::Real; 3], ctx: &Self::Ctx);
     /// `self = Σ aᵢ·bᵢ` correctly rounded (per component for lifted scalars).
     fn set_dot_exact<'a, I>(&mut self, terms: I, ctx: &Self::Ctx)
     where
@@ -208,6 +212,10 @@ macro_rules! real_scalar_ops {
         #[inline]
         fn set_fun(&mut self, f: $crate::scalar::Fun, a: &Self, ctx: &Self::Ctx) {
             <Self as $crate::scalar::Real>::set_fun_deriv(self, f, 0, a, ctx)
+        }
+        #[inline]
+        fn set_fun_known(&mut self, _a: &Self, d: [&Self; 3], ctx: &Self::Ctx) {
+            $crate::scalar::Scalar::set(self, d[0], ctx)
         }
     };
 }
