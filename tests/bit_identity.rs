@@ -104,8 +104,9 @@ fn reusing_the_primal_activation_table_changes_no_bit() {
             let pr = self.0;
             let inputs = pr.inputs::<R>(InputMode::Decimal, &ctx).unwrap();
             let eval = Eval::new(self.2, pr.spec.sum_lengths(pr.n));
-            let a = compute_with(self.1, &pr.spec, pr.n, &inputs, &eval, &ctx, true);
-            let b = compute_with(self.1, &pr.spec, pr.n, &inputs, &eval, &ctx, false);
+            let opts = |reuse_primal| clairaut::hessian::Options { reuse_primal, ..Default::default() };
+            let a = compute_with(self.1, &pr.spec, pr.n, &inputs, &eval, &ctx, &opts(true));
+            let b = compute_with(self.1, &pr.spec, pr.n, &inputs, &eval, &ctx, &opts(false));
             a.bits_eq(&b)
         }
     }

@@ -7,6 +7,7 @@ use clap::Args;
 
 use super::{fmt_bytes, parse_option, with_threads};
 use crate::error::Error;
+use crate::hessian::fd::StepRule;
 use crate::hessian::{self, Method};
 use crate::metrics::{self, Asymmetry};
 use crate::model::{InputMode, Problem};
@@ -42,6 +43,9 @@ pub struct HessianArgs {
     /// How the file's decimals become working values: decimal (exact), binary64 or binary32.
     #[arg(long, value_name = "MODE", default_value = "decimal")]
     pub inputs: String,
+    /// Finite-difference step: optimal, fixed:<h> or relative:<h>.
+    #[arg(long, value_name = "RULE", default_value = "optimal")]
+    pub step: String,
     /// Worker threads (default: all cores). Results are identical at any count.
     #[arg(long, value_name = "N")]
     pub threads: Option<usize>,
@@ -66,6 +70,8 @@ pub struct HessianRequest {
     pub order: Order,
     /// Input conversion.
     pub inputs: InputMode,
+    /// Finite-difference step rule.
+    pub step: StepRule,
 }
 
 impl HessianArgs {
@@ -74,6 +80,7 @@ impl HessianArgs {
         let method: Method = parse_option("--method", &self.method)?;
         let precision: Precision = parse_option("--precision", &self.precision)?;
         let order: Order = parse_option("--order", &self.order)?;
+        let step: StepRule = parse_option("--step", &self.step)?;
         let math = match self.math.as_str() {
             "core-math" => MathLib::CoreMath,
             "libm" => MathLib::Libm,
@@ -90,7 +97,7 @@ impl HessianArgs {
         })?;
         let problem = Problem::load(&self.problem)?;
         let arith = Arith { precision, math, fma: self.fma && !self.no_fma };
-        Ok(HessianRequest { problem, method, arith, order, inputs })
+        Ok(HessianRequest { problem, method, arith, order, inputs, step })
     }
 }
 
@@ -104,6 +111,7 @@ pub fn memory_estimate(problem: &Problem, method: Method, precision: Precision, 
     let work = match method {
         // tape: ~6 nodes per (sample, parameter); each sweep worker keeps an adjoint per node
         Method::RevRev => 6.0 * n * p * ((v + 16.0) + threads as f64 * (v + 4.0)),
+        m if m.is_finite_difference() => threads as f64 * 6.0 * v * (p + 8.0 * n * problem.spec.layers.iter().sum::<usize>() as f64),
         _ => threads as f64 * 4.0 * v * (p + 8.0 * n * problem.spec.layers.iter().sum::<usize>() as f64),
     };
     matrix + work
@@ -150,7 +158,8 @@ impl WithReal for Job<'_> {
         let inputs = pr.inputs::<R>(req.inputs, &ctx)?;
         let eval = Eval::new(req.order, pr.spec.sum_lengths(pr.n));
         let t0 = Instant::now();
-        let h = hessian::compute(req.method, &pr.spec, pr.n, &inputs, &eval, &ctx);
+        let opts = hessian::Options { step: req.step.clone(), ..Default::default() };
+        let h = hessian::compute_with(req.method, &pr.spec, pr.n, &inputs, &eval, &ctx, &opts);
         let seconds = t0.elapsed().as_secs_f64();
         if let Some(path) = self.out {
             let meta = MatrixMeta {

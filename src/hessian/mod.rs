@@ -6,6 +6,8 @@
 //! | `rev-rev` | gradient code on [`TapeVar`](crate::ad::TapeVar), one reverse sweep per gᵢ → row i | a row |
 //! | `fwd-fwd` | loss on [`HyperDual`](crate::ad::HyperDual), (ε₁, ε₂) = (e_i, e_j) → entry (i, j) | a row |
 //! | `gauss-newton` | as `fwd-rev`, with the backward pass's Jacobian factors detached → `Jᵀ H_ℓ J e_j` | a column |
+//! | `fd-grad-forward`, `fd-grad-central`, `fd-grad-central4` | differences of the exact gradient ([`fd`]) | a column |
+//! | `fd-loss-4pt` | second differences of the loss ([`fd`]) | a row |
 //!
 //! The generalized Gauss–Newton matrix `G = Jᵀ H_ℓ J` (J = ∂a_L/∂θ, H_ℓ = ∂²L/∂a_L²) is the
 //! Hessian without the terms that involve second derivatives of the network itself
@@ -16,6 +18,7 @@
 //! Parallel work units are independent and results are placed by index, so the matrix is
 //! bit-identical at any thread count.
 
+pub mod fd;
 mod fwd_fwd;
 mod fwd_rev;
 mod rev_rev;
@@ -42,13 +45,33 @@ pub enum Method {
     FwdFwd,
     /// Generalized Gauss–Newton (an approximation).
     GaussNewton,
+    /// Forward differences of the exact gradient.
+    FdGradForward,
+    /// Central differences of the exact gradient.
+    FdGradCentral,
+    /// Fourth-order central differences of the exact gradient.
+    FdGradCentral4,
+    /// Four-point second differences of the loss.
+    FdLoss4pt,
 }
 
 impl Method {
     /// The exact differentiation modes.
     pub const EXACT: [Method; 3] = [Method::FwdRev, Method::RevRev, Method::FwdFwd];
     /// Every method.
-    pub const ALL: [Method; 4] = [Method::FwdRev, Method::RevRev, Method::FwdFwd, Method::GaussNewton];
+    pub const ALL: [Method; 8] = [
+        Method::FwdRev,
+        Method::RevRev,
+        Method::FwdFwd,
+        Method::GaussNewton,
+        Method::FdGradForward,
+        Method::FdGradCentral,
+        Method::FdGradCentral4,
+        Method::FdLoss4pt,
+    ];
+    /// The finite-difference methods.
+    pub const FINITE_DIFFERENCES: [Method; 4] =
+        [Method::FdGradForward, Method::FdGradCentral, Method::FdGradCentral4, Method::FdLoss4pt];
 
     /// Canonical name.
     pub fn name(self) -> &'static str {
@@ -57,7 +80,21 @@ impl Method {
             Method::RevRev => "rev-rev",
             Method::FwdFwd => "fwd-fwd",
             Method::GaussNewton => "gauss-newton",
+            Method::FdGradForward => "fd-grad-forward",
+            Method::FdGradCentral => "fd-grad-central",
+            Method::FdGradCentral4 => "fd-grad-central4",
+            Method::FdLoss4pt => "fd-loss-4pt",
         }
+    }
+
+    /// Whether the method is exact (up to rounding) rather than an approximation.
+    pub fn is_exact(self) -> bool {
+        Self::EXACT.contains(&self)
+    }
+
+    /// Whether the method takes a finite-difference step.
+    pub fn is_finite_difference(self) -> bool {
+        Self::FINITE_DIFFERENCES.contains(&self)
     }
 }
 
@@ -122,12 +159,27 @@ pub fn compute<R: Real>(
     eval: &Eval,
     ctx: &R::RCtx,
 ) -> Matrix<R> {
-    compute_with(method, spec, n, inputs, eval, ctx, true)
+    compute_with(method, spec, n, inputs, eval, ctx, &Options::default())
 }
 
-/// [`compute`], choosing whether the primal's activation derivatives are tabulated once
-/// ([`ActTable`]) or recomputed in every column/row/entry. Both give the same bits (tested);
-/// `reuse_primal = false` is the straightforward path kept as the reference.
+/// Options of a Hessian computation.
+#[derive(Clone, Debug)]
+pub struct Options {
+    /// Finite-difference step rule (ignored by the other methods).
+    pub step: fd::StepRule,
+    /// Tabulate the primal's activation derivatives once ([`ActTable`]) instead of recomputing
+    /// them in every column/row/entry. Both give the same bits (tested); `false` is the
+    /// straightforward path kept as the reference.
+    pub reuse_primal: bool,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options { step: fd::StepRule::Optimal, reuse_primal: true }
+    }
+}
+
+/// [`compute`] with explicit [`Options`].
 pub fn compute_with<R: Real>(
     method: Method,
     spec: &Spec,
@@ -135,15 +187,22 @@ pub fn compute_with<R: Real>(
     inputs: &Inputs<R>,
     eval: &Eval,
     ctx: &R::RCtx,
-    reuse_primal: bool,
+    opts: &Options,
 ) -> Matrix<R> {
-    let table = reuse_primal
+    if method.is_finite_difference() {
+        let bits = R::consts(ctx).one.to_float().prec();
+        let h = fd::steps(method, &opts.step, &inputs.theta, bits, ctx);
+        return fd::hessian(method, spec, n, inputs, eval, ctx, &h);
+    }
+    let table = opts
+        .reuse_primal
         .then(|| Arc::new(ActTable::compute(spec, n, &inputs.x, &inputs.theta, &inputs.y, eval, ctx)));
     match method {
         Method::FwdRev => fwd_rev::hessian(spec, n, inputs, eval, ctx, false, table),
         Method::GaussNewton => fwd_rev::hessian(spec, n, inputs, eval, ctx, true, table),
         Method::RevRev => rev_rev::hessian(spec, n, inputs, eval, ctx, table),
         Method::FwdFwd => fwd_fwd::hessian(spec, n, inputs, eval, ctx, table),
+        _ => unreachable!("finite differences handled above"),
     }
 }
 

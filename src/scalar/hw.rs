@@ -133,6 +133,12 @@ macro_rules! hw_real {
             fn from_f64(x: f64, _: &Self::RCtx) -> Self {
                 x as $t
             }
+            fn from_float(x: &Float, _: &Self::RCtx) -> Self {
+                let mut y = Float::new($prec);
+                let o = y.assign_round_nearest(x);
+                $fmt.fix(&mut y, o);
+                y.to_f64() as $t
+            }
             fn to_f64(&self) -> f64 {
                 *self as f64
             }

@@ -154,6 +154,8 @@ pub trait Real: Scalar<Real = Self, Ctx = <Self as Real>::RCtx> + Sync {
     fn parse_decimal(text: &str, ctx: &Self::RCtx) -> Self;
     /// The nearest value of this format to `x` (exact when the format is at least as wide).
     fn from_f64(x: f64, ctx: &Self::RCtx) -> Self;
+    /// The nearest value of this format to the MPFR number `x` (correctly rounded).
+    fn from_float(x: &Float, ctx: &Self::RCtx) -> Self;
     /// The nearest `f64` (for display and f64 statistics only).
     fn to_f64(&self) -> f64;
     /// This value exactly, as an MPFR number.

@@ -246,6 +246,9 @@ impl Real for Float {
         op!(ctx, &mut y, x);
         y
     }
+    fn from_float(x: &Float, ctx: &MpCtx) -> Self {
+        ctx.round(x)
+    }
     fn to_f64(&self) -> f64 {
         Float::to_f64(self)
     }

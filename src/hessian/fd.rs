@@ -1,0 +1,254 @@
+//! Finite-difference approximations of the Hessian, generic over every format.
+//!
+//! With `θ ⊕ s·h_j e_j` meaning θ with θ_j replaced by `θ_j + s·h_j` **rounded in the working
+//! format** (the step is applied exactly as the scheme says, in that format), g the exact
+//! gradient (the generic backprop) and L the loss:
+//!
+//! | method | column j / entry (i, j) | truncation | optimal h |
+//! |---|---|---|---|
+//! | `fd-grad-forward` | `(g(θ⊕h) − g(θ)) / h` | O(h) | ε^(1/2) |
+//! | `fd-grad-central` | `(g(θ⊕h) − g(θ⊖h)) / (2h)` | O(h²) | ε^(1/3) |
+//! | `fd-grad-central4` | `(8·(g(θ⊕h) − g(θ⊖h)) + (g(θ⊖2h) − g(θ⊕2h))) / (12h)` | O(h⁴) | ε^(1/5) |
+//! | `fd-loss-4pt` | `((L₊₊ + L₋₋) − (L₊₋ + L₋₊)) / (4·(h_i·h_j))` | O(h²) | ε^(1/4) |
+//!
+//! `L₊₋` is the loss at θ with θ_i ⊕ h_i, then θ_j ⊖ h_j. Since `L₊₋(i,j)` is the same point as
+//! `L₋₊(j,i)` and the formula adds them commutatively, `fd-loss-4pt` is **bitwise symmetric** at
+//! every precision; the gradient schemes are not (column j differences only θ_j).
+//!
+//! Step rules (ε = 2^(1−bits), the spacing of the working format at 1): `fixed:<h>` (h_j = h),
+//! `relative:<h>` (h_j = h·max(1, |θ_j|), one rounding), `optimal` (h_j = ε^(1/k)·max(1, |θ_j|)
+//! with k from the table, ε^(1/k) correctly rounded into the format). Each h_j is a value of the
+//! working format; the step actually taken, `(θ_j ⊕ h_j) − θ_j`, can differ from it and is
+//! reported by [`actual_steps`].
+
+use std::fmt;
+use std::str::FromStr;
+
+use rayon::prelude::*;
+use rug::ops::Pow;
+use rug::Float;
+
+use super::{Matrix, Method};
+use crate::model::mlp::{backward, forward, Workspace};
+use crate::model::problem::Inputs;
+use crate::model::Spec;
+use crate::order::Eval;
+use crate::scalar::Real;
+
+/// How the finite-difference step is chosen.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub enum StepRule {
+    /// h_j = h (decimal text, rounded once into the format).
+    Fixed(String),
+    /// h_j = h·max(1, |θ_j|).
+    Relative(String),
+    /// h_j = ε^(1/k)·max(1, |θ_j|), k as the scheme needs.
+    Optimal,
+}
+
+impl fmt::Display for StepRule {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            StepRule::Fixed(h) => write!(f, "fixed:{h}"),
+            StepRule::Relative(h) => write!(f, "relative:{h}"),
+            StepRule::Optimal => f.write_str("optimal"),
+        }
+    }
+}
+
+impl FromStr for StepRule {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        if s == "optimal" {
+            return Ok(StepRule::Optimal);
+        }
+        let (kind, h) = s.split_once(':').ok_or_else(|| {
+            format!("unknown step rule `{s}` (expected optimal, fixed:<h> or relative:<h>)")
+        })?;
+        let ok = matches!(h.parse::<f64>(), Ok(v) if v.is_finite() && v > 0.0)
+            && Float::parse(h).is_ok();
+        if !ok {
+            return Err(format!("step `{s}`: h must be a positive finite decimal number"));
+        }
+        match kind {
+            "fixed" => Ok(StepRule::Fixed(h.to_string())),
+            "relative" => Ok(StepRule::Relative(h.to_string())),
+            _ => Err(format!("unknown step rule `{s}` (expected optimal, fixed:<h> or relative:<h>)")),
+        }
+    }
+}
+
+/// The exponent k of the optimal step ε^(1/k) of a finite-difference method.
+pub fn optimal_root(method: Method) -> Option<u32> {
+    match method {
+        Method::FdGradForward => Some(2),
+        Method::FdGradCentral => Some(3),
+        Method::FdGradCentral4 => Some(5),
+        Method::FdLoss4pt => Some(4),
+        _ => None,
+    }
+}
+
+/// The nominal steps h_j in the working format.
+pub fn steps<R: Real>(method: Method, rule: &StepRule, theta: &[R], bits: u32, ctx: &R::RCtx) -> Vec<R> {
+    let c = R::consts(ctx);
+    let base = match rule {
+        StepRule::Fixed(h) | StepRule::Relative(h) => R::parse_decimal(h, ctx),
+        StepRule::Optimal => {
+            let k = optimal_root(method).expect("a finite-difference method");
+            // ε^(1/k) = 2^((1 − bits)/k), correctly rounded (computed with 64 guard bits)
+            let e = Float::with_val(bits + 64, 1i32 - bits as i32) / k;
+            let v = Float::with_val(bits + 64, 2).pow(&e);
+            R::from_float(&v, ctx)
+        }
+    };
+    theta
+        .iter()
+        .map(|t| match rule {
+            StepRule::Fixed(_) => base.clone(),
+            StepRule::Relative(_) | StepRule::Optimal => {
+                let mut a = t.clone();
+                a.set_abs(t, ctx);
+                if a.gt(&c.one) {
+                    let mut h = a.clone();
+                    h.set_mul(&base, &a, ctx);
+                    h
+                } else {
+                    base.clone()
+                }
+            }
+        })
+        .collect()
+}
+
+/// The steps actually taken, `(θ_j ⊕ h_j) − θ_j` (exact: computed in MPFR).
+pub fn actual_steps<R: Real>(theta: &[R], h: &[R], ctx: &R::RCtx) -> Vec<Float> {
+    theta
+        .iter()
+        .zip(h)
+        .map(|(t, hj)| {
+            let mut moved = t.clone();
+            moved.set_add(t, hj, ctx);
+            let (a, b) = (moved.to_float(), t.to_float());
+            Float::with_val(a.prec().max(b.prec()) + 64, &a - &b)
+        })
+        .collect()
+}
+
+/// `θ_j ← θ_j ⊕ s·h` with `s ∈ {+1, −1, +2, −2}` (2h is exact).
+fn perturb<R: Real>(theta: &mut [R], j: usize, base: &R, h: &R, s: i32, ctx: &R::RCtx) {
+    let mut step = h.clone();
+    if s.abs() == 2 {
+        step.set_mul(&R::consts(ctx).two, h, ctx);
+    }
+    if s < 0 {
+        let pos = step.clone();
+        step.set_neg(&pos, ctx);
+    }
+    theta[j].set_add(base, &step, ctx);
+}
+
+fn gradient_at<R: Real>(spec: &Spec, n: usize, theta: &[R], y: &[R], eval: &Eval, ws: &mut Workspace<R>, ctx: &R::RCtx) -> Vec<R> {
+    forward(spec, n, theta, y, eval, ws, ctx);
+    backward(spec, n, theta, eval, ws, ctx);
+    ws.grad.clone()
+}
+
+/// A finite-difference Hessian with steps `h` (one per parameter).
+pub(super) fn hessian<R: Real>(
+    method: Method,
+    spec: &Spec,
+    n: usize,
+    inputs: &Inputs<R>,
+    eval: &Eval,
+    ctx: &R::RCtx,
+    h: &[R],
+) -> Matrix<R> {
+    let p = spec.num_params();
+    let (theta0, y) = (&inputs.theta, &inputs.y);
+    let init = || (Workspace::new(spec, n, &inputs.x, ctx), theta0.clone(), [theta0[0].clone(), theta0[0].clone()]);
+    if method == Method::FdLoss4pt {
+        let rows: Vec<Vec<R>> = (0..p)
+            .into_par_iter()
+            .map_init(init, |(ws, theta, [t1, t2]), i| {
+                let mut loss_at = |si: i32, j: usize, sj: i32| -> R {
+                    perturb(theta, i, &theta0[i], &h[i], si, ctx);
+                    let moved_i = theta[i].clone();
+                    perturb(theta, j, if i == j { &moved_i } else { &theta0[j] }, &h[j], sj, ctx);
+                    forward(spec, n, theta, y, eval, ws, ctx);
+                    theta[i].set(&theta0[i], ctx);
+                    theta[j].set(&theta0[j], ctx);
+                    ws.loss.clone()
+                };
+                (0..p)
+                    .map(|j| {
+                        let (pp, mm) = (loss_at(1, j, 1), loss_at(-1, j, -1));
+                        let (pm, mp) = (loss_at(1, j, -1), loss_at(-1, j, 1));
+                        t1.set_add(&pp, &mm, ctx);
+                        t2.set_add(&pm, &mp, ctx);
+                        let mut num = t1.clone();
+                        num.set_sub(t1, t2, ctx);
+                        t1.set_mul(&h[i], &h[j], ctx);
+                        t2.set_mul(&R::consts(ctx).two, t1, ctx);
+                        t1.set_mul(&R::consts(ctx).two, t2, ctx); // 4·(h_i·h_j)
+                        let mut e = num.clone();
+                        e.set_div(&num, t1, ctx);
+                        e
+                    })
+                    .collect()
+            })
+            .collect();
+        return Matrix::from_lines(p, rows, false);
+    }
+    let g0 = (method == Method::FdGradForward).then(|| {
+        let mut ws = Workspace::new(spec, n, &inputs.x, ctx);
+        gradient_at(spec, n, theta0, y, eval, &mut ws, ctx)
+    });
+    let columns: Vec<Vec<R>> = (0..p)
+        .into_par_iter()
+        .map_init(init, |(ws, theta, [t1, t2]), j| {
+            let mut g_at = |s: i32| {
+                perturb(theta, j, &theta0[j], &h[j], s, ctx);
+                let g = gradient_at(spec, n, theta, y, eval, ws, ctx);
+                theta[j].set(&theta0[j], ctx);
+                g
+            };
+            let c = R::consts(ctx);
+            let (num, den): (Vec<R>, R) = match method {
+                Method::FdGradForward => {
+                    let gp = g_at(1);
+                    let g0 = g0.as_ref().expect("computed for forward differences");
+                    let num = gp.iter().zip(g0).map(|(a, b)| { let mut d = a.clone(); d.set_sub(a, b, ctx); d }).collect();
+                    (num, h[j].clone())
+                }
+                Method::FdGradCentral => {
+                    let (gp, gm) = (g_at(1), g_at(-1));
+                    let num = gp.iter().zip(&gm).map(|(a, b)| { let mut d = a.clone(); d.set_sub(a, b, ctx); d }).collect();
+                    let mut den = h[j].clone();
+                    den.set_mul(&c.two, &h[j], ctx);
+                    (num, den)
+                }
+                Method::FdGradCentral4 => {
+                    let (gp, gm, gp2, gm2) = (g_at(1), g_at(-1), g_at(2), g_at(-2));
+                    let eight = R::from_f64(8.0, ctx);
+                    let num = (0..p)
+                        .map(|i| {
+                            t1.set_sub(&gp[i], &gm[i], ctx);
+                            t2.set_mul(&eight, t1, ctx);
+                            t1.set_sub(&gm2[i], &gp2[i], ctx);
+                            let mut d = t1.clone();
+                            d.set_add(t2, t1, ctx);
+                            d
+                        })
+                        .collect();
+                    let mut den = h[j].clone();
+                    den.set_mul(&R::from_f64(12.0, ctx), &h[j], ctx);
+                    (num, den)
+                }
+                _ => unreachable!("not a gradient-difference method"),
+            };
+            num.iter().map(|d| { let mut e = d.clone(); e.set_div(d, &den, ctx); e }).collect()
+        })
+        .collect();
+    Matrix::from_lines(p, columns, true)
+}
