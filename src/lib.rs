@@ -12,6 +12,7 @@
 #![warn(missing_docs)]
 
 pub mod ad;
+pub mod analysis;
 pub mod cli;
 pub mod error;
 pub mod hessian;
@@ -20,5 +21,6 @@ pub mod model;
 pub mod order;
 pub mod output;
 pub mod scalar;
+pub mod truth;
 
 pub use error::Error;

@@ -1,5 +1,6 @@
 //! The `clairaut` command line: one module per subcommand.
 
+pub mod analyze;
 pub mod bench;
 pub mod hessian;
 
@@ -21,6 +22,9 @@ pub struct Cli {
 pub enum Command {
     /// Compute one Hessian and print its asymmetry.
     Hessian(hessian::HessianArgs),
+    /// Compute the requested Hessians and the certified truth; attribute every error and
+    /// asymmetry to rounding, evaluation order, approximation method and input quantization.
+    Analyze(analyze::AnalyzeArgs),
     /// Measure the Hessian's cost in gradients (fwd-rev at f64 and mp:256).
     Bench(bench::BenchArgs),
 }
@@ -30,6 +34,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         Command::Hessian(args) => hessian::run(args),
         Command::Bench(args) => bench::run(args),
+        Command::Analyze(args) => analyze::run(args),
     }
 }
 

@@ -154,8 +154,8 @@ fn gradient_at<R: Real>(spec: &Spec, n: usize, theta: &[R], y: &[R], eval: &Eval
     ws.grad.clone()
 }
 
-/// A finite-difference Hessian with steps `h` (one per parameter).
-pub(super) fn hessian<R: Real>(
+/// A finite-difference Hessian with given steps `h` (one per parameter, values of the format).
+pub fn hessian_with_steps<R: Real>(
     method: Method,
     spec: &Spec,
     n: usize,

@@ -1,0 +1,196 @@
+//! `clairaut analyze`: every requested Hessian against the certified truth, with the attribution
+//! of its error and asymmetry (see [`crate::analysis`]).
+
+use std::path::PathBuf;
+
+use clap::Args;
+
+use super::{parse_option, with_threads};
+use crate::analysis::{self, Analysis, Request};
+use crate::error::Error;
+use crate::hessian::fd::StepRule;
+use crate::hessian::Method;
+use crate::metrics::fmt_metric;
+use crate::model::Problem;
+use crate::order::Order;
+use crate::scalar::{MathLib, Precision};
+use crate::truth;
+
+/// Options of `clairaut analyze`.
+#[derive(Debug, Args)]
+pub struct AnalyzeArgs {
+    /// Problem file (JSON).
+    #[arg(long, value_name = "FILE")]
+    pub problem: PathBuf,
+    /// Comma-separated methods.
+    #[arg(long, value_name = "M1,M2,..", default_value = "fwd-rev,rev-rev,fwd-fwd,gauss-newton,fd-grad-central,fd-loss-4pt")]
+    pub methods: String,
+    /// Comma-separated precisions.
+    #[arg(long, value_name = "P1,P2,..", default_value = "f32,f64")]
+    pub precisions: String,
+    /// Comma-separated orders.
+    #[arg(long, value_name = "O1,O2,..", default_value = "sequential")]
+    pub orders: String,
+    /// Comma-separated FMA policies (no-fma, fma).
+    #[arg(long = "fma-policies", value_name = "F1,F2", default_value = "no-fma")]
+    pub fma_policies: String,
+    /// Truth precision, mp:<bits> (default mp:256, raised to 2p+74 for the finest precision p).
+    #[arg(long, value_name = "PREC")]
+    pub truth: Option<String>,
+    /// Extra bits of the certifying recomputation.
+    #[arg(long, value_name = "BITS", default_value_t = truth::DEFAULT_CHECK_EXTRA)]
+    pub check_extra: u32,
+    /// Finite-difference step: optimal, fixed:<h> or relative:<h>.
+    #[arg(long, value_name = "RULE", default_value = "optimal")]
+    pub step: String,
+    /// f32/f64 math library: core-math or libm.
+    #[arg(long, value_name = "LIB", default_value = "core-math")]
+    pub math: String,
+    /// |z| at or below which a relu pre-activation counts as a kink.
+    #[arg(long, value_name = "TOL", default_value_t = 1e-9)]
+    pub kink_tol: f64,
+    /// Skip the eigenvalues of the symmetric parts.
+    #[arg(long)]
+    pub no_spectrum: bool,
+    /// Write the analysis as JSON.
+    #[arg(long, value_name = "FILE")]
+    pub json: Option<PathBuf>,
+    /// Worker threads (default: all cores).
+    #[arg(long, value_name = "N")]
+    pub threads: Option<usize>,
+}
+
+fn list<T: std::str::FromStr<Err = String>>(option: &str, s: &str) -> Result<Vec<T>, Error> {
+    let v: Vec<T> = s.split(',').map(|x| parse_option(option, x.trim())).collect::<Result<_, _>>()?;
+    if v.is_empty() {
+        return Err(Error::Option { option: option.into(), message: "empty list".into() });
+    }
+    Ok(v)
+}
+
+impl AnalyzeArgs {
+    /// Validates every option before any work starts.
+    pub fn validate(&self) -> Result<Request, Error> {
+        let methods: Vec<Method> = list("--methods", &self.methods)?;
+        let precisions: Vec<Precision> = list("--precisions", &self.precisions)?;
+        let orders: Vec<Order> = list("--orders", &self.orders)?;
+        let fmas = self
+            .fma_policies
+            .split(',')
+            .map(|f| match f.trim() {
+                "fma" => Ok(true),
+                "no-fma" => Ok(false),
+                other => Err(Error::Option {
+                    option: "--fma-policies".into(),
+                    message: format!("unknown FMA policy `{other}` (expected fma or no-fma)"),
+                }),
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        let truth_bits = match &self.truth {
+            None => None,
+            Some(t) => match parse_option::<Precision>("--truth", t)? {
+                Precision::Mp(b) => Some(b),
+                other => {
+                    return Err(Error::Option {
+                        option: "--truth".into(),
+                        message: format!("`{other}`: the truth must be an MPFR precision mp:<bits>"),
+                    })
+                }
+            },
+        };
+        let math = match self.math.as_str() {
+            "core-math" => MathLib::CoreMath,
+            "libm" => MathLib::Libm,
+            other => {
+                return Err(Error::Option {
+                    option: "--math".into(),
+                    message: format!("unknown math library `{other}` (expected core-math or libm)"),
+                })
+            }
+        };
+        if !(self.kink_tol >= 0.0 && self.kink_tol.is_finite()) {
+            return Err(Error::Option { option: "--kink-tol".into(), message: format!("`{}` must be ≥ 0", self.kink_tol) });
+        }
+        let step: StepRule = parse_option("--step", &self.step)?;
+        let problem = Problem::load(&self.problem)?;
+        Ok(Request {
+            problem,
+            methods,
+            precisions,
+            orders,
+            fmas,
+            math,
+            step,
+            truth_bits,
+            check_extra: self.check_extra,
+            kink_tol: self.kink_tol,
+            spectrum: !self.no_spectrum,
+        })
+    }
+}
+
+/// Prints the attribution table.
+pub fn print_table(a: &Analysis) {
+    let t = &a.truth;
+    println!(
+        "truth: fwd-rev, exact order, {} checked at {}: agreeing bits min {} / median {} (need {}) — {}",
+        t.precision,
+        t.check_precision,
+        t.certified_bits_min,
+        t.certified_bits_median,
+        t.bits_needed,
+        if t.certified { "certified" } else { "NOT certified for every requested precision" }
+    );
+    println!(
+        "kinks (relu, |z| ≤ {:e}): {} — {} Hessian entries undefined",
+        a.kinks.tolerance,
+        a.kinks.kinks.len(),
+        a.kinks.flagged_entries
+    );
+    println!("all parts relative to ‖T‖_F; each as whole / antisymmetric");
+    println!(
+        "{:<17} {:<9} {:<12} {:<6} {:>10} {:>10} {:>21} {:>21} {:>21} {:>21} {:>9} {:>10}  {}",
+        "method", "precision", "order", "fma", "error", "asym", "rounding", "approximation", "order", "input", "sigbits", "residual", "asym from"
+    );
+    for r in &a.rows {
+        let pair = |p: &analysis::Part| format!("{} / {}", fmt_metric(&p.total), fmt_metric(&p.antisym));
+        println!(
+            "{:<17} {:<9} {:<12} {:<6} {:>10} {:>10} {:>21} {:>21} {:>21} {:>21} {:>9} {:>10}  {}{}",
+            r.method.name(),
+            r.precision.to_string(),
+            r.order.to_string(),
+            if r.fma { "fma" } else { "no" },
+            fmt_metric(&r.error_rel_fro),
+            fmt_metric(&r.asym.rel_fro),
+            pair(&r.rounding),
+            pair(&r.approximation),
+            pair(&r.order_spread),
+            pair(&r.input),
+            format!("{}/{}", r.sigbits_min, r.sigbits_median),
+            fmt_metric(&r.residual),
+            r.asym_dominant,
+            if r.certified { "" } else { " (truth not certified)" }
+        );
+    }
+    let tm = &a.timings;
+    println!(
+        "time: truth {:.2} s, quantized truths {:.2} s, cells {:.2} s, metrics {:.2} s",
+        tm.truth_s, tm.quantized_truths_s, tm.cells_s, tm.metrics_s
+    );
+}
+
+/// Runs `clairaut analyze`.
+pub fn run(args: AnalyzeArgs) -> anyhow::Result<()> {
+    let req = args.validate()?;
+    let p = req.problem.spec.num_params();
+    println!("problem: {} (P = {p}, N = {})", req.problem.source.display(), req.problem.n);
+    let analysis = with_threads(args.threads, || analysis::analyze(&req))??;
+    print_table(&analysis);
+    if let Some(path) = &args.json {
+        let mut text = serde_json::to_vec_pretty(&analysis.to_json(&req.problem)).expect("serializable");
+        text.push(b'\n');
+        crate::output::write_atomic(path, &text)?;
+        println!("wrote {}", path.display());
+    }
+    Ok(())
+}

@@ -1,0 +1,103 @@
+//! Certified ground truth.
+//!
+//! The truth `T` is the `fwd-rev` Hessian in the `exact` order (every sum correctly rounded)
+//! at `mp:<bits>` (default 256, raised to `2p + 74` when a requested precision p needs more).
+//! It is **certified** by recomputing it at `bits + check` bits (default +64) and counting, per
+//! entry, the agreeing bits `−log₂(|T_ij − C_ij| / |C_ij|)` (capped at `bits`; both exactly
+//! zero counts as `bits`; T_ij ≠ C_ij = 0 counts as 0). A comparison of a precision with p
+//! significand bits needs `2p + 10` agreeing bits — enough that the truth's own error is
+//! negligible against the p-bit result's error even in its last bits; a truth that falls short
+//! is reported as not certified for that comparison.
+
+use rug::Float;
+
+use crate::hessian::{self, Matrix, Method};
+use crate::model::problem::Inputs;
+use crate::model::Spec;
+use crate::order::{Eval, Order};
+use crate::scalar::MpCtx;
+
+/// Default truth precision.
+pub const DEFAULT_TRUTH_BITS: u32 = 256;
+/// Default extra bits of the certifying recomputation.
+pub const DEFAULT_CHECK_EXTRA: u32 = 64;
+
+/// Agreeing bits a comparison with a p-bit precision needs.
+pub fn bits_needed(p: u32) -> u32 {
+    2 * p + 10
+}
+
+/// The default truth precision for comparisons whose finest precision has `p_max` bits.
+pub fn default_bits(p_max: u32) -> u32 {
+    DEFAULT_TRUTH_BITS.max(bits_needed(p_max) + 64)
+}
+
+/// A ground-truth Hessian with its certification.
+#[derive(Clone, Debug)]
+pub struct Truth {
+    /// Precision of T in bits.
+    pub bits: u32,
+    /// Precision of the certifying recomputation.
+    pub check_bits: u32,
+    /// T, at `bits`.
+    pub matrix: Matrix<Float>,
+    /// Agreeing bits per entry (row-major).
+    pub agreeing_bits: Vec<u32>,
+}
+
+impl Truth {
+    /// Computes and certifies the truth for `inputs` (given at, or exactly convertible to,
+    /// `bits` precision).
+    pub fn compute(spec: &Spec, n: usize, inputs: &Inputs<Float>, bits: u32, check_extra: u32) -> Truth {
+        let check_bits = bits + check_extra;
+        let t = exact_hessian(spec, n, inputs, bits);
+        let c = exact_hessian(spec, n, inputs, check_bits);
+        let p = t.p;
+        let agreeing_bits = (0..p * p).map(|k| agreeing(t.get(k / p, k % p), c.get(k / p, k % p), bits)).collect();
+        Truth { bits, check_bits, matrix: t, agreeing_bits }
+    }
+
+    /// The smallest number of agreeing bits over all entries.
+    pub fn min_bits(&self) -> u32 {
+        self.agreeing_bits.iter().copied().min().unwrap_or(self.bits)
+    }
+
+    /// The median number of agreeing bits.
+    pub fn median_bits(&self) -> u32 {
+        let mut v = self.agreeing_bits.clone();
+        v.sort_unstable();
+        v.get(v.len() / 2).copied().unwrap_or(self.bits)
+    }
+
+    /// Whether the truth is certified for comparisons with a `p`-bit precision.
+    pub fn certifies(&self, p: u32) -> bool {
+        self.min_bits() >= bits_needed(p)
+    }
+}
+
+/// The `fwd-rev` Hessian in the `exact` order at `bits` (inputs rounded to `bits` if wider).
+pub fn exact_hessian(spec: &Spec, n: usize, inputs: &Inputs<Float>, bits: u32) -> Matrix<Float> {
+    let ctx = MpCtx::new(bits, None, false);
+    let at = |v: &[Float]| v.iter().map(|x| ctx.round(x)).collect::<Vec<_>>();
+    let inputs = Inputs { x: at(&inputs.x), y: at(&inputs.y), theta: at(&inputs.theta) };
+    let eval = Eval::new(Order::Exact, spec.sum_lengths(n));
+    hessian::compute(Method::FwdRev, spec, n, &inputs, &eval, &ctx)
+}
+
+/// Agreeing bits of `a` with the more precise `b`, capped at `cap`.
+pub fn agreeing(a: &Float, b: &Float, cap: u32) -> u32 {
+    if a == b {
+        return cap;
+    }
+    if b.is_zero() {
+        return 0;
+    }
+    let d = Float::with_val(64, a - b).abs();
+    let rel = d / Float::with_val(64, b).abs();
+    let bits = -rel.log2().to_f64();
+    if bits.is_nan() || bits <= 0.0 {
+        0
+    } else {
+        (bits.floor() as u32).min(cap)
+    }
+}
