@@ -234,7 +234,6 @@ def diag_example1(tf):
         "asymmetry_bias": float(np.max(np.abs(hb.numpy() - hb.numpy().T))),
         "entries_of_full_6x6_covered": 16 + 4,
         "entries_missing": "the 2 x 4 x 2 = 16 weight-bias cross entries d2L/dW_ij db_k",
-        "rev_rev_H": None,
     }
 
 

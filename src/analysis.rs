@@ -24,7 +24,8 @@
 use std::time::Instant;
 
 use rayon::prelude::*;
-use rug::Float;
+use rug::ops::NegAssign;
+use rug::{Assign, Float};
 use serde_json::{json, Value};
 
 use crate::hessian::fd::{self, StepRule};
@@ -250,33 +251,50 @@ fn floats<R: Real>(h: &Matrix<R>) -> Vec<Float> {
     (0..h.p).flat_map(|i| (0..h.p).map(move |j| (i, j))).map(|(i, j)| h.get(i, j).to_float()).collect()
 }
 
-/// `a − b` elementwise, rounded to `prec`.
-fn diff(a: &[Float], b: &[Float], prec: u32) -> Vec<Float> {
-    a.iter().zip(b).map(|(x, y)| Float::with_val(prec, x - y)).collect()
-}
-
 fn fro(v: &[Float]) -> Float {
-    let mut s = Float::new(metrics::METRIC_PREC);
+    let mut a = NormAcc::new();
     for x in v {
-        s += Float::with_val(metrics::METRIC_PREC, x * x);
+        a.add_pair(x, x, true);
     }
-    s.sqrt()
+    a.whole.sqrt()
 }
 
-fn antisym_fro(v: &[Float], p: usize) -> Float {
-    let mut s = Float::new(metrics::METRIC_PREC);
-    for i in 0..p {
-        for j in i + 1..p {
-            let d = Float::with_val(metrics::METRIC_PREC, &v[i * p + j] - &v[j * p + i]);
-            s += Float::with_val(metrics::METRIC_PREC, &d * &d) * 2u32;
+/// Streaming Frobenius norms of a matrix and of its antisymmetric part `A − Aᵀ`, fed one pair
+/// of entries `(A_ij, A_ji)` at a time (64-bit MPFR, nothing allocated per entry).
+struct NormAcc {
+    whole: Float,
+    anti: Float,
+    tmp: Float,
+}
+
+impl NormAcc {
+    fn new() -> Self {
+        let z = || Float::new(metrics::METRIC_PREC);
+        NormAcc { whole: z(), anti: z(), tmp: z() }
+    }
+
+    /// Adds `a = A_ij` and `b = A_ji` (`diag`: i = j, `b` ignored).
+    fn add_pair(&mut self, a: &Float, b: &Float, diag: bool) {
+        self.tmp.assign(a * a);
+        self.whole += &self.tmp;
+        if !diag {
+            self.tmp.assign(b * b);
+            self.whole += &self.tmp;
+            self.tmp.assign(a - b);
+            self.tmp.square_mut();
+            self.anti += &self.tmp;
+            self.anti += &self.tmp;
         }
     }
-    s.sqrt()
-}
 
-fn part(v: &[Float], p: usize, norm_t: &Float) -> Part {
-    let rel = |x: Float| if norm_t.is_zero() { x } else { x / norm_t };
-    Part { total: rel(fro(v)), antisym: rel(antisym_fro(v, p)) }
+    /// Both norms relative to `norm_t`.
+    fn part(&self, norm_t: &Float) -> Part {
+        let rel = |x: &Float| {
+            let r = x.clone().sqrt();
+            if norm_t.is_zero() { r } else { r / norm_t }
+        };
+        Part { total: rel(&self.whole), antisym: rel(&self.anti) }
+    }
 }
 
 fn eigenvalues(v: &[f64], p: usize) -> Vec<f64> {
@@ -363,23 +381,45 @@ pub fn analyze(req: &Request) -> Result<Analysis, crate::Error> {
         .zip(&computed)
         .map(|(&(m, prec, o, fma), (h, hhi, actual, seconds))| {
             let tq = &quantized.iter().find(|(x, ..)| *x == prec).expect("computed").2;
-            let total = diff(h, &t_vals, wide);
-            let rounding = diff(h, hhi, wide);
-            let approximation = diff(hhi, tq, wide);
-            let input = diff(tq, &t_vals, wide);
-            let resid: Vec<Float> = (0..p * p)
-                .map(|k| {
-                    let s = Float::with_val(wide, &rounding[k] + &approximation[k]);
-                    Float::with_val(wide, &total[k] - &s) - &input[k]
-                })
-                .collect();
-            let rel = |x: Float| if norm_t.is_zero() { x } else { x / &norm_t };
+            // ‖·‖ and ‖· − ·ᵀ‖ of total, rounding, approximation, input and residual, streamed
+            // over the pairs (i, j), (j, i) with preallocated numbers.
+            let mut acc: [NormAcc; 5] = std::array::from_fn(|_| NormAcc::new());
+            let mut d: [[Float; 2]; 5] = std::array::from_fn(|_| [Float::new(wide), Float::new(wide)]);
+            for i in 0..p {
+                for j in i..p {
+                    for (s, k) in [i * p + j, j * p + i].into_iter().enumerate() {
+                        d[0][s].assign(&h[k] - &t_vals[k]);
+                        d[1][s].assign(&h[k] - &hhi[k]);
+                        d[2][s].assign(&hhi[k] - &tq[k]);
+                        d[3][s].assign(&tq[k] - &t_vals[k]);
+                        let [d0, d1, d2, d3, d4] = &mut d;
+                        // residual = total − (rounding + approximation) − input
+                        d4[s].assign(&d1[s] + &d2[s]);
+                        d4[s].neg_assign();
+                        d4[s] += &d0[s];
+                        d4[s] -= &d3[s];
+                    }
+                    for (a, dd) in acc.iter_mut().zip(&d) {
+                        a.add_pair(&dd[0], &dd[1], i == j);
+                    }
+                }
+            }
+            let [total, rounding, approximation, input, resid] = acc.map(|a| a.part(&norm_t));
             // order spread: other orders at the same (m, p, fma)
             let mut spread = Part { total: Float::new(64), antisym: Float::new(64) };
             for (k, &(m2, p2, o2, f2)) in cells.iter().enumerate() {
                 if m2 == m && p2 == prec && f2 == fma && o2 != o {
-                    let d = diff(h, &computed[k].0, wide);
-                    let part_d = part(&d, p, &norm_t);
+                    let other = &computed[k].0;
+                    let mut a = NormAcc::new();
+                    for i in 0..p {
+                        for j in i..p {
+                            let (k1, k2) = (i * p + j, j * p + i);
+                            d[0][0].assign(&h[k1] - &other[k1]);
+                            d[0][1].assign(&h[k2] - &other[k2]);
+                            a.add_pair(&d[0][0], &d[0][1], i == j);
+                        }
+                    }
+                    let part_d = a.part(&norm_t);
                     if part_d.total > spread.total {
                         spread.total = part_d.total;
                     }
@@ -390,10 +430,9 @@ pub fn analyze(req: &Request) -> Result<Analysis, crate::Error> {
             }
             let hm = Matrix::from_lines(p, h.chunks(p).map(|r| r.to_vec()).collect(), false);
             let asym = metrics::asymmetry(&hm);
-            let (rp, ap) = (part(&rounding, p, &norm_t), part(&approximation, p, &norm_t));
             let asym_dominant = if asym.pairs_differing == 0 {
                 "none"
-            } else if rp.antisym >= ap.antisym {
+            } else if rounding.antisym >= approximation.antisym {
                 "rounding"
             } else {
                 "approximation"
@@ -402,12 +441,15 @@ pub fn analyze(req: &Request) -> Result<Analysis, crate::Error> {
             let cap = prec.bits();
             let mut bits: Vec<u32> = Vec::with_capacity(p * p);
             let mut max_rel = Float::new(64);
+            let mut r = Float::new(64);
             for k in 0..p * p {
                 bits.push(truth::agreeing(&h[k], &t_vals[k], cap));
                 if !t_vals[k].is_zero() {
-                    let r = Float::with_val(64, &total[k]).abs() / Float::with_val(64, &t_vals[k]).abs();
+                    r.assign(&h[k] - &t_vals[k]);
+                    r /= &t_vals[k];
+                    r.abs_mut();
                     if r > max_rel {
-                        max_rel = r;
+                        max_rel.assign(&r);
                     }
                 }
             }
@@ -433,17 +475,17 @@ pub fn analyze(req: &Request) -> Result<Analysis, crate::Error> {
                 fma,
                 step: m.is_finite_difference().then(|| req.step.to_string()),
                 step_actual: *actual,
-                error_rel_fro: rel(fro(&total)),
+                error_rel_fro: total.total,
                 error_max_rel: max_rel,
                 asym,
                 sigbits_min: bits[0],
                 sigbits_median: bits[bits.len() / 2],
                 sigbits_hist: hist,
-                rounding: rp,
-                approximation: ap,
+                rounding,
+                approximation,
                 order_spread: spread,
-                input: part(&input, p, &norm_t),
-                residual: rel(fro(&resid)),
+                input,
+                residual: resid.total,
                 asym_dominant,
                 certified: truth.certifies(prec.bits()),
                 spectrum,
