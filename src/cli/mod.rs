@@ -2,6 +2,7 @@
 
 pub mod analyze;
 pub mod bench;
+pub mod generate;
 pub mod hessian;
 
 use clap::{Parser, Subcommand};
@@ -25,6 +26,8 @@ pub enum Command {
     /// Compute the requested Hessians and the certified truth; attribute every error and
     /// asymmetry to rounding, evaluation order, approximation method and input quantization.
     Analyze(analyze::AnalyzeArgs),
+    /// Write a seeded random problem file.
+    Generate(generate::GenerateArgs),
     /// Measure the Hessian's cost in gradients (fwd-rev at f64 and mp:256).
     Bench(bench::BenchArgs),
 }
@@ -35,6 +38,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Hessian(args) => hessian::run(args),
         Command::Bench(args) => bench::run(args),
         Command::Analyze(args) => analyze::run(args),
+        Command::Generate(args) => generate::run(args),
     }
 }
 
