@@ -13,15 +13,20 @@ z_l = a_{l-1} @ W_l + b_l, a_l = act(z_l); mse = mean over all N*dL entries, sof
                     experimental_use_pfor=True)`` with nested ``GradientTape``s and theta a single
                     flat ``tf.Variable`` (reverse-over-reverse, vectorised with pfor); first call
                     (trace + run) = ``warmup_s``, then the median of ``--repeat`` calls (``.numpy()``);
-* ``mpmath``     -- at ``--mpmath-digits`` decimal digits, every entry H_ij (i <= j, mirrored) by
-                    one hyper-dual evaluation of the loss (theta_i seeded with e1, theta_j with e2,
-                    H_ij read off the e1e2 coefficient).  Straightforward operator overloading:
-                    P(P+1)/2 forward passes.  Numbers are read as decimal text (``mpf("0.1")``),
-                    like Clairaut's ``--inputs decimal``.  Run once (no warm-up).  Skipped for
-                    P > ``--skip-mpmath-above``.  If the full matrix would take longer than
-                    ``--mpmath-budget-s``, the entries are computed in a seeded random order until
-                    the budget is spent and the full time is *estimated* as
-                    elapsed / entries_done * P(P+1)/2 (``"estimated": true`` in the JSON).
+* ``mpmath``     -- at ``--mpmath-digits`` decimal digits (numbers read as decimal text,
+                    ``mpf("0.1")``, like Clairaut's ``--inputs decimal``), run once (no warm-up),
+                    skipped for P > ``--skip-mpmath-above``; two engines (``--mpmath-methods``):
+    - ``hyperdual`` (the straightforward one): every entry H_ij (i <= j, mirrored) by one
+      hyper-dual evaluation of the loss (theta_i seeded with e1, theta_j with e2, H_ij read off the
+      e1e2 coefficient), operator overloading, P(P+1)/2 forward passes.  If the full matrix takes
+      longer than ``--mpmath-budget-s``, the entries are computed in a seeded random order until the
+      budget is spent and the full time is *estimated* as elapsed / entries_done * P(P+1)/2
+      (``"estimated": true`` and a ``note`` in the JSON);
+    - ``fwd-rev``: per column i, a hand-written reverse sweep (backprop) over dual numbers seeded
+      with e_i (forward-over-reverse; P gradient-like passes).  It shares no code with the
+      hyper-dual engine; the two are compared entry by entry (``max_abs_diff_vs_other_mpmath_method``)
+      and the first full mpmath matrix is the reference for ``max_abs_err_vs_mpmath`` of the
+      float peers.
 
 Each peer is optional: a failed import is recorded as ``unavailable`` with the error.  Threads
 are not restricted (XLA and TF use their defaults); ``os.cpu_count()`` and the load average
@@ -49,18 +54,32 @@ backend is recorded in the JSON)::
     /opt/peers-venv/bin/pip install gmpy2
 
 Commands run for results/peers/peers-2026-11-26.json (from the repository root, on the
-development machine: 2 cores, shared with a concurrent cargo build, see the load averages)::
+development machine: 2 cores shared with other work -- see the load averages recorded per
+measurement; timings are therefore indicative)::
 
     /opt/peers-venv/bin/python scripts/make-bench-problems.py
-    /opt/peers-venv/bin/python scripts/bench-peers.py \\
-        experiments/bench/p40-tanh-mse.json experiments/bench/p500-tanh-mse.json \\
-        experiments/bench/p2000-gelu-mse.json experiments/bench/p5000-tanh-ce.json \\
-        --dtype float64 --repeat 5 --mpmath-digits 77 --skip-mpmath-above 600 \\
-        --mpmath-budget-s 1200 --out results/peers/peers-2026-11-26.json
-    /opt/peers-venv/bin/python scripts/bench-peers.py \\
-        experiments/bench/p2000-gelu-mse.json experiments/bench/p5000-tanh-ce.json \\
-        --dtype float32 --repeat 5 --peers jax,tensorflow --no-check-clairaut \\
+    /opt/peers-venv/bin/python scripts/bench-peers.py \
+        experiments/bench/p40-tanh-mse.json experiments/bench/p500-tanh-mse.json \
+        experiments/bench/p2000-gelu-mse.json experiments/bench/p5000-tanh-ce.json \
+        --dtype float64 --repeat 5 --mpmath-digits 77 --skip-mpmath-above 600 \
+        --mpmath-budget-s 600 \
+        --check-clairaut experiments/tf2-article/example1.json \
+        --check-clairaut experiments/bench/p40-tanh-mse.json \
+        --check-clairaut experiments/bench/p500-tanh-mse.json \
+        --check-clairaut experiments/bench/p2000-gelu-mse.json \
+        --check-clairaut experiments/bench/p5000-tanh-ce.json \
+        --out results/peers/peers-2026-11-26.json
+    /opt/peers-venv/bin/python scripts/bench-peers.py \
+        experiments/bench/p2000-gelu-mse.json experiments/bench/p5000-tanh-ce.json \
+        --dtype float32 --repeat 5 --peers jax,tensorflow --no-check-clairaut \
         --append --out results/peers/peers-2026-11-26.json
+
+Finding recorded by the gelu probe (``gelu_probe`` in the TensorFlow rows of gelu problems):
+TensorFlow's ``tf.nn.gelu(approximate=False)`` builds 1/sqrt(2) with
+``math_ops.cast(0.7071067811865476, dtype)``, which goes through a float32 tensor, so at float64
+the constant is 0.7071067690849304 and gelu itself is only accurate to ~3e-7 relative; its
+Hessian then differs from JAX's (and Clairaut's) by ~1e-9.  With the constant in float64 the TF
+Hessian agrees with JAX's to ~1e-17.
 """
 
 from __future__ import annotations
@@ -183,7 +202,10 @@ def jax_hessian_fn(prob, dtype):
 # TensorFlow
 # ----------------------------------------------------------------------------------------------
 
-def tf_hessian_fn(prob, dtype):
+def tf_hessian_fn(prob, dtype, gelu_variant="tf.nn.gelu"):
+    """gelu_variant: "tf.nn.gelu" (tf.nn.gelu(approximate=False), what is timed) or
+    "erfc-f64-constant" (0.5 * z * erfc(-z * sqrt(1/2)) with the constant in the working dtype;
+    used only by the gelu probe)."""
     import tensorflow as tf
 
     tdt = tf.float64 if dtype == np.float64 else tf.float32
@@ -197,7 +219,8 @@ def tf_hessian_fn(prob, dtype):
         "tanh": tf.nn.tanh,
         "softplus": tf.nn.softplus,
         "relu": tf.nn.relu,
-        "gelu": lambda z: tf.nn.gelu(z, approximate=False),
+        "gelu": ((lambda z: tf.nn.gelu(z, approximate=False)) if gelu_variant == "tf.nn.gelu" else
+                 (lambda z: 0.5 * z * tf.math.erfc(-z * tf.constant(np.sqrt(0.5), dtype=tdt)))),
         "silu": tf.nn.silu,
     }
     sl = layer_slices(prob["layers"])
@@ -566,7 +589,37 @@ def clairaut_hessian(problem, method="fwd-rev", precision="f64", timeout=3600):
             raise RuntimeError(f"{' '.join(cmd)} failed: {r.stderr}")
         with open(out) as f:
             doc = json.load(f)
-    return np.array([[float(s) for s in row] for row in doc["hessian"]]), " ".join(cmd), r.stdout
+    shown = " ".join(os.path.relpath(c, REPO_ROOT) if c.startswith(REPO_ROOT) else c for c in cmd[:-1])
+    return np.array([[float(s) for s in row] for row in doc["hessian"]]), shown + " --out H.json", r.stdout
+
+
+def tf_gelu_probe(prob, H_jax64):
+    """Why TF's float64 Hessian differs from JAX's on gelu problems: the constant 1/sqrt(2) in
+    tf.nn.gelu(approximate=False) is built by math_ops.cast(0.7071067811865476, dtype), which first
+    converts the Python float to a float32 tensor.  Measures the constant, gelu's own float64 error
+    on a grid against mpmath, and the TF Hessian with the constant in float64 instead."""
+    import mpmath
+    import tensorflow as tf
+    from tensorflow.python.ops import math_ops
+
+    c = float(math_ops.cast(0.7071067811865476, tf.float64).numpy())
+    xs = np.linspace(-4.0, 4.0, 801)
+    g = tf.nn.gelu(tf.constant(xs, tf.float64), approximate=False).numpy()
+    with mpmath.workdps(40):
+        ref = np.array([float(mpmath.mpf(v) * mpmath.ncdf(mpmath.mpf(v))) for v in xs])
+    nz = ref != 0
+    out = {
+        "inv_sqrt2_constant_used_by_tf.nn.gelu_at_float64": repr(c),
+        "float64_sqrt_half": repr(float(np.sqrt(0.5))),
+        "constant_is_float32_rounded": c == float(np.float32(0.7071067811865476)),
+        "tf.nn.gelu_float64_max_rel_err_on_linspace(-4,4,801)_vs_mpmath": float(
+            np.max(np.abs(g[nz] - ref[nz]) / np.abs(ref[nz]))),
+    }
+    if H_jax64 is not None:
+        H = tf_hessian_fn(prob, np.float64, gelu_variant="erfc-f64-constant")()
+        out["tf_hessian_with_gelu_as_0.5*z*erfc(-z*sqrt(0.5)_float64)_max_abs_diff_vs_jax_f64"] = \
+            max_abs_diff(H, H_jax64)
+    return out
 
 
 # ----------------------------------------------------------------------------------------------
@@ -762,6 +815,8 @@ def main():
                                asymmetry_max_abs=float(np.max(np.abs(H - H.T))),
                                hessian_dtype=str(H.dtype))
                     float_results.append((res, H))
+                    if peer == "tensorflow" and "gelu" in prob["activations"]:
+                        res["gelu_probe"] = tf_gelu_probe(prob, H_jax64)
                 except Exception as e:  # noqa: BLE001
                     res.update(status=f"error: {type(e).__name__}: {e}",
                                traceback=traceback.format_exc())

@@ -291,12 +291,39 @@ def diag_example2(tf, ns):
 
 
 def diag_api(tf):
-    return {
+    """Does GradientTape.hessian exist?  Does tf.hessians exist, and does it work eagerly / inside a
+    tf.function on Example 1's configuration?"""
+    d = {
         "GradientTape_has_hessian": hasattr(tf.GradientTape, "hessian"),
         "GradientTape_public_methods": sorted(m for m in dir(tf.GradientTape) if not m.startswith("_")),
         "tf_has_hessians": hasattr(tf, "hessians"),
         "tf_compat_v1_has_hessians": hasattr(tf.compat.v1, "hessians"),
     }
+    x = tf.constant([[1.0, 2.0]], dtype=tf.float64)
+    y_true = tf.constant([[0.5]], dtype=tf.float64)
+    weights = tf.Variable([[0.1, 0.2], [0.3, 0.4]], dtype=tf.float64)
+    bias = tf.Variable([0.5, 0.6], dtype=tf.float64)
+
+    def loss():
+        return tf.reduce_mean(tf.square(y_true - tf.nn.sigmoid(tf.matmul(x, weights) + bias)))
+
+    if d["tf_has_hessians"]:
+        try:
+            tf.hessians(loss(), [weights, bias])
+            d["tf.hessians_eager"] = "returned without error"
+        except Exception as e:  # noqa: BLE001
+            d["tf.hessians_eager"] = f"{type(e).__name__}: {e}"
+        try:
+            hw, hb = tf.function(lambda: tf.hessians(loss(), [weights, bias]))()
+            d["tf.hessians_in_tf.function"] = {
+                "shapes": [list(hw.shape), list(hb.shape)],
+                "weights_block_as_4x4": hw.numpy().reshape(4, 4).tolist(),
+                "bias_block": hb.numpy().tolist(),
+                "note": "tf.hessians(ys, xs) returns one block per x (d2y/dx_k dx_k); no cross blocks",
+            }
+        except Exception as e:  # noqa: BLE001
+            d["tf.hessians_in_tf.function"] = f"{type(e).__name__}: {e}"
+    return d
 
 
 # ----------------------------------------------------------------------------------------------
@@ -309,7 +336,8 @@ def tf_full_hessian(tf, dtype, mode):
     theta = tf.Variable([0.1, 0.2, 0.3, 0.4, 0.5, 0.6], dtype=dtype)  # [W row-major, b]
 
     def hess(use_pfor):
-        with tf.GradientTape() as t2:
+        # (eager jacobian without pfor requires a persistent outer tape)
+        with tf.GradientTape(persistent=not use_pfor) as t2:
             with tf.GradientTape() as t1:
                 W = tf.reshape(theta[:4], (2, 2))
                 b = theta[4:]
@@ -415,6 +443,8 @@ def write_md(path, doc):
              f"NumPy {m['numpy']}, Python {m['python']}, {m['cpu_model']}, {m['os_cpu_count']} cores). "
              f"Command: `{doc['command']}`. Machine-readable: `crosscheck-tf.json`.\n")
     L.append(f"Verbatim check of the stored code against the article: {doc['verbatim_check']}.\n")
+    L.append(f"TF's inputs (Python floats) equal Clairaut's once-rounded decimal inputs: "
+             f"{doc.get('input_rounding_check')}.\n")
     L.append("## Observations\n")
     for o in doc["observations"]:
         L.append(f"- {o}")
@@ -527,6 +557,12 @@ def main():
 
     # (b) corrected Hessian vs Clairaut
     exact = exact_reference()
+    # TF builds its inputs from Python floats (decimal -> binary64 -> format); Clairaut rounds each
+    # decimal once into the format.  Check that both see the same numbers.
+    doc["input_rounding_check"] = {
+        dt: all(tf.constant(float(t), dtype=tdt).numpy() == to_format_exact(t, npdt)
+                for t in ("1.0", "2.0", "0.5", "0.1", "0.2", "0.3", "0.4", "0.5", "0.6"))
+        for dt, tdt, npdt in (("float32", tf.float32, np.float32), ("float64", tf.float64, np.float64))}
     cross = []
     for prec, tdt in (("f32", tf.float32), ("f64", tf.float64)):
         Hcl, strings, cmd, cl_stdout = clairaut(prec)
@@ -581,7 +617,10 @@ def observations(doc):
     api = doc["diagnostics"]["TensorFlow API"]
     obs.append(f"TensorFlow {doc['machine']['tensorflow']}: GradientTape has 'hessian': {api['GradientTape_has_hessian']}; "
                f"tf.hessians exists: {api['tf_has_hessians']}; tf.compat.v1.hessians exists: "
-               f"{api['tf_compat_v1_has_hessians']}")
+               f"{api['tf_compat_v1_has_hessians']}; tf.hessians called eagerly: {api.get('tf.hessians_eager')}; "
+               "inside tf.function: " + (str(api['tf.hessians_in_tf.function']['shapes']) + " (per-variable blocks only)"
+                                         if isinstance(api.get('tf.hessians_in_tf.function'), dict)
+                                         else str(api.get('tf.hessians_in_tf.function'))))
     for c in doc["crosscheck"]:
         obs.append(f"Corrected TF Hessian {c['dtype']} ({c['tf_mode']}) vs Clairaut rev-rev: max abs diff "
                    f"{c['max_abs_diff_tf_vs_clairaut']:.3g}, {c['bitwise_equal_entries']}/36 bitwise equal, "

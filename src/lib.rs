@@ -15,11 +15,14 @@ pub mod ad;
 pub mod analysis;
 pub mod cli;
 pub mod error;
+pub mod experiment;
+pub mod export;
 pub mod hessian;
 pub mod metrics;
 pub mod model;
 pub mod order;
 pub mod output;
+pub mod results;
 pub mod scalar;
 pub mod truth;
 

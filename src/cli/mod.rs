@@ -2,7 +2,10 @@
 
 pub mod analyze;
 pub mod bench;
+pub mod export;
 pub mod generate;
+pub mod rerun;
+pub mod sweep;
 pub mod hessian;
 
 use clap::{Parser, Subcommand};
@@ -26,6 +29,16 @@ pub enum Command {
     /// Compute the requested Hessians and the certified truth; attribute every error and
     /// asymmetry to rounding, evaluation order, approximation method and input quantization.
     Analyze(analyze::AnalyzeArgs),
+    /// Run (or resume) an experiment's sweep, writing one result file per cell.
+    Sweep(sweep::SweepArgs),
+    /// Combine the outputs of sweep shards.
+    Merge(sweep::MergeArgs),
+    /// List the cells of an experiment that have no complete result yet.
+    Status(sweep::StatusArgs),
+    /// Recompute result files from their own configuration; report identity or a diff.
+    Rerun(rerun::RerunArgs),
+    /// Tables (CSV, Markdown, LaTeX, JSON) from result files.
+    Export(export::ExportArgs),
     /// Write a seeded random problem file.
     Generate(generate::GenerateArgs),
     /// Measure the Hessian's cost in gradients (fwd-rev at f64 and mp:256).
@@ -39,6 +52,11 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Bench(args) => bench::run(args),
         Command::Analyze(args) => analyze::run(args),
         Command::Generate(args) => generate::run(args),
+        Command::Sweep(args) => sweep::run(args),
+        Command::Merge(args) => sweep::merge(args),
+        Command::Status(args) => sweep::status(args),
+        Command::Rerun(args) => rerun::run(args),
+        Command::Export(args) => export::run(args),
     }
 }
 

@@ -1,0 +1,45 @@
+//! `clairaut export RESULTS --format csv|md|tex|json [--out DIR]`: tables from result files only.
+
+use std::path::PathBuf;
+
+use clap::Args;
+
+use crate::error::Error;
+use crate::export;
+
+/// Options of `clairaut export`.
+#[derive(Debug, Args)]
+pub struct ExportArgs {
+    /// Folder of result files.
+    pub results: PathBuf,
+    /// csv, md, tex or json.
+    #[arg(long, default_value = "csv")]
+    pub format: String,
+    /// Output folder (default: print to standard output).
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+}
+
+/// Runs `clairaut export`.
+pub fn run(args: ExportArgs) -> anyhow::Result<()> {
+    let results = export::read_dir(&args.results)?;
+    let (text, name) = match args.format.as_str() {
+        "csv" => (export::csv(&results), "results.csv"),
+        "md" => (export::markdown(&results), "results.md"),
+        "tex" => (export::latex(&results), "results.tex"),
+        "json" => (export::json(&results), "results.json"),
+        other => {
+            return Err(Error::Option { option: "--format".into(), message: format!("unknown format `{other}` (expected csv, md, tex or json)") }.into())
+        }
+    };
+    match &args.out {
+        Some(dir) => {
+            std::fs::create_dir_all(dir)?;
+            let path = dir.join(name);
+            crate::output::write_atomic(&path, text.as_bytes())?;
+            println!("wrote {}", path.display());
+        }
+        None => print!("{text}"),
+    }
+    Ok(())
+}

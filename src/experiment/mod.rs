@@ -1,0 +1,205 @@
+//! Experiments: configuration files, their resolution into problems, and the sweep runner.
+
+pub mod config;
+pub mod runner;
+
+use std::path::{Path, PathBuf};
+
+pub use config::{CellConfig, Experiment};
+
+use crate::analysis::Request;
+use crate::error::Error;
+use crate::hessian::fd::StepRule;
+use crate::model::problem::Uniform;
+use crate::model::{Activation, InputMode, Loss, Problem, Spec};
+use crate::order::{Eval, Order};
+use crate::scalar::hw::HwCtx;
+use crate::scalar::{MathLib, Precision};
+
+fn bad(path: &Path, field: &str, message: String) -> Error {
+    Error::Field { path: path.to_path_buf(), field: field.into(), message }
+}
+
+fn dec(v: f64) -> String {
+    format!("{v:e}")
+}
+
+/// Seeded initialization: `glorot` (uniform ±√(6/(d_in+d_out))) or `he` (uniform ±√(6/d_in)),
+/// drawn layer by layer, W row-major then b, from ChaCha8 with this crate's own transform.
+pub fn init_weights(spec: &Spec, kind: &str, seed: u64) -> Vec<f64> {
+    let mut u = Uniform::new(seed);
+    let mut out = Vec::with_capacity(spec.num_params());
+    for l in 1..spec.layers.len() {
+        let (din, dout) = (spec.layers[l - 1], spec.layers[l]);
+        let scale = if kind == "he" { (6.0 / din as f64).sqrt() } else { (6.0 / (din + dout) as f64).sqrt() };
+        for _ in 0..din * dout + dout {
+            out.push(u.next() * scale);
+        }
+    }
+    out
+}
+
+/// `steps` of full-batch gradient descent θ ← θ − lr·∇L(θ) at f64 (sequential order, no-fma,
+/// core-math): deterministic on every platform.
+pub fn train(problem: &Problem, theta: Vec<f64>, steps: u32, lr: f64) -> Vec<f64> {
+    let ctx = HwCtx::<f64>::new(MathLib::CoreMath, false);
+    let mut inputs = problem.inputs::<f64>(InputMode::Decimal, &ctx).expect("finite inputs");
+    inputs.theta = theta;
+    let eval = Eval::new(Order::Sequential, problem.spec.sum_lengths(problem.n));
+    for _ in 0..steps {
+        let (_, g) = crate::hessian::gradient(&problem.spec, problem.n, &inputs, &eval, &ctx);
+        for (t, gi) in inputs.theta.iter_mut().zip(&g) {
+            *t -= lr * gi;
+        }
+    }
+    inputs.theta
+}
+
+/// Resolves a cell into its problem (all numbers as decimal text) and analysis request.
+/// `exp_path` is the experiment file (relative paths are resolved against its folder).
+pub fn resolve(cell: &CellConfig, exp_path: &Path, id: &str) -> Result<(Problem, Request), Error> {
+    let problem = resolve_problem(cell, exp_path, id)?;
+    let req = request(cell, problem.clone(), exp_path)?;
+    Ok((problem, req))
+}
+
+/// The cell's problem: data and weights generated, read or trained as configured.
+pub fn resolve_problem(cell: &CellConfig, exp_path: &Path, id: &str) -> Result<Problem, Error> {
+    let dir = exp_path.parent().map(Path::to_path_buf).unwrap_or_else(|| PathBuf::from("."));
+    let from_file = match cell.data.strip_prefix("problem:") {
+        Some(p) => Some(Problem::load(&dir.join(p))?),
+        None => None,
+    };
+    let spec = match &from_file {
+        Some(pr) => pr.spec.clone(),
+        None => {
+            let mut activations = cell
+                .activations
+                .iter()
+                .map(|a| Activation::by_name(a).ok_or_else(|| bad(exp_path, "activations", format!("unknown activation \"{a}\""))))
+                .collect::<Result<Vec<_>, _>>()?;
+            if cell.layers.len() < 2 || cell.layers.contains(&0) {
+                return Err(bad(exp_path, "layers", format!("{:?}: need at least two widths ≥ 1", cell.layers)));
+            }
+            if activations.len() == 1 {
+                activations = vec![activations[0]; cell.layers.len() - 1];
+            }
+            if activations.len() != cell.layers.len() - 1 {
+                return Err(bad(exp_path, "activations", format!("{} given for {} layers", activations.len(), cell.layers.len() - 1)));
+            }
+            let loss = Loss::by_name(&cell.loss).ok_or_else(|| bad(exp_path, "loss", format!("unknown loss \"{}\"", cell.loss)))?;
+            Spec { layers: cell.layers.clone(), activations, loss }
+        }
+    };
+    let d0 = spec.layers[0];
+    let dl = spec.layers[spec.depth()];
+    let source = PathBuf::from(format!("{}#{id}", exp_path.display()));
+    let (n, x, y) = match (cell.data.as_str(), &from_file) {
+        (_, Some(pr)) => (pr.n, pr.x.clone(), pr.y.clone()),
+        ("generated", _) => {
+            if cell.n == 0 {
+                return Err(bad(exp_path, "n", "must be at least 1".into()));
+            }
+            let g = Problem::generate(&spec, cell.n, cell.data_seed);
+            (cell.n, g.x, g.y)
+        }
+        ("inline", _) => {
+            let (Some(x), Some(y)) = (&cell.x, &cell.y) else {
+                return Err(bad(exp_path, "data", "inline data needs `x` and `y`".into()));
+            };
+            if x.is_empty() || x.len() != y.len() || x.iter().any(|r| r.len() != d0) || y.iter().any(|r| r.len() != dl) {
+                return Err(bad(exp_path, "x", format!("inline x/y must be N rows of {d0} and {dl} numbers")));
+            }
+            let flat = |m: &Vec<Vec<f64>>| -> Result<Vec<String>, Error> {
+                m.iter().flatten().map(|v| if v.is_finite() { Ok(dec(*v)) } else { Err(bad(exp_path, "x", format!("{v} is not finite"))) }).collect()
+            };
+            (x.len(), flat(x)?, flat(y)?)
+        }
+        (other, _) => return Err(bad(exp_path, "data", format!("unknown data source \"{other}\" (expected generated, inline or problem:<path>)"))),
+    };
+    let mut problem = Problem { source, spec: spec.clone(), n, x, y, params: Vec::new() };
+    let p = spec.num_params();
+    problem.params = match cell.weights.as_str() {
+        "glorot" | "he" => init_weights(&spec, &cell.weights, cell.weights_seed).into_iter().map(dec).collect(),
+        "explicit" => {
+            let v = cell.params.as_ref().ok_or_else(|| bad(exp_path, "params", "explicit weights need `params`".into()))?;
+            if v.len() != p || v.iter().any(|x| !x.is_finite()) {
+                return Err(bad(exp_path, "params", format!("need {p} finite numbers, got {}", v.len())));
+            }
+            v.iter().map(|x| dec(*x)).collect()
+        }
+        "problem" => match &from_file {
+            Some(pr) => pr.params.clone(),
+            None => return Err(bad(exp_path, "weights", "\"problem\" weights need data = \"problem:<path>\"".into())),
+        },
+        "trained" => {
+            if !(cell.train_lr.is_finite() && cell.train_lr > 0.0) {
+                return Err(bad(exp_path, "train_lr", format!("{} must be positive", cell.train_lr)));
+            }
+            let theta0 = init_weights(&spec, "glorot", cell.weights_seed);
+            train(&problem, theta0, cell.train_steps, cell.train_lr).into_iter().map(dec).collect()
+        }
+        other => return Err(bad(exp_path, "weights", format!("unknown initialization \"{other}\" (expected glorot, he, explicit, problem or trained)"))),
+    };
+    Ok(problem)
+}
+
+/// The analysis request of a cell on `problem`.
+pub fn request(cell: &CellConfig, problem: Problem, exp_path: &Path) -> Result<Request, Error> {
+    let parse_list = |field: &str, v: &[String]| -> Result<(), Error> {
+        if v.is_empty() {
+            return Err(bad(exp_path, field, "empty list".into()));
+        }
+        Ok(())
+    };
+    parse_list("methods", &cell.methods)?;
+    parse_list("precisions", &cell.precisions)?;
+    parse_list("orders", &cell.orders)?;
+    parse_list("fma", &cell.fma)?;
+    fn named<T>(exp_path: &Path, field: &str, s: &str, r: Result<T, String>) -> Result<T, Error> {
+        r.map_err(|m| bad(exp_path, field, format!("\"{s}\": {m}")))
+    }
+    let methods = cell.methods.iter().map(|s| named(exp_path, "methods", s, s.parse())).collect::<Result<Vec<_>, _>>()?;
+    let precisions: Vec<Precision> = cell.precisions.iter().map(|s| named(exp_path, "precisions", s, s.parse())).collect::<Result<_, _>>()?;
+    let orders = cell.orders.iter().map(|s| named(exp_path, "orders", s, s.parse())).collect::<Result<Vec<_>, _>>()?;
+    let fmas = cell
+        .fma
+        .iter()
+        .map(|s| match s.as_str() {
+            "fma" => Ok(true),
+            "no-fma" => Ok(false),
+            _ => Err(bad(exp_path, "fma", format!("\"{s}\" (expected fma or no-fma)"))),
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    let math = match cell.math.as_str() {
+        "core-math" => MathLib::CoreMath,
+        "libm" => MathLib::Libm,
+        other => return Err(bad(exp_path, "math", format!("\"{other}\" (expected core-math or libm)"))),
+    };
+    let truth_bits = match cell.truth.as_str() {
+        "auto" => None,
+        s => match s.parse::<Precision>() {
+            Ok(Precision::Mp(b)) => Some(b),
+            _ => return Err(bad(exp_path, "truth", format!("\"{s}\" (expected auto or mp:<bits>)"))),
+        },
+    };
+    let step = match cell.step_rule.as_str() {
+        "optimal" => StepRule::Optimal,
+        "fixed" | "relative" => named(exp_path, "step_h", &cell.step_h.to_string(), format!("{}:{}", cell.step_rule, dec(cell.step_h)).parse())?,
+        other => return Err(bad(exp_path, "step_rule", format!("\"{other}\" (expected optimal, fixed or relative)"))),
+    };
+    // every number must be finite in every requested format: checked by the analysis itself
+    Ok(Request {
+        problem,
+        methods,
+        precisions,
+        orders,
+        fmas,
+        math,
+        step,
+        truth_bits,
+        check_extra: cell.check_extra,
+        kink_tol: cell.kink_tol,
+        spectrum: cell.spectrum,
+    })
+}

@@ -1,0 +1,193 @@
+//! The sweep runner: cells in parallel, each written as soon as it finishes (atomically), and
+//! skipped on the next run when its result file is complete and matches — so a sweep killed at
+//! any point resumes without losing or corrupting a finished cell.
+
+use std::io::IsTerminal;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Mutex;
+use std::time::{Instant, SystemTime};
+
+use rayon::prelude::*;
+
+use super::{request, resolve, CellConfig, Experiment};
+use crate::model::Problem;
+use crate::error::Error;
+use crate::results::{json_to_cbor, problem_to_cbor, provenance, strip_timings, ResultFile, SCHEMA};
+
+/// A shard of the grid: cells with index ≡ `k` (mod `n`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Shard {
+    /// This shard (0-based).
+    pub k: usize,
+    /// Number of shards.
+    pub n: usize,
+}
+
+impl Shard {
+    /// Parses `K/N`, or `auto` from the environment: SLURM array (`SLURM_ARRAY_TASK_ID`,
+    /// `SLURM_ARRAY_TASK_COUNT`), SLURM tasks (`SLURM_PROCID`, `SLURM_NTASKS`), Open MPI
+    /// (`OMPI_COMM_WORLD_RANK`, `OMPI_COMM_WORLD_SIZE`) or PMI (`PMI_RANK`, `PMI_SIZE`).
+    pub fn parse(s: &str) -> Result<Shard, Error> {
+        let err = |m: String| Error::Option { option: "--shard".into(), message: m };
+        if s == "auto" {
+            let var = |k: &str| std::env::var(k).ok().and_then(|v| v.parse::<usize>().ok());
+            for (rank, size) in [
+                ("SLURM_ARRAY_TASK_ID", "SLURM_ARRAY_TASK_COUNT"),
+                ("SLURM_PROCID", "SLURM_NTASKS"),
+                ("OMPI_COMM_WORLD_RANK", "OMPI_COMM_WORLD_SIZE"),
+                ("PMI_RANK", "PMI_SIZE"),
+            ] {
+                if let (Some(k), Some(n)) = (var(rank), var(size)) {
+                    // SLURM arrays may start at 1 (--array=1-N): shift by SLURM_ARRAY_TASK_MIN
+                    let k = if rank == "SLURM_ARRAY_TASK_ID" { k - var("SLURM_ARRAY_TASK_MIN").unwrap_or(0) } else { k };
+                    return Shard::new(k, n).map_err(err);
+                }
+            }
+            return Err(err("`auto`: no SLURM array, SLURM task, Open MPI or PMI rank variables are set".into()));
+        }
+        let (k, n) = s.split_once('/').ok_or_else(|| err(format!("`{s}`: expected K/N or auto")))?;
+        match (k.parse(), n.parse()) {
+            (Ok(k), Ok(n)) => Shard::new(k, n).map_err(err),
+            _ => Err(err(format!("`{s}`: expected K/N with integers"))),
+        }
+    }
+
+    fn new(k: usize, n: usize) -> Result<Shard, String> {
+        if n == 0 || k >= n {
+            Err(format!("shard {k}/{n}: need 0 ≤ K < N"))
+        } else {
+            Ok(Shard { k, n })
+        }
+    }
+
+    /// Whether cell `i` belongs to this shard.
+    pub fn has(&self, i: usize) -> bool {
+        i % self.n == self.k
+    }
+}
+
+/// The result file of a cell in `dir`.
+pub fn cell_path(dir: &Path, cell: &CellConfig) -> PathBuf {
+    dir.join(format!("{}.cbor", cell.id()))
+}
+
+/// Whether `path` holds a complete, valid result of `cell`.
+pub fn is_complete(path: &Path, cell: &CellConfig) -> bool {
+    matches!(ResultFile::read(path), Ok(f) if f.config_hash == cell.hash())
+}
+
+/// Computes one cell (on the current rayon pool). With `problem`, that problem is used instead
+/// of resolving the cell's data and weights again (reruns of `problem:<path>` cells).
+pub fn compute_cell(exp_name: &str, exp_path: &Path, cell: &CellConfig, problem: Option<Problem>) -> Result<ResultFile, Error> {
+    let start = SystemTime::now();
+    let (problem, req) = match problem {
+        Some(p) => (p.clone(), request(cell, p, exp_path)?),
+        None => resolve(cell, exp_path, &cell.id())?,
+    };
+    let analysis = crate::analysis::analyze(&req)?;
+    let mut json = analysis.to_json(&problem);
+    // the problem's source names the experiment file as given on the command line: keep the
+    // file name only, so the result does not depend on the working directory
+    json["problem"] = serde_json::json!(format!("{}#{}", exp_name, cell.id()));
+    let timings = strip_timings(&mut json);
+    Ok(ResultFile {
+        schema: SCHEMA,
+        kind: "clairaut-cell".into(),
+        experiment: exp_name.to_string(),
+        config: cell.clone(),
+        config_hash: cell.hash(),
+        problem: problem_to_cbor(&problem),
+        analysis: json_to_cbor(&json),
+        provenance: json_to_cbor(&provenance(start, SystemTime::now(), timings)),
+    })
+}
+
+/// What a sweep did.
+#[derive(Clone, Debug, Default)]
+pub struct SweepSummary {
+    /// Cells in this shard.
+    pub cells: usize,
+    /// Already complete (skipped).
+    pub skipped: usize,
+    /// Computed now.
+    pub computed: usize,
+    /// Seconds spent computing cells (sum over cells).
+    pub compute_s: f64,
+    /// Wall-clock seconds of the whole sweep.
+    pub wall_s: f64,
+}
+
+/// Runs (or resumes) the sweep, writing `<out>/<cell id>.cbor` for every cell of `shard`.
+pub fn run(exp: &Experiment, out: &Path, shard: Option<Shard>) -> Result<SweepSummary, Error> {
+    let wall = Instant::now();
+    std::fs::create_dir_all(out).map_err(|e| Error::Io { path: out.to_path_buf(), message: e.to_string() })?;
+    let mine: Vec<&CellConfig> =
+        exp.cells.iter().enumerate().filter(|(i, _)| shard.is_none_or(|s| s.has(*i))).map(|(_, c)| c).collect();
+    let pending: Vec<&CellConfig> = mine.iter().copied().filter(|c| !is_complete(&cell_path(out, c), c)).collect();
+    let total = pending.len();
+    let done = AtomicUsize::new(0);
+    let compute_s = Mutex::new(0.0f64);
+    let tty = std::io::stderr().is_terminal();
+    let last_log = Mutex::new(Instant::now());
+    let exp_name = exp.name.clone();
+    pending.par_iter().try_for_each(|cell| -> Result<(), Error> {
+        let t = Instant::now();
+        let result = compute_cell(&exp_name, &exp.path, cell, None)?;
+        result.write(&cell_path(out, cell))?;
+        let secs = t.elapsed().as_secs_f64();
+        *compute_s.lock().expect("not poisoned") += secs;
+        let k = done.fetch_add(1, Ordering::SeqCst) + 1;
+        let elapsed = wall.elapsed().as_secs_f64();
+        let eta = elapsed / k as f64 * (total - k) as f64;
+        let mut last = last_log.lock().expect("not poisoned");
+        // a progress line per cell on a terminal; at most one every 5 s otherwise (logs)
+        if tty || k == total || last.elapsed().as_secs_f64() >= 5.0 {
+            eprintln!("[{k}/{total}] cell {} done in {secs:.2} s, elapsed {elapsed:.1} s, ETA {eta:.1} s", cell.id());
+            *last = Instant::now();
+        }
+        Ok(())
+    })?;
+    Ok(SweepSummary {
+        cells: mine.len(),
+        skipped: mine.len() - total,
+        computed: total,
+        compute_s: compute_s.into_inner().expect("not poisoned"),
+        wall_s: wall.elapsed().as_secs_f64(),
+    })
+}
+
+/// Cells of `exp` without a complete result in `dir`.
+pub fn missing<'a>(exp: &'a Experiment, dir: &Path) -> Vec<&'a CellConfig> {
+    exp.cells.iter().filter(|c| !is_complete(&cell_path(dir, c), c)).collect()
+}
+
+/// Copies every valid result file of `shards` into `out` (a cell present in several shards
+/// must be byte-identical apart from provenance). Returns the number of cells merged.
+pub fn merge(out: &Path, shards: &[PathBuf]) -> Result<usize, Error> {
+    std::fs::create_dir_all(out).map_err(|e| Error::Io { path: out.to_path_buf(), message: e.to_string() })?;
+    let mut n = 0;
+    for dir in shards {
+        let entries = std::fs::read_dir(dir).map_err(|e| Error::Io { path: dir.clone(), message: e.to_string() })?;
+        let mut files: Vec<PathBuf> = entries.filter_map(|e| e.ok().map(|e| e.path())).filter(|p| p.extension().is_some_and(|x| x == "cbor")).collect();
+        files.sort();
+        for f in files {
+            let r = ResultFile::read(&f)?;
+            let dest = out.join(f.file_name().expect("a file"));
+            if dest.exists() {
+                let existing = ResultFile::read(&dest)?;
+                if existing.deterministic_bytes() != r.deterministic_bytes() {
+                    return Err(Error::Field {
+                        path: f.clone(),
+                        field: "analysis".into(),
+                        message: format!("differs from {} for the same configuration", dest.display()),
+                    });
+                }
+                continue;
+            }
+            r.write(&dest)?;
+            n += 1;
+        }
+    }
+    Ok(n)
+}

@@ -1,0 +1,175 @@
+//! Exports derived only from result files (nothing is recomputed).
+//!
+//! **Stable interface** for other tools: the tidy CSV (`results.csv`, one row per
+//! cell × method × precision × order × fma, columns as in [`COLUMNS`]) and the JSON summary
+//! (`results.json`, the same rows as objects). The Markdown and LaTeX tables are for reading and
+//! may change layout.
+
+use std::path::{Path, PathBuf};
+
+use serde_json::Value as Json;
+
+use crate::error::Error;
+use crate::results::{cbor_to_json, ResultFile};
+
+/// Columns of the tidy CSV, in order.
+pub const COLUMNS: [&str; 31] = [
+    "cell",
+    "experiment",
+    "layers",
+    "activations",
+    "loss",
+    "n",
+    "p",
+    "method",
+    "precision",
+    "order",
+    "fma",
+    "step",
+    "error_rel_fro",
+    "error_max_rel",
+    "asym_rel_fro",
+    "asym_max_abs",
+    "asym_pairs_fraction",
+    "sigbits_min",
+    "sigbits_median",
+    "rounding_total",
+    "rounding_antisym",
+    "approximation_total",
+    "approximation_antisym",
+    "order_total",
+    "order_antisym",
+    "input_total",
+    "input_antisym",
+    "residual",
+    "asym_dominant",
+    "certified",
+    "truth_certified_bits_min",
+];
+
+/// Reads every result file in `dir` (sorted by name).
+pub fn read_dir(dir: &Path) -> Result<Vec<ResultFile>, Error> {
+    let entries = std::fs::read_dir(dir).map_err(|e| Error::Io { path: dir.to_path_buf(), message: e.to_string() })?;
+    let mut files: Vec<PathBuf> =
+        entries.filter_map(|e| e.ok().map(|e| e.path())).filter(|p| p.extension().is_some_and(|x| x == "cbor")).collect();
+    files.sort();
+    if files.is_empty() {
+        return Err(Error::Io { path: dir.to_path_buf(), message: "no result files (*.cbor)".into() });
+    }
+    files.iter().map(|f| ResultFile::read(f)).collect()
+}
+
+fn cell_str(v: &Json) -> String {
+    match v {
+        Json::Null => String::new(),
+        Json::String(s) => s.clone(),
+        Json::Number(n) => {
+            let f = n.as_f64().unwrap_or(0.0);
+            if n.is_i64() || n.is_u64() { n.to_string() } else { format!("{f:e}") }
+        }
+        other => other.to_string(),
+    }
+}
+
+/// The tidy rows of all results, as JSON objects with the [`COLUMNS`] keys.
+pub fn rows(results: &[ResultFile]) -> Vec<serde_json::Map<String, Json>> {
+    let mut out = Vec::new();
+    for r in results {
+        let a = cbor_to_json(&r.analysis);
+        let c = &r.config;
+        let layers = cbor_to_json(&r.problem)["layers"].clone();
+        let acts = cbor_to_json(&r.problem)["activations"].clone();
+        for row in a["rows"].as_array().into_iter().flatten() {
+            let mut m = serde_json::Map::new();
+            let mut put = |k: &str, v: Json| {
+                m.insert(k.to_string(), v);
+            };
+            put("cell", Json::String(c.id()));
+            put("experiment", Json::String(r.experiment.clone()));
+            put("layers", Json::String(layers.as_array().map(|l| l.iter().map(|x| x.to_string()).collect::<Vec<_>>().join("-")).unwrap_or_default()));
+            put("activations", Json::String(acts.as_array().map(|l| l.iter().filter_map(|x| x.as_str()).collect::<Vec<_>>().join("-")).unwrap_or_default()));
+            put("loss", cbor_to_json(&r.problem)["loss"].clone());
+            put("n", serde_json::json!(cbor_to_json(&r.problem)["x"].as_array().map(|x| x.len()).unwrap_or(0)));
+            put("p", a["p"].clone());
+            for k in ["method", "precision", "order", "fma", "step", "error_rel_fro", "error_max_rel", "asym_rel_fro", "asym_max_abs", "asym_pairs_fraction", "sigbits_min", "sigbits_median", "residual", "asym_dominant", "certified"] {
+                put(k, row[k].clone());
+            }
+            for part in ["rounding", "approximation", "order", "input"] {
+                put(&format!("{part}_total"), row["attribution"][part]["total"].clone());
+                put(&format!("{part}_antisym"), row["attribution"][part]["antisym"].clone());
+            }
+            put("truth_certified_bits_min", a["truth"]["certified_bits_min"].clone());
+            out.push(m);
+        }
+    }
+    out
+}
+
+/// Tidy CSV.
+pub fn csv(results: &[ResultFile]) -> String {
+    let mut s = COLUMNS.join(",");
+    s.push('\n');
+    for row in rows(results) {
+        let cells: Vec<String> = COLUMNS.iter().map(|k| {
+            let v = cell_str(row.get(*k).unwrap_or(&Json::Null));
+            if v.contains(',') { format!("\"{v}\"") } else { v }
+        }).collect();
+        s.push_str(&cells.join(","));
+        s.push('\n');
+    }
+    s
+}
+
+const TABLE: [(&str, &str); 11] = [
+    ("layers", "layers"),
+    ("activations", "activations"),
+    ("method", "method"),
+    ("precision", "precision"),
+    ("order", "order"),
+    ("error_rel_fro", "error"),
+    ("asym_rel_fro", "asymmetry"),
+    ("rounding_antisym", "rounding (antisym)"),
+    ("approximation_antisym", "approx. (antisym)"),
+    ("input_total", "input"),
+    ("asym_dominant", "asym. from"),
+];
+
+fn short(v: &Json) -> String {
+    match v {
+        Json::Number(n) if !(n.is_i64() || n.is_u64()) => format!("{:.2e}", n.as_f64().unwrap_or(0.0)),
+        other => cell_str(other),
+    }
+}
+
+/// Markdown table.
+pub fn markdown(results: &[ResultFile]) -> String {
+    let mut s = format!("| {} |\n|{}\n", TABLE.map(|t| t.1).join(" | "), "---|".repeat(TABLE.len()));
+    for row in rows(results) {
+        let cells: Vec<String> = TABLE.iter().map(|(k, _)| short(row.get(*k).unwrap_or(&Json::Null))).collect();
+        s.push_str(&format!("| {} |\n", cells.join(" | ")));
+    }
+    s
+}
+
+/// LaTeX (booktabs) table.
+pub fn latex(results: &[ResultFile]) -> String {
+    let esc = |s: String| s.replace('_', "\\_").replace('%', "\\%").replace('#', "\\#");
+    let mut s = format!("\\begin{{tabular}}{{{}}}\n\\toprule\n", "l".repeat(TABLE.len()));
+    s.push_str(&TABLE.map(|t| esc(t.1.to_string())).join(" & "));
+    s.push_str(" \\\\\n\\midrule\n");
+    for row in rows(results) {
+        let cells: Vec<String> = TABLE.iter().map(|(k, _)| esc(short(row.get(*k).unwrap_or(&Json::Null)))).collect();
+        s.push_str(&cells.join(" & "));
+        s.push_str(" \\\\\n");
+    }
+    s.push_str("\\bottomrule\n\\end{tabular}\n");
+    s
+}
+
+/// JSON summary.
+pub fn json(results: &[ResultFile]) -> String {
+    let v = Json::Array(rows(results).into_iter().map(Json::Object).collect());
+    let mut s = serde_json::to_string_pretty(&v).expect("serializable");
+    s.push('\n');
+    s
+}

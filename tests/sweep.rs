@@ -1,0 +1,211 @@
+//! Issue #4: sweeps are deterministic at any thread count and under sharding, resume after
+//! SIGKILL without losing or corrupting cells, reject bad files with one-line errors, rerun the
+//! committed reference results bit for bit, and export stable tables.
+
+use std::path::{Path, PathBuf};
+use std::process::Command as Std;
+
+use assert_cmd::Command;
+use clairaut::results::ResultFile;
+
+fn bin() -> PathBuf {
+    assert_cmd::cargo::cargo_bin("clairaut")
+}
+
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+const SMALL: &str = r#"
+name = "small"
+[base]
+layers = [2, 3, 2]
+activations = ["tanh", "identity"]
+n = 3
+methods = ["rev-rev", "fwd-rev", "fd-grad-central"]
+[sweep]
+precisions = [["f32"], ["f64"], ["binary16"]]
+orders = [["sequential"], ["pairwise"]]
+"#;
+
+fn files(dir: &Path) -> Vec<PathBuf> {
+    let mut v: Vec<PathBuf> = std::fs::read_dir(dir).unwrap().map(|e| e.unwrap().path()).filter(|p| p.extension().is_some_and(|x| x == "cbor")).collect();
+    v.sort();
+    v
+}
+
+fn sweep(exp: &Path, out: &Path, extra: &[&str]) {
+    Command::new(bin()).arg("sweep").arg(exp).arg("--out").arg(out).args(extra).assert().success();
+}
+
+fn deterministic(dir: &Path) -> Vec<(String, Vec<u8>)> {
+    files(dir)
+        .iter()
+        .map(|f| (f.file_name().unwrap().to_string_lossy().into_owned(), ResultFile::read(f).unwrap().deterministic_bytes()))
+        .collect()
+}
+
+#[test]
+fn thread_counts_and_shards_give_identical_result_files() {
+    let dir = tempfile::tempdir().unwrap();
+    let exp = dir.path().join("small.toml");
+    std::fs::write(&exp, SMALL).unwrap();
+    let (a, b) = (dir.path().join("t1"), dir.path().join("t2"));
+    sweep(&exp, &a, &["--threads", "1"]);
+    sweep(&exp, &b, &["--threads", "2"]);
+    let da = deterministic(&a);
+    assert_eq!(da.len(), 6);
+    assert_eq!(da, deterministic(&b));
+    // the files differ only in provenance: same bytes once provenance is set aside
+    let (s0, s1, m) = (dir.path().join("s0"), dir.path().join("s1"), dir.path().join("merged"));
+    sweep(&exp, &s0, &["--shard", "0/2"]);
+    sweep(&exp, &s1, &["--shard", "1/2"]);
+    assert_eq!(files(&s0).len() + files(&s1).len(), 6);
+    Command::new(bin()).args(["merge", "--out"]).arg(&m).arg(&s0).arg(&s1).assert().success();
+    assert_eq!(da, deterministic(&m));
+    Command::new(bin()).arg("status").arg(&exp).arg("--out").arg(&m).assert().success();
+    Command::new(bin()).arg("status").arg(&exp).arg("--out").arg(&s0).assert().code(3);
+}
+
+#[test]
+fn killed_sweeps_resume_without_losing_or_corrupting_cells() {
+    let dir = tempfile::tempdir().unwrap();
+    let exp = dir.path().join("kill.toml");
+    std::fs::write(
+        &exp,
+        r#"
+name = "kill"
+[base]
+layers = [3, 6, 2]
+activations = ["gelu", "identity"]
+n = 6
+methods = ["fwd-rev", "rev-rev", "fd-grad-central"]
+precisions = ["f32", "f64", "mp:113"]
+[sweep]
+data_seed = { range = [1, 16] }
+"#,
+    )
+    .unwrap();
+    let out = dir.path().join("out");
+    // kill at several points (pseudo-random delays from a fixed LCG, so the test is repeatable)
+    let mut state = 12345u64;
+    let mut kills = 0;
+    for _ in 0..5 {
+        state = state.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+        let delay = 100 + (state >> 33) % 400;
+        let mut child = Std::new(bin()).arg("sweep").arg(&exp).arg("--out").arg(&out).args(["--threads", "2"]).spawn().unwrap();
+        std::thread::sleep(std::time::Duration::from_millis(delay));
+        if child.try_wait().unwrap().is_none() {
+            child.kill().unwrap(); // SIGKILL
+            kills += 1;
+        }
+        child.wait().unwrap();
+        // whatever is there is complete and valid (atomic writes)
+        for f in files(&out) {
+            ResultFile::read(&f).unwrap_or_else(|e| panic!("corrupt after kill: {e}"));
+        }
+    }
+    assert!(kills >= 1, "the sweep was never killed: make it longer");
+    sweep(&exp, &out, &[]);
+    assert_eq!(files(&out).len(), 16);
+    // no temporary files left behind that look like results
+    Command::new(bin()).arg("status").arg(&exp).arg("--out").arg(&out).assert().success();
+    // and the resumed results equal a clean run
+    let clean = dir.path().join("clean");
+    sweep(&exp, &clean, &[]);
+    assert_eq!(deterministic(&out), deterministic(&clean));
+}
+
+fn expect_error(cmd: &mut Command, expect: &[&str]) {
+    let out = cmd.output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    assert_eq!(stderr.trim_end().lines().filter(|l| l.starts_with("error")).count(), 1, "{stderr}");
+    for e in expect {
+        assert!(stderr.contains(e), "`{e}` not in {stderr}");
+    }
+}
+
+#[test]
+fn bad_result_files_and_experiments_get_one_line_errors() {
+    let dir = tempfile::tempdir().unwrap();
+    let exp = dir.path().join("small.toml");
+    std::fs::write(&exp, SMALL).unwrap();
+    let out = dir.path().join("out");
+    sweep(&exp, &out, &[]);
+    let fs = files(&out);
+    let before: Vec<Vec<u8>> = fs.iter().map(|f| std::fs::read(f).unwrap()).collect();
+    // truncated
+    let bad = dir.path().join("bad");
+    std::fs::create_dir(&bad).unwrap();
+    let bytes = std::fs::read(&fs[0]).unwrap();
+    std::fs::write(bad.join("trunc.cbor"), &bytes[..bytes.len() / 2]).unwrap();
+    expect_error(Command::new(bin()).arg("rerun").arg(bad.join("trunc.cbor")), &["trunc.cbor", "not a complete CBOR"]);
+    // corrupted: a flipped byte in the configuration breaks the hash (or the structure)
+    let mut c = bytes.clone();
+    let pos = c.windows(7).position(|w| w == b"layers\x82" || w == b"layers\x83").unwrap_or(c.len() / 3);
+    c[pos + 2] ^= 0x01;
+    std::fs::write(bad.join("flip.cbor"), &c).unwrap();
+    expect_error(Command::new(bin()).arg("export").arg(&bad).arg("--format").arg("csv"), &["cbor"]);
+    // newer schema
+    let mut r = ResultFile::read(&fs[0]).unwrap();
+    r.schema = 99;
+    std::fs::remove_file(bad.join("flip.cbor")).unwrap();
+    std::fs::remove_file(bad.join("trunc.cbor")).unwrap();
+    r.write(&bad.join("new.cbor")).unwrap();
+    expect_error(Command::new(bin()).arg("rerun").arg(bad.join("new.cbor")), &["new.cbor", "`schema`", "99", "newer"]);
+    // experiments: unknown key, bad range, empty grid, unknown name
+    for (text, expect) in [
+        (SMALL.replace("n = 3", "n = 3\nbatch = 4"), vec!["batch", "unknown field"]),
+        (SMALL.replace("[sweep]", "[sweep]\nn = { range = [8, 2] }"), vec!["sweep.n", "bad range"]),
+        (SMALL.replace("[sweep]", "[sweep]\nexclude = [{ n = 3 }]"), vec!["sweep", "empty"]),
+        (SMALL.replace("[sweep]", "[sweep]\nlayer = [[2, 2]]"), vec!["sweep.layer"]),
+        (SMALL.replace("\"rev-rev\"", "\"rev-rev-rev\""), vec!["methods", "rev-rev-rev"]),
+    ] {
+        let e = dir.path().join("e.toml");
+        std::fs::write(&e, &text).unwrap();
+        let mut cmd = Command::new(bin());
+        cmd.arg("sweep").arg(&e).arg("--out").arg(&out);
+        let mut ex = vec!["e.toml"];
+        ex.extend(expect);
+        expect_error(&mut cmd, &ex);
+    }
+    // nothing in the results folder was damaged
+    let after: Vec<Vec<u8>> = files(&out).iter().map(|f| std::fs::read(f).unwrap()).collect();
+    assert_eq!(before, after);
+}
+
+#[test]
+fn committed_reference_results_rerun_bit_identically() {
+    let mut cmd = Command::new(bin());
+    cmd.arg("rerun");
+    let mut n = 0;
+    for e in ["tf2-example", "precision-ladder", "fd-step-sweep", "width-depth", "activation-loss", "order-fma"] {
+        let d = root().join("results").join(e);
+        n += files(&d).len();
+        cmd.arg(d);
+    }
+    let out = cmd.output().unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{stdout}");
+    assert_eq!(stdout.matches("bit-identical").count(), n);
+}
+
+#[test]
+fn exports_match_their_snapshots() {
+    let d = root().join("results/precision-ladder");
+    for (fmt, file) in [("md", "precision-ladder.md"), ("csv", "precision-ladder.csv"), ("tex", "precision-ladder.tex")] {
+        let out = Command::new(bin()).arg("export").arg(&d).args(["--format", fmt]).output().unwrap();
+        assert!(out.status.success());
+        let expected = std::fs::read_to_string(root().join("tests/snapshots").join(file)).unwrap();
+        assert_eq!(String::from_utf8_lossy(&out.stdout), expected, "{fmt} export changed");
+    }
+    // the CSV is tidy: header + one row per cell × method × precision × order
+    let csv = std::fs::read_to_string(root().join("tests/snapshots/precision-ladder.csv")).unwrap();
+    assert_eq!(csv.lines().next().unwrap(), clairaut::export::COLUMNS.join(","));
+    assert_eq!(csv.lines().count(), 1 + 8 * 2);
+    let json = Command::new(bin()).arg("export").arg(&d).args(["--format", "json"]).output().unwrap();
+    let v: serde_json::Value = serde_json::from_slice(&json.stdout).unwrap();
+    assert_eq!(v.as_array().unwrap().len(), 16);
+}
