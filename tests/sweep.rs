@@ -159,7 +159,10 @@ fn bad_result_files_and_experiments_get_one_line_errors() {
     for (text, expect) in [
         (SMALL.replace("n = 3", "n = 3\nbatch = 4"), vec!["batch", "unknown field"]),
         (SMALL.replace("[sweep]", "[sweep]\nn = { range = [8, 2] }"), vec!["sweep.n", "bad range"]),
-        (SMALL.replace("[sweep]", "[sweep]\nexclude = [{ n = 3 }]"), vec!["sweep", "empty"]),
+        (
+            SMALL.replace("[sweep]", "[sweep]\nexclude = [{ orders = [\"sequential\"] }, { orders = [\"pairwise\"] }]"),
+            vec!["sweep", "empty"],
+        ),
         (SMALL.replace("[sweep]", "[sweep]\nlayer = [[2, 2]]"), vec!["sweep.layer"]),
         (SMALL.replace("\"rev-rev\"", "\"rev-rev-rev\""), vec!["methods", "rev-rev-rev"]),
     ] {
