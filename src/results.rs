@@ -252,8 +252,10 @@ impl ResultFile {
 mod tests {
     #[test]
     fn utc_formatting() {
-        let t = std::time::UNIX_EPOCH + std::time::Duration::from_secs(1_764_134_400 + 3_661);
+        let t = std::time::UNIX_EPOCH + std::time::Duration::from_secs(1_764_115_200 + 3_661);
         assert_eq!(super::utc(t), "2025-11-26T01:01:01Z");
         assert_eq!(super::utc(std::time::UNIX_EPOCH), "1970-01-01T00:00:00Z");
+        let leap = std::time::UNIX_EPOCH + std::time::Duration::from_secs(1_709_164_800);
+        assert_eq!(super::utc(leap), "2024-02-29T00:00:00Z");
     }
 }

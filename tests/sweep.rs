@@ -184,8 +184,15 @@ fn committed_reference_results_rerun_bit_identically() {
     let mut cmd = Command::new(bin());
     cmd.arg("rerun");
     let mut n = 0;
-    for e in ["tf2-example", "precision-ladder", "fd-step-sweep", "width-depth", "activation-loss", "order-fma"] {
-        let d = root().join("results").join(e);
+    let mut dirs: Vec<PathBuf> = ["tf2-example", "precision-ladder", "fd-step-sweep", "width-depth", "activation-loss", "order-fma"]
+        .iter()
+        .map(|e| root().join("results").join(e))
+        .collect();
+    // the TF2-article study's results, cited by its report
+    for e in ["example1", "example2", "claim-a-exact", "claim-b-where", "claim-c-size", "claim-d-fd", "claim-e-mathlib", "claim-f-precision"] {
+        dirs.push(root().join("results/tf2-article").join(e));
+    }
+    for d in dirs {
         n += files(&d).len();
         cmd.arg(d);
     }

@@ -22,6 +22,81 @@ pub struct BenchArgs {
     /// Worker threads for the Hessian (default 1: the ratio is per core).
     #[arg(long, default_value_t = 1)]
     pub threads: usize,
+    /// Scaling mode: thread counts to measure (e.g. 1,2,4,8,16) for fwd-rev at --precision on
+    /// --problem, beside a tight allocation-free MPFR multiply-add loop per thread.
+    #[arg(long, value_name = "T1,T2,..")]
+    pub scaling: Option<String>,
+    /// Problem for the scaling mode (default: generated, layers [32, 48, 8], gelu, N = 16).
+    #[arg(long, value_name = "FILE")]
+    pub problem: Option<std::path::PathBuf>,
+    /// Precision for the scaling mode.
+    #[arg(long, default_value = "mp:256")]
+    pub precision: String,
+}
+
+/// Seconds for `threads` workers to each run `iters` fused multiply-adds at `prec` bits, on
+/// private, preallocated numbers: the machine's own parallel limit for MPFR work.
+fn tight_loop(threads: usize, iters: u64, prec: u32) -> f64 {
+    use rug::Float;
+    let t0 = Instant::now();
+    std::thread::scope(|s| {
+        for k in 0..threads {
+            s.spawn(move || {
+                let a = Float::with_val(prec, 1.000_001 + k as f64 * 1e-9);
+                let b = Float::with_val(prec, 0.999_999);
+                let mut acc = Float::with_val(prec, 0.5);
+                for _ in 0..iters {
+                    // acc = a·b + acc (one rounding), then keep it bounded: acc = acc·b
+                    rug::ops::AddAssignRound::add_assign_round(&mut acc, &a * &b, rug::float::Round::Nearest);
+                    rug::ops::MulAssignRound::mul_assign_round(&mut acc, &b, rug::float::Round::Nearest);
+                }
+                std::hint::black_box(acc);
+            });
+        }
+    });
+    t0.elapsed().as_secs_f64()
+}
+
+/// The scaling table: efficiency E(t) = T(1)/(t·T(t)) of the Hessian, and of the tight loop
+/// (same work per thread: E(t) = T(1)/T(t)), and their ratio.
+fn scaling(args: &BenchArgs, list: &str) -> anyhow::Result<()> {
+    let threads: Vec<usize> = list
+        .split(',')
+        .map(|t| t.trim().parse::<usize>().ok().filter(|&v| v >= 1))
+        .collect::<Option<_>>()
+        .ok_or_else(|| crate::Error::Option { option: "--scaling".into(), message: format!("`{list}`: expected thread counts ≥ 1") })?;
+    let precision: Precision = super::parse_option("--precision", &args.precision)?;
+    let problem = match &args.problem {
+        Some(p) => Problem::load(p)?,
+        None => Problem::generate(
+            &Spec { layers: vec![32, 48, 8], activations: vec![Activation::Gelu, Activation::Identity], loss: Loss::Mse },
+            16,
+            1,
+        ),
+    };
+    let p = problem.spec.num_params();
+    let arith = Arith { precision, math: MathLib::CoreMath, fma: false };
+    println!(
+        "scaling: fwd-rev at {precision}, P = {p}, N = {}; cores available: {}; cpu: {}",
+        problem.n,
+        std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1),
+        std::fs::read_to_string("/proc/cpuinfo").ok().and_then(|s| s.lines().find(|l| l.starts_with("model name")).map(|l| l.split(':').nth(1).unwrap_or("").trim().to_string())).unwrap_or_default()
+    );
+    println!("{:>7} {:>12} {:>12} {:>12} {:>12} {:>10}", "threads", "Hessian [s]", "efficiency", "loop [s]", "loop eff.", "ratio");
+    let iters = 2_000_000u64;
+    let bits = precision.bits();
+    let (mut h1, mut l1) = (0.0, 0.0);
+    for &t in &threads {
+        let th = with_threads(Some(t), || arith.dispatch(Measure { problem: &problem }).1)?;
+        let tl = tight_loop(t, iters, bits);
+        if t == threads[0] {
+            h1 = th * t as f64;
+            l1 = tl;
+        }
+        let (eh, el) = (h1 / (t as f64 * th), l1 / tl);
+        println!("{t:>7} {th:>12.3} {eh:>12.3} {tl:>12.3} {el:>12.3} {:>10.3}", eh / el);
+    }
+    Ok(())
 }
 
 struct Measure<'a> {
@@ -51,6 +126,9 @@ impl WithReal for Measure<'_> {
 
 /// Runs `clairaut bench`.
 pub fn run(args: BenchArgs) -> anyhow::Result<()> {
+    if let Some(list) = &args.scaling {
+        return scaling(&args, list);
+    }
     let (layers, n) = if args.quick { (vec![8, 16, 4], 16) } else { (vec![32, 48, 8], 64) };
     let spec = Spec {
         activations: vec![Activation::Gelu, Activation::Identity],

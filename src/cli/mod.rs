@@ -4,6 +4,7 @@ pub mod analyze;
 pub mod bench;
 pub mod export;
 pub mod generate;
+pub mod report;
 pub mod rerun;
 pub mod sweep;
 pub mod hessian;
@@ -39,6 +40,8 @@ pub enum Command {
     Rerun(rerun::RerunArgs),
     /// Tables (CSV, Markdown, LaTeX, JSON) from result files.
     Export(export::ExportArgs),
+    /// The TF2-article study: report.md from committed result files.
+    Report(report::ReportArgs),
     /// Write a seeded random problem file.
     Generate(generate::GenerateArgs),
     /// Measure the Hessian's cost in gradients (fwd-rev at f64 and mp:256).
@@ -57,6 +60,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Status(args) => sweep::status(args),
         Command::Rerun(args) => rerun::run(args),
         Command::Export(args) => export::run(args),
+        Command::Report(args) => report::run(args),
     }
 }
 
