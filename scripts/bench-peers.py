@@ -589,7 +589,7 @@ def clairaut_hessian(problem, method="fwd-rev", precision="f64", timeout=3600):
             raise RuntimeError(f"{' '.join(cmd)} failed: {r.stderr}")
         with open(out) as f:
             doc = json.load(f)
-    shown = " ".join(os.path.relpath(c, REPO_ROOT) if c.startswith(REPO_ROOT) else c for c in cmd[:-1])
+    shown = " ".join(os.path.relpath(c, REPO_ROOT) if c.startswith(REPO_ROOT) else c for c in cmd[:-2])
     return np.array([[float(s) for s in row] for row in doc["hessian"]]), shown + " --out H.json", r.stdout
 
 

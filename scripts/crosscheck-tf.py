@@ -314,8 +314,21 @@ def diag_api(tf):
         except Exception as e:  # noqa: BLE001
             d["tf.hessians_eager"] = f"{type(e).__name__}: {e}"
         try:
-            hw, hb = tf.function(lambda: tf.hessians(loss(), [weights, bias]))()
+            tf.function(lambda: tf.hessians(loss(), [weights, bias]))()
+            d["tf.hessians_in_tf.function_wrt_the_variables"] = "returned without error"
+        except Exception as e:  # noqa: BLE001
+            d["tf.hessians_in_tf.function_wrt_the_variables"] = f"{type(e).__name__}: {e}"
+
+        @tf.function
+        def hess_tensors():
+            w, b = tf.identity(weights), tf.identity(bias)
+            l = tf.reduce_mean(tf.square(y_true - tf.nn.sigmoid(tf.matmul(x, w) + b)))
+            return tf.hessians(l, [w, b])
+
+        try:
+            hw, hb = hess_tensors()
             d["tf.hessians_in_tf.function"] = {
+                "how": "inside a tf.function, w.r.t. tensors w = tf.identity(weights), b = tf.identity(bias)",
                 "shapes": [list(hw.shape), list(hb.shape)],
                 "weights_block_as_4x4": hw.numpy().reshape(4, 4).tolist(),
                 "bias_block": hb.numpy().tolist(),
@@ -385,7 +398,7 @@ def clairaut(precision, method="rev-rev"):
             doc = json.load(f)
     npdt = np.float32 if precision == "f32" else np.float64
     H = np.array([[to_format_exact(s, npdt) for s in row] for row in doc["hessian"]], dtype=npdt)
-    shown = " ".join(os.path.relpath(c, REPO_ROOT) if c.startswith(REPO_ROOT) else c for c in cmd[:-1])
+    shown = " ".join(os.path.relpath(c, REPO_ROOT) if c.startswith(REPO_ROOT) else c for c in cmd[:-2])
     return H, doc["hessian"], shown + " --out H.json", r.stdout
 
 
@@ -618,7 +631,10 @@ def observations(doc):
     obs.append(f"TensorFlow {doc['machine']['tensorflow']}: GradientTape has 'hessian': {api['GradientTape_has_hessian']}; "
                f"tf.hessians exists: {api['tf_has_hessians']}; tf.compat.v1.hessians exists: "
                f"{api['tf_compat_v1_has_hessians']}; tf.hessians called eagerly: {api.get('tf.hessians_eager')}; "
-               "inside tf.function: " + (str(api['tf.hessians_in_tf.function']['shapes']) + " (per-variable blocks only)"
+               "inside tf.function w.r.t. the variables: "
+               + ([ln.strip() for ln in str(api.get('tf.hessians_in_tf.function_wrt_the_variables', '')).splitlines() if ln.strip()] or [''])[-1]
+               + "; "
+               "inside tf.function w.r.t. tensors: " + (str(api['tf.hessians_in_tf.function']['shapes']) + " (per-variable blocks only)"
                                          if isinstance(api.get('tf.hessians_in_tf.function'), dict)
                                          else str(api.get('tf.hessians_in_tf.function'))))
     for c in doc["crosscheck"]:

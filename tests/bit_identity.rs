@@ -121,3 +121,39 @@ fn reusing_the_primal_activation_table_changes_no_bit() {
         }
     }
 }
+
+#[test]
+fn vector_lanes_change_no_bit() {
+    // fwd-rev and gauss-newton with 8 columns per pass (DualVec) against one column per pass
+    // (Dual), for every order and FMA policy, in hardware and emulated formats.
+    use clairaut::hessian::{compute_with, Options};
+    use clairaut::model::InputMode;
+    use clairaut::order::Eval;
+    use clairaut::scalar::precision::WithReal;
+    use clairaut::scalar::Real;
+    struct Both<'a>(&'a clairaut::model::Problem, Method, Order);
+    impl WithReal for Both<'_> {
+        type Output = bool;
+        fn run<R: Real>(self, ctx: R::RCtx) -> bool {
+            let pr = self.0;
+            let inputs = pr.inputs::<R>(InputMode::Decimal, &ctx).unwrap();
+            let eval = Eval::new(self.2, pr.spec.sum_lengths(pr.n));
+            let opts = |vector_lanes| Options { vector_lanes, ..Default::default() };
+            let a = compute_with(self.1, &pr.spec, pr.n, &inputs, &eval, &ctx, &opts(true));
+            let b = compute_with(self.1, &pr.spec, pr.n, &inputs, &eval, &ctx, &opts(false));
+            a.bits_eq(&b)
+        }
+    }
+    for pr in one_per_combination() {
+        for method in [Method::FwdRev, Method::GaussNewton] {
+            for precision in [Precision::F64, Precision::F32, Precision::Mp(113), Precision::Ieee(IeeeFormat::BINARY16)] {
+                for order in orders() {
+                    for fma in [false, true] {
+                        let arith = Arith { precision, math: MathLib::CoreMath, fma };
+                        assert!(arith.dispatch(Both(&pr, method, order)), "{method} {precision} {order} fma={fma}");
+                    }
+                }
+            }
+        }
+    }
+}

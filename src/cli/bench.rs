@@ -83,8 +83,9 @@ fn scaling(args: &BenchArgs, list: &str) -> anyhow::Result<()> {
         std::fs::read_to_string("/proc/cpuinfo").ok().and_then(|s| s.lines().find(|l| l.starts_with("model name")).map(|l| l.split(':').nth(1).unwrap_or("").trim().to_string())).unwrap_or_default()
     );
     println!("{:>7} {:>12} {:>12} {:>12} {:>12} {:>10}", "threads", "Hessian [s]", "efficiency", "loop [s]", "loop eff.", "ratio");
-    let iters = 2_000_000u64;
+    let iters = 10_000_000u64;
     let bits = precision.bits();
+    tight_loop(1, iters / 10, bits); // warm-up (frequency, page faults)
     let (mut h1, mut l1) = (0.0, 0.0);
     for &t in &threads {
         let th = with_threads(Some(t), || arith.dispatch(Measure { problem: &problem }).1)?;

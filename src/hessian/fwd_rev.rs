@@ -1,21 +1,73 @@
 //! `fwd-rev` (and `gauss-newton`): the generic gradient code on dual numbers, one column per
-//! basis vector.
-
-use rayon::prelude::*;
+//! basis vector — `LANES` columns per pass with [`DualVec`] (bit-identical to one column per
+//! pass with [`Dual`], which is kept as the reference path).
 
 use std::sync::Arc;
 
+use rayon::prelude::*;
+
 use super::Matrix;
-use crate::ad::Dual;
-use crate::model::mlp::{ActTable, backward, detach_cache, forward, Workspace};
+use crate::ad::{Dual, DualVec};
+use crate::model::mlp::{backward, detach_cache, forward, ActTable, Workspace};
 use crate::model::problem::Inputs;
 use crate::model::Spec;
 use crate::order::Eval;
 use crate::scalar::{Real, Scalar};
 
+/// Columns processed per pass by the vector path.
+pub const LANES: usize = 8;
+
+/// A dual scalar carrying one or more tangent lanes (columns).
+pub(super) trait Lanes<R: Real>: Scalar<Real = R, Ctx = R::RCtx> + Sync {
+    /// Number of lanes.
+    const N: usize;
+    /// Sets lane `k`'s tangent to `v`.
+    fn seed(&mut self, k: usize, v: &R, ctx: &R::RCtx);
+    /// Lane `k`'s tangent.
+    fn tangent(&self, k: usize) -> &R;
+}
+
+impl<R: Real> Lanes<R> for Dual<R> {
+    const N: usize = 1;
+    fn seed(&mut self, _: usize, v: &R, ctx: &R::RCtx) {
+        self.t.set(v, ctx);
+    }
+    fn tangent(&self, _: usize) -> &R {
+        &self.t
+    }
+}
+
+impl<R: Real, const K: usize> Lanes<R> for DualVec<R, K> {
+    const N: usize = K;
+    fn seed(&mut self, k: usize, v: &R, ctx: &R::RCtx) {
+        self.t[k].set(v, ctx);
+    }
+    fn tangent(&self, k: usize) -> &R {
+        &self.t[k]
+    }
+}
+
 /// Column j = tangent of ∇L with θ's tangent e_j; with `gauss_newton` the backward pass sees
 /// the forward cache and θ as constants, giving `Jᵀ H_ℓ J e_j`.
+#[allow(clippy::too_many_arguments)]
 pub(super) fn hessian<R: Real>(
+    spec: &Spec,
+    n: usize,
+    inputs: &Inputs<R>,
+    eval: &Eval,
+    ctx: &R::RCtx,
+    gauss_newton: bool,
+    table: Option<Arc<ActTable<R>>>,
+    vector_lanes: bool,
+) -> Matrix<R> {
+    if vector_lanes {
+        columns::<R, DualVec<R, LANES>>(spec, n, inputs, eval, ctx, gauss_newton, table)
+    } else {
+        columns::<R, Dual<R>>(spec, n, inputs, eval, ctx, gauss_newton, table)
+    }
+}
+
+fn columns<R: Real, S: Lanes<R>>(
     spec: &Spec,
     n: usize,
     inputs: &Inputs<R>,
@@ -25,10 +77,10 @@ pub(super) fn hessian<R: Real>(
     table: Option<Arc<ActTable<R>>>,
 ) -> Matrix<R> {
     let p = spec.num_params();
-    let lift = |v: &[R]| -> Vec<Dual<R>> { v.iter().map(|c| Dual::constant(c, ctx)).collect() };
+    let lift = |v: &[R]| -> Vec<S> { v.iter().map(|c| S::constant(c, ctx)).collect() };
     let (x, y, theta0) = (lift(&inputs.x), lift(&inputs.y), lift(&inputs.theta));
     let c = R::consts(ctx);
-    let columns: Vec<Vec<R>> = (0..p)
+    let chunks: Vec<Vec<Vec<R>>> = (0..p.div_ceil(S::N))
         .into_par_iter()
         .map_init(
             || {
@@ -36,8 +88,11 @@ pub(super) fn hessian<R: Real>(
                 ws.table = table.clone();
                 (ws, theta0.clone())
             },
-            |(ws, theta), j| {
-                theta[j].t.set(&c.one, ctx);
+            |(ws, theta), chunk| {
+                let cols: Vec<usize> = (chunk * S::N..((chunk + 1) * S::N).min(p)).collect();
+                for (k, &j) in cols.iter().enumerate() {
+                    theta[j].seed(k, &c.one, ctx);
+                }
                 forward(spec, n, theta, &y, eval, ws, ctx);
                 if gauss_newton {
                     detach_cache(ws, ctx);
@@ -45,10 +100,12 @@ pub(super) fn hessian<R: Real>(
                 } else {
                     backward(spec, n, theta, eval, ws, ctx);
                 }
-                theta[j].t.set(&c.zero, ctx);
-                ws.grad.iter().map(|g| g.t.clone()).collect()
+                for (k, &j) in cols.iter().enumerate() {
+                    theta[j].seed(k, &c.zero, ctx);
+                }
+                (0..cols.len()).map(|k| ws.grad.iter().map(|g| g.tangent(k).clone()).collect()).collect()
             },
         )
         .collect();
-    Matrix::from_lines(p, columns, true)
+    Matrix::from_lines(p, chunks.into_iter().flatten().collect(), true)
 }

@@ -20,7 +20,7 @@
 
 pub mod fd;
 mod fwd_fwd;
-mod fwd_rev;
+pub mod fwd_rev;
 mod rev_rev;
 
 use std::fmt;
@@ -129,7 +129,11 @@ impl<R: Real> Matrix<R> {
     /// From P rows (or columns, if `col_major`), each of length P.
     pub fn from_lines(p: usize, lines: Vec<Vec<R>>, col_major: bool) -> Self {
         debug_assert!(lines.len() == p && lines.iter().all(|l| l.len() == p));
-        Matrix { p, data: lines.into_iter().flatten().collect(), col_major }
+        let mut data = Vec::with_capacity(p * p);
+        for line in lines {
+            data.extend(line);
+        }
+        Matrix { p, data, col_major }
     }
 
     /// Entry (i, j).
@@ -171,11 +175,14 @@ pub struct Options {
     /// them in every column/row/entry. Both give the same bits (tested); `false` is the
     /// straightforward path kept as the reference.
     pub reuse_primal: bool,
+    /// `fwd-rev`/`gauss-newton`: process [`fwd_rev::LANES`] columns per pass with vector
+    /// tangents (bit-identical to one column per pass, tested; `false` is the reference path).
+    pub vector_lanes: bool,
 }
 
 impl Default for Options {
     fn default() -> Self {
-        Options { step: fd::StepRule::Optimal, reuse_primal: true }
+        Options { step: fd::StepRule::Optimal, reuse_primal: true, vector_lanes: true }
     }
 }
 
@@ -198,8 +205,8 @@ pub fn compute_with<R: Real>(
         .reuse_primal
         .then(|| Arc::new(ActTable::compute(spec, n, &inputs.x, &inputs.theta, &inputs.y, eval, ctx)));
     match method {
-        Method::FwdRev => fwd_rev::hessian(spec, n, inputs, eval, ctx, false, table),
-        Method::GaussNewton => fwd_rev::hessian(spec, n, inputs, eval, ctx, true, table),
+        Method::FwdRev => fwd_rev::hessian(spec, n, inputs, eval, ctx, false, table, opts.vector_lanes),
+        Method::GaussNewton => fwd_rev::hessian(spec, n, inputs, eval, ctx, true, table, opts.vector_lanes),
         Method::RevRev => rev_rev::hessian(spec, n, inputs, eval, ctx, table),
         Method::FwdFwd => fwd_fwd::hessian(spec, n, inputs, eval, ctx, table),
         _ => unreachable!("finite differences handled above"),
