@@ -349,8 +349,8 @@ pub fn generate(exp_dir: &Path, results: &Path) -> Result<(String, Figures), Err
         "`claim-d-fd.toml`, with the article's ε = 1e-6 and with each scheme's optimal step. Every \
          gradient-difference scheme is more asymmetric than rev-rev/fwd-rev at the same precision: {grad_fd_more}; \
          its asymmetry is mostly approximation (truncation) with ε = 1e-6. The four-point loss scheme \
-         is **exactly symmetric** at every precision (largest asymmetry {}), by construction — though its \
-         *error* is the largest. So the claim holds for differences of gradients, not for the scheme the \
+         is **exactly symmetric** at every precision (largest asymmetry {}), by construction. So the \
+         claim holds for differences of gradients, not for the scheme the \
          article's Example 2 intends.\n",
         sci(fig.fd_loss_max_asym)
     );

@@ -88,34 +88,38 @@ fn f64_hessians_are_not_all_trivially_symmetric() {
     assert!(differing > 0);
 }
 
+/// Whether two option sets give bitwise the same Hessian of `pr`.
+struct SameBits<'a> {
+    problem: &'a clairaut::model::Problem,
+    method: Method,
+    order: Order,
+    a: clairaut::hessian::Options,
+    b: clairaut::hessian::Options,
+}
+
+impl clairaut::scalar::precision::WithReal for SameBits<'_> {
+    type Output = bool;
+    fn run<R: clairaut::scalar::Real>(self, ctx: R::RCtx) -> bool {
+        let pr = self.problem;
+        let inputs = pr.inputs::<R>(clairaut::model::InputMode::Decimal, &ctx).unwrap();
+        let eval = clairaut::order::Eval::new(self.order, pr.spec.sum_lengths(pr.n));
+        let h = |o: &clairaut::hessian::Options| clairaut::hessian::compute_with(self.method, &pr.spec, pr.n, &inputs, &eval, &ctx, o);
+        h(&self.a).bits_eq(&h(&self.b))
+    }
+}
+
 #[test]
 fn reusing_the_primal_activation_table_changes_no_bit() {
     // The optimized path (activation derivatives tabulated once) against the straightforward
     // one (recomputed per column/row/entry), for every method, at f64, mp:113 and binary16.
-    use clairaut::hessian::compute_with;
-    use clairaut::model::InputMode;
-    use clairaut::order::Eval;
-    use clairaut::scalar::precision::WithReal;
-    use clairaut::scalar::Real;
-    struct Both<'a>(&'a clairaut::model::Problem, Method, Order);
-    impl WithReal for Both<'_> {
-        type Output = bool;
-        fn run<R: Real>(self, ctx: R::RCtx) -> bool {
-            let pr = self.0;
-            let inputs = pr.inputs::<R>(InputMode::Decimal, &ctx).unwrap();
-            let eval = Eval::new(self.2, pr.spec.sum_lengths(pr.n));
-            let opts = |reuse_primal| clairaut::hessian::Options { reuse_primal, ..Default::default() };
-            let a = compute_with(self.1, &pr.spec, pr.n, &inputs, &eval, &ctx, &opts(true));
-            let b = compute_with(self.1, &pr.spec, pr.n, &inputs, &eval, &ctx, &opts(false));
-            a.bits_eq(&b)
-        }
-    }
+    let opts = |reuse_primal| clairaut::hessian::Options { reuse_primal, ..Default::default() };
     for pr in one_per_combination() {
         for method in Method::ALL {
             for precision in [Precision::F64, Precision::Mp(113), Precision::Ieee(IeeeFormat::BINARY16)] {
                 for order in [Order::Sequential, Order::Kahan] {
                     let arith = Arith { precision, math: MathLib::CoreMath, fma: true };
-                    assert!(arith.dispatch(Both(&pr, method, order)), "{method} {precision} {order}");
+                    let same = arith.dispatch(SameBits { problem: &pr, method, order, a: opts(true), b: opts(false) });
+                    assert!(same, "{method} {precision} {order}");
                 }
             }
         }
@@ -126,31 +130,15 @@ fn reusing_the_primal_activation_table_changes_no_bit() {
 fn vector_lanes_change_no_bit() {
     // fwd-rev and gauss-newton with 8 columns per pass (DualVec) against one column per pass
     // (Dual), for every order and FMA policy, in hardware and emulated formats.
-    use clairaut::hessian::{compute_with, Options};
-    use clairaut::model::InputMode;
-    use clairaut::order::Eval;
-    use clairaut::scalar::precision::WithReal;
-    use clairaut::scalar::Real;
-    struct Both<'a>(&'a clairaut::model::Problem, Method, Order);
-    impl WithReal for Both<'_> {
-        type Output = bool;
-        fn run<R: Real>(self, ctx: R::RCtx) -> bool {
-            let pr = self.0;
-            let inputs = pr.inputs::<R>(InputMode::Decimal, &ctx).unwrap();
-            let eval = Eval::new(self.2, pr.spec.sum_lengths(pr.n));
-            let opts = |vector_lanes| Options { vector_lanes, ..Default::default() };
-            let a = compute_with(self.1, &pr.spec, pr.n, &inputs, &eval, &ctx, &opts(true));
-            let b = compute_with(self.1, &pr.spec, pr.n, &inputs, &eval, &ctx, &opts(false));
-            a.bits_eq(&b)
-        }
-    }
+    let opts = |vector_lanes| clairaut::hessian::Options { vector_lanes, ..Default::default() };
     for pr in one_per_combination() {
         for method in [Method::FwdRev, Method::GaussNewton] {
             for precision in [Precision::F64, Precision::F32, Precision::Mp(113), Precision::Ieee(IeeeFormat::BINARY16)] {
                 for order in orders() {
                     for fma in [false, true] {
                         let arith = Arith { precision, math: MathLib::CoreMath, fma };
-                        assert!(arith.dispatch(Both(&pr, method, order)), "{method} {precision} {order} fma={fma}");
+                        let same = arith.dispatch(SameBits { problem: &pr, method, order, a: opts(true), b: opts(false) });
+                        assert!(same, "{method} {precision} {order} fma={fma}");
                     }
                 }
             }

@@ -13,7 +13,7 @@ use crate::hessian::Method;
 use crate::metrics::fmt_metric;
 use crate::model::Problem;
 use crate::order::Order;
-use crate::scalar::{MathLib, Precision};
+use crate::scalar::{parse_fma, MathLib, Precision};
 use crate::truth;
 
 /// Options of `clairaut analyze`.
@@ -77,14 +77,7 @@ impl AnalyzeArgs {
         let fmas = self
             .fma_policies
             .split(',')
-            .map(|f| match f.trim() {
-                "fma" => Ok(true),
-                "no-fma" => Ok(false),
-                other => Err(Error::Option {
-                    option: "--fma-policies".into(),
-                    message: format!("unknown FMA policy `{other}` (expected fma or no-fma)"),
-                }),
-            })
+            .map(|f| parse_fma(f.trim()).map_err(|message| Error::Option { option: "--fma-policies".into(), message }))
             .collect::<Result<Vec<_>, _>>()?;
         let truth_bits = match &self.truth {
             None => None,
@@ -98,16 +91,7 @@ impl AnalyzeArgs {
                 }
             },
         };
-        let math = match self.math.as_str() {
-            "core-math" => MathLib::CoreMath,
-            "libm" => MathLib::Libm,
-            other => {
-                return Err(Error::Option {
-                    option: "--math".into(),
-                    message: format!("unknown math library `{other}` (expected core-math or libm)"),
-                })
-            }
-        };
+        let math: MathLib = parse_option("--math", &self.math)?;
         if !(self.kink_tol >= 0.0 && self.kink_tol.is_finite()) {
             return Err(Error::Option { option: "--kink-tol".into(), message: format!("`{}` must be ≥ 0", self.kink_tol) });
         }

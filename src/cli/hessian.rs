@@ -81,16 +81,7 @@ impl HessianArgs {
         let precision: Precision = parse_option("--precision", &self.precision)?;
         let order: Order = parse_option("--order", &self.order)?;
         let step: StepRule = parse_option("--step", &self.step)?;
-        let math = match self.math.as_str() {
-            "core-math" => MathLib::CoreMath,
-            "libm" => MathLib::Libm,
-            other => {
-                return Err(Error::Option {
-                    option: "--math".into(),
-                    message: format!("unknown math library `{other}` (expected core-math or libm)"),
-                })
-            }
-        };
+        let math: MathLib = parse_option("--math", &self.math)?;
         let inputs = InputMode::by_name(&self.inputs).ok_or_else(|| Error::Option {
             option: "--inputs".into(),
             message: format!("unknown input mode `{}` (expected decimal, binary64 or binary32)", self.inputs),

@@ -56,6 +56,26 @@ impl MathLib {
     }
 }
 
+impl std::str::FromStr for MathLib {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s {
+            "core-math" => Ok(MathLib::CoreMath),
+            "libm" => Ok(MathLib::Libm),
+            other => Err(format!("unknown math library `{other}` (expected core-math or libm)")),
+        }
+    }
+}
+
+/// Parses an FMA policy name: `fma` → true, `no-fma` → false.
+pub fn parse_fma(s: &str) -> Result<bool, String> {
+    match s {
+        "fma" => Ok(true),
+        "no-fma" => Ok(false),
+        other => Err(format!("unknown FMA policy `{other}` (expected fma or no-fma)")),
+    }
+}
+
 /// A differentiable elementary function applied element-wise by the model.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Fun {
