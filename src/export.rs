@@ -173,3 +173,116 @@ pub fn json(results: &[ResultFile]) -> String {
     s.push('\n');
     s
 }
+
+fn num(v: Option<&Json>) -> Option<f64> {
+    match v? {
+        Json::Number(n) => n.as_f64(),
+        Json::String(s) => s.parse().ok(),
+        _ => None,
+    }
+}
+
+/// Series keyed by name, points collected then sorted by x, one point per x (the largest y:
+/// the worst case over cells).
+fn series(points: Vec<(String, f64, f64)>) -> Vec<crate::plot::Series> {
+    let mut names: Vec<String> = Vec::new();
+    for (n, ..) in &points {
+        if !names.contains(n) {
+            names.push(n.clone());
+        }
+    }
+    names
+        .into_iter()
+        .map(|name| {
+            let mut p: Vec<(f64, f64)> = points.iter().filter(|(n, ..)| *n == name).map(|(_, x, y)| (*x, *y)).collect();
+            p.sort_by(|a, b| a.0.total_cmp(&b.0).then(b.1.total_cmp(&a.1)));
+            p.dedup_by(|a, b| a.0 == b.0);
+            crate::plot::Series { name, points: p }
+        })
+        .collect()
+}
+
+/// SVG figures derived from the results, each only when the results vary along its x axis:
+/// error and asymmetry vs precision bits, the FD error vs the step h (the V curve, with the
+/// theoretical optimum ε^(1/k) marked), and asymmetry vs network size P.
+pub fn figures(results: &[ResultFile]) -> Vec<(String, String)> {
+    use crate::plot::Figure;
+    let rows = rows(results);
+    let bits = |r: &serde_json::Map<String, Json>| -> Option<u32> {
+        r.get("precision").and_then(Json::as_str).and_then(|p| p.parse::<crate::scalar::Precision>().ok()).map(|p| p.bits())
+    };
+    let distinct = |f: &dyn Fn(&serde_json::Map<String, Json>) -> Option<f64>| {
+        let mut v: Vec<f64> = rows.iter().filter_map(f).collect();
+        v.sort_by(f64::total_cmp);
+        v.dedup();
+        v.len()
+    };
+    let mut out = Vec::new();
+    if distinct(&|r| bits(r).map(f64::from)) >= 2 {
+        let mut pts = Vec::new();
+        for r in &rows {
+            let (Some(b), Some(m)) = (bits(r), r.get("method").and_then(Json::as_str)) else { continue };
+            for (metric, label) in [("error_rel_fro", "error"), ("asym_rel_fro", "asymmetry")] {
+                if let Some(y) = num(r.get(metric)) {
+                    pts.push((format!("{m} {label}"), f64::from(b), y));
+                }
+            }
+        }
+        let fig = Figure {
+            title: "Error and asymmetry vs precision".into(),
+            x_label: "significand bits".into(),
+            y_label: "relative to ‖T‖ / ‖H‖".into(),
+            log_x: true,
+            series: series(pts),
+            markers: Vec::new(),
+        };
+        out.push(("error-asymmetry-vs-precision.svg".to_string(), fig.to_svg()));
+    }
+    let step_h = |r: &serde_json::Map<String, Json>| -> Option<f64> {
+        r.get("step").and_then(Json::as_str).and_then(|s| s.strip_prefix("fixed:")).and_then(|h| h.parse().ok())
+    };
+    if distinct(&step_h) >= 2 {
+        let mut pts = Vec::new();
+        let mut markers = Vec::new();
+        for r in &rows {
+            let (Some(h), Some(m), Some(b)) = (step_h(r), r.get("method").and_then(Json::as_str), bits(r)) else { continue };
+            if let Some(y) = num(r.get("error_rel_fro")) {
+                pts.push((format!("{m} {}", r["precision"].as_str().unwrap_or("")), h, y));
+            }
+            let k = m.parse::<crate::hessian::Method>().ok().and_then(crate::hessian::fd::optimal_root);
+            if let Some(k) = k {
+                let opt = 2f64.powf((1.0 - f64::from(b)) / f64::from(k));
+                let label = format!("ε^(1/{k}) ({m})");
+                if !markers.iter().any(|(_, l): &(f64, String)| *l == label) {
+                    markers.push((opt, label));
+                }
+            }
+        }
+        let fig = Figure {
+            title: "Finite-difference error vs step".into(),
+            x_label: "step h".into(),
+            y_label: "‖H − T‖ / ‖T‖".into(),
+            log_x: true,
+            series: series(pts),
+            markers,
+        };
+        out.push(("fd-error-vs-step.svg".to_string(), fig.to_svg()));
+    }
+    if distinct(&|r| num(r.get("p"))) >= 2 {
+        let mut pts = Vec::new();
+        for r in &rows {
+            let (Some(p), Some(y)) = (num(r.get("p")), num(r.get("asym_rel_fro"))) else { continue };
+            pts.push((format!("{} {}", r["method"].as_str().unwrap_or(""), r["precision"].as_str().unwrap_or("")), p, y));
+        }
+        let fig = Figure {
+            title: "Asymmetry vs network size".into(),
+            x_label: "parameters P".into(),
+            y_label: "‖H − Hᵀ‖ / ‖H‖".into(),
+            log_x: true,
+            series: series(pts),
+            markers: Vec::new(),
+        };
+        out.push(("asymmetry-vs-size.svg".to_string(), fig.to_svg()));
+    }
+    out
+}

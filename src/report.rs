@@ -433,10 +433,31 @@ pub fn generate(exp_dir: &Path, results: &Path) -> Result<(String, Figures), Err
     Ok((md, fig))
 }
 
-/// Writes `report.md` into `out`.
+/// Writes `report.md` into `out`, with every experiment's tables (`tables/<name>.csv`,
+/// `tables/<name>.tex`) and figures (`figures/<name>-<figure>.svg`), all from result files.
 pub fn write(exp_dir: &Path, out: &Path) -> Result<(PathBuf, Figures), Error> {
     let (md, fig) = generate(exp_dir, out)?;
     let path = out.join("report.md");
     crate::output::write_atomic(&path, md.as_bytes())?;
+    let io = |p: &Path, e: std::io::Error| Error::Io { path: p.to_path_buf(), message: e.to_string() };
+    let (tables, figures) = (out.join("tables"), out.join("figures"));
+    std::fs::create_dir_all(&tables).map_err(|e| io(&tables, e))?;
+    std::fs::create_dir_all(&figures).map_err(|e| io(&figures, e))?;
+    let mut files: Vec<PathBuf> = std::fs::read_dir(exp_dir)
+        .map_err(|e| io(exp_dir, e))?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|x| x == "toml"))
+        .collect();
+    files.sort();
+    for f in files {
+        let exp = Experiment::load(&f, &[])?;
+        let results = export::read_dir(&out.join(&exp.name))?;
+        let results: Vec<_> = results.into_iter().filter(|r| exp.cells.iter().any(|c| c.hash() == r.config_hash)).collect();
+        crate::output::write_atomic(&tables.join(format!("{}.csv", exp.name)), export::csv(&results).as_bytes())?;
+        crate::output::write_atomic(&tables.join(format!("{}.tex", exp.name)), export::latex(&results).as_bytes())?;
+        for (name, svg) in export::figures(&results) {
+            crate::output::write_atomic(&figures.join(format!("{}-{name}", exp.name)), svg.as_bytes())?;
+        }
+    }
     Ok((path, fig))
 }

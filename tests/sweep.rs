@@ -219,3 +219,46 @@ fn exports_match_their_snapshots() {
     let v: serde_json::Value = serde_json::from_slice(&json.stdout).unwrap();
     assert_eq!(v.as_array().unwrap().len(), 16);
 }
+
+/// A small well-formedness check: every element opened is closed, in order.
+fn well_formed(xml: &str) -> bool {
+    let mut stack: Vec<String> = Vec::new();
+    let mut rest = xml;
+    while let Some(i) = rest.find('<') {
+        let Some(j) = rest[i..].find('>') else { return false };
+        let tag = &rest[i + 1..i + j];
+        rest = &rest[i + j + 1..];
+        if tag.starts_with('?') || tag.starts_with('!') {
+            continue;
+        }
+        if let Some(name) = tag.strip_prefix('/') {
+            if stack.pop().as_deref() != Some(name.trim()) {
+                return false;
+            }
+        } else if !tag.ends_with('/') {
+            stack.push(tag.split_whitespace().next().unwrap_or("").to_string());
+        }
+    }
+    stack.is_empty()
+}
+
+#[test]
+fn svg_figures_are_valid_xml_with_the_expected_series() {
+    let dir = tempfile::tempdir().unwrap();
+    for (results, figure, expect) in [
+        ("precision-ladder", "error-asymmetry-vs-precision.svg", vec!["<title>rev-rev error</title>", "<title>fwd-rev asymmetry</title>"]),
+        ("fd-step-sweep", "fd-error-vs-step.svg", vec!["<title>fd-grad-central f64</title>", "<title>fd-loss-4pt f64</title>", "ε^(1/3) (fd-grad-central)"]),
+        ("width-depth", "asymmetry-vs-size.svg", vec!["<title>rev-rev f32</title>", "<title>fwd-rev f64</title>"]),
+    ] {
+        let out = dir.path().join(results);
+        Command::new(bin()).arg("export").arg(root().join("results").join(results)).args(["--format", "svg", "--out"]).arg(&out).assert().success();
+        let svg = std::fs::read_to_string(out.join(figure)).unwrap();
+        assert!(svg.starts_with("<?xml") && well_formed(&svg), "{figure} is not well-formed");
+        for e in expect {
+            assert!(svg.contains(e), "{figure}: `{e}` missing");
+        }
+        let snapshot = std::fs::read_to_string(root().join("tests/snapshots").join(figure)).unwrap();
+        assert_eq!(svg, snapshot, "{figure} changed");
+    }
+    assert!(!well_formed("<svg><g></svg>"));
+}

@@ -1,4 +1,5 @@
-//! `clairaut export RESULTS --format csv|md|tex|json [--out DIR]`: tables from result files only.
+//! `clairaut export RESULTS --format csv|md|tex|json|svg [--out DIR]`: tables and figures from
+//! result files only.
 
 use std::path::PathBuf;
 
@@ -12,7 +13,7 @@ use crate::export;
 pub struct ExportArgs {
     /// Folder of result files.
     pub results: PathBuf,
-    /// csv, md, tex or json.
+    /// csv, md, tex, json or svg (figures; needs --out).
     #[arg(long, default_value = "csv")]
     pub format: String,
     /// Output folder (default: print to standard output).
@@ -23,13 +24,27 @@ pub struct ExportArgs {
 /// Runs `clairaut export`.
 pub fn run(args: ExportArgs) -> anyhow::Result<()> {
     let results = export::read_dir(&args.results)?;
+    if args.format == "svg" {
+        let dir = args.out.as_ref().ok_or_else(|| Error::Option { option: "--out".into(), message: "SVG figures need an output folder".into() })?;
+        std::fs::create_dir_all(dir)?;
+        let figs = export::figures(&results);
+        if figs.is_empty() {
+            println!("no figure: the results vary neither in precision, nor in FD step, nor in size");
+        }
+        for (name, svg) in figs {
+            let path = dir.join(name);
+            crate::output::write_atomic(&path, svg.as_bytes())?;
+            println!("wrote {}", path.display());
+        }
+        return Ok(());
+    }
     let (text, name) = match args.format.as_str() {
         "csv" => (export::csv(&results), "results.csv"),
         "md" => (export::markdown(&results), "results.md"),
         "tex" => (export::latex(&results), "results.tex"),
         "json" => (export::json(&results), "results.json"),
         other => {
-            return Err(Error::Option { option: "--format".into(), message: format!("unknown format `{other}` (expected csv, md, tex or json)") }.into())
+            return Err(Error::Option { option: "--format".into(), message: format!("unknown format `{other}` (expected csv, md, tex, json or svg)") }.into())
         }
     };
     match &args.out {
