@@ -36,6 +36,12 @@ fn the_figures_behind_the_verdicts() {
     assert!(fig.asymmetric_combos.iter().any(|c| c == "rev-rev at f64"));
     // (d) fd-loss-4pt is exactly symmetric
     assert_eq!(fig.fd_loss_max_asym, 0.0);
+    // (c) the size correlation behind "nuanced": positive but below the 0.7 bar at f32
+    let (rho32, rho64) = fig.size_rho;
+    assert!(rho32 > 0.0 && rho64 > 0.0 && rho32.min(rho64) <= 0.7, "ρ = {rho32}, {rho64}");
+    // (e) an ordinary libm leaves the asymmetry unchanged (ratio within 1.5× of core-math's)
+    let (r32, r64) = fig.libm_ratio;
+    assert!(r32 < 1.5 && r64 < 1.5 && r32 > 1.0 / 1.5 && r64 > 1.0 / 1.5, "libm/core-math = {r32}, {r64}");
     // (f) the smallest asymmetry is not at f64 but at a higher MPFR precision
     assert!(fig.best_precision.starts_with("mp:"), "{}", fig.best_precision);
     // Example 2's formula as printed: (A + B) − A − B in float64
