@@ -64,6 +64,8 @@ pub struct Request {
     pub kink_tol: f64,
     /// Compute the spectra of the symmetric parts (f64 eigenvalues).
     pub spectrum: bool,
+    /// Keep the matrices (truth and every H) in the result.
+    pub keep_matrices: bool,
 }
 
 /// One cause's share.
@@ -202,6 +204,9 @@ pub struct Analysis {
     pub timings: Timings,
     /// P.
     pub p: usize,
+    /// The matrices, when the request asked for them: the truth and each row's H (row-major,
+    /// exact values), in row order.
+    pub matrices: Option<(Vec<Float>, Vec<Vec<Float>>)>,
 }
 
 /// The problem's inputs rounded to `arith`'s format, then exactly at `bits` precision.
@@ -510,6 +515,7 @@ pub fn analyze(req: &Request) -> Result<Analysis, crate::Error> {
         kinks,
         timings,
         p,
+        matrices: req.keep_matrices.then(|| (t_vals.clone(), computed.iter().map(|c| c.0.clone()).collect())),
     })
 }
 

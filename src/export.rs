@@ -286,3 +286,52 @@ pub fn figures(results: &[ResultFile]) -> Vec<(String, String)> {
     }
     out
 }
+
+/// The stored matrices of a result (when `store_matrices` was set): the truth (nearest f64)
+/// and each row's H, as (name, row-major f64 values, P).
+pub fn stored_matrices(r: &ResultFile) -> Vec<(String, Vec<f64>, usize)> {
+    use crate::results::get;
+    let Some(m) = &r.matrices else { return Vec::new() };
+    let id = r.config.id();
+    let mut out = Vec::new();
+    let from_decimals = |v: &ciborium::Value| -> Vec<f64> {
+        v.as_array().into_iter().flatten().filter_map(|x| x.as_text()).map(|t| t.parse::<f64>().unwrap_or(f64::NAN)).collect()
+    };
+    if let Some(t) = get(m, "truth").and_then(|t| get(t, "decimals")) {
+        let v = from_decimals(t);
+        let p = (v.len() as f64).sqrt().round() as usize;
+        out.push((format!("{id}-truth"), v, p));
+    }
+    for row in get(m, "rows").and_then(|r| r.as_array()).into_iter().flatten() {
+        let text = |k: &str| get(row, k).and_then(|v| v.as_text()).unwrap_or("").to_string();
+        let fma = get(row, "fma").and_then(|v| v.as_bool()).unwrap_or(false);
+        let name = format!("{id}-{}-{}-{}-{}", text("method"), text("precision").replace(':', "_"), text("order").replace(':', "_"), if fma { "fma" } else { "no-fma" });
+        let v: Vec<f64> = match (get(row, "f64"), get(row, "decimals")) {
+            (Some(ciborium::Value::Bytes(b)), _) => b.chunks_exact(8).map(|c| f64::from_le_bytes(c.try_into().expect("8 bytes"))).collect(),
+            (_, Some(d)) => from_decimals(d),
+            _ => continue,
+        };
+        let p = (v.len() as f64).sqrt().round() as usize;
+        out.push((name, v, p));
+    }
+    out
+}
+
+/// Heat maps |H − Hᵀ| of the stored matrices that are not symmetric (one per result, the
+/// first such row).
+pub fn heatmaps(results: &[ResultFile]) -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    for r in results {
+        for (name, v, p) in stored_matrices(r) {
+            if name.ends_with("-truth") {
+                continue;
+            }
+            let anti: Vec<f64> = (0..p * p).map(|k| (v[k] - v[(k % p) * p + k / p]).abs()).collect();
+            if anti.iter().any(|x| *x > 0.0) {
+                out.push((format!("heatmap-{name}.svg"), crate::plot::heatmap(&format!("|H − Hᵀ|: {name}"), p, &anti)));
+                break;
+            }
+        }
+    }
+    out
+}

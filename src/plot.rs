@@ -129,3 +129,48 @@ impl Figure {
         s
     }
 }
+
+/// A P × P heat map of non-negative values on a log color scale (zeros white), e.g. |H − Hᵀ|.
+pub fn heatmap(title: &str, p: usize, values: &[f64]) -> String {
+    let size = 480.0;
+    let cell = size / p.max(1) as f64;
+    let logs: Vec<f64> = values.iter().filter(|v| **v > 0.0 && v.is_finite()).map(|v| v.log10()).collect();
+    let (lo, hi) = logs.iter().fold((f64::INFINITY, f64::NEG_INFINITY), |a, &x| (a.0.min(x), a.1.max(x)));
+    let (lo, hi) = if lo.is_finite() { (lo.floor(), hi.ceil().max(lo.floor() + 1.0)) } else { (0.0, 1.0) };
+    // light yellow → dark blue
+    let color = |v: f64| -> String {
+        if !(v > 0.0 && v.is_finite()) {
+            return "#ffffff".into();
+        }
+        let t = ((v.log10() - lo) / (hi - lo)).clamp(0.0, 1.0);
+        let mix = |a: f64, b: f64| (a + (b - a) * t).round() as u8;
+        format!("#{:02x}{:02x}{:02x}", mix(255.0, 8.0), mix(247.0, 48.0), mix(188.0, 107.0))
+    };
+    let mut s = String::new();
+    let (w, h) = (size + 180.0, size + 80.0);
+    let _ = writeln!(s, r#"<?xml version="1.0" encoding="UTF-8"?>"#);
+    let _ = writeln!(s, r#"<svg xmlns="http://www.w3.org/2000/svg" width="{w}" height="{h}" viewBox="0 0 {w} {h}" font-family="sans-serif" font-size="12">"#);
+    let _ = writeln!(s, r#"<rect x="0" y="0" width="{w}" height="{h}" fill="white"/>"#);
+    let _ = writeln!(s, r#"<text x="{:.1}" y="24" font-size="15" text-anchor="middle">{}</text>"#, 40.0 + size / 2.0, esc(title));
+    let _ = writeln!(s, r#"<g class="cells" shape-rendering="crispEdges">"#);
+    for i in 0..p {
+        for j in 0..p {
+            let _ = writeln!(s, r#"<rect x="{:.2}" y="{:.2}" width="{:.2}" height="{:.2}" fill="{}"/>"#, 40.0 + j as f64 * cell, 40.0 + i as f64 * cell, cell, cell, color(values[i * p + j]));
+        }
+    }
+    let _ = writeln!(s, "</g>");
+    let _ = writeln!(s, r#"<rect x="40" y="40" width="{size}" height="{size}" fill="none" stroke="black"/>"#);
+    // color bar
+    for k in 0..=10 {
+        let e = lo + (hi - lo) * k as f64 / 10.0;
+        let y = 40.0 + size - size * k as f64 / 10.0;
+        if k < 10 {
+            let mid = lo + (hi - lo) * (k as f64 + 0.5) / 10.0;
+            let _ = writeln!(s, r#"<rect x="{:.1}" y="{:.1}" width="20" height="{:.1}" fill="{}"/>"#, size + 60.0, y - size / 10.0, size / 10.0, color(10f64.powf(mid)));
+        }
+        let _ = writeln!(s, r#"<text x="{:.1}" y="{:.1}">1e{e:.1}</text>"#, size + 86.0, y + 4.0);
+    }
+    let _ = writeln!(s, r#"<text x="{:.1}" y="{:.1}" text-anchor="middle">entry (i, j) of θ; white = exactly 0</text>"#, 40.0 + size / 2.0, size + 64.0);
+    s.push_str("</svg>\n");
+    s
+}

@@ -52,6 +52,11 @@ pub struct ResultFile {
     pub analysis: Cbor,
     /// Where and how it was computed.
     pub provenance: Cbor,
+    /// The matrices, when the configuration asks for them (`store_matrices`): `{truth: {bits,
+    /// decimals: [P² strings]}, rows: [{method, precision, order, fma, p, f64: bytes (P²
+    /// little-endian f64, row-major) | decimals: [P² strings]}]}`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub matrices: Option<Cbor>,
 }
 
 /// JSON → CBOR (integers stay integers, other numbers become f64).

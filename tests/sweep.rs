@@ -262,3 +262,35 @@ fn svg_figures_are_valid_xml_with_the_expected_series() {
     }
     assert!(!well_formed("<svg><g></svg>"));
 }
+
+#[test]
+fn stored_matrices_export_to_npy_and_heat_maps() {
+    let dir = tempfile::tempdir().unwrap();
+    let exp = dir.path().join("m.toml");
+    std::fs::write(&exp, SMALL.replace("n = 3", "n = 3\nstore_matrices = true")).unwrap();
+    let out = dir.path().join("out");
+    sweep(&exp, &out, &[]);
+    let r = ResultFile::read(&files(&out)[0]).unwrap();
+    assert!(r.matrices.is_some());
+    // every stored matrix exports as a P × P .npy (f64), the truth included
+    let npy = dir.path().join("npy");
+    Command::new(bin()).arg("export").arg(&out).args(["--format", "npy", "--out"]).arg(&npy).assert().success();
+    let mut names: Vec<String> = std::fs::read_dir(&npy).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect();
+    names.sort();
+    assert!(names.iter().any(|n| n.ends_with("-truth.npy")));
+    assert!(names.iter().any(|n| n.contains("-rev-rev-f32-")));
+    for n in &names {
+        let bytes = std::fs::read(npy.join(n)).unwrap();
+        let arr = npyz::NpyFile::new(&bytes[..]).unwrap();
+        let p = arr.shape()[0];
+        assert_eq!(arr.shape(), &[p, p]);
+    }
+    let svg = dir.path().join("svg");
+    Command::new(bin()).arg("export").arg(&out).args(["--format", "svg", "--out"]).arg(&svg).assert().success();
+    let heat: Vec<_> = std::fs::read_dir(&svg).unwrap().map(|e| e.unwrap().path()).filter(|p| p.to_string_lossy().contains("heatmap-")).collect();
+    assert!(!heat.is_empty(), "an asymmetric f32 Hessian gets a heat map");
+    assert!(well_formed(&std::fs::read_to_string(&heat[0]).unwrap()));
+    // and the file still reruns bit-identically, matrices included
+    let o = Command::new(bin()).arg("rerun").arg(&out).output().unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stdout));
+}

@@ -109,6 +109,7 @@ impl AnalyzeArgs {
             check_extra: self.check_extra,
             kink_tol: self.kink_tol,
             spectrum: !self.no_spectrum,
+            keep_matrices: false,
         })
     }
 }

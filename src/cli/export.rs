@@ -13,7 +13,7 @@ use crate::export;
 pub struct ExportArgs {
     /// Folder of result files.
     pub results: PathBuf,
-    /// csv, md, tex, json or svg (figures; needs --out).
+    /// csv, md, tex, json, svg (figures) or npy (stored matrices); svg and npy need --out.
     #[arg(long, default_value = "csv")]
     pub format: String,
     /// Output folder (default: print to standard output).
@@ -27,7 +27,8 @@ pub fn run(args: ExportArgs) -> anyhow::Result<()> {
     if args.format == "svg" {
         let dir = args.out.as_ref().ok_or_else(|| Error::Option { option: "--out".into(), message: "SVG figures need an output folder".into() })?;
         std::fs::create_dir_all(dir)?;
-        let figs = export::figures(&results);
+        let mut figs = export::figures(&results);
+        figs.extend(export::heatmaps(&results));
         if figs.is_empty() {
             println!("no figure: the results vary neither in precision, nor in FD step, nor in size");
         }
@@ -38,13 +39,27 @@ pub fn run(args: ExportArgs) -> anyhow::Result<()> {
         }
         return Ok(());
     }
+    if args.format == "npy" {
+        let dir = args.out.as_ref().ok_or_else(|| Error::Option { option: "--out".into(), message: ".npy matrices need an output folder".into() })?;
+        std::fs::create_dir_all(dir)?;
+        let mut n = 0;
+        for r in &results {
+            for (name, v, p) in export::stored_matrices(r) {
+                let path = dir.join(format!("{name}.npy"));
+                crate::output::write_atomic(&path, &crate::output::npy_bytes(&v, &[p as u64, p as u64]))?;
+                n += 1;
+            }
+        }
+        println!("wrote {n} matrices to {} (only cells run with store_matrices = true have them)", dir.display());
+        return Ok(());
+    }
     let (text, name) = match args.format.as_str() {
         "csv" => (export::csv(&results), "results.csv"),
         "md" => (export::markdown(&results), "results.md"),
         "tex" => (export::latex(&results), "results.tex"),
         "json" => (export::json(&results), "results.json"),
         other => {
-            return Err(Error::Option { option: "--format".into(), message: format!("unknown format `{other}` (expected csv, md, tex, json or svg)") }.into())
+            return Err(Error::Option { option: "--format".into(), message: format!("unknown format `{other}` (expected csv, md, tex, json, svg or npy)") }.into())
         }
     };
     match &args.out {

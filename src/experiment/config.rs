@@ -171,6 +171,10 @@ pub struct CellConfig {
     /// Compute spectra.
     #[serde(default = "d_true")]
     pub spectrum: bool,
+    /// Store the matrices in the result file (H bit-exact as f64 bytes when the format has ≤ 53
+    /// bits, else round-trip decimals; the truth as round-trip decimals at its precision).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub store_matrices: bool,
 }
 
 impl CellConfig {

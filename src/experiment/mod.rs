@@ -189,5 +189,6 @@ pub fn request(cell: &CellConfig, problem: Problem, exp_path: &Path) -> Result<R
         check_extra: cell.check_extra,
         kink_tol: cell.kink_tol,
         spectrum: cell.spectrum,
+        keep_matrices: cell.store_matrices,
     })
 }

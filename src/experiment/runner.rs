@@ -100,7 +100,43 @@ pub fn compute_cell(exp_name: &str, exp_path: &Path, cell: &CellConfig, problem:
         problem: problem_to_cbor(&problem),
         analysis: json_to_cbor(&json),
         provenance: json_to_cbor(&provenance(start, SystemTime::now(), timings)),
+        matrices: analysis.matrices.as_ref().map(|(t, hs)| matrices_cbor(&analysis, t, hs)),
     })
+}
+
+/// The `matrices` entry of a result file (see [`ResultFile::matrices`]).
+fn matrices_cbor(a: &crate::analysis::Analysis, truth: &[rug::Float], hs: &[Vec<rug::Float>]) -> ciborium::Value {
+    use ciborium::Value as C;
+    let text = |k: &str| C::Text(k.to_string());
+    let tbits = a.truth.precision.bits();
+    let digits = |bits: u32| Some(1 + (f64::from(bits) * std::f64::consts::LOG10_2).ceil() as usize);
+    let decimals = |v: &[rug::Float], bits: u32| C::Array(v.iter().map(|x| C::Text(x.to_string_radix(10, digits(bits)))).collect());
+    let rows = a
+        .rows
+        .iter()
+        .zip(hs)
+        .map(|(r, h)| {
+            let bits = r.precision.bits();
+            let data = if bits <= 53 {
+                // exact: every value of a ≤ 53-bit format (with its exponent range) is an f64
+                (text("f64"), C::Bytes(h.iter().flat_map(|x| x.to_f64().to_le_bytes()).collect()))
+            } else {
+                (text("decimals"), decimals(h, bits))
+            };
+            C::Map(vec![
+                (text("method"), text(r.method.name())),
+                (text("precision"), C::Text(r.precision.to_string())),
+                (text("order"), C::Text(r.order.to_string())),
+                (text("fma"), C::Bool(r.fma)),
+                (text("p"), C::Integer((a.p as u64).into())),
+                data,
+            ])
+        })
+        .collect();
+    C::Map(vec![
+        (text("truth"), C::Map(vec![(text("bits"), C::Integer(u64::from(tbits).into())), (text("decimals"), decimals(truth, tbits))])),
+        (text("rows"), C::Array(rows)),
+    ])
 }
 
 /// What a sweep did.
