@@ -184,7 +184,7 @@ fn committed_reference_results_rerun_bit_identically() {
     let mut cmd = Command::new(bin());
     cmd.arg("rerun");
     let mut n = 0;
-    let mut dirs: Vec<PathBuf> = ["tf2-example", "precision-ladder", "fd-step-sweep", "width-depth", "activation-loss", "order-fma"]
+    let mut dirs: Vec<PathBuf> = ["tf2-example", "precision-ladder", "fd-step-sweep", "width-depth", "activation-loss", "order-fma", "iris"]
         .iter()
         .map(|e| root().join("results").join(e))
         .collect();

@@ -109,7 +109,9 @@ pub struct CellConfig {
     #[serde(default = "d_n")]
     pub n: usize,
     /// `generated` (x ~ U[−1,1), targets as [`crate::model::Problem::generate`]), `inline`
-    /// (`x`, `y` below, binary64 values), or `problem:<path>` (relative to the experiment file).
+    /// (`x`, `y` below, binary64 values), `iris` / `diabetes` (real data from `linfa-datasets`,
+    /// `n` rows taken evenly, 0 = all; see [`super::dataset`]), or `problem:<path>` (relative to
+    /// the experiment file).
     #[serde(default = "d_data")]
     pub data: String,
     /// Seed of generated data.

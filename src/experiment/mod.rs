@@ -39,6 +39,35 @@ pub fn init_weights(spec: &Spec, kind: &str, seed: u64) -> Vec<f64> {
     out
 }
 
+/// A real data set shipped in `linfa-datasets`: `n` rows taken evenly across the set (row
+/// ⌊i·rows/n⌋, so all classes are present), inputs as the set's decimals (the shortest decimal of
+/// each stored f64, which is the CSV text for these sets), targets one-hot (iris: 3 classes) or
+/// the regression value (diabetes). Returns (rows, inputs, targets, input width, target width).
+pub fn dataset(name: &str, n: usize) -> Option<(usize, Vec<String>, Vec<String>, usize, usize)> {
+    let (x, y, d0, dl): (Vec<Vec<f64>>, Vec<Vec<f64>>, usize, usize) = match name {
+        "iris" => {
+            let ds = linfa_datasets::iris();
+            let (r, t) = (&ds.records, &ds.targets);
+            let x = (0..r.nrows()).map(|i| (0..r.ncols()).map(|j| r[[i, j]]).collect()).collect();
+            let y = t.iter().map(|&c| (0..3).map(|k| if k == c { 1.0 } else { 0.0 }).collect()).collect();
+            (x, y, 4, 3)
+        }
+        "diabetes" => {
+            let ds = linfa_datasets::diabetes();
+            let (r, t) = (&ds.records, &ds.targets);
+            let x = (0..r.nrows()).map(|i| (0..r.ncols()).map(|j| r[[i, j]]).collect()).collect();
+            let y = t.iter().map(|&v| vec![v]).collect();
+            (x, y, 10, 1)
+        }
+        _ => return None,
+    };
+    let rows = x.len();
+    let n = if n == 0 { rows } else { n.min(rows) };
+    let pick: Vec<usize> = (0..n).map(|i| i * rows / n).collect();
+    let flat = |m: &[Vec<f64>]| pick.iter().flat_map(|&i| m[i].iter().map(|v| dec(*v))).collect::<Vec<_>>();
+    Some((n, flat(&x), flat(&y), d0, dl))
+}
+
 /// `steps` of full-batch gradient descent θ ← θ − lr·∇L(θ) at f64 (sequential order, no-fma,
 /// core-math): deterministic on every platform.
 pub fn train(problem: &Problem, theta: Vec<f64>, steps: u32, lr: f64) -> Vec<f64> {
@@ -115,7 +144,14 @@ pub fn resolve_problem(cell: &CellConfig, exp_path: &Path, id: &str) -> Result<P
             };
             (x.len(), flat(x)?, flat(y)?)
         }
-        (other, _) => return Err(bad(exp_path, "data", format!("unknown data source \"{other}\" (expected generated, inline or problem:<path>)"))),
+        (set @ ("iris" | "diabetes"), _) => {
+            let (n, x, y, w0, wl) = dataset(set, cell.n).expect("known data set");
+            if (w0, wl) != (d0, dl) {
+                return Err(bad(exp_path, "layers", format!("{:?}: the {set} data set needs {w0} inputs and {wl} outputs", spec.layers)));
+            }
+            (n, x, y)
+        }
+        (other, _) => return Err(bad(exp_path, "data", format!("unknown data source \"{other}\" (expected generated, inline, iris, diabetes or problem:<path>)"))),
     };
     let mut problem = Problem { source, spec: spec.clone(), n, x, y, params: Vec::new() };
     let p = spec.num_params();
