@@ -95,6 +95,13 @@ fn a_hessian_too_large_for_memory_is_refused_with_the_estimate() {
         r#"{{"layers": [1000, 55], "activations": ["tanh"], "loss": "mse", "x": [[{x}]], "y": [[{y}]], "params": [{params}]}}"#
     );
     expect_error(&text, &[], &["P = 55055", "needs an estimated", "GiB", "--force"]);
+    // analyze refuses too, before computing anything
+    let dir = tempfile::tempdir().unwrap();
+    let file = write(dir.path(), "big.json", &text);
+    let out = clairaut().args(["analyze", "--problem"]).arg(&file).output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("P = 55055") && stderr.contains("estimated") && stderr.contains("--force"), "{stderr}");
 }
 
 #[test]

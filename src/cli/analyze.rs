@@ -58,6 +58,21 @@ pub struct AnalyzeArgs {
     /// Worker threads (default: all cores).
     #[arg(long, value_name = "N")]
     pub threads: Option<usize>,
+    /// Run even if the memory estimate exceeds the available memory.
+    #[arg(long)]
+    pub force: bool,
+}
+
+/// Estimated peak memory of an analysis: every cell keeps H at its precision and at truth
+/// precision (exact values), plus the truth, its check and T(q) per precision.
+pub fn memory_estimate(req: &Request) -> f64 {
+    let p2 = (req.problem.spec.num_params() as f64).powi(2);
+    let p_max = req.precisions.iter().map(|q| q.bits()).max().unwrap_or(53);
+    let tbits = req.truth_bits.unwrap_or_else(|| truth::default_bits(p_max));
+    let tv = Precision::Mp(tbits + 64).bytes_per_value() as f64;
+    let cells = (req.methods.len() * req.orders.len() * req.fmas.len()) as f64;
+    let per_cell: f64 = req.precisions.iter().map(|q| q.bytes_per_value() as f64 + tv).sum();
+    p2 * (cells * per_cell + (3.0 + req.precisions.len() as f64) * tv)
 }
 
 fn list<T: std::str::FromStr<Err = String>>(option: &str, s: &str) -> Result<Vec<T>, Error> {
@@ -168,6 +183,22 @@ pub fn print_table(a: &Analysis) {
 pub fn run(args: AnalyzeArgs) -> anyhow::Result<()> {
     let req = args.validate()?;
     let p = req.problem.spec.num_params();
+    if !args.force {
+        let need = memory_estimate(&req);
+        if let Some(avail) = super::available_memory() {
+            if need > avail as f64 {
+                return Err(Error::TooLarge {
+                    path: req.problem.source.clone(),
+                    message: format!(
+                        "P = {p}: this analysis keeps an estimated {} of matrices, more than the {} available (fewer methods, precisions or orders would need less)",
+                        super::fmt_bytes(need),
+                        super::fmt_bytes(avail as f64)
+                    ),
+                }
+                .into());
+            }
+        }
+    }
     println!("problem: {} (P = {p}, N = {})", req.problem.source.display(), req.problem.n);
     let analysis = with_threads(args.threads, || analysis::analyze(&req))??;
     print_table(&analysis);
