@@ -255,12 +255,42 @@ def tf_hessian_fn(prob, dtype, gelu_variant="tf.nn.gelu"):
 # mpmath: hyper-dual numbers, one loss evaluation per entry
 # ----------------------------------------------------------------------------------------------
 
+def mpmath_activations(mpmath):
+    """(f, f', f'') of every activation, for mpmath numbers at the current precision."""
+    ZERO, ONE = mpmath.mpf(0), mpmath.mpf(1)
+    sqrt2, inv_sqrt_2pi = mpmath.sqrt(2), 1 / mpmath.sqrt(2 * mpmath.pi)
+
+    def sig(t):
+        return ONE / (ONE + mpmath.exp(-t))
+
+    def phi(t):
+        return inv_sqrt_2pi * mpmath.exp(-t * t / 2)
+
+    def Phi(t):
+        return mpmath.erfc(-t / sqrt2) / 2
+
+    th = mpmath.tanh
+    return {
+        "identity": (lambda t: t, lambda t: ONE, lambda t: ZERO),
+        "sigmoid": (sig, lambda t: sig(t) * (1 - sig(t)),
+                    lambda t: sig(t) * (1 - sig(t)) * (1 - 2 * sig(t))),
+        "tanh": (th, lambda t: 1 - th(t) ** 2, lambda t: -2 * th(t) * (1 - th(t) ** 2)),
+        "softplus": (lambda t: mpmath.log1p(mpmath.exp(t)), sig, lambda t: sig(t) * (1 - sig(t))),
+        "relu": (lambda t: t if t > 0 else ZERO, lambda t: ONE if t > 0 else ZERO,
+                 lambda t: ZERO),
+        "gelu": (lambda t: t * Phi(t), lambda t: Phi(t) + t * phi(t),
+                 lambda t: phi(t) * (2 - t * t)),
+        "silu": (lambda t: t * sig(t), lambda t: sig(t) * (1 + t * (1 - sig(t))),
+                 lambda t: sig(t) * (1 - sig(t)) * (2 + t * (1 - 2 * sig(t)))),
+    }
+
+
 def make_mpmath_engine(prob, digits):
     import mpmath
     from mpmath import mp, mpf
 
     mp.dps = digits
-    ZERO, ONE, TWO = mpf(0), mpf(1), mpf(2)
+    ZERO, ONE = mpf(0), mpf(1)
 
     class HD:
         """a + b e1 + c e2 + d e1e2, e1^2 = e2^2 = 0; mixes with plain mpf."""
@@ -302,33 +332,7 @@ def make_mpmath_engine(prob, digits):
         fa, d1, d2 = f(v.a), f1(v.a), f2(v.a)
         return HD(fa, d1 * v.b, d1 * v.c, d1 * v.d + d2 * v.b * v.c)
 
-    sqrt2, inv_sqrt_2pi = mpmath.sqrt(2), 1 / mpmath.sqrt(2 * mpmath.pi)
-
-    def sig(t):
-        return ONE / (ONE + mpmath.exp(-t))
-
-    def phi(t):
-        return inv_sqrt_2pi * mpmath.exp(-t * t / 2)
-
-    def Phi(t):
-        return mpmath.erfc(-t / sqrt2) / 2
-
-    def th(t):
-        return mpmath.tanh(t)
-
-    F = {
-        "identity": (lambda t: t, lambda t: ONE, lambda t: ZERO),
-        "sigmoid": (sig, lambda t: sig(t) * (1 - sig(t)),
-                    lambda t: sig(t) * (1 - sig(t)) * (1 - 2 * sig(t))),
-        "tanh": (th, lambda t: 1 - th(t) ** 2, lambda t: -2 * th(t) * (1 - th(t) ** 2)),
-        "softplus": (lambda t: mpmath.log1p(mpmath.exp(t)), sig, lambda t: sig(t) * (1 - sig(t))),
-        "relu": (lambda t: t if t > 0 else ZERO, lambda t: ONE if t > 0 else ZERO,
-                 lambda t: ZERO),
-        "gelu": (lambda t: t * Phi(t), lambda t: Phi(t) + t * phi(t),
-                 lambda t: phi(t) * (2 - t * t)),
-        "silu": (lambda t: t * sig(t), lambda t: sig(t) * (1 + t * (1 - sig(t))),
-                 lambda t: sig(t) * (1 - sig(t)) * (2 + t * (1 - 2 * sig(t)))),
-    }
+    F = mpmath_activations(mpmath)
     EXP = (mpmath.exp, mpmath.exp, mpmath.exp)
     LOG = (mpmath.log, lambda t: 1 / t, lambda t: -1 / (t * t))
 
@@ -440,25 +444,8 @@ def make_mpmath_fwdrev(prob, digits):
             return f(x)
         return D(f(x.v), f1(x.v) * x.t)
 
-    sqrt2, inv_sqrt_2pi = mpmath.sqrt(2), 1 / mpmath.sqrt(2 * mpmath.pi)
-    sig = lambda t: ONE / (ONE + mpmath.exp(-t))  # noqa: E731
-    phi = lambda t: inv_sqrt_2pi * mpmath.exp(-t * t / 2)  # noqa: E731
-    Phi = lambda t: mpmath.erfc(-t / sqrt2) / 2  # noqa: E731
-    th = mpmath.tanh
     # (f, f', f'') per activation
-    F = {
-        "identity": (lambda t: t, lambda t: ONE, lambda t: ZERO),
-        "sigmoid": (sig, lambda t: sig(t) * (1 - sig(t)),
-                    lambda t: sig(t) * (1 - sig(t)) * (1 - 2 * sig(t))),
-        "tanh": (th, lambda t: 1 - th(t) ** 2, lambda t: -2 * th(t) * (1 - th(t) ** 2)),
-        "softplus": (lambda t: mpmath.log1p(mpmath.exp(t)), sig, lambda t: sig(t) * (1 - sig(t))),
-        "relu": (lambda t: t if t > 0 else ZERO, lambda t: ONE if t > 0 else ZERO,
-                 lambda t: ZERO),
-        "gelu": (lambda t: t * Phi(t), lambda t: Phi(t) + t * phi(t),
-                 lambda t: phi(t) * (2 - t * t)),
-        "silu": (lambda t: t * sig(t), lambda t: sig(t) * (1 + t * (1 - sig(t))),
-                 lambda t: sig(t) * (1 - sig(t)) * (2 + t * (1 - 2 * sig(t)))),
-    }
+    F = mpmath_activations(mpmath)
 
     X = [[mpf(v) for v in r] for r in prob["x"]]
     Y = [[mpf(v) for v in r] for r in prob["y"]]

@@ -5,7 +5,7 @@
 //! (`results.json`, the same rows as objects). The Markdown and LaTeX tables are for reading and
 //! may change layout.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use serde_json::Value as Json;
 
@@ -49,10 +49,7 @@ pub const COLUMNS: [&str; 31] = [
 
 /// Reads every result file in `dir` (sorted by name).
 pub fn read_dir(dir: &Path) -> Result<Vec<ResultFile>, Error> {
-    let entries = std::fs::read_dir(dir).map_err(|e| Error::Io { path: dir.to_path_buf(), message: e.to_string() })?;
-    let mut files: Vec<PathBuf> =
-        entries.filter_map(|e| e.ok().map(|e| e.path())).filter(|p| p.extension().is_some_and(|x| x == "cbor")).collect();
-    files.sort();
+    let files = crate::results::files_in(dir)?;
     if files.is_empty() {
         return Err(Error::Io { path: dir.to_path_buf(), message: "no result files (*.cbor)".into() });
     }
@@ -174,7 +171,8 @@ pub fn json(results: &[ResultFile]) -> String {
     s
 }
 
-fn num(v: Option<&Json>) -> Option<f64> {
+/// A numeric field of a tidy row: a JSON number, or a decimal string (beyond f64's range).
+pub fn num(v: Option<&Json>) -> Option<f64> {
     match v? {
         Json::Number(n) => n.as_f64(),
         Json::String(s) => s.parse().ok(),

@@ -18,13 +18,9 @@ use crate::scalar::MathLib;
 
 type Row = Map<String, Json>;
 
+/// A numeric field (values beyond f64's range are stored as decimal strings); NaN if absent.
 fn f(row: &Row, k: &str) -> f64 {
-    match row.get(k) {
-        Some(Json::Number(n)) => n.as_f64().unwrap_or(f64::NAN),
-        // values beyond f64's range are stored as decimal strings
-        Some(Json::String(s)) => s.parse::<f64>().unwrap_or(0.0),
-        _ => f64::NAN,
-    }
+    export::num(row.get(k)).unwrap_or(f64::NAN)
 }
 
 fn s<'a>(row: &'a Row, k: &str) -> &'a str {

@@ -209,6 +209,15 @@ pub fn provenance(start: std::time::SystemTime, end: std::time::SystemTime, timi
     })
 }
 
+/// The result files (`*.cbor`) of a folder, sorted by name.
+pub fn files_in(dir: &Path) -> Result<Vec<std::path::PathBuf>, Error> {
+    let entries = std::fs::read_dir(dir).map_err(|e| Error::Io { path: dir.to_path_buf(), message: e.to_string() })?;
+    let mut files: Vec<std::path::PathBuf> =
+        entries.filter_map(|e| e.ok().map(|e| e.path())).filter(|p| p.extension().is_some_and(|x| x == "cbor")).collect();
+    files.sort();
+    Ok(files)
+}
+
 impl ResultFile {
     /// Encodes to CBOR bytes.
     pub fn to_bytes(&self) -> Vec<u8> {

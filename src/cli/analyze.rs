@@ -184,20 +184,8 @@ pub fn run(args: AnalyzeArgs) -> anyhow::Result<()> {
     let req = args.validate()?;
     let p = req.problem.spec.num_params();
     if !args.force {
-        let need = memory_estimate(&req);
-        if let Some(avail) = super::available_memory() {
-            if need > avail as f64 {
-                return Err(Error::TooLarge {
-                    path: req.problem.source.clone(),
-                    message: format!(
-                        "P = {p}: this analysis keeps an estimated {} of matrices, more than the {} available (fewer methods, precisions or orders would need less)",
-                        super::fmt_bytes(need),
-                        super::fmt_bytes(avail as f64)
-                    ),
-                }
-                .into());
-            }
-        }
+        let what = format!("P = {p}: this analysis (fewer methods, precisions or orders would need less) needs");
+        super::refuse_if_too_large(&req.problem.source, memory_estimate(&req), &what)?;
     }
     println!("problem: {} (P = {p}, N = {})", req.problem.source.display(), req.problem.n);
     let analysis = with_threads(args.threads, || analysis::analyze(&req))??;

@@ -5,7 +5,7 @@ use std::time::Instant;
 
 use clap::Args;
 
-use super::{fmt_bytes, parse_option, with_threads};
+use super::{parse_option, with_threads};
 use crate::error::Error;
 use crate::hessian::fd::StepRule;
 use crate::hessian::{self, Method};
@@ -111,20 +111,8 @@ pub fn memory_estimate(problem: &Problem, method: Method, precision: Precision, 
 /// Refuses a computation whose memory estimate exceeds the available memory.
 pub fn check_memory(problem: &Problem, method: Method, precision: Precision, threads: usize) -> Result<(), Error> {
     let need = memory_estimate(problem, method, precision, threads);
-    if let Some(avail) = super::available_memory() {
-        if need > avail as f64 {
-            return Err(Error::TooLarge {
-                path: problem.source.clone(),
-                message: format!(
-                    "P = {}: the {method} Hessian at {precision} needs an estimated {}, more than the {} available",
-                    problem.spec.num_params(),
-                    fmt_bytes(need),
-                    fmt_bytes(avail as f64)
-                ),
-            });
-        }
-    }
-    Ok(())
+    let what = format!("P = {}: the {method} Hessian at {precision} needs", problem.spec.num_params());
+    super::refuse_if_too_large(&problem.source, need, &what)
 }
 
 /// Result of one Hessian computation.

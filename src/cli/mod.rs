@@ -92,6 +92,18 @@ pub fn available_memory() -> Option<u64> {
     Some(kb * 1024)
 }
 
+/// Refuses (with the estimate) work needing `need` bytes when that exceeds the available
+/// memory; `what` describes the work, e.g. "P = 6: the fwd-rev Hessian at f64 needs".
+pub fn refuse_if_too_large(path: &std::path::Path, need: f64, what: &str) -> Result<(), Error> {
+    match available_memory() {
+        Some(avail) if need > avail as f64 => Err(Error::TooLarge {
+            path: path.to_path_buf(),
+            message: format!("{what} an estimated {}, more than the {} available", fmt_bytes(need), fmt_bytes(avail as f64)),
+        }),
+        _ => Ok(()),
+    }
+}
+
 /// Human-readable bytes.
 pub fn fmt_bytes(b: f64) -> String {
     const UNITS: [&str; 5] = ["B", "KiB", "MiB", "GiB", "TiB"];

@@ -49,9 +49,7 @@ pub fn run(args: RerunArgs) -> anyhow::Result<()> {
     let mut files = Vec::new();
     for p in &args.results {
         if p.is_dir() {
-            let mut v: Vec<PathBuf> = std::fs::read_dir(p)?.filter_map(|e| e.ok().map(|e| e.path())).filter(|f| f.extension().is_some_and(|x| x == "cbor")).collect();
-            v.sort();
-            files.extend(v);
+            files.extend(crate::results::files_in(p)?);
         } else {
             files.push(p.clone());
         }

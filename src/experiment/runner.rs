@@ -109,7 +109,7 @@ fn matrices_cbor(a: &crate::analysis::Analysis, truth: &[rug::Float], hs: &[Vec<
     use ciborium::Value as C;
     let text = |k: &str| C::Text(k.to_string());
     let tbits = a.truth.precision.bits();
-    let digits = |bits: u32| Some(1 + (f64::from(bits) * std::f64::consts::LOG10_2).ceil() as usize);
+    let digits = |bits: u32| Some(crate::scalar::mpfr::round_trip_digits(bits));
     let decimals = |v: &[rug::Float], bits: u32| C::Array(v.iter().map(|x| C::Text(x.to_string_radix(10, digits(bits)))).collect());
     let rows = a
         .rows
@@ -205,10 +205,7 @@ pub fn merge(out: &Path, shards: &[PathBuf]) -> Result<usize, Error> {
     std::fs::create_dir_all(out).map_err(|e| Error::Io { path: out.to_path_buf(), message: e.to_string() })?;
     let mut n = 0;
     for dir in shards {
-        let entries = std::fs::read_dir(dir).map_err(|e| Error::Io { path: dir.clone(), message: e.to_string() })?;
-        let mut files: Vec<PathBuf> = entries.filter_map(|e| e.ok().map(|e| e.path())).filter(|p| p.extension().is_some_and(|x| x == "cbor")).collect();
-        files.sort();
-        for f in files {
+        for f in crate::results::files_in(dir)? {
             let r = ResultFile::read(&f)?;
             let dest = out.join(f.file_name().expect("a file"));
             if dest.exists() {

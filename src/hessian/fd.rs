@@ -29,7 +29,7 @@ use rug::ops::Pow;
 use rug::Float;
 
 use super::{Matrix, Method};
-use crate::model::mlp::{backward, forward, Workspace};
+use crate::model::mlp::{forward, gradient, Workspace};
 use crate::model::problem::Inputs;
 use crate::model::Spec;
 use crate::order::Eval;
@@ -148,12 +148,6 @@ fn perturb<R: Real>(theta: &mut [R], j: usize, base: &R, h: &R, s: i32, ctx: &R:
     theta[j].set_add(base, &step, ctx);
 }
 
-fn gradient_at<R: Real>(spec: &Spec, n: usize, theta: &[R], y: &[R], eval: &Eval, ws: &mut Workspace<R>, ctx: &R::RCtx) -> Vec<R> {
-    forward(spec, n, theta, y, eval, ws, ctx);
-    backward(spec, n, theta, eval, ws, ctx);
-    ws.grad.clone()
-}
-
 /// A finite-difference Hessian with given steps `h` (one per parameter, values of the format).
 pub fn hessian_with_steps<R: Real>(
     method: Method,
@@ -202,14 +196,16 @@ pub fn hessian_with_steps<R: Real>(
     }
     let g0 = (method == Method::FdGradForward).then(|| {
         let mut ws = Workspace::new(spec, n, &inputs.x, ctx);
-        gradient_at(spec, n, theta0, y, eval, &mut ws, ctx)
+        gradient(spec, n, theta0, y, eval, &mut ws, ctx);
+        ws.grad
     });
     let columns: Vec<Vec<R>> = (0..p)
         .into_par_iter()
         .map_init(init, |(ws, theta, [t1, t2]), j| {
             let mut g_at = |s: i32| {
                 perturb(theta, j, &theta0[j], &h[j], s, ctx);
-                let g = gradient_at(spec, n, theta, y, eval, ws, ctx);
+                gradient(spec, n, theta, y, eval, ws, ctx);
+                let g = ws.grad.clone();
                 theta[j].set(&theta0[j], ctx);
                 g
             };

@@ -222,7 +222,6 @@ pub fn gradient<R: Real>(
     ctx: &R::RCtx,
 ) -> (R, Vec<R>) {
     let mut ws = crate::model::mlp::Workspace::new(spec, n, &inputs.x, ctx);
-    crate::model::mlp::forward(spec, n, &inputs.theta, &inputs.y, eval, &mut ws, ctx);
-    crate::model::mlp::backward(spec, n, &inputs.theta, eval, &mut ws, ctx);
+    crate::model::mlp::gradient(spec, n, &inputs.theta, &inputs.y, eval, &mut ws, ctx);
     (ws.loss, ws.grad)
 }

@@ -208,6 +208,12 @@ impl<R: Real> ActTable<R> {
     }
 }
 
+/// Forward pass, loss and backward pass: `ws.loss` and `ws.grad = ∂L/∂θ`.
+pub fn gradient<S: Scalar>(spec: &Spec, n: usize, theta: &[S], y: &[S], eval: &Eval, ws: &mut Workspace<S>, ctx: &S::Ctx) {
+    forward(spec, n, theta, y, eval, ws, ctx);
+    backward(spec, n, theta, eval, ws, ctx);
+}
+
 /// Zeroes the derivative parts of the cached forward values (Gauss–Newton's backward pass
 /// treats the network's Jacobian factors as constants).
 pub fn detach_cache<S: Scalar>(ws: &mut Workspace<S>, ctx: &S::Ctx) {

@@ -141,11 +141,16 @@ impl MpCtx {
         }
     }
 
-    /// Decimal digits that always suffice to round-trip a `prec`-bit number.
+    /// Decimal digits that always suffice to round-trip a number of this precision.
     pub fn round_trip_digits(&self) -> usize {
-        // 1 + ⌈prec · log10 2⌉ (Matula).
-        1 + ((self.prec as f64) * std::f64::consts::LOG10_2).ceil() as usize
+        round_trip_digits(self.prec)
     }
+}
+
+/// Decimal digits that always suffice to round-trip a `bits`-bit number: 1 + ⌈bits·log10 2⌉
+/// (Matula).
+pub fn round_trip_digits(bits: u32) -> usize {
+    1 + (f64::from(bits) * std::f64::consts::LOG10_2).ceil() as usize
 }
 
 /// Rounds `$src` (an incomplete rug value) into `$dst` and applies the format's range.
