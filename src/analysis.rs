@@ -365,7 +365,7 @@ pub fn analyze(req: &Request) -> Result<Analysis, crate::Error> {
             let hhi = match steps {
                 Some(s) => {
                     let h_t: Vec<Float> = s.iter().map(|x| Float::with_val(tbits, x)).collect();
-                    floats(&fd::hessian_with_steps(m, spec, n, q, &eval, &ctx, &h_t))
+                    floats(&fd::hessian_with_steps(m, spec, n, q, &eval, &ctx, &h_t, true))
                 }
                 None => floats(&hessian::compute(m, spec, n, q, &eval, &ctx)),
             };
@@ -389,6 +389,7 @@ pub fn analyze(req: &Request) -> Result<Analysis, crate::Error> {
             // ‖·‖ and ‖· − ·ᵀ‖ of total, rounding, approximation, input and residual, streamed
             // over the pairs (i, j), (j, i) with preallocated numbers.
             let mut acc: [NormAcc; 5] = std::array::from_fn(|_| NormAcc::new());
+            let mut asym = metrics::AsymmetryAcc::new();
             let mut d: [[Float; 2]; 5] = std::array::from_fn(|_| [Float::new(wide), Float::new(wide)]);
             for i in 0..p {
                 for j in i..p {
@@ -406,6 +407,12 @@ pub fn analyze(req: &Request) -> Result<Analysis, crate::Error> {
                     }
                     for (a, dd) in acc.iter_mut().zip(&d) {
                         a.add_pair(&dd[0], &dd[1], i == j);
+                    }
+                    let (hij, hji) = (&h[i * p + j], &h[j * p + i]);
+                    if i == j {
+                        asym.diag(hij);
+                    } else {
+                        asym.pair(hij, hji, hij.bits_eq(hji));
                     }
                 }
             }
@@ -433,8 +440,7 @@ pub fn analyze(req: &Request) -> Result<Analysis, crate::Error> {
                     }
                 }
             }
-            let hm = Matrix::from_lines(p, h.chunks(p).map(|r| r.to_vec()).collect(), false);
-            let asym = metrics::asymmetry(&hm);
+            let asym = asym.finish();
             let asym_dominant = if asym.pairs_differing == 0 {
                 "none"
             } else if rounding.antisym >= approximation.antisym {

@@ -7,8 +7,7 @@
 //! the norms are accumulated in 64-bit MPFR (unbounded exponent range), so an asymmetry of
 //! 2^-1000 relative at `mp:1024` is still measured, not flushed to zero as in `f64`.
 
-use rug::ops::CompleteRound;
-use rug::Float;
+use rug::{Assign, Float};
 
 use crate::hessian::Matrix;
 use crate::scalar::Real;
@@ -31,49 +30,80 @@ pub struct Asymmetry {
 
 /// Computes the asymmetry figures of `h`.
 pub fn asymmetry<R: Real>(h: &Matrix<R>) -> Asymmetry {
-    let p = h.p;
-    let mut anti2 = Float::new(METRIC_PREC);
-    let mut norm2 = Float::new(METRIC_PREC);
-    let mut max_abs = Float::new(METRIC_PREC);
-    let mut d = Float::new(METRIC_PREC);
-    let mut differing = 0u64;
-    for i in 0..p {
-        let hii = h.get(i, i).to_float();
-        norm2 += (&hii * &hii).complete(METRIC_PREC);
-        for j in i + 1..p {
+    let mut acc = AsymmetryAcc::new();
+    for i in 0..h.p {
+        acc.diag(&h.get(i, i).to_float());
+        for j in i + 1..h.p {
             let (a, b) = (h.get(i, j), h.get(j, i));
-            let (fa, fb) = (a.to_float(), b.to_float());
-            norm2 += (&fa * &fa).complete(METRIC_PREC);
-            norm2 += (&fb * &fb).complete(METRIC_PREC);
-            if !a.bits_eq(b) {
-                differing += 1;
-                d.assign_round_nearest_sub(&fa, &fb);
-                d.abs_mut();
-                if d > max_abs {
-                    max_abs.clone_from(&d);
-                }
-                // (H − Hᵀ) holds d and −d
-                anti2 += (&d * &d).complete(METRIC_PREC) * 2u32;
-            }
+            acc.pair(&a.to_float(), &b.to_float(), a.bits_eq(b));
         }
     }
-    let pairs = (p * p.saturating_sub(1) / 2) as u64;
-    let rel_fro = if norm2.is_zero() { Float::new(METRIC_PREC) } else { (anti2 / norm2).sqrt() };
-    Asymmetry {
-        rel_fro,
-        max_abs,
-        pairs_fraction: if pairs == 0 { 0.0 } else { differing as f64 / pairs as f64 },
-        pairs_differing: differing,
+    acc.finish()
+}
+
+/// [`asymmetry`] fed one entry at a time, with preallocated numbers: every diagonal entry
+/// (`diag`) and every pair `(H_ij, H_ji)`, i < j (`pair`), each row's diagonal before its
+/// pairs, rows in order — the order of the sums is part of the result's bits.
+#[derive(Clone, Debug)]
+pub struct AsymmetryAcc {
+    anti2: Float,
+    norm2: Float,
+    max_abs: Float,
+    d: Float,
+    sq: Float,
+    pairs: u64,
+    differing: u64,
+}
+
+impl Default for AsymmetryAcc {
+    fn default() -> Self {
+        Self::new()
     }
 }
 
-trait SubNearest {
-    fn assign_round_nearest_sub(&mut self, a: &Float, b: &Float);
-}
+impl AsymmetryAcc {
+    /// Nothing accumulated.
+    pub fn new() -> Self {
+        let z = || Float::new(METRIC_PREC);
+        AsymmetryAcc { anti2: z(), norm2: z(), max_abs: z(), d: z(), sq: z(), pairs: 0, differing: 0 }
+    }
 
-impl SubNearest for Float {
-    fn assign_round_nearest_sub(&mut self, a: &Float, b: &Float) {
-        rug::Assign::assign(self, a - b);
+    /// A diagonal entry.
+    pub fn diag(&mut self, hii: &Float) {
+        self.sq.assign(hii * hii);
+        self.norm2 += &self.sq;
+    }
+
+    /// The pair `(a, b) = (H_ij, H_ji)`, i < j; `bits_equal` as the format compares them.
+    pub fn pair(&mut self, a: &Float, b: &Float, bits_equal: bool) {
+        self.pairs += 1;
+        self.sq.assign(a * a);
+        self.norm2 += &self.sq;
+        self.sq.assign(b * b);
+        self.norm2 += &self.sq;
+        if !bits_equal {
+            self.differing += 1;
+            self.d.assign(a - b);
+            self.d.abs_mut();
+            if self.d > self.max_abs {
+                self.max_abs.assign(&self.d);
+            }
+            // (H − Hᵀ) holds d and −d
+            self.sq.assign(&self.d * &self.d);
+            self.sq *= 2u32;
+            self.anti2 += &self.sq;
+        }
+    }
+
+    /// The figures.
+    pub fn finish(self) -> Asymmetry {
+        let rel_fro = if self.norm2.is_zero() { Float::new(METRIC_PREC) } else { (self.anti2 / self.norm2).sqrt() };
+        Asymmetry {
+            rel_fro,
+            max_abs: self.max_abs,
+            pairs_fraction: if self.pairs == 0 { 0.0 } else { self.differing as f64 / self.pairs as f64 },
+            pairs_differing: self.differing,
+        }
     }
 }
 

@@ -23,13 +23,14 @@
 
 use std::fmt;
 use std::str::FromStr;
+use std::sync::Arc;
 
 use rayon::prelude::*;
 use rug::ops::Pow;
 use rug::Float;
 
 use super::{Matrix, Method};
-use crate::model::mlp::{forward, gradient, Workspace};
+use crate::model::mlp::{forward, gradient, ActTable, Workspace};
 use crate::model::problem::Inputs;
 use crate::model::Spec;
 use crate::order::Eval;
@@ -149,6 +150,13 @@ fn perturb<R: Real>(theta: &mut [R], j: usize, base: &R, h: &R, s: i32, ctx: &R:
 }
 
 /// A finite-difference Hessian with given steps `h` (one per parameter, values of the format).
+/// With `reuse_primal`, every evaluation starts from a [`ActTable::checked`] table of the base
+/// point: the layers below the perturbed parameters' units and the other units of their layer
+/// keep the base point's values ([`Workspace::from_table`]), and the transcendentals of every
+/// pre-activation that comes out bit-identical to the base point's are read from the table
+/// (same bits as the full evaluation, tested); without, every evaluation is a full pass (the
+/// reference path).
+#[allow(clippy::too_many_arguments)]
 pub fn hessian_with_steps<R: Real>(
     method: Method,
     spec: &Spec,
@@ -157,10 +165,16 @@ pub fn hessian_with_steps<R: Real>(
     eval: &Eval,
     ctx: &R::RCtx,
     h: &[R],
+    reuse_primal: bool,
 ) -> Matrix<R> {
     let p = spec.num_params();
     let (theta0, y) = (&inputs.theta, &inputs.y);
-    let init = || (Workspace::new(spec, n, &inputs.x, ctx), theta0.clone(), [theta0[0].clone(), theta0[0].clone()]);
+    let table = reuse_primal.then(|| Arc::new(ActTable::checked(spec, n, &inputs.x, theta0, y, eval, ctx)));
+    let init = || {
+        let mut ws = Workspace::new(spec, n, &inputs.x, ctx);
+        ws.table = table.clone();
+        (ws, theta0.clone(), [theta0[0].clone(), theta0[0].clone()])
+    };
     if method == Method::FdLoss4pt {
         let rows: Vec<Vec<R>> = (0..p)
             .into_par_iter()
@@ -169,6 +183,13 @@ pub fn hessian_with_steps<R: Real>(
                     perturb(theta, i, &theta0[i], &h[i], si, ctx);
                     let moved_i = theta[i].clone();
                     perturb(theta, j, if i == j { &moved_i } else { &theta0[j] }, &h[j], sj, ctx);
+                    let ((li, ui), (lj, uj)) = (spec.unit_of(i), spec.unit_of(j));
+                    let changed = match li.cmp(&lj) {
+                        std::cmp::Ordering::Equal => (li, [ui, uj]),
+                        std::cmp::Ordering::Less => (li, [ui, ui]),
+                        std::cmp::Ordering::Greater => (lj, [uj, uj]),
+                    };
+                    ws.from_table(changed.0, changed.1, ctx);
                     forward(spec, n, theta, y, eval, ws, ctx);
                     theta[i].set(&theta0[i], ctx);
                     theta[j].set(&theta0[j], ctx);
@@ -195,15 +216,17 @@ pub fn hessian_with_steps<R: Real>(
         return Matrix::from_lines(p, rows, false);
     }
     let g0 = (method == Method::FdGradForward).then(|| {
-        let mut ws = Workspace::new(spec, n, &inputs.x, ctx);
+        let (mut ws, ..) = init();
         gradient(spec, n, theta0, y, eval, &mut ws, ctx);
         ws.grad
     });
     let columns: Vec<Vec<R>> = (0..p)
         .into_par_iter()
         .map_init(init, |(ws, theta, [t1, t2]), j| {
+            let (layer, unit) = spec.unit_of(j);
             let mut g_at = |s: i32| {
                 perturb(theta, j, &theta0[j], &h[j], s, ctx);
+                ws.from_table(layer, [unit, unit], ctx);
                 gradient(spec, n, theta, y, eval, ws, ctx);
                 let g = ws.grad.clone();
                 theta[j].set(&theta0[j], ctx);

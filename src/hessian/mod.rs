@@ -199,7 +199,7 @@ pub fn compute_with<R: Real>(
     if method.is_finite_difference() {
         let bits = R::consts(ctx).one.to_float().prec();
         let h = fd::steps(method, &opts.step, &inputs.theta, bits, ctx);
-        return fd::hessian_with_steps(method, spec, n, inputs, eval, ctx, &h);
+        return fd::hessian_with_steps(method, spec, n, inputs, eval, ctx, &h, opts.reuse_primal);
     }
     let table = opts
         .reuse_primal

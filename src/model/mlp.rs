@@ -30,6 +30,11 @@ pub struct Workspace<S: Scalar> {
     pub grad: Vec<S>,
     /// Activation derivatives of the primal pass, reused instead of recomputed when set.
     pub table: Option<Arc<ActTable<S::Real>>>,
+    /// Set by [`Workspace::from_table`]: the next [`forward`] starts at this layer and, there,
+    /// recomputes only these units (the buffers below hold the table's point).
+    partial: Option<(usize, [usize; 2])>,
+    /// The lowest layer whose buffers may hold values of another point than the table's.
+    stale_from: usize,
     tmp: [S; 2],
     ks: KernelScratch<S>,
     ls: LossScratch<S>,
@@ -49,10 +54,34 @@ impl<S: Scalar> Workspace<S> {
             loss: zero.clone(),
             grad: vec![zero.clone(); spec.num_params()],
             table: None,
+            partial: None,
+            stale_from: 1,
             tmp: [zero.clone(), zero.clone()],
             ks: KernelScratch::new(&zero, max_len),
             ls: LossScratch::new(&zero, n, dl),
         }
+    }
+}
+
+impl<R: Real> Workspace<R> {
+    /// Prepares the next [`forward`] at a θ that differs from the point of this workspace's
+    /// [`ActTable::checked`] table only in parameters of `units` of `layer` (see
+    /// [`Spec::unit_of`](super::Spec::unit_of)): the layers below and the other units of
+    /// `layer` keep the table's pre-activations and activations — the values a full pass would
+    /// compute, bit for bit — and only those units and the layers above are evaluated. Returns
+    /// `false` (and changes nothing: the next pass is a full one) without such a table.
+    pub fn from_table(&mut self, layer: usize, units: [usize; 2], ctx: &R::RCtx) -> bool {
+        let Some(t) = self.table.clone() else { return false };
+        let Some(zs) = &t.z else { return false };
+        for l in self.stale_from..=layer {
+            for (k, (z, a)) in self.z[l].iter_mut().zip(&mut self.a[l]).enumerate() {
+                z.set(&zs[l][k], ctx);
+                a.set(&t.layers[l][k][0], ctx);
+            }
+        }
+        self.stale_from = self.stale_from.max(layer + 1);
+        self.partial = Some((layer, units));
+        true
     }
 }
 
@@ -67,7 +96,9 @@ pub fn forward<S: Scalar>(
     ctx: &S::Ctx,
 ) {
     let depth = spec.depth();
-    for l in 1..=depth {
+    let (first, only) = ws.partial.take().map_or((1, None), |(l, u)| (l, Some(u)));
+    ws.stale_from = ws.stale_from.min(first);
+    for l in first..=depth {
         let (din, dout) = (spec.layers[l - 1], spec.layers[l]);
         let (w0, b0) = (spec.w_offset(l), spec.b_offset(l));
         let (prev, rest) = ws.a.split_at_mut(l);
@@ -76,15 +107,15 @@ pub fn forward<S: Scalar>(
         for r in 0..n {
             let row = Strided::new(a_in, r * din, 1, din);
             for j in 0..dout {
+                if l == first && only.is_some_and(|u| !u.contains(&j)) {
+                    continue;
+                }
                 let zk = &mut z[r * dout + j];
                 dot(zk, row, Strided::new(theta, w0 + j, dout, din), eval, &mut ws.ks, ctx);
                 zk.add_assign(&theta[b0 + j], ctx);
                 let act = Fun::Act(spec.activations[l - 1]);
-                match &ws.table {
-                    Some(t) => {
-                        let [f0, f1, f2] = &t.layers[l][r * dout + j];
-                        a_out[r * dout + j].set_fun_known(zk, [f0, f1, f2], ctx);
-                    }
+                match ws.table.as_deref().and_then(|t| t.lookup(l, r * dout + j, zk)) {
+                    Some([f0, f1, f2]) => a_out[r * dout + j].set_fun_known(zk, [f0, f1, f2], ctx),
                     None => a_out[r * dout + j].set_fun(act, zk, ctx),
                 }
             }
@@ -115,7 +146,7 @@ pub fn backward<S: Scalar>(
 ) {
     let depth = spec.depth();
     // G_L = ∂L/∂a_L ⊙ σ′(z_L)
-    let table = ws.table.as_deref().map(|t| &t.layers[depth][..]);
+    let table = ws.table.as_deref().map(|t| (t, depth));
     chain_activation(&mut ws.g[depth], &ws.z[depth], spec.activations[depth - 1], table, &mut ws.tmp, ctx);
     for l in (1..=depth).rev() {
         let (din, dout) = (spec.layers[l - 1], spec.layers[l]);
@@ -142,7 +173,7 @@ pub fn backward<S: Scalar>(
                     dot(&mut gp[r * din + i], row_g, row_w, eval, &mut ws.ks, ctx);
                 }
             }
-            let table = ws.table.as_deref().map(|t| &t.layers[l - 1][..]);
+            let table = ws.table.as_deref().map(|t| (t, l - 1));
             chain_activation(gp, &ws.z[l - 1], spec.activations[l - 2], table, &mut ws.tmp, ctx);
         }
     }
@@ -153,16 +184,16 @@ fn chain_activation<S: Scalar>(
     g: &mut [S],
     z: &[S],
     act: super::Activation,
-    table: Option<&[[S::Real; 3]]>,
+    table: Option<(&ActTable<S::Real>, usize)>,
     tmp: &mut [S; 2],
     ctx: &S::Ctx,
 ) {
     let [d, p] = tmp;
     for (k, (gk, zk)) in g.iter_mut().zip(z).enumerate() {
-        match table {
+        match table.and_then(|(t, l)| t.lookup(l, k, zk)) {
             // σ‴ is not tabulated: only hyper-dual numbers read d[2], and they never run the
             // backward pass.
-            Some(t) => d.set_fun_known(zk, [&t[k][1], &t[k][2], &t[k][2]], ctx),
+            Some([_, f1, f2]) => d.set_fun_known(zk, [f1, f2, f2], ctx),
             None => d.set_fun(Fun::ActD1(act), zk, ctx),
         }
         p.set_mul(gk, d, ctx);
@@ -177,11 +208,28 @@ fn chain_activation<S: Scalar>(
 pub struct ActTable<R> {
     /// `layers[l][k]` for the k-th entry of `z_l`.
     pub layers: Vec<Vec<[R; 3]>>,
+    /// The tabulated pre-activations `z_l`, kept by [`ActTable::checked`] tables only: such a
+    /// table serves a pre-activation only when it equals the tabulated one bit for bit.
+    pub z: Option<Vec<Vec<R>>>,
 }
 
 impl<R: Real> ActTable<R> {
     /// Runs the primal forward pass and tabulates the activations' derivatives.
     pub fn compute(spec: &Spec, n: usize, x: &[R], theta: &[R], y: &[R], eval: &Eval, ctx: &R::RCtx) -> Self {
+        Self::tabulate(spec, n, x, theta, y, eval, ctx, false)
+    }
+
+    /// A table for evaluations at points other than the primal's (finite differences): each
+    /// entry is used only where the pre-activation equals the primal's bit for bit — σ is a
+    /// function of z alone, so the values are the ones `set_fun` would compute — and evaluated
+    /// afresh elsewhere. A perturbed θ_j changes one unit's pre-activations in its layer and
+    /// those after it; every other unit's transcendentals come from the table.
+    pub fn checked(spec: &Spec, n: usize, x: &[R], theta: &[R], y: &[R], eval: &Eval, ctx: &R::RCtx) -> Self {
+        Self::tabulate(spec, n, x, theta, y, eval, ctx, true)
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn tabulate(spec: &Spec, n: usize, x: &[R], theta: &[R], y: &[R], eval: &Eval, ctx: &R::RCtx, keep_z: bool) -> Self {
         let mut ws = Workspace::new(spec, n, x, ctx);
         forward(spec, n, theta, y, eval, &mut ws, ctx);
         let layers = ws
@@ -204,7 +252,16 @@ impl<R: Real> ActTable<R> {
                     .collect()
             })
             .collect();
-        ActTable { layers }
+        ActTable { layers, z: keep_z.then_some(ws.z) }
+    }
+
+    /// The tabulated `[σ, σ′, σ″]` for the k-th pre-activation `z` of layer l, if it may be used.
+    #[inline]
+    pub fn lookup<S: Scalar<Real = R>>(&self, l: usize, k: usize, z: &S) -> Option<&[R; 3]> {
+        match &self.z {
+            Some(zs) if !zs[l][k].bits_eq(z.value()) => None,
+            _ => Some(&self.layers[l][k]),
+        }
     }
 }
 

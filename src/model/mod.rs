@@ -52,6 +52,15 @@ impl Spec {
         (1..self.layers.len()).find(|&l| j < self.w_offset(l + 1)).expect("index within θ")
     }
 
+    /// The unit `(layer, k)` whose pre-activation θ_j feeds (`W_l[i, k]` and `b_l[k]` feed
+    /// `z_l[·, k]`): the one unit of its layer that a change of θ_j alone changes.
+    pub fn unit_of(&self, j: usize) -> (usize, usize) {
+        let l = self.layer_of(j);
+        let off = j - self.w_offset(l);
+        let (din, dout) = (self.layers[l - 1], self.layers[l]);
+        (l, if off < din * dout { off % dout } else { off - din * dout })
+    }
+
     /// A short human-readable name of θ_j: `W1[0,1]` or `b2[3]`.
     pub fn param_name(&self, j: usize) -> String {
         let l = self.layer_of(j);

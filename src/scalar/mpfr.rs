@@ -211,15 +211,72 @@ impl Scalar for Float {
         Self: 'a,
         I: Iterator<Item = (&'a Self, &'a Self)> + Clone,
     {
-        op!(ctx, self, Float::dot(terms))
+        let o = EXACT.with(|s| s.borrow_mut().dot(self, terms));
+        ctx.fix(self, o);
     }
     fn set_sum_exact<'a, I>(&mut self, terms: I, ctx: &Self::Ctx)
     where
         Self: 'a,
         I: Iterator<Item = &'a Self> + Clone,
     {
-        op!(ctx, self, Float::sum(terms))
+        let o = EXACT.with(|s| s.borrow_mut().sum(self, terms));
+        ctx.fix(self, o);
     }
+}
+
+/// Allocation-free correctly rounded sums and dot products (the `exact` order).
+///
+/// `mpfr_dot` (behind `Float::dot`) allocates a number for every product and rug collects the
+/// operands' pointers in a fresh vector on every call; here both live in per-thread buffers
+/// that only grow. The result is the same: the products are exact (each has the sum of its
+/// factors' precisions) and `mpfr_sum` rounds their exact sum once, as `mpfr_dot` does.
+#[derive(Default)]
+struct ExactScratch {
+    products: Vec<Float>,
+    ptrs: Vec<*mut gmp_mpfr_sys::mpfr::mpfr_t>,
+}
+
+impl ExactScratch {
+    fn dot<'a>(&mut self, out: &mut Float, terms: impl Iterator<Item = (&'a Float, &'a Float)>) -> Ordering {
+        let mut k = 0;
+        for (a, b) in terms {
+            if k == self.products.len() {
+                self.products.push(Float::new(MIN_PREC));
+            }
+            let pr = &mut self.products[k];
+            let need = a.prec() + b.prec();
+            if pr.prec() < need {
+                pr.set_prec(need);
+            }
+            // exact: the product of a p-bit and a q-bit significand has at most p + q bits
+            pr.assign(a * b);
+            k += 1;
+        }
+        self.ptrs.clear();
+        self.ptrs.extend(self.products[..k].iter().map(|x| x.as_raw() as *mut _));
+        self.round_sum(out)
+    }
+
+    fn sum<'a>(&mut self, out: &mut Float, terms: impl Iterator<Item = &'a Float>) -> Ordering {
+        self.ptrs.clear();
+        self.ptrs.extend(terms.map(|x| x.as_raw() as *mut _));
+        self.round_sum(out)
+    }
+
+    /// `out = Σ *ptrs` correctly rounded to nearest; the ternary value.
+    fn round_sum(&mut self, out: &mut Float) -> Ordering {
+        use gmp_mpfr_sys::mpfr;
+        // SAFETY: every pointer refers to an initialized number that outlives this call
+        // (borrowed terms or this scratch's products), `out` is not among them (it is borrowed
+        // mutably), and mpfr_sum only reads the terms.
+        let t = unsafe { mpfr::sum(out.as_raw_mut(), self.ptrs.as_ptr(), self.ptrs.len() as _, mpfr::rnd_t::RNDN) };
+        t.cmp(&0)
+    }
+}
+
+thread_local! {
+    /// Per-thread buffers of [`ExactScratch`].
+    static EXACT: RefCell<ExactScratch> = RefCell::new(ExactScratch::default());
 }
 
 use rug::ops::AddAssignRound;
