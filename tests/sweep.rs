@@ -8,6 +8,9 @@ use std::process::Command as Std;
 use assert_cmd::Command;
 use clairaut::results::ResultFile;
 
+mod common;
+use common::deterministic;
+
 fn bin() -> PathBuf {
     assert_cmd::cargo::cargo_bin("clairaut")
 }
@@ -36,13 +39,6 @@ fn files(dir: &Path) -> Vec<PathBuf> {
 
 fn sweep(exp: &Path, out: &Path, extra: &[&str]) {
     Command::new(bin()).arg("sweep").arg(exp).arg("--out").arg(out).args(extra).assert().success();
-}
-
-fn deterministic(dir: &Path) -> Vec<(String, Vec<u8>)> {
-    files(dir)
-        .iter()
-        .map(|f| (f.file_name().unwrap().to_string_lossy().into_owned(), ResultFile::read(f).unwrap().deterministic_bytes()))
-        .collect()
 }
 
 #[test]

@@ -7,6 +7,7 @@ use clairaut::order::{Eval, Order};
 use clairaut::scalar::precision::{Arith, WithReal};
 use clairaut::scalar::{hw::HwCtx, MathLib, MpCtx, Real};
 use rug::Float;
+use std::path::Path;
 
 /// The generated test set: every activation × loss, in four shapes each (56 problems), small.
 pub fn generated_problems() -> Vec<Problem> {
@@ -108,5 +109,15 @@ pub fn parse_matrix(v: &serde_json::Value, bits: u32) -> Vec<Float> {
         .iter()
         .flat_map(|row| row.as_array().unwrap().iter())
         .map(|s| Float::with_val(bits, Float::parse(s.as_str().unwrap()).unwrap()))
+        .collect()
+}
+
+/// A folder's result files as (file name, bytes with provenance set aside), sorted by name: what
+/// must be equal at any thread count, shard layout or machine (tests/sweep.rs, tests/slurm.rs).
+pub fn deterministic(dir: &Path) -> Vec<(String, Vec<u8>)> {
+    clairaut::results::files_in(dir)
+        .unwrap()
+        .iter()
+        .map(|f| (f.file_name().unwrap().to_string_lossy().into_owned(), clairaut::results::ResultFile::read(f).unwrap().deterministic_bytes()))
         .collect()
 }
