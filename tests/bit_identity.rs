@@ -1,7 +1,8 @@
 //! The arithmetic layer's self-check: MPFR's `binary64` / `binary32` emulation gives exactly the
 //! bits of hardware `f64` / `f32`, for every method, order and FMA policy (possible because every
-//! primitive, transcendentals included, is correctly rounded on both sides). And results do not
-//! depend on the number of threads.
+//! primitive, transcendentals included, is correctly rounded on both sides); `binary16` and
+//! `bfloat16` computed in `f64` give exactly the bits of their MPFR emulation. And results do
+//! not depend on the number of threads.
 
 mod common;
 
@@ -56,6 +57,33 @@ fn binary64_emulation_equals_f64_bit_for_bit() {
 #[test]
 fn binary32_emulation_equals_f32_bit_for_bit() {
     check(Precision::F32, IeeeFormat::BINARY32);
+}
+
+#[test]
+fn binary16_and_bfloat16_in_f64_equal_their_mpfr_emulation_bit_for_bit() {
+    // `binary16`/`bfloat16` run in f64 (`scalar::narrow`); the MPFR emulation is the reference.
+    for fmt in [IeeeFormat::BINARY16, IeeeFormat::BFLOAT16] {
+        for pr in one_per_combination() {
+            for method in Method::ALL {
+                for order in orders() {
+                    for fma in [false, true] {
+                        let arith = Arith { precision: Precision::Ieee(fmt), math: MathLib::CoreMath, fma };
+                        let fast = hessian_any(&pr, method, order, arith);
+                        let ctx = clairaut::scalar::MpCtx::new(fmt.prec, Some(fmt), fma);
+                        let reference = to_floats(&hessian::<rug::Float>(&pr, method, order, &ctx));
+                        assert!(
+                            bits_identical(&fast, &reference),
+                            "{}: {method} {order} fma={fma} on {:?} {:?} {}",
+                            fmt.name,
+                            pr.spec.layers,
+                            pr.spec.activations,
+                            pr.spec.loss.name()
+                        );
+                    }
+                }
+            }
+        }
+    }
 }
 
 #[test]

@@ -27,6 +27,7 @@
 
 pub mod hw;
 pub mod mpfr;
+pub mod narrow;
 pub mod precision;
 
 use std::fmt::Debug;

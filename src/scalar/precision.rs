@@ -7,6 +7,7 @@ use rug::Float;
 
 use super::hw::HwCtx;
 use super::mpfr::{IeeeFormat, MpCtx, MAX_PREC, MIN_PREC};
+use super::narrow::{Bfloat16, Binary16, NarrowRCtx};
 use super::{MathLib, Real};
 
 /// A working precision.
@@ -113,6 +114,9 @@ impl Arith {
             Precision::F32 => f.run::<f32>(HwCtx::<f32>::new(self.math, self.fma)),
             Precision::F64 => f.run::<f64>(HwCtx::<f64>::new(self.math, self.fma)),
             Precision::Mp(bits) => f.run::<Float>(MpCtx::new(bits, None, self.fma)),
+            // binary16 and bfloat16 in f64 (bit-identical to their MPFR emulation, tested)
+            Precision::Ieee(fmt) if fmt == IeeeFormat::BINARY16 => f.run::<Binary16>(NarrowRCtx::new(fmt, self.fma)),
+            Precision::Ieee(fmt) if fmt == IeeeFormat::BFLOAT16 => f.run::<Bfloat16>(NarrowRCtx::new(fmt, self.fma)),
             Precision::Ieee(fmt) => f.run::<Float>(MpCtx::new(fmt.prec, Some(fmt), self.fma)),
         }
     }
