@@ -44,6 +44,11 @@ impl<R: Real> Scalar for Dual<R> {
     fn constant(c: &R, ctx: &Self::Ctx) -> Self {
         Dual { v: c.clone(), t: R::consts(ctx).zero.clone() }
     }
+    #[inline]
+    fn set_constant(&mut self, c: &R, ctx: &Self::Ctx) {
+        self.v.set(c, ctx);
+        self.t.set(&R::consts(ctx).zero, ctx);
+    }
     #[inline(always)]
     fn value(&self) -> &R {
         &self.v

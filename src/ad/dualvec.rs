@@ -29,6 +29,13 @@ impl<R: Real, const K: usize> Scalar for DualVec<R, K> {
     fn constant(c: &R, ctx: &Self::Ctx) -> Self {
         DualVec { v: c.clone(), t: std::array::from_fn(|_| R::consts(ctx).zero.clone()) }
     }
+    #[inline]
+    fn set_constant(&mut self, c: &R, ctx: &Self::Ctx) {
+        self.v.set(c, ctx);
+        for t in &mut self.t {
+            t.set(&R::consts(ctx).zero, ctx);
+        }
+    }
     #[inline(always)]
     fn value(&self) -> &R {
         &self.v

@@ -1,6 +1,9 @@
 //! `fwd-rev` (and `gauss-newton`): the generic gradient code on dual numbers, one column per
 //! basis vector — `LANES` columns per pass with [`DualVec`] (bit-identical to one column per
-//! pass with [`Dual`], which is kept as the reference path).
+//! pass with [`Dual`], which is kept as the reference path). With the primal's table, a pass
+//! skips the forward dot products whose tangents are structurally zero: every unit below the
+//! seeded parameters' layer and the unseeded units of that layer
+//! ([`Workspace::tangents_from`]; bit-identical to the full pass, tested).
 
 use std::sync::Arc;
 
@@ -93,6 +96,10 @@ fn columns<R: Real, S: Lanes<R>>(
                 for (k, &j) in cols.iter().enumerate() {
                     theta[j].seed(k, &c.one, ctx);
                 }
+                // skip the structurally zero tangents below the seeds' layer (same bits)
+                let layer = cols.iter().map(|&j| spec.unit_of(j).0).min().expect("a column");
+                let units = cols.iter().map(|&j| spec.unit_of(j)).filter(|u| u.0 == layer).map(|u| u.1).collect();
+                ws.tangents_from(layer, units);
                 forward(spec, n, theta, &y, eval, ws, ctx);
                 if gauss_newton {
                     detach_cache(ws, ctx);

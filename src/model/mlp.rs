@@ -35,6 +35,9 @@ pub struct Workspace<S: Scalar> {
     partial: Option<(usize, [usize; 2])>,
     /// The lowest layer whose buffers may hold values of another point than the table's.
     stale_from: usize,
+    /// Set by [`Workspace::tangents_from`]: below this layer, and in its units not listed, the
+    /// next [`forward`] takes the table's pre-activations with zero tangents.
+    tangents_from: Option<(usize, Vec<usize>)>,
     tmp: [S; 2],
     ks: KernelScratch<S>,
     ls: LossScratch<S>,
@@ -56,6 +59,7 @@ impl<S: Scalar> Workspace<S> {
             table: None,
             partial: None,
             stale_from: 1,
+            tangents_from: None,
             tmp: [zero.clone(), zero.clone()],
             ks: KernelScratch::new(&zero, max_len),
             ls: LossScratch::new(&zero, n, dl),
@@ -71,8 +75,8 @@ impl<R: Real> Workspace<R> {
     /// compute, bit for bit — and only those units and the layers above are evaluated. Returns
     /// `false` (and changes nothing: the next pass is a full one) without such a table.
     pub fn from_table(&mut self, layer: usize, units: [usize; 2], ctx: &R::RCtx) -> bool {
-        let Some(t) = self.table.clone() else { return false };
-        let Some(zs) = &t.z else { return false };
+        let Some(t) = self.table.clone().filter(|t| t.checked) else { return false };
+        let zs = &t.z;
         for l in self.stale_from..=layer {
             for (k, (z, a)) in self.z[l].iter_mut().zip(&mut self.a[l]).enumerate() {
                 z.set(&zs[l][k], ctx);
@@ -82,6 +86,24 @@ impl<R: Real> Workspace<R> {
         self.stale_from = self.stale_from.max(layer + 1);
         self.partial = Some((layer, units));
         true
+    }
+}
+
+impl<S: Scalar> Workspace<S> {
+    /// Declares that θ's tangents are zero except in parameters of `units` of `layer` (the
+    /// seeds of forward-mode columns, see [`Spec::unit_of`](super::Spec::unit_of)). Below that
+    /// layer, and in its other units, every pre-activation's tangent is then a sum of products
+    /// with a zero factor, plus the bias's zero tangent: exactly +0 (round to nearest: a sum of
+    /// zeros is +0 unless all are −0, and adding the bias's +0 makes it +0), given finite
+    /// operands. The next [`forward`] skips those dot products and takes the table's
+    /// pre-activations with +0 tangents — the same bits. Returns `false` (nothing skipped)
+    /// without an unchecked table of finite values.
+    pub fn tangents_from(&mut self, layer: usize, units: Vec<usize>) -> bool {
+        let ok = self.table.as_deref().is_some_and(|t| !t.checked && t.finite);
+        if ok {
+            self.tangents_from = Some((layer, units));
+        }
+        ok
     }
 }
 
@@ -98,6 +120,11 @@ pub fn forward<S: Scalar>(
     let depth = spec.depth();
     let (first, only) = ws.partial.take().map_or((1, None), |(l, u)| (l, Some(u)));
     ws.stale_from = ws.stale_from.min(first);
+    let seeded = ws.tangents_from.take();
+    let zero_tangent = |l: usize, j: usize| match &seeded {
+        Some((ls, units)) => l < *ls || (l == *ls && !units.contains(&j)),
+        None => false,
+    };
     for l in first..=depth {
         let (din, dout) = (spec.layers[l - 1], spec.layers[l]);
         let (w0, b0) = (spec.w_offset(l), spec.b_offset(l));
@@ -111,8 +138,13 @@ pub fn forward<S: Scalar>(
                     continue;
                 }
                 let zk = &mut z[r * dout + j];
-                dot(zk, row, Strided::new(theta, w0 + j, dout, din), eval, &mut ws.ks, ctx);
-                zk.add_assign(&theta[b0 + j], ctx);
+                match ws.table.as_deref().filter(|_| zero_tangent(l, j)) {
+                    Some(t) => zk.set_constant(&t.z[l][r * dout + j], ctx),
+                    None => {
+                        dot(zk, row, Strided::new(theta, w0 + j, dout, din), eval, &mut ws.ks, ctx);
+                        zk.add_assign(&theta[b0 + j], ctx);
+                    }
+                }
                 let act = Fun::Act(spec.activations[l - 1]);
                 match ws.table.as_deref().and_then(|t| t.lookup(l, r * dout + j, zk)) {
                     Some([f0, f1, f2]) => a_out[r * dout + j].set_fun_known(zk, [f0, f1, f2], ctx),
@@ -208,9 +240,14 @@ fn chain_activation<S: Scalar>(
 pub struct ActTable<R> {
     /// `layers[l][k]` for the k-th entry of `z_l`.
     pub layers: Vec<Vec<[R; 3]>>,
-    /// The tabulated pre-activations `z_l`, kept by [`ActTable::checked`] tables only: such a
-    /// table serves a pre-activation only when it equals the tabulated one bit for bit.
-    pub z: Option<Vec<Vec<R>>>,
+    /// The tabulated pre-activations `z_l` (index 0 unused).
+    pub z: Vec<Vec<R>>,
+    /// A [`ActTable::checked`] table serves a pre-activation only when it equals the tabulated
+    /// one bit for bit.
+    pub checked: bool,
+    /// Whether the inputs, θ, every z and every tabulated value are finite (then a product of
+    /// any of them with a zero tangent is a zero: see [`Workspace::tangents_from`]).
+    pub finite: bool,
 }
 
 impl<R: Real> ActTable<R> {
@@ -232,7 +269,7 @@ impl<R: Real> ActTable<R> {
     fn tabulate(spec: &Spec, n: usize, x: &[R], theta: &[R], y: &[R], eval: &Eval, ctx: &R::RCtx, keep_z: bool) -> Self {
         let mut ws = Workspace::new(spec, n, x, ctx);
         forward(spec, n, theta, y, eval, &mut ws, ctx);
-        let layers = ws
+        let layers: Vec<Vec<[R; 3]>> = ws
             .z
             .iter()
             .enumerate()
@@ -252,15 +289,18 @@ impl<R: Real> ActTable<R> {
                     .collect()
             })
             .collect();
-        ActTable { layers, z: keep_z.then_some(ws.z) }
+        let finite = x.iter().chain(theta).chain(ws.z.iter().flatten()).all(|v| v.is_finite())
+            && layers.iter().flatten().all(|d: &[R; 3]| d.iter().all(|v| v.is_finite()));
+        ActTable { layers, z: ws.z, checked: keep_z, finite }
     }
 
     /// The tabulated `[σ, σ′, σ″]` for the k-th pre-activation `z` of layer l, if it may be used.
     #[inline]
     pub fn lookup<S: Scalar<Real = R>>(&self, l: usize, k: usize, z: &S) -> Option<&[R; 3]> {
-        match &self.z {
-            Some(zs) if !zs[l][k].bits_eq(z.value()) => None,
-            _ => Some(&self.layers[l][k]),
+        if self.checked && !self.z[l][k].bits_eq(z.value()) {
+            None
+        } else {
+            Some(&self.layers[l][k])
         }
     }
 }

@@ -123,6 +123,10 @@ pub trait Scalar: Clone + Send + Debug {
     fn constant(c: &Self::Real, ctx: &Self::Ctx) -> Self;
     /// The primal value.
     fn value(&self) -> &Self::Real;
+    /// `self = c` with all derivative parts +0 (as [`Scalar::constant`], into `self`).
+    fn set_constant(&mut self, c: &Self::Real, ctx: &Self::Ctx) {
+        *self = Self::constant(c, ctx);
+    }
     /// `self = a` (exact copy).
     fn set(&mut self, a: &Self, ctx: &Self::Ctx);
     /// `self = a + b`
@@ -229,6 +233,10 @@ macro_rules! real_scalar_ops {
         #[inline]
         fn value(&self) -> &Self {
             self
+        }
+        #[inline]
+        fn set_constant(&mut self, c: &Self, ctx: &Self::Ctx) {
+            $crate::scalar::Scalar::set(self, c, ctx)
         }
         #[inline]
         fn detach(&mut self, _ctx: &Self::Ctx) {}
