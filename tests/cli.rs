@@ -186,3 +186,39 @@ fn thread_count_does_not_change_the_matrix_file() {
     }
     assert_eq!(outs[0], outs[1]);
 }
+
+#[test]
+fn bench_smoke_runs_print_their_tables() {
+    // `bench --quick` (the cost in gradients) and a one-problem `bench --table` with the peers'
+    // committed timings: every figure is present and sane; no time is asserted.
+    let out = clairaut().args(["bench", "--quick"]).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("T_H / (P × T_grad)") && text.contains("mp:256"), "{text}");
+
+    let dir = tempfile::tempdir().unwrap();
+    let json = dir.path().join("bench.json");
+    let out = clairaut()
+        .args(["bench", "--table", "--problems", "experiments/bench/p40-tanh-mse.json", "--precisions", "f64,mp:64"])
+        .args(["--methods", "fwd-rev,gauss-newton", "--peers", "results/peers/peers-2026-11-26.json", "--json"])
+        .arg(&json)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let doc: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+    let rows = doc["rows"].as_array().unwrap();
+    assert_eq!(rows.len(), 4);
+    for r in rows {
+        assert!(r["hessian_s"].as_f64().unwrap() > 0.0 && r["cost_in_gradients"].as_f64().unwrap() > 0.0, "{r}");
+        if r["precision"] == "f64" {
+            // JAX's committed time for this problem, and the ratio to it
+            assert!(r["jax_s"].as_f64().unwrap() > 0.0 && r["ratio_to_faster_peer"].as_f64().is_some(), "{r}");
+            assert!(r["mpfr_efficiency"].is_null(), "{r}");
+        } else {
+            let ops = r["mpfr_ops"].as_object().unwrap();
+            assert!(ops["mul"].as_u64().unwrap() > 1000 && ops["add/sub"].as_u64().unwrap() > 1000, "{r}");
+            let e = r["mpfr_efficiency"].as_f64().unwrap();
+            assert!(e > 0.0 && e.is_finite(), "{r}");
+        }
+    }
+}

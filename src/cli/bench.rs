@@ -32,6 +32,31 @@ pub struct BenchArgs {
     /// Precision for the scaling mode.
     #[arg(long, default_value = "mp:256")]
     pub precision: String,
+    /// Table mode: Hessian time per problem × precision × method beside the peers' times, the
+    /// cost in gradients and the MPFR efficiency (see `cli::bench_table`).
+    #[arg(long)]
+    pub table: bool,
+    /// Table mode: problem files (default: experiments/bench/p40, p500, p2000, p5000).
+    #[arg(long = "problems", value_name = "FILE", num_args = 1..)]
+    pub problems: Vec<std::path::PathBuf>,
+    /// Table mode: methods.
+    #[arg(long, default_value = "fwd-rev,rev-rev,gauss-newton")]
+    pub methods: String,
+    /// Table mode: precisions.
+    #[arg(long, default_value = "f32,f64,mp:128,mp:256,mp:1024")]
+    pub precisions: String,
+    /// Table mode: the peers' timings (JSON of scripts/bench-peers.py from the same run).
+    #[arg(long, value_name = "FILE")]
+    pub peers: Option<std::path::PathBuf>,
+    /// Table mode: skip a cell whose estimated time exceeds this many seconds.
+    #[arg(long, default_value_t = 300.0)]
+    pub budget: f64,
+    /// Table mode: worker threads for the Hessian (default: all cores).
+    #[arg(long = "table-threads", value_name = "N")]
+    pub table_threads: Option<usize>,
+    /// Table mode: write every figure as JSON.
+    #[arg(long, value_name = "FILE")]
+    pub json: Option<std::path::PathBuf>,
 }
 
 /// Seconds for `threads` workers to each run `iters` fused multiply-adds at `prec` bits, on
@@ -129,6 +154,9 @@ impl WithReal for Measure<'_> {
 pub fn run(args: BenchArgs) -> anyhow::Result<()> {
     if let Some(list) = &args.scaling {
         return scaling(&args, list);
+    }
+    if args.table {
+        return super::bench_table::run(&args);
     }
     let (layers, n) = if args.quick { (vec![8, 16, 4], 16) } else { (vec![32, 48, 8], 64) };
     let spec = Spec {

@@ -2,6 +2,7 @@
 
 pub mod analyze;
 pub mod bench;
+pub mod bench_table;
 pub mod export;
 pub mod generate;
 pub mod report;

@@ -28,6 +28,7 @@
 pub mod hw;
 pub mod mpfr;
 pub mod narrow;
+pub mod opcount;
 pub mod precision;
 
 use std::fmt::Debug;

@@ -15,6 +15,7 @@ use rug::float::{Constant, Round};
 use rug::ops::AssignRound;
 use rug::Float;
 
+use super::opcount::{count, count2, Op};
 use super::{Consts, Real, Scalar};
 
 /// Smallest and largest MPFR precision accepted (`mp:<bits>`).
@@ -171,23 +172,28 @@ impl Scalar for Float {
     }
     #[inline]
     fn set_add(&mut self, a: &Self, b: &Self, ctx: &Self::Ctx) {
+        count2(Op::AddSub, a, b);
         op!(ctx, self, a + b)
     }
     #[inline]
     fn set_sub(&mut self, a: &Self, b: &Self, ctx: &Self::Ctx) {
+        count2(Op::AddSub, a, b);
         op!(ctx, self, a - b)
     }
     #[inline]
     fn set_mul(&mut self, a: &Self, b: &Self, ctx: &Self::Ctx) {
+        count2(Op::Mul, a, b);
         op!(ctx, self, a * b)
     }
     #[inline]
     fn set_div(&mut self, a: &Self, b: &Self, ctx: &Self::Ctx) {
+        count2(Op::Div, a, b);
         op!(ctx, self, a / b)
     }
     #[inline]
     fn set_mul_add(&mut self, a: &Self, b: &Self, c: &Self, ctx: &Self::Ctx) {
         // `&a * &b + &c` is rug's fused multiply-add: one rounding.
+        count2(Op::Fma, a, b);
         op!(ctx, self, a * b + c)
     }
     #[inline]
@@ -197,12 +203,14 @@ impl Scalar for Float {
     }
     #[inline]
     fn add_assign(&mut self, b: &Self, ctx: &Self::Ctx) {
+        count2(Op::AddSub, self, b);
         let o = self.add_assign_round(b, Round::Nearest);
         ctx.fix(self, o);
     }
     #[inline]
     fn mul_add_assign(&mut self, a: &Self, b: &Self, ctx: &Self::Ctx) {
         // self = a·b + self, fused.
+        count2(Op::Fma, a, b);
         let o = self.add_assign_round(a * b, Round::Nearest);
         ctx.fix(self, o);
     }
@@ -211,6 +219,7 @@ impl Scalar for Float {
         Self: 'a,
         I: Iterator<Item = (&'a Self, &'a Self)> + Clone,
     {
+        count(Op::Exact);
         let o = EXACT.with(|s| s.borrow_mut().dot(self, terms));
         ctx.fix(self, o);
     }
@@ -219,6 +228,7 @@ impl Scalar for Float {
         Self: 'a,
         I: Iterator<Item = &'a Self> + Clone,
     {
+        count(Op::Exact);
         let o = EXACT.with(|s| s.borrow_mut().sum(self, terms));
         ctx.fix(self, o);
     }
@@ -354,18 +364,23 @@ impl Real for Float {
         self.abs_mut();
     }
     fn set_exp(&mut self, a: &Self, ctx: &MpCtx) {
+        count(Op::Exp);
         op!(ctx, self, a.exp_ref())
     }
     fn set_ln(&mut self, a: &Self, ctx: &MpCtx) {
+        count(Op::Ln);
         op!(ctx, self, a.ln_ref())
     }
     fn set_ln_1p(&mut self, a: &Self, ctx: &MpCtx) {
+        count(Op::Ln1p);
         op!(ctx, self, a.ln_1p_ref())
     }
     fn set_tanh(&mut self, a: &Self, ctx: &MpCtx) {
+        count(Op::Tanh);
         op!(ctx, self, a.tanh_ref())
     }
     fn set_erf(&mut self, a: &Self, ctx: &MpCtx) {
+        count(Op::Erf);
         op!(ctx, self, a.erf_ref())
     }
     fn with_scratch<T>(ctx: &MpCtx, f: impl FnOnce(&mut [Self; 4]) -> T) -> T {

@@ -1,0 +1,208 @@
+//! `clairaut bench --table`: Clairaut's Hessian time per problem × precision × method, beside
+//! the peers' times (JAX, TensorFlow, mpmath) read from a `scripts/bench-peers.py` JSON of the
+//! same run, with the ratios, the Hessian-to-gradient cost ratio and the MPFR efficiency.
+//!
+//! * `T_H` is the wall time of the Hessian on `--threads` workers (default: all cores, as the
+//!   peers use); `T_grad` the single-threaded time of one gradient at the same precision.
+//! * cost ratio = `T_H × threads / (P × T_grad)`: core-seconds of the Hessian in gradients.
+//! * MPFR efficiency (MPFR precisions) = `Σ_k n_k · t_k / (T_H × threads)`, with `n_k` the MPFR
+//!   operations of kind k the Hessian performed (counted during the timed run, which includes
+//!   the counting: the figure is conservative) and `t_k` the time one such operation takes at
+//!   that precision in a tight allocation-free loop ([`opcount::tight_loop_ns`]).
+//! * A cell whose estimated time (`P × T_grad × 3 / threads`) exceeds `--budget` seconds is
+//!   reported as skipped with its estimate.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::time::Instant;
+
+use serde_json::{json, Value};
+
+use super::bench::BenchArgs;
+use super::with_threads;
+use crate::hessian::{self, Method};
+use crate::model::{InputMode, Problem};
+use crate::order::{Eval, Order};
+use crate::scalar::opcount::{self, Op};
+use crate::scalar::precision::{Arith, WithReal};
+use crate::scalar::{MathLib, Precision, Real};
+
+/// The problems measured by default.
+pub const DEFAULT_PROBLEMS: [&str; 4] = [
+    "experiments/bench/p40-tanh-mse.json",
+    "experiments/bench/p500-tanh-mse.json",
+    "experiments/bench/p2000-gelu-mse.json",
+    "experiments/bench/p5000-tanh-ce.json",
+];
+
+struct Grad<'a> {
+    problem: &'a Problem,
+}
+
+impl WithReal for Grad<'_> {
+    type Output = f64;
+    fn run<R: Real>(self, ctx: R::RCtx) -> f64 {
+        let pr = self.problem;
+        let inputs = pr.inputs::<R>(InputMode::Decimal, &ctx).expect("finite inputs");
+        let eval = Eval::new(Order::Sequential, pr.spec.sum_lengths(pr.n));
+        let t0 = Instant::now();
+        let mut reps = 0u32;
+        while reps < 3 || t0.elapsed().as_secs_f64() < 0.3 {
+            std::hint::black_box(hessian::gradient(&pr.spec, pr.n, &inputs, &eval, &ctx));
+            reps += 1;
+        }
+        t0.elapsed().as_secs_f64() / f64::from(reps)
+    }
+}
+
+struct Hess<'a> {
+    problem: &'a Problem,
+    method: Method,
+}
+
+impl WithReal for Hess<'_> {
+    type Output = f64;
+    fn run<R: Real>(self, ctx: R::RCtx) -> f64 {
+        let pr = self.problem;
+        let inputs = pr.inputs::<R>(InputMode::Decimal, &ctx).expect("finite inputs");
+        let eval = Eval::new(Order::Sequential, pr.spec.sum_lengths(pr.n));
+        let t0 = Instant::now();
+        std::hint::black_box(hessian::compute(self.method, &pr.spec, pr.n, &inputs, &eval, &ctx));
+        t0.elapsed().as_secs_f64()
+    }
+}
+
+/// A peer's median time for `problem` (matched by file name) and `dtype`.
+fn peer_time(peers: &Value, problem: &str, dtype: &str, peer: &str, method_prefix: &str) -> Option<f64> {
+    let name = |p: &str| std::path::Path::new(p).file_name().map(|f| f.to_string_lossy().into_owned());
+    peers["results"].as_array()?.iter().find_map(|r| {
+        let ok = name(r["problem"].as_str()?) == name(problem)
+            && r["dtype"].as_str()? == dtype
+            && r["peer"].as_str()? == peer
+            && r["method"].as_str().unwrap_or("").contains(method_prefix);
+        if ok { r["median_s"].as_f64() } else { None }
+    })
+}
+
+fn list<T: std::str::FromStr<Err = String>>(option: &str, s: &str) -> Result<Vec<T>, crate::Error> {
+    s.split(',').map(|x| super::parse_option(option, x.trim())).collect()
+}
+
+fn fmt_s(x: Option<f64>) -> String {
+    x.map_or_else(|| "–".into(), |v| format!("{v:.3e}"))
+}
+
+/// Runs the table.
+pub fn run(args: &BenchArgs) -> anyhow::Result<()> {
+    let problems: Vec<PathBuf> =
+        if args.problems.is_empty() { DEFAULT_PROBLEMS.iter().map(PathBuf::from).collect() } else { args.problems.clone() };
+    let methods: Vec<Method> = list("--methods", &args.methods)?;
+    let precisions: Vec<Precision> = list("--precisions", &args.precisions)?;
+    let peers: Value = match &args.peers {
+        Some(f) => serde_json::from_str(&std::fs::read_to_string(f).map_err(|e| crate::Error::Io { path: f.clone(), message: e.to_string() })?)
+            .map_err(|e| crate::Error::Json { path: f.clone(), message: e.to_string() })?,
+        None => Value::Null,
+    };
+    let threads = args.table_threads.unwrap_or_else(|| std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1));
+    println!(
+        "clairaut bench --table: sequential order, no-fma, {threads} thread(s) for the Hessian; peers from {}; budget {} s per cell",
+        args.peers.as_ref().map_or("(none)".into(), |p| p.display().to_string()),
+        args.budget
+    );
+    println!(
+        "{:<16} {:>5} {:<9} {:<13} {:>10} {:>8} {:>7} {:>10} {:>10} {:>10} {:>9}",
+        "problem", "P", "precision", "method", "T_H [s]", "T_H/PTg", "MPFReff", "JAX [s]", "TF [s]", "mpmath[s]", "ratio"
+    );
+    let mut rows = Vec::new();
+    let mut loop_ns: BTreeMap<(u32, usize), f64> = BTreeMap::new();
+    for path in &problems {
+        let problem = Problem::load(path)?;
+        let p = problem.spec.num_params();
+        let stem = path.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
+        let pstr = path.to_string_lossy().into_owned();
+        for &precision in &precisions {
+            let arith = Arith { precision, math: MathLib::CoreMath, fma: false };
+            let t_grad = with_threads(Some(1), || arith.dispatch(Grad { problem: &problem }))?;
+            let (dtype, jax, tf, mpm) = match precision {
+                Precision::F64 => ("float64", peer_time(&peers, &pstr, "float64", "jax", ""), peer_time(&peers, &pstr, "float64", "tensorflow", ""), None),
+                Precision::F32 => ("float32", peer_time(&peers, &pstr, "float32", "jax", ""), peer_time(&peers, &pstr, "float32", "tensorflow", ""), None),
+                Precision::Mp(256) => ("mp:256", None, None, peer_time(&peers, &pstr, "float64", "mpmath", "forward-over-reverse")),
+                _ => ("", None, None, None),
+            };
+            let _ = dtype;
+            for &method in &methods {
+                let estimate = p as f64 * t_grad * 3.0 / threads as f64;
+                let mut row = json!({
+                    "problem": pstr, "P": p, "precision": precision.to_string(), "method": method.name(),
+                    "threads": threads, "gradient_s": t_grad, "estimate_s": estimate,
+                    "jax_s": jax, "tensorflow_s": tf, "mpmath_fwd_rev_77_digits_s": mpm,
+                });
+                if estimate > args.budget {
+                    println!("{stem:<16} {p:>5} {:<9} {:<13} skipped: estimated {estimate:.0} s > budget", precision.to_string(), method.name());
+                    row["skipped"] = json!(true);
+                    rows.push(row);
+                    continue;
+                }
+                let is_mp = matches!(precision, Precision::Mp(_));
+                let (t_h, counts) = if is_mp {
+                    let (t, c) = opcount::count_ops(|| with_threads(Some(threads), || arith.dispatch(Hess { problem: &problem, method })));
+                    (t?, Some(c))
+                } else {
+                    (with_threads(Some(threads), || arith.dispatch(Hess { problem: &problem, method }))?, None)
+                };
+                let cost = t_h * threads as f64 / (p as f64 * t_grad);
+                let efficiency = counts.map(|c| {
+                    let ideal_ns: f64 = Op::ALL
+                        .iter()
+                        .enumerate()
+                        .filter(|(k, _)| c[*k] > 0)
+                        .map(|(k, &op)| {
+                            let ns = *loop_ns.entry((precision.bits(), k)).or_insert_with(|| opcount::tight_loop_ns(op, precision.bits(), 0.1));
+                            c[k] as f64 * ns
+                        })
+                        .sum();
+                    ideal_ns * 1e-9 / (t_h * threads as f64)
+                });
+                let faster_peer = match (jax, tf) {
+                    (Some(a), Some(b)) => Some(a.min(b)),
+                    (a, b) => a.or(b),
+                };
+                let ratio = faster_peer.map(|f| t_h / f).or(mpm.map(|m| m / t_h));
+                let ratio_s = match (faster_peer, mpm) {
+                    (Some(_), _) => format!("{:.2}", ratio.unwrap_or(f64::NAN)),
+                    (None, Some(_)) => format!("{:.0}×", ratio.unwrap_or(f64::NAN)),
+                    _ => "–".into(),
+                };
+                println!(
+                    "{stem:<16} {p:>5} {:<9} {:<13} {t_h:>10.3e} {cost:>8.2} {:>7} {:>10} {:>10} {:>10} {ratio_s:>9}",
+                    precision.to_string(),
+                    method.name(),
+                    efficiency.map_or_else(|| "–".into(), |e| format!("{:.0}%", 100.0 * e)),
+                    fmt_s(jax),
+                    fmt_s(tf),
+                    fmt_s(mpm)
+                );
+                row["hessian_s"] = json!(t_h);
+                row["cost_in_gradients"] = json!(cost);
+                row["mpfr_efficiency"] = json!(efficiency);
+                row["mpfr_ops"] = json!(counts.map(|c| Op::ALL.iter().zip(c).filter(|(_, n)| *n > 0).map(|(o, n)| (o.name(), n)).collect::<BTreeMap<_, _>>()));
+                row["ratio_to_faster_peer"] = json!(faster_peer.map(|f| t_h / f));
+                row["speedup_vs_mpmath"] = json!(mpm.map(|m| m / t_h));
+                rows.push(row);
+            }
+        }
+    }
+    println!("ratio: T_H / faster of JAX and TF at the same dtype (≤ 1 is the target); for mp:256, mpmath (77 digits, forward-over-reverse) / T_H");
+    println!("MPFR tight-loop prices [ns/op]: {}", loop_ns.iter().map(|((b, k), ns)| format!("{} @{b}: {ns:.1}", Op::ALL[*k].name())).collect::<Vec<_>>().join(", "));
+    if let Some(out) = &args.json {
+        let doc = json!({
+            "threads": threads,
+            "peers_file": args.peers.as_ref().map(|p| p.display().to_string()),
+            "tight_loop_ns": loop_ns.iter().map(|((b, k), ns)| json!({"bits": b, "op": Op::ALL[*k].name(), "ns": ns})).collect::<Vec<_>>(),
+            "rows": rows,
+        });
+        crate::output::write_atomic(out, serde_json::to_string_pretty(&doc)?.as_bytes())?;
+        println!("wrote {}", out.display());
+    }
+    Ok(())
+}
