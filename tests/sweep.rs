@@ -64,6 +64,22 @@ fn thread_counts_and_shards_give_identical_result_files() {
 }
 
 #[test]
+fn without_a_terminal_progress_is_plain_log_lines() {
+    // stderr is a pipe here: no progress bar, no escape sequences, the plain lines (the last
+    // always) — the bar itself is tested in `experiment::runner`'s unit tests
+    let dir = tempfile::tempdir().unwrap();
+    let exp = dir.path().join("small.toml");
+    std::fs::write(&exp, SMALL).unwrap();
+    let out = Command::new(bin()).arg("sweep").arg(&exp).arg("--out").arg(dir.path().join("o")).output().unwrap();
+    assert!(out.status.success());
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    assert!(!stderr.contains('\x1b') && !stderr.contains('\r'), "{stderr:?}");
+    let last = stderr.lines().last().unwrap();
+    assert!(last.starts_with("[6/6] cell ") && last.contains(" done in ") && last.ends_with("ETA 0.0 s"), "{stderr}");
+    assert!(stderr.lines().all(|l| l.starts_with("sweep small: 6 cells") || l.starts_with('[')), "{stderr}");
+}
+
+#[test]
 fn killed_sweeps_resume_without_losing_or_corrupting_cells() {
     let dir = tempfile::tempdir().unwrap();
     let exp = dir.path().join("kill.toml");

@@ -59,8 +59,10 @@ pub fn run(args: RerunArgs) -> anyhow::Result<()> {
         let stored = ResultFile::read(f)?;
         // Generated, inline and trained problems are resolved again from the configuration
         // (checking that data, initialization and training reproduce too); a problem read
-        // from a file is taken from the result file itself, which stores its exact decimals.
-        let given = if stored.config.data.starts_with("problem:") {
+        // from a file (problem, CSV or .npy) is taken from the result file itself, which stores
+        // its exact decimals (the file's digest is part of the stored configuration).
+        let data = &stored.config.data;
+        let given = if data.starts_with("problem:") || crate::experiment::is_file_source(data) {
             Some(crate::results::problem_from_cbor(&stored.problem, f)?)
         } else {
             None

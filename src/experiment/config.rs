@@ -8,7 +8,8 @@
 //! activations = ["tanh", "identity"] # one per layer, or one for all
 //! loss = "mse"
 //! n = 16
-//! data = "generated"                 # generated | inline | problem:<path>
+//! data = "generated"                 # generated | inline | iris | diabetes | winequality |
+//!                                    # problem:<path> | csv:<path> | npy:<x.npy>,<y.npy> | npy:<path>
 //! weights = "glorot"                 # glorot | he | explicit | problem | trained
 //! methods = ["fwd-rev", "rev-rev"]
 //! precisions = ["f32", "f64"]
@@ -109,9 +110,12 @@ pub struct CellConfig {
     #[serde(default = "d_n")]
     pub n: usize,
     /// `generated` (x ~ U[−1,1), targets as [`crate::model::Problem::generate`]), `inline`
-    /// (`x`, `y` below, binary64 values), `iris` / `diabetes` (real data from `linfa-datasets`,
-    /// `n` rows taken evenly, 0 = all; see [`super::dataset`]), or `problem:<path>` (relative to
-    /// the experiment file).
+    /// (`x`, `y` below, binary64 values), `iris` / `diabetes` / `winequality` (real data from
+    /// `linfa-datasets`, `n` rows taken evenly, 0 = all; see [`super::dataset`]),
+    /// `problem:<path>`, or a data file: `csv:<path>` (numbers kept as the file's decimal
+    /// text), `npy:<x.npy>,<y.npy>` (two arrays) or `npy:<path>` (one array split into columns
+    /// like a CSV file), `n` rows taken evenly, 0 = all (see [`super::data_file`]). Paths are
+    /// relative to the experiment file.
     #[serde(default = "d_data")]
     pub data: String,
     /// Seed of generated data.
@@ -123,6 +127,16 @@ pub struct CellConfig {
     /// Inline targets.
     #[serde(default)]
     pub y: Option<Vec<Vec<f64>>>,
+    /// Columns of a `csv:` file or one-array `npy:` file that are targets (0-based); the other
+    /// columns, in file order, are inputs. Default: the last d_L columns.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub y_columns: Option<Vec<usize>>,
+    /// SHA-256 of a `csv:`/`npy:` source's bytes (of the two digests, for two `.npy` files):
+    /// filled in when the experiment is read, so a cell's identity changes with its data file.
+    /// A value written in the experiment pins the data: a file that no longer matches is an
+    /// error.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub data_sha256: Option<String>,
     /// `glorot` (uniform ±√(6/(d_in+d_out))), `he` (uniform ±√(6/d_in)), `explicit` (`params`),
     /// `problem` (the problem file's), `trained` (glorot, then `train_steps` of full-batch
     /// gradient descent at f64 with rate `train_lr`, sequential order, core-math).
@@ -366,6 +380,23 @@ impl Experiment {
                 Error::Field { path, field, message } => Error::Field { path, field: format!("sweep.include[{i}].{field}"), message },
                 other => other,
             })?);
+        }
+        // data files: their digest joins each cell's identity (read once per source)
+        let mut digests: BTreeMap<String, Option<String>> = BTreeMap::new();
+        for c in &mut cells {
+            if !digests.contains_key(&c.data) {
+                digests.insert(c.data.clone(), super::data_digest(&c.data, path)?);
+            }
+            if let Some(d) = &digests[&c.data] {
+                if let Some(pinned) = &c.data_sha256 {
+                    if pinned != d {
+                        return Err(field_err(path, "data_sha256", format!("{pinned} is pinned, but the data of \"{}\" now has SHA-256 {d}", c.data)));
+                    }
+                }
+                c.data_sha256 = Some(d.clone());
+            } else if c.data_sha256.is_some() {
+                return Err(field_err(path, "data_sha256", format!("applies to csv:/npy: data only, not \"{}\"", c.data)));
+            }
         }
         // a cell listed twice is computed once
         let mut seen = BTreeMap::new();

@@ -1,11 +1,13 @@
 //! Experiments: configuration files, their resolution into problems, and the sweep runner.
 
 pub mod config;
+pub mod data;
 pub mod runner;
 
 use std::path::{Path, PathBuf};
 
 pub use config::{CellConfig, Experiment};
+pub use data::{digest as data_digest, is_file_source};
 
 use crate::analysis::Request;
 use crate::error::Error;
@@ -39,33 +41,48 @@ pub fn init_weights(spec: &Spec, kind: &str, seed: u64) -> Vec<f64> {
     out
 }
 
+/// Row ⌊i·rows/n⌋ for i < n: `n` rows taken evenly (0 or more than `rows`: all rows).
+fn evenly(rows: usize, n: usize) -> Vec<usize> {
+    let n = if n == 0 { rows } else { n.min(rows) };
+    (0..n).map(|i| i * rows / n).collect()
+}
+
 /// A real data set shipped in `linfa-datasets`: `n` rows taken evenly across the set (row
 /// ⌊i·rows/n⌋, so all classes are present), inputs as the set's decimals (the shortest decimal of
-/// each stored f64, which is the CSV text for these sets), targets one-hot (iris: 3 classes) or
-/// the regression value (diabetes). Returns (rows, inputs, targets, input width, target width).
+/// each stored f64, which is the CSV text for these sets), targets one-hot (iris: 3 classes), the
+/// regression value (diabetes), or the quality score divided by 10 (winequality, red wines:
+/// 1599 rows, 11 physico-chemical inputs, quality 3…8 → targets 0.3…0.8, written exactly as
+/// `<q>e-1`). Returns (rows, inputs, targets, input width, target width).
 pub fn dataset(name: &str, n: usize) -> Option<(usize, Vec<String>, Vec<String>, usize, usize)> {
-    let (x, y, d0, dl): (Vec<Vec<f64>>, Vec<Vec<f64>>, usize, usize) = match name {
+    type Set = (Vec<Vec<f64>>, data::Rows, usize, usize);
+    let (x, y, d0, dl): Set = match name {
         "iris" => {
             let ds = linfa_datasets::iris();
             let (r, t) = (&ds.records, &ds.targets);
             let x = (0..r.nrows()).map(|i| (0..r.ncols()).map(|j| r[[i, j]]).collect()).collect();
-            let y = t.iter().map(|&c| (0..3).map(|k| if k == c { 1.0 } else { 0.0 }).collect()).collect();
+            let y = t.iter().map(|&c| (0..3).map(|k| dec(if k == c { 1.0 } else { 0.0 })).collect()).collect();
             (x, y, 4, 3)
         }
         "diabetes" => {
             let ds = linfa_datasets::diabetes();
             let (r, t) = (&ds.records, &ds.targets);
             let x = (0..r.nrows()).map(|i| (0..r.ncols()).map(|j| r[[i, j]]).collect()).collect();
-            let y = t.iter().map(|&v| vec![v]).collect();
+            let y = t.iter().map(|&v| vec![dec(v)]).collect();
             (x, y, 10, 1)
+        }
+        "winequality" => {
+            let ds = linfa_datasets::winequality();
+            let (r, t) = (&ds.records, &ds.targets);
+            let x = (0..r.nrows()).map(|i| (0..r.ncols()).map(|j| r[[i, j]]).collect()).collect();
+            let y = t.iter().map(|&q| vec![format!("{q}e-1")]).collect();
+            (x, y, 11, 1)
         }
         _ => return None,
     };
-    let rows = x.len();
-    let n = if n == 0 { rows } else { n.min(rows) };
-    let pick: Vec<usize> = (0..n).map(|i| i * rows / n).collect();
-    let flat = |m: &[Vec<f64>]| pick.iter().flat_map(|&i| m[i].iter().map(|v| dec(*v))).collect::<Vec<_>>();
-    Some((n, flat(&x), flat(&y), d0, dl))
+    let pick = evenly(x.len(), n);
+    let xs = pick.iter().flat_map(|&i| x[i].iter().map(|v| dec(*v))).collect();
+    let ys = pick.iter().flat_map(|&i| y[i].iter().cloned()).collect();
+    Some((pick.len(), xs, ys, d0, dl))
 }
 
 /// `steps` of full-batch gradient descent θ ← θ − lr·∇L(θ) at f64 (sequential order, no-fma,
@@ -144,15 +161,24 @@ pub fn resolve_problem(cell: &CellConfig, exp_path: &Path, id: &str) -> Result<P
             };
             (x.len(), flat(x)?, flat(y)?)
         }
-        (set @ ("iris" | "diabetes"), _) => {
+        (set @ ("iris" | "diabetes" | "winequality"), _) => {
             let (n, x, y, w0, wl) = dataset(set, cell.n).expect("known data set");
             if (w0, wl) != (d0, dl) {
                 return Err(bad(exp_path, "layers", format!("{:?}: the {set} data set needs {w0} inputs and {wl} outputs", spec.layers)));
             }
             (n, x, y)
         }
-        (other, _) => return Err(bad(exp_path, "data", format!("unknown data source \"{other}\" (expected generated, inline, iris, diabetes or problem:<path>)"))),
+        (source, _) if is_file_source(source) => {
+            let (x, y) = data::load(source, exp_path, cell.y_columns.as_deref(), &spec.layers, cell.data_sha256.as_deref())?;
+            let pick = evenly(x.len(), cell.n);
+            let flat = |m: &[Vec<String>]| pick.iter().flat_map(|&i| m[i].iter().cloned()).collect::<Vec<_>>();
+            (pick.len(), flat(&x), flat(&y))
+        }
+        (other, _) => return Err(bad(exp_path, "data", format!("unknown data source \"{other}\" (expected generated, inline, iris, diabetes, winequality, problem:<path>, csv:<path> or npy:<path>[,<path>])"))),
     };
+    if cell.y_columns.is_some() && !is_file_source(&cell.data) {
+        return Err(bad(exp_path, "y_columns", format!("applies to csv: and npy: data, not \"{}\"", cell.data)));
+    }
     let mut problem = Problem { source, spec: spec.clone(), n, x, y, params: Vec::new() };
     let p = spec.num_params();
     problem.params = match cell.weights.as_str() {

@@ -8,7 +8,9 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Mutex;
 use std::time::{Instant, SystemTime};
 
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use rayon::prelude::*;
+use std::io::Write;
 
 use super::{request, resolve, CellConfig, Experiment};
 use crate::model::Problem;
@@ -139,6 +141,69 @@ fn matrices_cbor(a: &crate::analysis::Analysis, truth: &[rug::Float], hs: &[Vec<
     ])
 }
 
+/// How a sweep reports progress on stderr: an `indicatif` bar (done/total cells, elapsed, ETA)
+/// when stderr is a terminal, plain log lines otherwise (`[k/total] cell … done in …, elapsed …,
+/// ETA …`, at most one every 5 s, and always the last). Neither touches a result file.
+pub enum Progress {
+    /// A progress bar.
+    Bar(ProgressBar),
+    /// Periodic plain lines, written to the sink.
+    Lines {
+        /// Where the lines go (stderr in a sweep).
+        sink: Mutex<Box<dyn std::io::Write + Send>>,
+        /// When the last line was written (at first: when the sweep started).
+        last: Mutex<Instant>,
+    },
+}
+
+impl Progress {
+    /// A bar over `total` cells drawn on `target` (stderr in a sweep; any target in tests).
+    pub fn bar(total: usize, target: ProgressDrawTarget) -> Progress {
+        let bar = ProgressBar::with_draw_target(Some(total as u64), target);
+        bar.set_style(
+            // one line that fits the terminal: the bar takes the width left
+            ProgressStyle::with_template("{pos}/{len} cells [{wide_bar}] elapsed {elapsed_precise}, ETA {eta_precise}")
+                .expect("a valid template"),
+        );
+        Progress::Bar(bar)
+    }
+
+    /// Plain lines written to `sink`.
+    pub fn lines(sink: Box<dyn std::io::Write + Send>) -> Progress {
+        Progress::Lines { sink: Mutex::new(sink), last: Mutex::new(Instant::now()) }
+    }
+
+    /// Cell `id` (the `k`-th of `total`) finished in `secs`, `elapsed` s into the sweep.
+    pub fn cell_done(&self, k: usize, total: usize, id: &str, secs: f64, elapsed: f64) {
+        match self {
+            Progress::Bar(bar) => bar.set_position(k as u64),
+            Progress::Lines { sink, last } => {
+                let mut last = last.lock().expect("not poisoned");
+                // at most one line every 5 s (logs), and always the last
+                if k == total || last.elapsed().as_secs_f64() >= 5.0 {
+                    let eta = elapsed / k as f64 * (total - k) as f64;
+                    let mut w = sink.lock().expect("not poisoned");
+                    let _ = writeln!(w, "[{k}/{total}] cell {id} done in {secs:.2} s, elapsed {elapsed:.1} s, ETA {eta:.1} s");
+                    let _ = w.flush();
+                    *last = Instant::now();
+                }
+            }
+        }
+    }
+
+    /// The sweep ended: the bar stays with its final count after success, and is cleared after
+    /// an error so that the error is the only line left.
+    pub fn finish(&self, ok: bool) {
+        if let Progress::Bar(bar) = self {
+            if ok {
+                bar.finish();
+            } else {
+                bar.finish_and_clear();
+            }
+        }
+    }
+}
+
 /// What a sweep did.
 #[derive(Clone, Debug, Default)]
 pub struct SweepSummary {
@@ -164,10 +229,18 @@ pub fn run(exp: &Experiment, out: &Path, shard: Option<Shard>) -> Result<SweepSu
     let total = pending.len();
     let done = AtomicUsize::new(0);
     let compute_s = Mutex::new(0.0f64);
-    let tty = std::io::stderr().is_terminal();
-    let last_log = Mutex::new(Instant::now());
+    let progress = if std::io::stderr().is_terminal() && total > 0 {
+        let p = Progress::bar(total, ProgressDrawTarget::stderr());
+        if let Progress::Bar(bar) = &p {
+            // keep the elapsed time moving while long cells run
+            bar.enable_steady_tick(std::time::Duration::from_millis(500));
+        }
+        p
+    } else {
+        Progress::lines(Box::new(std::io::stderr()))
+    };
     let exp_name = exp.name.clone();
-    pending.par_iter().try_for_each(|cell| -> Result<(), Error> {
+    let outcome = pending.par_iter().try_for_each(|cell| -> Result<(), Error> {
         let t = Instant::now();
         let result = compute_cell(&exp_name, &exp.path, cell, None)?;
         // compute time only: writing, hashing and logging count as the sweep's overhead
@@ -175,16 +248,11 @@ pub fn run(exp: &Experiment, out: &Path, shard: Option<Shard>) -> Result<SweepSu
         result.write(&cell_path(out, cell))?;
         *compute_s.lock().expect("not poisoned") += secs;
         let k = done.fetch_add(1, Ordering::SeqCst) + 1;
-        let elapsed = wall.elapsed().as_secs_f64();
-        let eta = elapsed / k as f64 * (total - k) as f64;
-        let mut last = last_log.lock().expect("not poisoned");
-        // a progress line per cell on a terminal; at most one every 5 s otherwise (logs)
-        if tty || k == total || last.elapsed().as_secs_f64() >= 5.0 {
-            eprintln!("[{k}/{total}] cell {} done in {secs:.2} s, elapsed {elapsed:.1} s, ETA {eta:.1} s", cell.id());
-            *last = Instant::now();
-        }
+        progress.cell_done(k, total, &cell.id(), secs, wall.elapsed().as_secs_f64());
         Ok(())
-    })?;
+    });
+    progress.finish(outcome.is_ok());
+    outcome?;
     Ok(SweepSummary {
         cells: mine.len(),
         skipped: mine.len() - total,
@@ -224,4 +292,98 @@ pub fn merge(out: &Path, shards: &[PathBuf]) -> Result<usize, Error> {
         }
     }
     Ok(n)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::Arc;
+
+    /// A terminal that records what is drawn on it.
+    #[derive(Debug, Default, Clone)]
+    struct Screen(Arc<Mutex<String>>);
+
+    impl indicatif::TermLike for Screen {
+        fn width(&self) -> u16 {
+            100
+        }
+        fn move_cursor_up(&self, _: usize) -> std::io::Result<()> {
+            Ok(())
+        }
+        fn move_cursor_down(&self, _: usize) -> std::io::Result<()> {
+            Ok(())
+        }
+        fn move_cursor_right(&self, _: usize) -> std::io::Result<()> {
+            Ok(())
+        }
+        fn move_cursor_left(&self, _: usize) -> std::io::Result<()> {
+            Ok(())
+        }
+        fn write_line(&self, s: &str) -> std::io::Result<()> {
+            let mut t = self.0.lock().unwrap();
+            t.push_str(s);
+            t.push('\n');
+            Ok(())
+        }
+        fn write_str(&self, s: &str) -> std::io::Result<()> {
+            self.0.lock().unwrap().push_str(s);
+            Ok(())
+        }
+        fn clear_line(&self) -> std::io::Result<()> {
+            self.0.lock().unwrap().push_str("<clear>");
+            Ok(())
+        }
+        fn flush(&self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn the_bar_shows_done_of_total_elapsed_and_eta() {
+        let screen = Screen::default();
+        let p = Progress::bar(3, ProgressDrawTarget::term_like(Box::new(screen.clone())));
+        p.cell_done(1, 3, "00aa", 0.5, 0.5);
+        p.cell_done(2, 3, "00bb", 0.5, 1.0);
+        let drawn = screen.0.lock().unwrap().clone();
+        assert!(drawn.contains("2/3 cells ["), "{drawn}");
+        assert!(drawn.contains("] elapsed 00:00:0") && drawn.contains(", ETA 00:"), "{drawn}");
+        // one line of the terminal's width
+        let last = drawn.rsplit("<clear>").next().unwrap();
+        assert_eq!(last.chars().count(), 100, "{last:?}");
+        p.cell_done(3, 3, "00cc", 0.5, 1.5);
+        p.finish(true);
+        let Progress::Bar(bar) = &p else { unreachable!() };
+        assert!(bar.is_finished());
+        assert!(screen.0.lock().unwrap().contains("3/3 cells"));
+        // after an error the bar is cleared, leaving the error line alone
+        let screen = Screen::default();
+        let p = Progress::bar(2, ProgressDrawTarget::term_like(Box::new(screen.clone())));
+        p.cell_done(1, 2, "00aa", 0.5, 0.5);
+        p.finish(false);
+        assert!(screen.0.lock().unwrap().ends_with("<clear>"), "{}", screen.0.lock().unwrap());
+    }
+
+    #[derive(Clone, Default)]
+    struct Sink(Arc<Mutex<Vec<u8>>>);
+    impl std::io::Write for Sink {
+        fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
+            self.0.lock().unwrap().extend_from_slice(b);
+            Ok(b.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn plain_lines_at_most_every_5_s_and_always_the_last() {
+        let sink = Sink::default();
+        let p = Progress::lines(Box::new(sink.clone()));
+        for k in 1..=4 {
+            p.cell_done(k, 4, "00aa", 0.25, k as f64);
+        }
+        p.finish(true);
+        let text = String::from_utf8(sink.0.lock().unwrap().clone()).unwrap();
+        assert_eq!(text, "[4/4] cell 00aa done in 0.25 s, elapsed 4.0 s, ETA 0.0 s\n");
+    }
 }

@@ -1,0 +1,341 @@
+//! Data files of experiments: `csv:<path>`, `npy:<x.npy>,<y.npy>` and `npy:<path>`, read into
+//! the exact decimal text that problems carry.
+//!
+//! - **CSV**: numbers separated by commas, one row per line; surrounding spaces and quotes are
+//!   ignored. The first line is a header (skipped) when none of its fields is a number, so a
+//!   header row is optional. Each field must be a finite decimal number (`-1.5`, `2e-3`, `+.5`);
+//!   its digits are kept as written — `0.1` is 1/10 at MPFR precision and fl(0.1) in `f64`, as in
+//!   problem files — after lossless tidying into JSON number syntax (`+.5` → `0.5`).
+//! - **`.npy`**: little-endian `f64` (`<f8`) or `f32` (`<f4`), C or Fortran order, shape `(N, d)`
+//!   or `(N,)` (one column). Each value becomes the shortest decimal that reads back to it in its
+//!   own format (as inline data and the `linfa-datasets` sets do for their `f64`s), so an `f64`
+//!   array reproduces its values exactly in `f64`, and an `f32` array in `f32`.
+//! - Columns: with two `.npy` files, x is the first and y the second. A CSV file or a single
+//!   `.npy` array is split by `y_columns` (0-based; the other columns are inputs, in file order),
+//!   by default the last d_L columns are the targets.
+//!
+//! Every error is one line naming the file, the line/column or field, and the value.
+
+use std::path::{Path, PathBuf};
+
+use sha2::{Digest, Sha256};
+
+use crate::error::Error;
+
+fn err(path: &Path, field: impl Into<String>, message: String) -> Error {
+    Error::Field { path: path.to_path_buf(), field: field.into(), message }
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Whether `data` names a data file source (`csv:` or `npy:`).
+pub fn is_file_source(data: &str) -> bool {
+    data.starts_with("csv:") || data.starts_with("npy:")
+}
+
+/// The files of a `csv:` / `npy:` source, relative to the experiment file's folder; `None` for
+/// any other source.
+pub fn files(data: &str, exp_path: &Path) -> Result<Option<Vec<PathBuf>>, Error> {
+    let dir = exp_path.parent().map(Path::to_path_buf).unwrap_or_else(|| PathBuf::from("."));
+    let list: Vec<&str> = if let Some(p) = data.strip_prefix("csv:") {
+        vec![p.trim()]
+    } else if let Some(p) = data.strip_prefix("npy:") {
+        p.split(',').map(str::trim).collect()
+    } else {
+        return Ok(None);
+    };
+    if list.is_empty() || list.len() > 2 || list.iter().any(|p| p.is_empty()) || (data.starts_with("csv:") && list.len() != 1) {
+        return Err(err(exp_path, "data", format!("\"{data}\": expected csv:<path>, npy:<x.npy>,<y.npy> or npy:<path>")));
+    }
+    Ok(Some(list.iter().map(|p| dir.join(p)).collect()))
+}
+
+fn read(path: &Path) -> Result<Vec<u8>, Error> {
+    std::fs::read(path).map_err(|e| Error::Io { path: path.to_path_buf(), message: format!("cannot read the data file: {e}") })
+}
+
+fn digest_of(contents: &[Vec<u8>]) -> String {
+    match contents {
+        [one] => hex(&Sha256::digest(one)),
+        many => {
+            let mut h = Sha256::new();
+            for c in many {
+                h.update(Sha256::digest(c));
+            }
+            hex(&h.finalize())
+        }
+    }
+}
+
+/// SHA-256 (hex) of a `csv:`/`npy:` source's bytes — of the file, or of the two files' digests
+/// — or `None` for other sources.
+pub fn digest(data: &str, exp_path: &Path) -> Result<Option<String>, Error> {
+    let Some(paths) = files(data, exp_path)? else { return Ok(None) };
+    let contents = paths.iter().map(|p| read(p)).collect::<Result<Vec<_>, _>>()?;
+    Ok(Some(digest_of(&contents)))
+}
+
+/// `s` as a finite decimal number in JSON number syntax (the same value, digits as written), or
+/// `None`. Accepts an optional sign, digits with an optional point (`.5`, `5.`), and an optional
+/// exponent.
+pub fn decimal(s: &str) -> Option<String> {
+    let s = s.trim();
+    let (neg, body) = match s.as_bytes().first() {
+        Some(b'-') => (true, &s[1..]),
+        Some(b'+') => (false, &s[1..]),
+        _ => (false, s),
+    };
+    let (mant, exp) = match body.find(['e', 'E']) {
+        Some(i) => (&body[..i], Some(&body[i + 1..])),
+        None => (body, None),
+    };
+    let (int, frac) = mant.split_once('.').unwrap_or((mant, ""));
+    let digits = |t: &str| t.bytes().all(|b| b.is_ascii_digit());
+    if (int.is_empty() && frac.is_empty()) || !digits(int) || !digits(frac) {
+        return None;
+    }
+    let mut out = String::with_capacity(s.len() + 1);
+    if neg {
+        out.push('-');
+    }
+    let int = int.trim_start_matches('0');
+    out.push_str(if int.is_empty() { "0" } else { int });
+    if !frac.is_empty() {
+        out.push('.');
+        out.push_str(frac);
+    }
+    if let Some(e) = exp {
+        let d = e.strip_prefix(['+', '-']).unwrap_or(e);
+        if d.is_empty() || !digits(d) {
+            return None;
+        }
+        out.push('e');
+        out.push_str(e);
+    }
+    // the problem's readers (serde_json, MPFR, Rust's float parser) all take JSON numbers
+    out.parse::<serde_json::Number>().ok().map(|_| out)
+}
+
+/// A CSV file as rows of decimal text (header skipped), all of one width.
+pub fn csv_table(path: &Path, bytes: &[u8]) -> Result<Rows, Error> {
+    let mut reader = csv::ReaderBuilder::new().has_headers(false).flexible(true).trim(csv::Trim::All).from_reader(bytes);
+    let mut rows = Vec::new();
+    let mut first: Option<(u64, usize)> = None;
+    for (k, record) in reader.records().enumerate() {
+        let record = record.map_err(|e| {
+            let line = e.position().map(|p| p.line()).unwrap_or(k as u64 + 1);
+            err(path, format!("line {line}"), format!("not readable as CSV: {e}"))
+        })?;
+        let line = record.position().map(|p| p.line()).unwrap_or(k as u64 + 1);
+        match first {
+            None => first = Some((line, record.len())),
+            Some((l0, w)) if record.len() != w => {
+                return Err(err(path, format!("line {line}"), format!("{} fields, but line {l0} has {w}", record.len())));
+            }
+            _ => {}
+        }
+        let values: Vec<Option<String>> = record.iter().map(decimal).collect();
+        if k == 0 && values.iter().all(Option::is_none) {
+            continue; // a header
+        }
+        let row = values
+            .into_iter()
+            .zip(record.iter())
+            .enumerate()
+            .map(|(j, (v, text))| {
+                v.ok_or_else(|| err(path, format!("line {line}, column {}", j + 1), format!("`{text}` is not a finite decimal number")))
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        rows.push(row);
+    }
+    if rows.is_empty() {
+        return Err(err(path, "rows", "no data rows".into()));
+    }
+    Ok(rows)
+}
+
+/// An `.npy` array (`<f8` or `<f4`, 1 or 2 dimensions) as rows of decimal text.
+pub fn npy_table(path: &Path, bytes: &[u8]) -> Result<Rows, Error> {
+    let file = npyz::NpyFile::new(bytes).map_err(|e| err(path, "header", format!("not a readable .npy file: {e}")))?;
+    let dtype = match file.dtype() {
+        npyz::DType::Plain(t) => t.to_string(),
+        other => other.descr(),
+    };
+    let shape = file.shape().to_vec();
+    let (rows, cols) = match shape[..] {
+        [r] => (r, 1),
+        [r, c] => (r, c),
+        _ => return Err(err(path, "shape", format!("{shape:?}: expected (N, d) or (N,)"))),
+    };
+    if rows == 0 || cols == 0 {
+        return Err(err(path, "shape", format!("{shape:?}: no data")));
+    }
+    let fortran = file.order() == npyz::Order::Fortran;
+    let truncated = |e: std::io::Error| err(path, "data", format!("{} values of {dtype} expected: {e}", rows * cols));
+    let values: Vec<(f64, String)> = match dtype.as_str() {
+        "<f8" => file.into_vec::<f64>().map_err(truncated)?.into_iter().map(|v| (v, format!("{v:e}"))).collect(),
+        "<f4" => file.into_vec::<f32>().map_err(truncated)?.into_iter().map(|v| (v as f64, format!("{v:e}"))).collect(),
+        _ => return Err(err(path, "dtype", format!("`{dtype}`: expected little-endian f64 (`<f8`) or f32 (`<f4`)"))),
+    };
+    let (rows, cols) = (rows as usize, cols as usize);
+    (0..rows)
+        .map(|i| {
+            (0..cols)
+                .map(|j| {
+                    let (v, text) = &values[if fortran { j * rows + i } else { i * cols + j }];
+                    if v.is_finite() {
+                        Ok(text.clone())
+                    } else {
+                        Err(err(path, format!("[{i}][{j}]"), format!("value {v} is not finite")))
+                    }
+                })
+                .collect()
+        })
+        .collect()
+}
+
+/// Rows of decimal text.
+pub type Rows = Vec<Vec<String>>;
+
+/// The rows of a `csv:`/`npy:` source as (inputs, targets), each row of d0 and dL decimals.
+/// `pinned`, when given, is the SHA-256 the data must still have (see [`digest`]).
+pub fn load(
+    data: &str,
+    exp_path: &Path,
+    y_columns: Option<&[usize]>,
+    layers: &[usize],
+    pinned: Option<&str>,
+) -> Result<(Rows, Rows), Error> {
+    let paths = files(data, exp_path)?.expect("a data file source");
+    let contents = paths.iter().map(|p| read(p)).collect::<Result<Vec<_>, _>>()?;
+    if let Some(pin) = pinned {
+        let now = digest_of(&contents);
+        if now != pin {
+            return Err(err(&paths[0], "data_sha256", format!("the data changed since the experiment was read (SHA-256 {now}, expected {pin})")));
+        }
+    }
+    let (d0, dl) = (layers[0], layers[layers.len() - 1]);
+    let table = |i: usize| if data.starts_with("csv:") { csv_table(&paths[i], &contents[i]) } else { npy_table(&paths[i], &contents[i]) };
+    if paths.len() == 2 {
+        if y_columns.is_some() {
+            return Err(err(exp_path, "y_columns", "applies to a CSV file or a single .npy array, not to separate x and y arrays".into()));
+        }
+        let (x, y) = (table(0)?, table(1)?);
+        for (p, t, d, what) in [(&paths[0], &x, d0, "inputs"), (&paths[1], &y, dl, "targets")] {
+            if t[0].len() != d {
+                return Err(err(p, "shape", format!("{} × {}: layers {layers:?} need {d} {what} per row", t.len(), t[0].len())));
+            }
+        }
+        if x.len() != y.len() {
+            return Err(err(&paths[1], "shape", format!("{} rows, but {} has {}", y.len(), paths[0].display(), x.len())));
+        }
+        return Ok((x, y));
+    }
+    let t = table(0)?;
+    let width = t[0].len();
+    let ycols: Vec<usize> = match y_columns {
+        Some(c) => c.to_vec(),
+        None => (width.saturating_sub(dl)..width).collect(),
+    };
+    for (k, &c) in ycols.iter().enumerate() {
+        if c >= width {
+            return Err(err(exp_path, format!("y_columns[{k}]"), format!("{c} is not a column of {} ({width} columns, numbered from 0)", paths[0].display())));
+        }
+        if ycols[..k].contains(&c) {
+            return Err(err(exp_path, format!("y_columns[{k}]"), format!("column {c} is listed twice")));
+        }
+    }
+    let xcols: Vec<usize> = (0..width).filter(|c| !ycols.contains(c)).collect();
+    if xcols.len() != d0 || ycols.len() != dl {
+        return Err(err(
+            &paths[0],
+            "columns",
+            format!("{width} columns: {} inputs and {} targets (y_columns {ycols:?}), but layers {layers:?} need d0 = {d0} and dL = {dl}", xcols.len(), ycols.len()),
+        ));
+    }
+    let pick = |row: &Vec<String>, cols: &[usize]| cols.iter().map(|&c| row[c].clone()).collect::<Vec<_>>();
+    Ok((t.iter().map(|r| pick(r, &xcols)).collect(), t.iter().map(|r| pick(r, &ycols)).collect()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn decimals_keep_their_digits() {
+        for (s, want) in [
+            ("0.1", Some("0.1")),
+            (" -1.50 ", Some("-1.50")),
+            ("+.5", Some("0.5")),
+            ("5.", Some("5")),
+            ("007", Some("7")),
+            ("-0", Some("-0")),
+            ("1E+05", Some("1e+05")),
+            ("2.5e-3", Some("2.5e-3")),
+            ("", None),
+            (".", None),
+            ("abc", None),
+            ("1e", None),
+            ("nan", None),
+            ("inf", None),
+            ("0x10", None),
+            ("1,5", None),
+            ("--1", None),
+        ] {
+            assert_eq!(decimal(s).as_deref(), want, "{s:?}");
+        }
+    }
+
+    #[test]
+    fn csv_header_is_optional_and_rows_must_agree() {
+        let p = Path::new("t.csv");
+        let with = csv_table(p, b"a,b,\"c\"\n1,2,3\n4.5, 5 ,-6e1\n").unwrap();
+        let without = csv_table(p, b"1,2,3\n4.5,5,-6e1\n").unwrap();
+        assert_eq!(with, without);
+        assert_eq!(with[1], ["4.5", "5", "-6e1"]);
+        let e = csv_table(p, b"1,2,3\n4,5\n").unwrap_err().to_string();
+        assert!(e.contains("t.csv") && e.contains("line 2") && e.contains("2 fields, but line 1 has 3"), "{e}");
+        let e = csv_table(p, b"x,y\n1,2\n3,oops\n").unwrap_err().to_string();
+        assert!(e.contains("line 3, column 2") && e.contains("`oops`"), "{e}");
+        let e = csv_table(p, b"x,y\n").unwrap_err().to_string();
+        assert!(e.contains("no data rows"), "{e}");
+    }
+
+    #[test]
+    fn npy_in_either_order_and_width() {
+        let p = Path::new("t.npy");
+        let c = crate::output::npy_bytes(&[0.1, 2.0, -3.5, 1e-300, 5.0, 6.0], &[3, 2]);
+        let t = npy_table(p, &c).unwrap();
+        assert_eq!(t, [["1e-1", "2e0"], ["-3.5e0", "1e-300"], ["5e0", "6e0"]]);
+        let col = npy_table(p, &crate::output::npy_bytes(&[1.0, 2.0], &[2])).unwrap();
+        assert_eq!(col, [["1e0"], ["2e0"]]);
+        let e = npy_table(p, &crate::output::npy_bytes(&[1.0; 8], &[2, 2, 2])).unwrap_err().to_string();
+        assert!(e.contains("t.npy") && e.contains("shape") && e.contains("[2, 2, 2]"), "{e}");
+        let e = npy_table(p, &crate::output::npy_bytes(&[1.0, f64::NAN], &[1, 2])).unwrap_err().to_string();
+        assert!(e.contains("[0][1]") && e.contains("NaN"), "{e}");
+        // f32 in Fortran order: the shortest decimal of each f32, rows as in C order
+        let mut f = Vec::new();
+        {
+            use npyz::WriterBuilder;
+            let mut w = npyz::WriteOptions::<f32>::new().default_dtype().shape(&[2, 2]).order(npyz::Order::Fortran).writer(&mut f).begin_nd().unwrap();
+            w.extend([0.1f32, 0.3, 0.2, 0.4]).unwrap();
+            w.finish().unwrap();
+        }
+        assert_eq!(npy_table(p, &f).unwrap(), [["1e-1", "2e-1"], ["3e-1", "4e-1"]]);
+        let mut i = Vec::new();
+        {
+            use npyz::WriterBuilder;
+            let mut w = npyz::WriteOptions::<i64>::new().default_dtype().shape(&[2]).writer(&mut i).begin_nd().unwrap();
+            w.extend([1i64, 2]).unwrap();
+            w.finish().unwrap();
+        }
+        let e = npy_table(p, &i).unwrap_err().to_string();
+        assert!(e.contains("`dtype`") && e.contains("`<i8`"), "{e}");
+        let e = npy_table(p, &c[..c.len() - 4]).unwrap_err().to_string();
+        assert!(e.contains("`data`"), "{e}");
+        let e = npy_table(p, b"not an npy file").unwrap_err().to_string();
+        assert!(e.contains("`header`"), "{e}");
+    }
+}
