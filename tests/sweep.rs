@@ -217,14 +217,17 @@ fn committed_reference_results_rerun_bit_identically() {
 #[test]
 fn exports_match_their_snapshots() {
     let d = root().join("results/precision-ladder");
-    for (fmt, file) in [("md", "precision-ladder.md"), ("csv", "precision-ladder.csv"), ("tex", "precision-ladder.tex")] {
+    let export = |fmt: &str| {
         let out = Command::new(bin()).arg("export").arg(&d).args(["--format", fmt]).output().unwrap();
         assert!(out.status.success());
-        let expected = std::fs::read_to_string(root().join("tests/snapshots").join(file)).unwrap();
-        assert_eq!(String::from_utf8_lossy(&out.stdout), expected, "{fmt} export changed");
-    }
+        String::from_utf8(out.stdout).unwrap()
+    };
+    // insta snapshots in tests/snapshots/ (review a change with `cargo insta review`)
+    insta::assert_snapshot!("precision-ladder.md", export("md"));
+    insta::assert_snapshot!("precision-ladder.csv", export("csv"));
+    insta::assert_snapshot!("precision-ladder.tex", export("tex"));
     // the CSV is tidy: header + one row per cell × method × precision × order
-    let csv = std::fs::read_to_string(root().join("tests/snapshots/precision-ladder.csv")).unwrap();
+    let csv = export("csv");
     assert_eq!(csv.lines().next().unwrap(), clairaut::export::COLUMNS.join(","));
     assert_eq!(csv.lines().count(), 1 + 8 * 2);
     let json = Command::new(bin()).arg("export").arg(&d).args(["--format", "json"]).output().unwrap();
@@ -269,8 +272,7 @@ fn svg_figures_are_valid_xml_with_the_expected_series() {
         for e in expect {
             assert!(svg.contains(e), "{figure}: `{e}` missing");
         }
-        let snapshot = std::fs::read_to_string(root().join("tests/snapshots").join(figure)).unwrap();
-        assert_eq!(svg, snapshot, "{figure} changed");
+        insta::assert_snapshot!(figure, svg);
     }
     assert!(!well_formed("<svg><g></svg>"));
 }

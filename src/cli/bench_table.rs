@@ -2,15 +2,17 @@
 //! the peers' times (JAX, TensorFlow, mpmath) read from a `scripts/bench-peers.py` JSON of the
 //! same run, with the ratios, the Hessian-to-gradient cost ratio and the MPFR efficiency.
 //!
-//! * `T_H` is the wall time of the Hessian on `--threads` workers (default: all cores, as the
-//!   peers use); `T_grad` the single-threaded time of one gradient at the same precision.
-//! * cost ratio = `T_H × threads / (P × T_grad)`: core-seconds of the Hessian in gradients.
-//! * MPFR efficiency (MPFR precisions) = `Σ_k n_k · t_k / (T_H × threads)`, with `n_k` the MPFR
-//!   operations of kind k the Hessian performed (counted during the timed run, which includes
-//!   the counting: the figure is conservative) and `t_k` the time one such operation takes at
-//!   that precision in a tight allocation-free loop ([`opcount::tight_loop_ns`]).
-//! * A cell whose estimated time (`P × T_grad × 3 / threads`) exceeds `--budget` seconds is
-//!   reported as skipped with its estimate.
+//! * `T_H` is the wall time of the Hessian on `--table-threads` workers (default: all cores, as
+//!   the peers use) — the figure compared with the peers'.
+//! * cost ratio = `T_H1 / (P × T_grad)`, both single-threaded (`T_H1` a second, one-thread run
+//!   of the Hessian; `T_grad` one gradient at the same precision).
+//! * MPFR efficiency (MPFR precisions) = `Σ_k n_k · t_k / T_H1`, with `n_k` the MPFR operations
+//!   of kind k the Hessian performs (counted in a third run, untimed, so that counting costs
+//!   nothing in `T_H1`) and `t_k` the time one such operation takes at that precision in a
+//!   tight allocation-free loop ([`opcount::tight_loop_ns`]).
+//! * A cell whose estimated time (`P × T_grad × c / threads`, c = 6 for rev-rev, 1 otherwise,
+//!   tripled for MPFR precisions' three runs) exceeds `--budget` seconds is reported as skipped
+//!   with its estimate.
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -111,7 +113,7 @@ pub fn run(args: &BenchArgs) -> anyhow::Result<()> {
     );
     println!(
         "{:<16} {:>5} {:<9} {:<13} {:>10} {:>8} {:>7} {:>10} {:>10} {:>10} {:>9}",
-        "problem", "P", "precision", "method", "T_H [s]", "T_H/PTg", "MPFReff", "JAX [s]", "TF [s]", "mpmath[s]", "ratio"
+        "problem", "P", "precision", "method", "T_H [s]", "T_H1/PTg", "MPFReff", "JAX [s]", "TF [s]", "mpmath[s]", "ratio"
     );
     let mut rows = Vec::new();
     let mut loop_ns: BTreeMap<(u32, usize), f64> = BTreeMap::new();
@@ -123,15 +125,18 @@ pub fn run(args: &BenchArgs) -> anyhow::Result<()> {
         for &precision in &precisions {
             let arith = Arith { precision, math: MathLib::CoreMath, fma: false };
             let t_grad = with_threads(Some(1), || arith.dispatch(Grad { problem: &problem }))?;
-            let (dtype, jax, tf, mpm) = match precision {
-                Precision::F64 => ("float64", peer_time(&peers, &pstr, "float64", "jax", ""), peer_time(&peers, &pstr, "float64", "tensorflow", ""), None),
-                Precision::F32 => ("float32", peer_time(&peers, &pstr, "float32", "jax", ""), peer_time(&peers, &pstr, "float32", "tensorflow", ""), None),
-                Precision::Mp(256) => ("mp:256", None, None, peer_time(&peers, &pstr, "float64", "mpmath", "forward-over-reverse")),
-                _ => ("", None, None, None),
+            let floats = |dtype| (peer_time(&peers, &pstr, dtype, "jax", ""), peer_time(&peers, &pstr, dtype, "tensorflow", ""), None);
+            let (jax, tf, mpm) = match precision {
+                Precision::F64 => floats("float64"),
+                Precision::F32 => floats("float32"),
+                // mpmath at 77 digits (≈ 256 bits), forward-over-reverse
+                Precision::Mp(256) => (None, None, peer_time(&peers, &pstr, "float64", "mpmath", "forward-over-reverse")),
+                _ => (None, None, None),
             };
-            let _ = dtype;
             for &method in &methods {
-                let estimate = p as f64 * t_grad * 3.0 / threads as f64;
+                let is_mp = matches!(precision, Precision::Mp(_));
+                let c = if method == Method::RevRev { 6.0 } else { 1.0 } * if is_mp { 3.0 } else { 2.0 };
+                let estimate = p as f64 * t_grad * c / threads as f64;
                 let mut row = json!({
                     "problem": pstr, "P": p, "precision": precision.to_string(), "method": method.name(),
                     "threads": threads, "gradient_s": t_grad, "estimate_s": estimate,
@@ -143,25 +148,22 @@ pub fn run(args: &BenchArgs) -> anyhow::Result<()> {
                     rows.push(row);
                     continue;
                 }
-                let is_mp = matches!(precision, Precision::Mp(_));
-                let (t_h, counts) = if is_mp {
-                    let (t, c) = opcount::count_ops(|| with_threads(Some(threads), || arith.dispatch(Hess { problem: &problem, method })));
-                    (t?, Some(c))
-                } else {
-                    (with_threads(Some(threads), || arith.dispatch(Hess { problem: &problem, method }))?, None)
-                };
-                let cost = t_h * threads as f64 / (p as f64 * t_grad);
+                let run = |t: usize| with_threads(Some(t), || arith.dispatch(Hess { problem: &problem, method }));
+                let t_h = run(threads)?;
+                let t_h1 = if threads == 1 { t_h } else { run(1)? };
+                let counts = if is_mp { Some(opcount::count_ops(|| run(1)).1) } else { None };
+                let cost = t_h1 / (p as f64 * t_grad);
                 let efficiency = counts.map(|c| {
                     let ideal_ns: f64 = Op::ALL
                         .iter()
                         .enumerate()
                         .filter(|(k, _)| c[*k] > 0)
                         .map(|(k, &op)| {
-                            let ns = *loop_ns.entry((precision.bits(), k)).or_insert_with(|| opcount::tight_loop_ns(op, precision.bits(), 0.1));
+                            let ns = *loop_ns.entry((precision.bits(), k)).or_insert_with(|| opcount::tight_loop_ns(op, precision.bits(), 0.3));
                             c[k] as f64 * ns
                         })
                         .sum();
-                    ideal_ns * 1e-9 / (t_h * threads as f64)
+                    ideal_ns * 1e-9 / t_h1
                 });
                 let faster_peer = match (jax, tf) {
                     (Some(a), Some(b)) => Some(a.min(b)),
@@ -183,6 +185,7 @@ pub fn run(args: &BenchArgs) -> anyhow::Result<()> {
                     fmt_s(mpm)
                 );
                 row["hessian_s"] = json!(t_h);
+                row["hessian_1_thread_s"] = json!(t_h1);
                 row["cost_in_gradients"] = json!(cost);
                 row["mpfr_efficiency"] = json!(efficiency);
                 row["mpfr_ops"] = json!(counts.map(|c| Op::ALL.iter().zip(c).filter(|(_, n)| *n > 0).map(|(o, n)| (o.name(), n)).collect::<BTreeMap<_, _>>()));
