@@ -181,8 +181,12 @@ pub fn tight_loop_ns(op: Op, prec: u32, min_s: f64) -> f64 {
         (0..LEN)
             .map(|_| {
                 let v = rng.gen_range(lo..hi) * if signed && rng.gen_bool(0.5) { -1.0 } else { 1.0 };
-                // fill every bit of the significand, as the kernels' values do
-                Float::with_val(prec, v) * Float::with_val(prec, 1.0 + rng.gen_range(0.0..1.0) * 1e-9)
+                // every bit of the significand filled, as in the kernels' values: v·(1 + 1/k)
+                // with k odd has a non-terminating binary expansion (a short significand would
+                // let MPFR skip its zero limbs and price the operations too low)
+                let k = 2 * rng.gen_range(1u32..1000) + 1;
+                let dense = Float::with_val(prec, 1) + Float::with_val(prec, 1) / k;
+                Float::with_val(prec, v * dense)
             })
             .collect()
     };
