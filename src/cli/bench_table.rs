@@ -42,10 +42,10 @@ struct Grad<'a> {
 }
 
 impl WithReal for Grad<'_> {
-    type Output = f64;
-    fn run<R: Real>(self, ctx: R::RCtx) -> f64 {
+    type Output = Result<f64, crate::Error>;
+    fn run<R: Real>(self, ctx: R::RCtx) -> Self::Output {
         let pr = self.problem;
-        let inputs = pr.inputs::<R>(InputMode::Decimal, &ctx).expect("finite inputs");
+        let inputs = pr.inputs::<R>(InputMode::Decimal, &ctx)?;
         let eval = Eval::new(Order::Sequential, pr.spec.sum_lengths(pr.n));
         let t0 = Instant::now();
         let mut reps = 0u32;
@@ -53,7 +53,7 @@ impl WithReal for Grad<'_> {
             std::hint::black_box(hessian::gradient(&pr.spec, pr.n, &inputs, &eval, &ctx));
             reps += 1;
         }
-        t0.elapsed().as_secs_f64() / f64::from(reps)
+        Ok(t0.elapsed().as_secs_f64() / f64::from(reps))
     }
 }
 
@@ -63,14 +63,14 @@ struct Hess<'a> {
 }
 
 impl WithReal for Hess<'_> {
-    type Output = f64;
-    fn run<R: Real>(self, ctx: R::RCtx) -> f64 {
+    type Output = Result<f64, crate::Error>;
+    fn run<R: Real>(self, ctx: R::RCtx) -> Self::Output {
         let pr = self.problem;
-        let inputs = pr.inputs::<R>(InputMode::Decimal, &ctx).expect("finite inputs");
+        let inputs = pr.inputs::<R>(InputMode::Decimal, &ctx)?;
         let eval = Eval::new(Order::Sequential, pr.spec.sum_lengths(pr.n));
         let t0 = Instant::now();
         std::hint::black_box(hessian::compute(self.method, &pr.spec, pr.n, &inputs, &eval, &ctx));
-        t0.elapsed().as_secs_f64()
+        Ok(t0.elapsed().as_secs_f64())
     }
 }
 
@@ -124,7 +124,7 @@ pub fn run(args: &BenchArgs) -> anyhow::Result<()> {
         let pstr = path.to_string_lossy().into_owned();
         for &precision in &precisions {
             let arith = Arith { precision, math: MathLib::CoreMath, fma: false };
-            let t_grad = with_threads(Some(1), || arith.dispatch(Grad { problem: &problem }))?;
+            let t_grad = with_threads(Some(1), || arith.dispatch(Grad { problem: &problem }))??;
             let floats = |dtype| (peer_time(&peers, &pstr, dtype, "jax", ""), peer_time(&peers, &pstr, dtype, "tensorflow", ""), None);
             let (jax, tf, mpm) = match precision {
                 Precision::F64 => floats("float64"),
@@ -149,8 +149,8 @@ pub fn run(args: &BenchArgs) -> anyhow::Result<()> {
                     continue;
                 }
                 let run = |t: usize| with_threads(Some(t), || arith.dispatch(Hess { problem: &problem, method }));
-                let t_h = run(threads)?;
-                let t_h1 = if threads == 1 { t_h } else { run(1)? };
+                let t_h = run(threads)??;
+                let t_h1 = if threads == 1 { t_h } else { run(1)?? };
                 let counts = if is_mp { Some(opcount::count_ops(|| run(1)).1) } else { None };
                 let cost = t_h1 / (p as f64 * t_grad);
                 let efficiency = counts.map(|c| {

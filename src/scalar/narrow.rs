@@ -4,8 +4,8 @@
 //! operation, or a correctly rounded `core-math` function, so the `f64` result `v` is `x`
 //! rounded to nearest in `f64` (`RN₅₃(x)`, x the exact result) — and then rounds `v` to the
 //! format (its precision, subnormals and overflow). That second rounding gives `RN(x)` exactly
-//! unless `v` is a midpoint of the format's grid: a midpoint m has at most 12 significant bits,
-//! so it is an `f64`, and if x and v lay on different sides of m, m would be an `f64` nearer to
+//! unless `v` is a midpoint of the format's grid: a midpoint m has at most P + 1 ≤ 26
+//! significant bits and lies inside `f64`'s range, so it is an `f64`, and if x and v lay on different sides of m, m would be an `f64` nearer to
 //! x than v is. When v *is* a midpoint, the side x lies on is unknown (or x is the tie), and the
 //! primitive is recomputed in MPFR (the [`super::mpfr`] emulation, the reference); this happens
 //! on a vanishing fraction of operations. Products of two narrow values are exact in `f64`, and
@@ -14,8 +14,8 @@
 //!
 //! The result: every primitive equals the MPFR emulation's bit for bit (tested per primitive on
 //! random and edge operands, and per Hessian for every method, order and FMA policy), at about
-//! a tenth of the cost. Transcendentals always come from `core-math` (the MPFR emulation's are
-//! correctly rounded too; `libm` is not), whatever the context's math library.
+//! a fifth of the time (BENCHMARKS.md). Transcendentals always come from `core-math` (the MPFR
+//! emulation's are correctly rounded too; `libm` is not), whatever the context's math library.
 
 use rug::float::Round;
 use rug::ops::AssignRound;
