@@ -7,6 +7,7 @@
 mod common;
 
 use clairaut::hessian::Method;
+use clairaut::model::Problem;
 use clairaut::order::Order;
 use clairaut::scalar::precision::Arith;
 use clairaut::scalar::{IeeeFormat, MathLib, Precision};
@@ -23,22 +24,16 @@ fn bits_identical(a: &[rug::Float], b: &[rug::Float]) -> bool {
         })
 }
 
-fn check(hw: Precision, emu: IeeeFormat) {
+/// Every problem of `one_per_combination` × method × order × FMA policy: `a` and `b` give the
+/// same bits.
+fn check(label: &str, a: impl Fn(&Problem, Method, Order, bool) -> Vec<rug::Float>, b: impl Fn(&Problem, Method, Order, bool) -> Vec<rug::Float>) {
     for pr in one_per_combination() {
         for method in Method::ALL {
             for order in orders() {
                 for fma in [false, true] {
-                    let a = hessian_any(&pr, method, order, Arith { precision: hw, math: MathLib::CoreMath, fma });
-                    let b = hessian_any(
-                        &pr,
-                        method,
-                        order,
-                        Arith { precision: Precision::Ieee(emu), math: MathLib::CoreMath, fma },
-                    );
                     assert!(
-                        bits_identical(&a, &b),
-                        "{hw} vs {}: {method} {order} fma={fma} on {:?} {:?} {}",
-                        emu.name,
+                        bits_identical(&a(&pr, method, order, fma), &b(&pr, method, order, fma)),
+                        "{label}: {method} {order} fma={fma} on {:?} {:?} {}",
                         pr.spec.layers,
                         pr.spec.activations,
                         pr.spec.loss.name()
@@ -49,40 +44,30 @@ fn check(hw: Precision, emu: IeeeFormat) {
     }
 }
 
+/// The Hessian at `precision` through the run-time dispatch.
+fn at(precision: Precision) -> impl Fn(&Problem, Method, Order, bool) -> Vec<rug::Float> {
+    move |pr, method, order, fma| hessian_any(pr, method, order, Arith { precision, math: MathLib::CoreMath, fma })
+}
+
 #[test]
 fn binary64_emulation_equals_f64_bit_for_bit() {
-    check(Precision::F64, IeeeFormat::BINARY64);
+    check("f64 vs binary64", at(Precision::F64), at(Precision::Ieee(IeeeFormat::BINARY64)));
 }
 
 #[test]
 fn binary32_emulation_equals_f32_bit_for_bit() {
-    check(Precision::F32, IeeeFormat::BINARY32);
+    check("f32 vs binary32", at(Precision::F32), at(Precision::Ieee(IeeeFormat::BINARY32)));
 }
 
 #[test]
 fn binary16_and_bfloat16_in_f64_equal_their_mpfr_emulation_bit_for_bit() {
     // `binary16`/`bfloat16` run in f64 (`scalar::narrow`); the MPFR emulation is the reference.
     for fmt in [IeeeFormat::BINARY16, IeeeFormat::BFLOAT16] {
-        for pr in one_per_combination() {
-            for method in Method::ALL {
-                for order in orders() {
-                    for fma in [false, true] {
-                        let arith = Arith { precision: Precision::Ieee(fmt), math: MathLib::CoreMath, fma };
-                        let fast = hessian_any(&pr, method, order, arith);
-                        let ctx = clairaut::scalar::MpCtx::new(fmt.prec, Some(fmt), fma);
-                        let reference = to_floats(&hessian::<rug::Float>(&pr, method, order, &ctx));
-                        assert!(
-                            bits_identical(&fast, &reference),
-                            "{}: {method} {order} fma={fma} on {:?} {:?} {}",
-                            fmt.name,
-                            pr.spec.layers,
-                            pr.spec.activations,
-                            pr.spec.loss.name()
-                        );
-                    }
-                }
-            }
-        }
+        let mpfr = |pr: &Problem, method, order, fma| {
+            let ctx = clairaut::scalar::MpCtx::new(fmt.prec, Some(fmt), fma);
+            to_floats(&hessian::<rug::Float>(pr, method, order, &ctx))
+        };
+        check(fmt.name, at(Precision::Ieee(fmt)), mpfr);
     }
 }
 

@@ -9,6 +9,9 @@ use clairaut::experiment::Experiment;
 use clairaut::output::npy_bytes;
 use clairaut::results::{cbor_to_json, problem_from_cbor, ResultFile};
 
+mod common;
+use common::expect_error;
+
 fn bin() -> PathBuf {
     assert_cmd::cargo::cargo_bin("clairaut")
 }
@@ -173,17 +176,6 @@ fn winequality_is_shipped_with_11_inputs_and_quality_over_10() {
     let e = dir.path().join("bad.toml");
     std::fs::write(&e, experiment("winequality", "")).unwrap();
     expect_error(Command::new(bin()).arg("sweep").arg(&e).arg("--out").arg(dir.path().join("o")), &["bad.toml", "layers", "11 inputs"]);
-}
-
-fn expect_error(cmd: &mut Command, expect: &[&str]) {
-    let out = cmd.output().unwrap();
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(2), "{stderr}");
-    assert!(!stderr.contains("panicked"), "{stderr}");
-    assert_eq!(stderr.trim_end().lines().filter(|l| l.starts_with("error")).count(), 1, "{stderr}");
-    for e in expect {
-        assert!(stderr.contains(e), "`{e}` not in {stderr}");
-    }
 }
 
 #[test]

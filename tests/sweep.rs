@@ -9,7 +9,7 @@ use assert_cmd::Command;
 use clairaut::results::ResultFile;
 
 mod common;
-use common::deterministic;
+use common::{deterministic, expect_error};
 
 fn bin() -> PathBuf {
     assert_cmd::cargo::cargo_bin("clairaut")
@@ -126,17 +126,6 @@ data_seed = { range = [1, 16] }
     let clean = dir.path().join("clean");
     sweep(&exp, &clean, &[]);
     assert_eq!(deterministic(&out), deterministic(&clean));
-}
-
-fn expect_error(cmd: &mut Command, expect: &[&str]) {
-    let out = cmd.output().unwrap();
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(2), "{stderr}");
-    assert!(!stderr.contains("panicked"), "{stderr}");
-    assert_eq!(stderr.trim_end().lines().filter(|l| l.starts_with("error")).count(), 1, "{stderr}");
-    for e in expect {
-        assert!(stderr.contains(e), "`{e}` not in {stderr}");
-    }
 }
 
 #[test]

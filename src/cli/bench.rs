@@ -113,7 +113,7 @@ fn scaling(args: &BenchArgs, list: &str) -> anyhow::Result<()> {
     tight_loop(1, iters / 10, bits); // warm-up (frequency, page faults)
     let (mut h1, mut l1) = (0.0, 0.0);
     for &t in &threads {
-        let th = with_threads(Some(t), || arith.dispatch(Measure { problem: &problem }).1)?;
+        let th = with_threads(Some(t), || arith.dispatch(Timing { problem: &problem, what: Timed::Hessian(Method::FwdRev) }))??;
         let tl = tight_loop(t, iters, bits);
         if t == threads[0] {
             h1 = th * t as f64;
@@ -125,28 +125,48 @@ fn scaling(args: &BenchArgs, list: &str) -> anyhow::Result<()> {
     Ok(())
 }
 
-struct Measure<'a> {
-    problem: &'a Problem,
+/// What [`Timing`] measures (sequential order): one gradient, repeated for at least `min_s`
+/// seconds (the mean per call), or one Hessian by `method`.
+pub(super) enum Timed {
+    /// `hessian::gradient`
+    Gradient {
+        /// Least total time of the repetitions.
+        min_s: f64,
+    },
+    /// `hessian::compute`
+    Hessian(Method),
 }
 
-/// (gradient seconds, Hessian seconds)
-impl WithReal for Measure<'_> {
-    type Output = (f64, f64);
-    fn run<R: Real>(self, ctx: R::RCtx) -> (f64, f64) {
+/// Seconds of a [`Timed`] computation on a problem (its inputs rounded into the format first,
+/// outside the timing).
+pub(super) struct Timing<'a> {
+    /// The problem.
+    pub problem: &'a Problem,
+    /// What to time.
+    pub what: Timed,
+}
+
+impl WithReal for Timing<'_> {
+    type Output = Result<f64, crate::Error>;
+    fn run<R: Real>(self, ctx: R::RCtx) -> Self::Output {
         let pr = self.problem;
-        let inputs = pr.inputs::<R>(InputMode::Decimal, &ctx).expect("generated inputs are finite");
+        let inputs = pr.inputs::<R>(InputMode::Decimal, &ctx)?;
         let eval = Eval::new(Order::Sequential, pr.spec.sum_lengths(pr.n));
-        // gradient: repeat until 0.2 s have passed
         let t0 = Instant::now();
-        let mut reps = 0u32;
-        while reps < 3 || t0.elapsed().as_secs_f64() < 0.2 {
-            std::hint::black_box(hessian::gradient(&pr.spec, pr.n, &inputs, &eval, &ctx));
-            reps += 1;
-        }
-        let t_grad = t0.elapsed().as_secs_f64() / reps as f64;
-        let t1 = Instant::now();
-        std::hint::black_box(hessian::compute(Method::FwdRev, &pr.spec, pr.n, &inputs, &eval, &ctx));
-        (t_grad, t1.elapsed().as_secs_f64())
+        Ok(match self.what {
+            Timed::Gradient { min_s } => {
+                let mut reps = 0u32;
+                while reps < 3 || t0.elapsed().as_secs_f64() < min_s {
+                    std::hint::black_box(hessian::gradient(&pr.spec, pr.n, &inputs, &eval, &ctx));
+                    reps += 1;
+                }
+                t0.elapsed().as_secs_f64() / f64::from(reps)
+            }
+            Timed::Hessian(method) => {
+                std::hint::black_box(hessian::compute(method, &pr.spec, pr.n, &inputs, &eval, &ctx));
+                t0.elapsed().as_secs_f64()
+            }
+        })
     }
 }
 
@@ -170,7 +190,8 @@ pub fn run(args: BenchArgs) -> anyhow::Result<()> {
     println!("{:<10} {:>14} {:>14} {:>22}", "precision", "gradient [s]", "Hessian [s]", "T_H / (P × T_grad)");
     for precision in [Precision::F64, Precision::Mp(256)] {
         let arith = Arith { precision, math: MathLib::CoreMath, fma: false };
-        let (tg, th) = with_threads(Some(args.threads), || arith.dispatch(Measure { problem: &problem }))?;
+        let time = |what| with_threads(Some(args.threads), || arith.dispatch(Timing { problem: &problem, what }));
+        let (tg, th) = (time(Timed::Gradient { min_s: 0.2 })??, time(Timed::Hessian(Method::FwdRev))??);
         println!("{:<10} {:>14.6e} {:>14.4} {:>22.3}", precision.to_string(), tg, th, th / (p as f64 * tg));
     }
     Ok(())

@@ -16,18 +16,16 @@
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
-use std::time::Instant;
 
 use serde_json::{json, Value};
 
-use super::bench::BenchArgs;
+use super::bench::{BenchArgs, Timed, Timing};
 use super::with_threads;
-use crate::hessian::{self, Method};
-use crate::model::{InputMode, Problem};
-use crate::order::{Eval, Order};
+use crate::hessian::Method;
+use crate::model::Problem;
 use crate::scalar::opcount::{self, Op};
-use crate::scalar::precision::{Arith, WithReal};
-use crate::scalar::{MathLib, Precision, Real};
+use crate::scalar::precision::Arith;
+use crate::scalar::{MathLib, Precision};
 
 /// The problems measured by default.
 pub const DEFAULT_PROBLEMS: [&str; 4] = [
@@ -36,43 +34,6 @@ pub const DEFAULT_PROBLEMS: [&str; 4] = [
     "experiments/bench/p2000-gelu-mse.json",
     "experiments/bench/p5000-tanh-ce.json",
 ];
-
-struct Grad<'a> {
-    problem: &'a Problem,
-}
-
-impl WithReal for Grad<'_> {
-    type Output = Result<f64, crate::Error>;
-    fn run<R: Real>(self, ctx: R::RCtx) -> Self::Output {
-        let pr = self.problem;
-        let inputs = pr.inputs::<R>(InputMode::Decimal, &ctx)?;
-        let eval = Eval::new(Order::Sequential, pr.spec.sum_lengths(pr.n));
-        let t0 = Instant::now();
-        let mut reps = 0u32;
-        while reps < 3 || t0.elapsed().as_secs_f64() < 0.3 {
-            std::hint::black_box(hessian::gradient(&pr.spec, pr.n, &inputs, &eval, &ctx));
-            reps += 1;
-        }
-        Ok(t0.elapsed().as_secs_f64() / f64::from(reps))
-    }
-}
-
-struct Hess<'a> {
-    problem: &'a Problem,
-    method: Method,
-}
-
-impl WithReal for Hess<'_> {
-    type Output = Result<f64, crate::Error>;
-    fn run<R: Real>(self, ctx: R::RCtx) -> Self::Output {
-        let pr = self.problem;
-        let inputs = pr.inputs::<R>(InputMode::Decimal, &ctx)?;
-        let eval = Eval::new(Order::Sequential, pr.spec.sum_lengths(pr.n));
-        let t0 = Instant::now();
-        std::hint::black_box(hessian::compute(self.method, &pr.spec, pr.n, &inputs, &eval, &ctx));
-        Ok(t0.elapsed().as_secs_f64())
-    }
-}
 
 /// A peer's median time for `problem` (matched by file name) and `dtype`.
 fn peer_time(peers: &Value, problem: &str, dtype: &str, peer: &str, method_prefix: &str) -> Option<f64> {
@@ -124,7 +85,7 @@ pub fn run(args: &BenchArgs) -> anyhow::Result<()> {
         let pstr = path.to_string_lossy().into_owned();
         for &precision in &precisions {
             let arith = Arith { precision, math: MathLib::CoreMath, fma: false };
-            let t_grad = with_threads(Some(1), || arith.dispatch(Grad { problem: &problem }))??;
+            let t_grad = with_threads(Some(1), || arith.dispatch(Timing { problem: &problem, what: Timed::Gradient { min_s: 0.3 } }))??;
             let floats = |dtype| (peer_time(&peers, &pstr, dtype, "jax", ""), peer_time(&peers, &pstr, dtype, "tensorflow", ""), None);
             let (jax, tf, mpm) = match precision {
                 Precision::F64 => floats("float64"),
@@ -148,7 +109,7 @@ pub fn run(args: &BenchArgs) -> anyhow::Result<()> {
                     rows.push(row);
                     continue;
                 }
-                let run = |t: usize| with_threads(Some(t), || arith.dispatch(Hess { problem: &problem, method }));
+                let run = |t: usize| with_threads(Some(t), || arith.dispatch(Timing { problem: &problem, what: Timed::Hessian(method) }));
                 let t_h = run(threads)??;
                 let t_h1 = if threads == 1 { t_h } else { run(1)?? };
                 let counts = if is_mp { Some(opcount::count_ops(|| run(1)).1) } else { None };

@@ -41,8 +41,6 @@ pub struct NarrowCtx {
     pub format: IeeeFormat,
     /// The MPFR emulation of the same format and FMA policy (the fallback and reference).
     pub mp: MpCtx,
-    /// Constants, correctly rounded into the format.
-    consts: [f64; 6],
     /// Largest finite value.
     max: f64,
 }
@@ -52,11 +50,9 @@ impl NarrowCtx {
     pub fn new(format: IeeeFormat, fma: bool) -> Self {
         assert!(Self::supports(format), "{} is not a narrow format", format.name);
         let mp = MpCtx::new(format.prec, Some(format), fma);
-        let k = &mp.consts;
-        let consts = [&k.zero, &k.one, &k.two, &k.half, &k.frac_1_sqrt_2, &k.frac_1_sqrt_2pi].map(|x| x.to_f64());
         // (1 − 2^-p)·2^emax
         let max = (1.0 - f64::powi(2.0, -(format.prec as i32))) * f64::powi(2.0, format.emax);
-        NarrowCtx { format, mp, consts, max }
+        NarrowCtx { format, mp, max }
     }
 
     /// Whether `format` can be computed this way: `f64` holds every product exactly (2p ≤ 53),
@@ -127,7 +123,10 @@ impl<const P: u32> NarrowRCtx<P> {
     pub fn new(format: IeeeFormat, fma: bool) -> Self {
         assert_eq!(format.prec, P, "{} has {} bits", format.name, format.prec);
         let inner = NarrowCtx::new(format, fma);
-        let [zero, one, two, half, frac_1_sqrt_2, frac_1_sqrt_2pi] = inner.consts.map(Narrow);
+        // the MPFR emulation's constants, correctly rounded into the format (exact in f64)
+        let k = &inner.mp.consts;
+        let [zero, one, two, half, frac_1_sqrt_2, frac_1_sqrt_2pi] =
+            [&k.zero, &k.one, &k.two, &k.half, &k.frac_1_sqrt_2, &k.frac_1_sqrt_2pi].map(|x| Narrow(x.to_f64()));
         NarrowRCtx { inner, consts: Consts { zero, one, two, half, frac_1_sqrt_2, frac_1_sqrt_2pi } }
     }
 }

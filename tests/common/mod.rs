@@ -121,3 +121,16 @@ pub fn deterministic(dir: &Path) -> Vec<(String, Vec<u8>)> {
         .map(|f| (f.file_name().unwrap().to_string_lossy().into_owned(), clairaut::results::ResultFile::read(f).unwrap().deterministic_bytes()))
         .collect()
 }
+
+/// Runs `cmd` and asserts a clean failure: exit status 2, no panic, exactly one `error` line,
+/// containing every string of `expect`.
+pub fn expect_error(cmd: &mut assert_cmd::Command, expect: &[&str]) {
+    let out = cmd.output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    assert_eq!(stderr.trim_end().lines().filter(|l| l.starts_with("error")).count(), 1, "{stderr}");
+    for e in expect {
+        assert!(stderr.contains(e), "`{e}` not in {stderr}");
+    }
+}
