@@ -229,6 +229,34 @@ impl<S: Scalar> KernelScratch<S> {
     }
 }
 
+/// The `sequential`/`reversed`/`shuffled` dot product: the terms in the order `idx(0), idx(1),
+/// …`, `out = a_{i₀}·b_{i₀}` and then, for each further term, `out = out + a_i·b_i` (the
+/// product rounded first) under `no-fma` or `out = fma(a_i, b_i, out)` under `fma`. This is the
+/// definition; [`Scalar::dot_in_order`] (which defaults to it) may arrange the same operations
+/// for speed. `a` and `b` are non-empty and of equal length.
+#[inline(always)]
+pub fn dot_in_order<S: Scalar>(
+    out: &mut S,
+    a: Strided<'_, S>,
+    b: Strided<'_, S>,
+    idx: impl Fn(usize) -> usize,
+    tmp: &mut S,
+    ctx: &S::Ctx,
+) {
+    let fma = S::Real::fma(S::real_ctx(ctx));
+    let k0 = idx(0);
+    out.set_mul(a.get(k0), b.get(k0), ctx);
+    for k in 1..a.len() {
+        let i = idx(k);
+        if fma {
+            out.mul_add_assign(a.get(i), b.get(i), ctx);
+        } else {
+            tmp.set_mul(a.get(i), b.get(i), ctx);
+            out.add_assign(tmp, ctx);
+        }
+    }
+}
+
 /// `out = Σ_k a_k·b_k` in the order of `eval`, with the FMA policy of the context.
 pub fn dot<S: Scalar>(
     out: &mut S,
@@ -246,20 +274,12 @@ pub fn dot<S: Scalar>(
     }
     let fma = S::Real::fma(S::real_ctx(ctx));
     match eval.order {
-        Order::Sequential | Order::Reversed | Order::Shuffled(_) => {
-            let perm = eval.perm(n);
-            let tmp = &mut ks.t[0];
-            let k0 = eval.index(perm, n, 0);
-            out.set_mul(a.get(k0), b.get(k0), ctx);
-            for k in 1..n {
-                let i = eval.index(perm, n, k);
-                if fma {
-                    out.mul_add_assign(a.get(i), b.get(i), ctx);
-                } else {
-                    tmp.set_mul(a.get(i), b.get(i), ctx);
-                    out.add_assign(tmp, ctx);
-                }
-            }
+        // one monomorphic loop per order: the index map is not matched per term
+        Order::Sequential => out.dot_in_order(a, b, |k| k, &mut ks.t[0], ctx),
+        Order::Reversed => out.dot_in_order(a, b, |k| n - 1 - k, &mut ks.t[0], ctx),
+        Order::Shuffled(_) => {
+            let perm = eval.perm(n).expect("a permutation");
+            out.dot_in_order(a, b, |k| perm[k] as usize, &mut ks.t[0], ctx)
         }
         Order::Pairwise => {
             pairwise_dot(&mut ks.buf[..n], &mut ks.t[0], a, b, 0, fma, ctx);

@@ -163,3 +163,72 @@ fn vector_lanes_change_no_bit() {
         }
     }
 }
+
+/// The vector kernel of `f32`/`f64` dual numbers with 8 lanes ([`Real::dot_lanes`], reached
+/// through `order::dot`) against the definition (`order::dot_in_order`, the generic
+/// operation-by-operation loop) on random operands that include ±0, ±∞, NaN, subnormals and
+/// values whose products overflow or underflow — for the three term-by-term orders and both
+/// FMA policies. Every bit must agree, except that a NaN only has to be a NaN (IEEE 754 leaves
+/// the sign and payload of an operation's NaN unspecified, and so does Rust).
+///
+/// [`Real::dot_lanes`]: clairaut::scalar::Real::dot_lanes
+#[test]
+fn vector_dot_kernel_equals_its_definition_on_special_values() {
+    use clairaut::ad::DualVec;
+    use clairaut::order::{dot, dot_in_order, Eval, KernelScratch, Strided};
+    use clairaut::scalar::hw::HwCtx;
+    use rand::{Rng, SeedableRng};
+
+    fn draw<R: Rng>(rng: &mut R) -> f64 {
+        match rng.gen_range(0..12) {
+            0 => 0.0,
+            1 => -0.0,
+            2 => f64::INFINITY,
+            3 => f64::NEG_INFINITY,
+            4 => f64::NAN,
+            5 => f64::from_bits(rng.gen_range(1..1u64 << 52)) * if rng.gen() { 1.0 } else { -1.0 },
+            6 => rng.gen_range(-1.0..1.0) * 1e300,
+            7 => rng.gen_range(-1.0..1.0) * 1e-300,
+            _ => rng.gen_range(-2.0..2.0),
+        }
+    }
+    macro_rules! check_type {
+        ($t:ty) => {
+            let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(5);
+            for fma in [false, true] {
+                let ctx = HwCtx::<$t>::new(MathLib::CoreMath, fma);
+                for case in 0..3000 {
+                    let n = 1 + case % 9;
+                    let mut vals = || -> Vec<DualVec<$t, 8>> {
+                        (0..2 * n).map(|_| DualVec { v: draw(&mut rng) as $t, t: std::array::from_fn(|_| draw(&mut rng) as $t) }).collect()
+                    };
+                    let (a, b) = (vals(), vals());
+                    for order in [Order::Sequential, Order::Reversed, Order::Shuffled(case as u64)] {
+                        let eval = Eval::new(order, [n]);
+                        let zero = DualVec { v: 0.0 as $t, t: [0.0 as $t; 8] };
+                        let mut ks = KernelScratch::new(&zero, n);
+                        // every other element: a strided view, as the backward pass reads columns
+                        let (sa, sb) = (Strided::new(&a, 1, 2, n), Strided::new(&b, 0, 2, n));
+                        let mut fast = zero.clone();
+                        dot(&mut fast, sa, sb, &eval, &mut ks, &ctx);
+                        let perm = clairaut::order::permutation(case as u64, n);
+                        let idx = |k: usize| match order {
+                            Order::Sequential => k,
+                            Order::Reversed => n - 1 - k,
+                            _ => perm[k] as usize,
+                        };
+                        let (mut def, mut tmp) = (zero.clone(), zero.clone());
+                        dot_in_order(&mut def, sa, sb, idx, &mut tmp, &ctx);
+                        let bits = |d: &DualVec<$t, 8>| -> Vec<u64> {
+                            // NaN payloads and signs are not specified (IEEE 754, Rust): any NaN
+                            std::iter::once(d.v).chain(d.t).map(|x| if x.is_nan() { 1 } else { x.to_bits() as u64 }).collect()
+                        };
+                        assert_eq!(bits(&fast), bits(&def), "{} {order} fma={fma} case {case}", stringify!($t));
+                    }
+                }
+            }
+        };
+    }
+    check_type!(f64);
+    check_type!(f32);
+}

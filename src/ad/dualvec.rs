@@ -7,6 +7,7 @@
 //! The summation order under study is unchanged: lanes run *across columns*, never across the
 //! terms of a sum.
 
+use crate::order::Strided;
 use crate::scalar::{Fun, Real, Scalar};
 
 /// A value with `K` tangent lanes.
@@ -170,5 +171,16 @@ impl<R: Real, const K: usize> Scalar for DualVec<R, K> {
         for k in 0..K {
             self.t[k].set(&R::consts(ctx).zero, ctx);
         }
+    }
+    #[inline(always)]
+    fn dot_in_order(
+        &mut self,
+        a: Strided<'_, Self>,
+        b: Strided<'_, Self>,
+        idx: impl Fn(usize) -> usize,
+        tmp: &mut Self,
+        ctx: &Self::Ctx,
+    ) {
+        R::dot_lanes(self, a, b, idx, tmp, ctx)
     }
 }

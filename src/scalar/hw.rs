@@ -12,6 +12,8 @@ use rug::Float;
 
 use super::mpfr::IeeeFormat;
 use super::{Consts, MathLib, Real, Scalar};
+use crate::ad::DualVec;
+use crate::order::Strided;
 
 /// Context of a hardware format.
 #[derive(Clone, Debug)]
@@ -207,12 +209,145 @@ macro_rules! hw_real {
             fn with_scratch<T>(_: &Self::RCtx, f: impl FnOnce(&mut [Self; 4]) -> T) -> T {
                 f(&mut [0.0; 4])
             }
+            #[inline(always)]
+            fn dot_lanes<const K: usize>(
+                out: &mut DualVec<Self, K>,
+                a: Strided<'_, DualVec<Self, K>>,
+                b: Strided<'_, DualVec<Self, K>>,
+                idx: impl Fn(usize) -> usize,
+                _tmp: &mut DualVec<Self, K>,
+                ctx: &Self::RCtx,
+            ) {
+                lanes::dot(out, a, b, idx, ctx.fma)
+            }
         }
     };
 }
 
 hw_real!(f32, IeeeFormat::BINARY32, 24, expf, logf, log1pf, tanhf, erff);
 hw_real!(f64, IeeeFormat::BINARY64, 53, exp, log, log1p, tanh, erf);
+
+/// The `sequential`/`reversed`/`shuffled` dot product of `K`-lane dual numbers over `f32`/`f64`
+/// ([`Real::dot_lanes`]): the operations of [`crate::order::dot_in_order`] on
+/// [`DualVec`] — per lane `t = a.v·b.t + a.t·b.v` (each product rounded, under `no-fma`) or
+/// `fma(a.v, b.t, a.t·b.v)`, accumulated `t += …` or `t = fma(a.v, b.t, fma(a.t, b.v, t))` —
+/// written as one loop over the terms with the lanes as a plain array the compiler turns into
+/// vector instructions. The lanes are independent columns, so vectorizing across them changes
+/// no rounding: every lane performs the same IEEE operations in the same order as the
+/// definition (tested bit for bit in `tests/bit_identity.rs`). On x86-64 a copy compiled for
+/// AVX (and FMA, under the `fma` policy) is chosen at run time; IEEE operations give the same
+/// bits at every vector width, and Rust never contracts a product and a sum by itself.
+mod lanes {
+    use std::ops::{Add, Mul};
+
+    use crate::ad::DualVec;
+    use crate::order::Strided;
+
+    /// `f32` or `f64`.
+    pub(super) trait Hw: Copy + Mul<Output = Self> + Add<Output = Self> {
+        /// `a·b + c` with one rounding.
+        fn fused(self, b: Self, c: Self) -> Self;
+    }
+    impl Hw for f32 {
+        #[inline(always)]
+        fn fused(self, b: Self, c: Self) -> Self {
+            self.mul_add(b, c)
+        }
+    }
+    impl Hw for f64 {
+        #[inline(always)]
+        fn fused(self, b: Self, c: Self) -> Self {
+            self.mul_add(b, c)
+        }
+    }
+
+    #[inline(always)]
+    fn body<T: Hw, const K: usize, const FMA: bool>(
+        out: &mut DualVec<T, K>,
+        a: Strided<'_, DualVec<T, K>>,
+        b: Strided<'_, DualVec<T, K>>,
+        idx: impl Fn(usize) -> usize,
+    ) {
+        let i0 = idx(0);
+        let (x, y) = (a.get(i0), b.get(i0));
+        let mut t: [T; K] = std::array::from_fn(|l| {
+            if FMA {
+                x.v.fused(y.t[l], x.t[l] * y.v)
+            } else {
+                x.v * y.t[l] + x.t[l] * y.v
+            }
+        });
+        let mut v = x.v * y.v;
+        for k in 1..a.len() {
+            let i = idx(k);
+            let (x, y) = (a.get(i), b.get(i));
+            if FMA {
+                for l in 0..K {
+                    t[l] = x.v.fused(y.t[l], x.t[l].fused(y.v, t[l]));
+                }
+                v = x.v.fused(y.v, v);
+            } else {
+                for l in 0..K {
+                    t[l] = t[l] + (x.v * y.t[l] + x.t[l] * y.v);
+                }
+                v = v + x.v * y.v;
+            }
+        }
+        out.v = v;
+        out.t = t;
+    }
+
+    #[inline(always)]
+    pub(super) fn dot<T: Hw, const K: usize>(
+        out: &mut DualVec<T, K>,
+        a: Strided<'_, DualVec<T, K>>,
+        b: Strided<'_, DualVec<T, K>>,
+        idx: impl Fn(usize) -> usize,
+        fma: bool,
+    ) {
+        #[cfg(target_arch = "x86_64")]
+        {
+            if fma && is_x86_feature_detected!("avx") && is_x86_feature_detected!("fma") {
+                // SAFETY: the CPU has AVX and FMA (checked above).
+                return unsafe { x86::avx_fma(out, a, b, idx) };
+            }
+            if !fma && is_x86_feature_detected!("avx") {
+                // SAFETY: the CPU has AVX (checked above).
+                return unsafe { x86::avx(out, a, b, idx) };
+            }
+        }
+        if fma {
+            body::<T, K, true>(out, a, b, idx)
+        } else {
+            body::<T, K, false>(out, a, b, idx)
+        }
+    }
+
+    #[cfg(target_arch = "x86_64")]
+    mod x86 {
+        use super::{body, DualVec, Hw, Strided};
+
+        #[target_feature(enable = "avx")]
+        pub(super) fn avx<T: Hw, const K: usize>(
+            out: &mut DualVec<T, K>,
+            a: Strided<'_, DualVec<T, K>>,
+            b: Strided<'_, DualVec<T, K>>,
+            idx: impl Fn(usize) -> usize,
+        ) {
+            body::<T, K, false>(out, a, b, idx)
+        }
+
+        #[target_feature(enable = "avx,fma")]
+        pub(super) fn avx_fma<T: Hw, const K: usize>(
+            out: &mut DualVec<T, K>,
+            a: Strided<'_, DualVec<T, K>>,
+            b: Strided<'_, DualVec<T, K>>,
+            idx: impl Fn(usize) -> usize,
+        ) {
+            body::<T, K, true>(out, a, b, idx)
+        }
+    }
+}
 
 /// Extension used above: assign with round-to-nearest, returning the ternary value.
 trait AssignNearest<T> {

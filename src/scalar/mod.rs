@@ -35,6 +35,8 @@ use std::fmt::Debug;
 
 use rug::Float;
 
+use crate::ad::DualVec;
+use crate::order::Strided;
 pub use mpfr::{IeeeFormat, MpCtx};
 pub use precision::Precision;
 
@@ -164,6 +166,21 @@ pub trait Scalar: Clone + Send + Debug {
         I: Iterator<Item = &'a Self> + Clone;
     /// Zero the derivative parts, keeping the value (stop-gradient). No-op for a `Real`.
     fn detach(&mut self, ctx: &Self::Ctx);
+    /// `self = Σ a_i·b_i` term by term in the order `idx` — exactly
+    /// [`order::dot_in_order`](crate::order::dot_in_order), which is the default. A type may
+    /// override it with the same operations arranged for speed, bit for bit the same result
+    /// ([`crate::ad::DualVec`] over `f32`/`f64`: [`Real::dot_lanes`]).
+    #[inline(always)]
+    fn dot_in_order(
+        &mut self,
+        a: Strided<'_, Self>,
+        b: Strided<'_, Self>,
+        idx: impl Fn(usize) -> usize,
+        tmp: &mut Self,
+        ctx: &Self::Ctx,
+    ) {
+        crate::order::dot_in_order(self, a, b, idx, tmp, ctx)
+    }
 }
 
 /// A floating-point format whose primitives are all correctly rounded.
@@ -215,6 +232,19 @@ pub trait Real: Scalar<Real = Self, Ctx = <Self as Real>::RCtx> + Sync {
     /// The `k`-th derivative (k ≤ 2) of `f` at `x`, into `self`.
     fn set_fun_deriv(&mut self, f: Fun, k: u8, x: &Self, ctx: &Self::RCtx) {
         crate::model::activation::eval_fun(self, f, k, x, ctx)
+    }
+    /// [`Scalar::dot_in_order`] of `K`-lane dual numbers: the definition by default; `f32` and
+    /// `f64` run the lanes as one vector loop (see [`hw`]), bit for bit the same result.
+    #[inline(always)]
+    fn dot_lanes<const K: usize>(
+        out: &mut DualVec<Self, K>,
+        a: Strided<'_, DualVec<Self, K>>,
+        b: Strided<'_, DualVec<Self, K>>,
+        idx: impl Fn(usize) -> usize,
+        tmp: &mut DualVec<Self, K>,
+        ctx: &Self::RCtx,
+    ) {
+        crate::order::dot_in_order(out, a, b, idx, tmp, ctx)
     }
 }
 
