@@ -11,12 +11,16 @@ use crate::order::Strided;
 use crate::scalar::{Fun, Real, Scalar};
 
 /// A value with `K` tangent lanes.
+///
+/// The tangents come first in memory (`repr(C)`), so that for `f32`/`f64` they start at the
+/// element's address and load as whole vectors.
 #[derive(Clone, Debug, PartialEq)]
+#[repr(C)]
 pub struct DualVec<R, const K: usize> {
-    /// Value.
-    pub v: R,
     /// Tangents, one per lane (column).
     pub t: [R; K],
+    /// Value.
+    pub v: R,
 }
 
 impl<R: Real, const K: usize> Scalar for DualVec<R, K> {
