@@ -10,6 +10,8 @@
 
 use std::sync::Arc;
 
+use rayon::prelude::*;
+
 use super::loss::{loss_and_grad, LossScratch};
 use super::Spec;
 use crate::order::{dot, sum, Eval, KernelScratch, Strided};
@@ -269,20 +271,27 @@ impl<R: Real> ActTable<R> {
     fn tabulate(spec: &Spec, n: usize, x: &[R], theta: &[R], y: &[R], eval: &Eval, ctx: &R::RCtx, keep_z: bool) -> Self {
         let mut ws = Workspace::new(spec, n, x, ctx);
         forward(spec, n, theta, y, eval, &mut ws, ctx);
+        // σ is the forward pass's activation (the same function of z, bit for bit); σ′ and σ″
+        // of each entry are independent, so they are evaluated in parallel (placed by index:
+        // the same table at any thread count)
         let layers: Vec<Vec<[R; 3]>> = ws
             .z
             .iter()
+            .zip(&ws.a)
             .enumerate()
-            .map(|(l, zl)| {
+            .map(|(l, (zl, al))| {
                 if l == 0 {
                     return Vec::new();
                 }
                 let f = Fun::Act(spec.activations[l - 1]);
-                zl.iter()
-                    .map(|z| {
+                zl.par_iter()
+                    .zip(al)
+                    .map(|(z, a)| {
                         std::array::from_fn(|k| {
-                            let mut v = z.clone();
-                            v.set_fun_deriv(f, k as u8, z, ctx);
+                            let mut v = a.clone();
+                            if k > 0 {
+                                v.set_fun_deriv(f, k as u8, z, ctx);
+                            }
                             v
                         })
                     })
