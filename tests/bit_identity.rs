@@ -164,7 +164,7 @@ fn vector_lanes_change_no_bit() {
     }
 }
 
-/// The vector kernel of `f32`/`f64` dual numbers with 8 lanes ([`Real::dot_lanes`], reached
+/// The vector kernel of `f32`/`f64` dual numbers with 4 to 16 lanes ([`Real::dot_lanes`], reached
 /// through `order::dot`) against the definition (`order::dot_in_order`, the generic
 /// operation-by-operation loop) on random operands that include ±0, ±∞, NaN, subnormals and
 /// values whose products overflow or underflow — for the three term-by-term orders and both
@@ -193,19 +193,19 @@ fn vector_dot_kernel_equals_its_definition_on_special_values() {
         }
     }
     macro_rules! check_type {
-        ($t:ty) => {
+        ($t:ty, $k:expr) => {
             let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(5);
             for fma in [false, true] {
                 let ctx = HwCtx::<$t>::new(MathLib::CoreMath, fma);
                 for case in 0..3000 {
                     let n = 1 + case % 9;
-                    let mut vals = || -> Vec<DualVec<$t, 8>> {
+                    let mut vals = || -> Vec<DualVec<$t, $k>> {
                         (0..2 * n).map(|_| DualVec { v: draw(&mut rng) as $t, t: std::array::from_fn(|_| draw(&mut rng) as $t) }).collect()
                     };
                     let (a, b) = (vals(), vals());
                     for order in [Order::Sequential, Order::Reversed, Order::Shuffled(case as u64)] {
                         let eval = Eval::new(order, [n]);
-                        let zero = DualVec { v: 0.0 as $t, t: [0.0 as $t; 8] };
+                        let zero = DualVec { v: 0.0 as $t, t: [0.0 as $t; $k] };
                         let mut ks = KernelScratch::new(&zero, n);
                         // every other element: a strided view, as the backward pass reads columns
                         let (sa, sb) = (Strided::new(&a, 1, 2, n), Strided::new(&b, 0, 2, n));
@@ -219,7 +219,7 @@ fn vector_dot_kernel_equals_its_definition_on_special_values() {
                         };
                         let (mut def, mut tmp) = (zero.clone(), zero.clone());
                         dot_in_order(&mut def, sa, sb, idx, &mut tmp, &ctx);
-                        let bits = |d: &DualVec<$t, 8>| -> Vec<u64> {
+                        let bits = |d: &DualVec<$t, $k>| -> Vec<u64> {
                             // NaN payloads and signs are not specified (IEEE 754, Rust): any NaN
                             std::iter::once(d.v).chain(d.t).map(|x| if x.is_nan() { 1 } else { x.to_bits() as u64 }).collect()
                         };
@@ -229,6 +229,9 @@ fn vector_dot_kernel_equals_its_definition_on_special_values() {
             }
         };
     }
-    check_type!(f64);
-    check_type!(f32);
+    // the lane counts fwd-rev uses: 8 for f64, 16 for f32; and one vector of each
+    check_type!(f64, 8);
+    check_type!(f32, 16);
+    check_type!(f64, 4);
+    check_type!(f32, 8);
 }

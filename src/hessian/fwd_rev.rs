@@ -17,8 +17,11 @@ use crate::model::Spec;
 use crate::order::Eval;
 use crate::scalar::{Real, Scalar};
 
-/// Columns processed per pass by the vector path.
+/// Columns processed per pass by the vector path: two 256-bit vectors of tangents for `f32`
+/// ([`Real::WIDE_LANES`]), two of `f64` (and 8 for every other format).
 pub const LANES: usize = 8;
+/// Columns per pass where [`Real::WIDE_LANES`] is set.
+pub const WIDE_LANES: usize = 16;
 
 /// A dual scalar carrying one or more tangent lanes (columns).
 pub(super) trait Lanes<R: Real>: Scalar<Real = R, Ctx = R::RCtx> + Sync {
@@ -63,7 +66,9 @@ pub(super) fn hessian<R: Real>(
     table: Option<Arc<ActTable<R>>>,
     vector_lanes: bool,
 ) -> Matrix<R> {
-    if vector_lanes {
+    if vector_lanes && R::WIDE_LANES {
+        columns::<R, DualVec<R, WIDE_LANES>>(spec, n, inputs, eval, ctx, gauss_newton, table)
+    } else if vector_lanes {
         columns::<R, DualVec<R, LANES>>(spec, n, inputs, eval, ctx, gauss_newton, table)
     } else {
         columns::<R, Dual<R>>(spec, n, inputs, eval, ctx, gauss_newton, table)

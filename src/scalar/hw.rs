@@ -27,7 +27,7 @@ pub struct HwCtx<T> {
 }
 
 macro_rules! hw_real {
-    ($t:ty, $fmt:expr, $prec:expr, $exp:ident, $ln:ident, $ln1p:ident, $tanh:ident, $erf:ident) => {
+    ($t:ty, $wide:expr, $fmt:expr, $prec:expr, $exp:ident, $ln:ident, $ln1p:ident, $tanh:ident, $erf:ident) => {
         impl HwCtx<$t> {
             /// A context with the given math library and FMA policy.
             pub fn new(math: MathLib, fma: bool) -> Self {
@@ -119,6 +119,7 @@ macro_rules! hw_real {
 
         impl Real for $t {
             type RCtx = HwCtx<$t>;
+            const WIDE_LANES: bool = $wide;
             #[inline(always)]
             fn consts(ctx: &Self::RCtx) -> &Consts<Self> {
                 &ctx.consts
@@ -224,8 +225,8 @@ macro_rules! hw_real {
     };
 }
 
-hw_real!(f32, IeeeFormat::BINARY32, 24, expf, logf, log1pf, tanhf, erff);
-hw_real!(f64, IeeeFormat::BINARY64, 53, exp, log, log1p, tanh, erf);
+hw_real!(f32, true, IeeeFormat::BINARY32, 24, expf, logf, log1pf, tanhf, erff);
+hw_real!(f64, false, IeeeFormat::BINARY64, 53, exp, log, log1p, tanh, erf);
 
 /// The `sequential`/`reversed`/`shuffled` dot product of `K`-lane dual numbers over `f32`/`f64`
 /// ([`Real::dot_lanes`]): the operations of [`crate::order::dot_in_order`] on

@@ -188,6 +188,10 @@ pub trait Real: Scalar<Real = Self, Ctx = <Self as Real>::RCtx> + Sync {
     /// The context: format, math library, FMA policy, constants.
     type RCtx: Clone + Send + Sync + Debug;
 
+    /// Whether `fwd-rev` should carry [`WIDE_LANES`](crate::hessian::fwd_rev::WIDE_LANES)
+    /// columns per pass instead of [`LANES`](crate::hessian::fwd_rev::LANES) (`f32`: as many
+    /// bytes of tangents as `f64`'s 8 lanes). Speed only: every lane count gives the same bits.
+    const WIDE_LANES: bool = false;
     /// The format's constants.
     fn consts(ctx: &Self::RCtx) -> &Consts<Self>;
     /// Whether sums of products fuse (`fma` policy).
