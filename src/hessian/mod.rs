@@ -175,8 +175,9 @@ pub struct Options {
     /// them in every column/row/entry. Both give the same bits (tested); `false` is the
     /// straightforward path kept as the reference.
     pub reuse_primal: bool,
-    /// `fwd-rev`/`gauss-newton`: process [`fwd_rev::LANES`] (`f32`: [`fwd_rev::WIDE_LANES`]) columns per pass with vector
-    /// tangents (bit-identical to one column per pass, tested; `false` is the reference path).
+    /// `fwd-rev`/`gauss-newton`: process [`fwd_rev::LANES`] (`f32`: [`fwd_rev::WIDE_LANES`])
+    /// columns per pass with vector tangents (bit-identical to one column per pass, tested;
+    /// `false` is the reference path).
     pub vector_lanes: bool,
 }
 
