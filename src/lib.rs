@@ -22,6 +22,7 @@ pub mod metrics;
 pub mod model;
 pub mod order;
 pub mod output;
+pub mod packed;
 pub mod plot;
 pub mod report;
 pub mod results;
