@@ -37,7 +37,7 @@ use crate::model::problem::Inputs;
 use crate::model::Spec;
 use crate::order::Eval;
 use crate::packed::{PackedFloats, PackedMatrix};
-use crate::scalar::Real;
+use crate::scalar::{IeeeFormat, Precision, Real};
 
 /// A way to compute (or approximate) the Hessian.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -95,6 +95,13 @@ impl Method {
     /// Whether the method is exact (up to rounding) rather than an approximation.
     pub fn is_exact(self) -> bool {
         Self::EXACT.contains(&self)
+    }
+
+    /// Whether the method's lines go into the matrix as soon as its workers compute them
+    /// ([`Matrix::from_par_lines`]: packed for MPFR formats). `fwd-rev` and `gauss-newton`
+    /// collect all their columns first and join them ([`Matrix::from_lines`], in `fwd_rev`).
+    pub fn packs_lines(self) -> bool {
+        !matches!(self, Method::FwdRev | Method::GaussNewton)
     }
 
     /// Whether the method takes a finite-difference step.
@@ -311,6 +318,64 @@ impl<R: Real> Matrix<R> {
                 groups.reverse();
                 PackedMatrix::from_groups(p, col_major, 1, groups).expect("P lines of P values")
             }
+        }
+    }
+}
+
+/// Bytes per entry of a Hessian of one method at one precision, for memory estimates.
+///
+/// A value held as it is costs `size_of` (4 for `f32`, 8 for `f64` and the f64-based
+/// `binary16`/`bfloat16`) or, for MPFR numbers, the 32-byte `mpfr_t` plus its limbs in their own
+/// heap block with ~16 bytes of allocator header. Packed ([`PackedFloats`]), a value of at
+/// most 53 bits costs 8 bytes (`mp:≤53` 16, in case its exponent leaves f64's range) and a
+/// wider one 8·(1 + ⌈bits/64⌉).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct EntryBytes {
+    /// Peak while the matrix is built (lines and matrix together where they coexist).
+    pub building: f64,
+    /// Held by the built matrix.
+    pub built: f64,
+    /// Held once packed ([`Matrix::into_packed`]).
+    pub packed: f64,
+    /// Whether the built matrix is already packed.
+    pub packed_when_built: bool,
+}
+
+impl EntryBytes {
+    /// For a Hessian of `method` at `precision`.
+    pub fn of(method: Method, precision: Precision) -> Self {
+        let limbs = |b: u32| 8.0 * f64::from(b.div_ceil(64));
+        let (plain, mpfr) = match precision {
+            Precision::F32 => (4.0, false),
+            Precision::F64 => (8.0, false),
+            // binary16 and bfloat16 run on f64 (see `Arith::dispatch`)
+            Precision::Ieee(f) if f == IeeeFormat::BINARY16 || f == IeeeFormat::BFLOAT16 => (8.0, false),
+            Precision::Ieee(f) => (32.0 + limbs(f.prec) + 16.0, true),
+            Precision::Mp(b) => (32.0 + limbs(b) + 16.0, true),
+        };
+        let packed = match precision {
+            Precision::Mp(b) if b <= 53 => 16.0,
+            Precision::Mp(b) => 8.0 + limbs(b),
+            _ => 8.0,
+        };
+        if method.packs_lines() {
+            // each line goes into its place (plain) or is packed as soon as it is computed
+            let built = if mpfr { packed } else { plain };
+            EntryBytes { building: built, built, packed, packed_when_built: mpfr }
+        } else if mpfr {
+            // the columns (structs and limbs), then the joined vector of structs beside them
+            EntryBytes { building: plain + 32.0, built: plain, packed, packed_when_built: false }
+        } else {
+            EntryBytes { building: 2.0 * plain, built: plain, packed, packed_when_built: false }
+        }
+    }
+
+    /// Peak of building the matrix and then packing it ([`Matrix::into_packed`]).
+    pub fn packing(&self) -> f64 {
+        if self.packed_when_built {
+            self.building
+        } else {
+            self.building.max(self.built + self.packed)
         }
     }
 }
