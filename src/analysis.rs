@@ -23,18 +23,18 @@
 
 use std::time::Instant;
 
-use rayon::prelude::*;
 use rug::ops::NegAssign;
 use rug::{Assign, Float};
 use serde_json::{json, Value};
 
 use crate::hessian::fd::{self, StepRule};
-use crate::hessian::{self, Matrix, Method, Options};
+use crate::hessian::{self, Method, Options};
 use crate::metrics::{self, Asymmetry};
 use crate::model::mlp::{forward, Workspace};
 use crate::model::problem::Inputs;
 use crate::model::{Activation, InputMode, Problem};
 use crate::order::{Eval, Order};
+use crate::packed::PackedMatrix;
 use crate::scalar::precision::{Arith, WithReal};
 use crate::scalar::{MathLib, MpCtx, Precision, Real};
 use crate::truth::{self, Truth};
@@ -185,9 +185,10 @@ pub struct Timings {
     pub truth_s: f64,
     /// T(q) for each precision.
     pub quantized_truths_s: f64,
-    /// All cells (H at p and at truth precision), wall clock.
+    /// All cells (H at p and at truth precision), summed over the cells.
     pub cells_s: f64,
-    /// Metrics, spectra and order spreads.
+    /// Metrics, spectra and order spreads, summed over the cells (each cell's metrics run while
+    /// the next cell is computed, so the two overlap).
     pub metrics_s: f64,
 }
 
@@ -204,9 +205,9 @@ pub struct Analysis {
     pub timings: Timings,
     /// P.
     pub p: usize,
-    /// The matrices, when the request asked for them: the truth and each row's H (row-major,
-    /// exact values), in row order.
-    pub matrices: Option<(Vec<Float>, Vec<Vec<Float>>)>,
+    /// The matrices, when the request asked for them: the truth and each row's H (exact values,
+    /// packed), in row order.
+    pub matrices: Option<(PackedMatrix, Vec<PackedMatrix>)>,
 }
 
 /// The problem's inputs rounded to `arith`'s format, then exactly at `bits` precision.
@@ -233,7 +234,7 @@ struct Working<'a> {
 }
 
 impl WithReal for Working<'_> {
-    type Output = Result<(Vec<Float>, Option<Vec<Float>>, Option<Vec<Float>>), crate::Error>;
+    type Output = Result<(PackedMatrix, Option<Vec<Float>>, Option<Vec<Float>>), crate::Error>;
     fn run<R: Real>(self, ctx: R::RCtx) -> Self::Output {
         let pr = self.problem;
         let inputs = pr.inputs::<R>(InputMode::Decimal, &ctx)?;
@@ -248,20 +249,34 @@ impl WithReal for Working<'_> {
         } else {
             (None, None)
         };
-        Ok((floats(&h), steps, actual))
+        Ok((h.into_packed(), steps, actual))
     }
 }
 
-fn floats<R: Real>(h: &Matrix<R>) -> Vec<Float> {
-    (0..h.p).flat_map(|i| (0..h.p).map(move |j| (i, j))).map(|(i, j)| h.get(i, j).to_float()).collect()
-}
-
-fn fro(v: &[Float]) -> Float {
+/// ‖A‖_F, summed in row-major order.
+fn fro(m: &PackedMatrix) -> Float {
     let mut a = NormAcc::new();
-    for x in v {
-        a.add_pair(x, x, true);
+    let mut x = Float::new(64);
+    for i in 0..m.p {
+        for j in 0..m.p {
+            m.get_into(i, j, &mut x);
+            a.add_pair(&x, &x, true);
+        }
     }
     a.whole.sqrt()
+}
+
+/// The entries nearest in `f64`, row-major.
+fn f64s(m: &PackedMatrix) -> Vec<f64> {
+    let mut x = Float::new(64);
+    let mut v = Vec::with_capacity(m.p * m.p);
+    for i in 0..m.p {
+        for j in 0..m.p {
+            m.get_into(i, j, &mut x);
+            v.push(x.to_f64());
+        }
+    }
+    v
 }
 
 /// Streaming Frobenius norms of a matrix and of its antisymmetric part `A − Aᵀ`, fed one pair
@@ -307,42 +322,48 @@ fn eigenvalues(v: &[f64], p: usize) -> Vec<f64> {
     m.self_adjoint_eigenvalues(faer::Side::Lower).unwrap_or_default()
 }
 
+/// A cell of the request: method, precision, order, fma.
+type CellKey = (Method, Precision, Order, bool);
+
+/// A computed cell: H at p, H at truth precision (exact values, packed), the range of steps
+/// actually taken (finite differences), seconds.
+struct Computed {
+    h: PackedMatrix,
+    hhi: PackedMatrix,
+    actual: Option<(f64, f64)>,
+    seconds: f64,
+}
+
 /// Runs the analysis on the current rayon pool.
+///
+/// Memory is kept to what the metrics need at each moment ([`crate::cli::analyze::memory_estimate`]):
+/// every matrix is packed ([`PackedMatrix`]); the precisions are taken one at a time, with
+/// their T(q); within a precision, the cells of one (method, fma) — its orders — one after the
+/// other, each cell's metrics running while the next cell is computed; H at truth precision is
+/// dropped after its cell's metrics, and H itself after the order spreads of its (method,
+/// precision, fma). Every figure is the same, bit for bit, as when all matrices were kept.
 pub fn analyze(req: &Request) -> Result<Analysis, crate::Error> {
     let pr = &req.problem;
     let (spec, n) = (&pr.spec, pr.n);
     let p = spec.num_params();
     let p_max = req.precisions.iter().map(|q| q.bits()).max().unwrap_or(53);
     let tbits = req.truth_bits.unwrap_or_else(|| truth::default_bits(p_max));
-    let wide = tbits + 64;
     let mut timings = Timings::default();
 
     // Truth at the exact inputs, certified.
     let t0 = Instant::now();
     let tctx = MpCtx::new(tbits, None, false);
     let exact_inputs = pr.inputs::<Float>(InputMode::Decimal, &tctx)?;
-    let truth = Truth::compute(spec, n, &exact_inputs, tbits, req.check_extra);
-    let t_vals = floats(&truth.matrix);
-    let norm_t = fro(&t_vals);
+    let (t_mat, check_bits, cert_min, cert_median) = {
+        let truth = Truth::compute(spec, n, &exact_inputs, tbits, req.check_extra);
+        let (check_bits, min, median) = (truth.check_bits, truth.min_bits(), truth.median_bits());
+        (truth.matrix.into_packed(), check_bits, min, median)
+    };
+    let norm_t = fro(&t_mat);
     timings.truth_s = t0.elapsed().as_secs_f64();
+    let t_eigs = req.spectrum.then(|| eigenvalues(&f64s(&t_mat), p));
 
-    // T(q) for each precision.
-    let t1 = Instant::now();
-    let quantized: Vec<(Precision, Inputs<Float>, Vec<Float>)> = req
-        .precisions
-        .par_iter()
-        .map(|&prec| {
-            let arith = Arith { precision: prec, math: req.math, fma: false };
-            let q = arith.dispatch(Quantized { problem: pr, bits: tbits })?;
-            let tq = floats(&truth::exact_hessian(spec, n, &q, tbits));
-            Ok((prec, q, tq))
-        })
-        .collect::<Result<_, crate::Error>>()?;
-    timings.quantized_truths_s = t1.elapsed().as_secs_f64();
-
-    // Every cell: H at p and H at truth precision on the same inputs q.
-    let t2 = Instant::now();
-    let mut cells = Vec::new();
+    let mut cells: Vec<CellKey> = Vec::new();
     for &m in &req.methods {
         for &prec in &req.precisions {
             for &o in &req.orders {
@@ -352,177 +373,287 @@ pub fn analyze(req: &Request) -> Result<Analysis, crate::Error> {
             }
         }
     }
-    type Cell = (Vec<Float>, Vec<Float>, Option<(f64, f64)>, f64);
-    let computed: Vec<Cell> = cells
-        .par_iter()
-        .map(|&(m, prec, o, fma)| {
-            let start = Instant::now();
-            let arith = Arith { precision: prec, math: req.math, fma };
-            let (h, steps, actual) = arith.dispatch(Working { problem: pr, method: m, order: o, step: &req.step })?;
-            let q = &quantized.iter().find(|(x, ..)| *x == prec).expect("computed").1;
-            let ctx = MpCtx::new(tbits, None, fma);
-            let eval = Eval::new(o, spec.sum_lengths(n));
-            let hhi = match steps {
-                Some(s) => {
-                    let h_t: Vec<Float> = s.iter().map(|x| Float::with_val(tbits, x)).collect();
-                    floats(&fd::hessian_with_steps(m, spec, n, q, &eval, &ctx, &h_t, true))
-                }
-                None => floats(&hessian::compute(m, spec, n, q, &eval, &ctx)),
-            };
-            let actual = actual.map(|a| {
-                let abs: Vec<f64> = a.iter().map(|x| x.to_f64().abs()).collect();
-                (abs.iter().copied().fold(f64::INFINITY, f64::min), abs.iter().copied().fold(0.0, f64::max))
-            });
-            Ok((h, hhi, actual, start.elapsed().as_secs_f64()))
-        })
-        .collect::<Result<_, crate::Error>>()?;
-    timings.cells_s = t2.elapsed().as_secs_f64();
-
-    // Metrics.
-    let t3 = Instant::now();
-    let t_eigs = req.spectrum.then(|| eigenvalues(&t_vals.iter().map(|x| x.to_f64()).collect::<Vec<_>>(), p));
-    let rows: Vec<Row> = cells
-        .par_iter()
-        .zip(&computed)
-        .map(|(&(m, prec, o, fma), (h, hhi, actual, seconds))| {
-            let tq = &quantized.iter().find(|(x, ..)| *x == prec).expect("computed").2;
-            // ‖·‖ and ‖· − ·ᵀ‖ of total, rounding, approximation, input and residual, streamed
-            // over the pairs (i, j), (j, i) with preallocated numbers.
-            let mut acc: [NormAcc; 5] = std::array::from_fn(|_| NormAcc::new());
-            let mut asym = metrics::AsymmetryAcc::new();
-            let mut d: [[Float; 2]; 5] = std::array::from_fn(|_| [Float::new(wide), Float::new(wide)]);
-            for i in 0..p {
-                for j in i..p {
-                    for (s, k) in [i * p + j, j * p + i].into_iter().enumerate() {
-                        d[0][s].assign(&h[k] - &t_vals[k]);
-                        d[1][s].assign(&h[k] - &hhi[k]);
-                        d[2][s].assign(&hhi[k] - &tq[k]);
-                        d[3][s].assign(&tq[k] - &t_vals[k]);
-                        let [d0, d1, d2, d3, d4] = &mut d;
-                        // residual = total − (rounding + approximation) − input
-                        d4[s].assign(&d1[s] + &d2[s]);
-                        d4[s].neg_assign();
-                        d4[s] += &d0[s];
-                        d4[s] -= &d3[s];
-                    }
-                    for (a, dd) in acc.iter_mut().zip(&d) {
-                        a.add_pair(&dd[0], &dd[1], i == j);
-                    }
-                    let (hij, hji) = (&h[i * p + j], &h[j * p + i]);
-                    if i == j {
-                        asym.diag(hij);
-                    } else {
-                        asym.pair(hij, hji, hij.bits_eq(hji));
-                    }
-                }
+    let mut rows: Vec<Option<Row>> = cells.iter().map(|_| None).collect();
+    let mut kept: Vec<Option<PackedMatrix>> = cells.iter().map(|_| None).collect();
+    let mut done: Vec<Precision> = Vec::new();
+    let cx = CellContext { req, tbits, norm_t: &norm_t, t: &t_mat, t_eigs: t_eigs.as_deref(), cert_min };
+    for &prec in &req.precisions {
+        if done.contains(&prec) {
+            continue;
+        }
+        done.push(prec);
+        // T(q): the exact Hessian at the inputs rounded to this precision
+        let t1 = Instant::now();
+        let arith = Arith { precision: prec, math: req.math, fma: false };
+        let q = arith.dispatch(Quantized { problem: pr, bits: tbits })?;
+        let tq = truth::exact_hessian(spec, n, &q, tbits).into_packed();
+        timings.quantized_truths_s += t1.elapsed().as_secs_f64();
+        // the cells of each (method, fma) at this precision: its orders
+        let mut groups: Vec<Vec<usize>> = Vec::new();
+        for (k, c) in cells.iter().enumerate().filter(|(_, c)| c.1 == prec) {
+            match groups.iter_mut().find(|g| cells[g[0]].0 == c.0 && cells[g[0]].3 == c.3) {
+                Some(g) => g.push(k),
+                None => groups.push(vec![k]),
             }
-            let [total, rounding, approximation, input, resid] = acc.map(|a| a.part(&norm_t));
-            // order spread: other orders at the same (m, p, fma)
-            let mut spread = Part { total: Float::new(64), antisym: Float::new(64) };
-            for (k, &(m2, p2, o2, f2)) in cells.iter().enumerate() {
-                if m2 == m && p2 == prec && f2 == fma && o2 != o {
-                    let other = &computed[k].0;
-                    let mut a = NormAcc::new();
-                    for i in 0..p {
-                        for j in i..p {
-                            let (k1, k2) = (i * p + j, j * p + i);
-                            d[0][0].assign(&h[k1] - &other[k1]);
-                            d[0][1].assign(&h[k2] - &other[k2]);
-                            a.add_pair(&d[0][0], &d[0][1], i == j);
+        }
+        // H of the cells whose metrics are done, by group, until the group is complete
+        let mut hs: Vec<Vec<(usize, PackedMatrix)>> = groups.iter().map(|_| Vec::new()).collect();
+        let mut pending: Option<(usize, usize, Computed)> = None;
+        let queue = groups.iter().enumerate().flat_map(|(g, ks)| ks.iter().map(move |&k| (g, k)));
+        for next in queue.map(Some).chain([None]) {
+            // a cell's metrics (and, when it completes its group, the group's order spreads)
+            // while the next cell is computed
+            let current = pending.take();
+            let (finished, computed) = rayon::join(
+                || {
+                    current.map(|(g, k, c)| {
+                        let start = Instant::now();
+                        let row = cx.metrics(cells[k], &c, &tq);
+                        let spreads = (hs[g].len() + 1 == groups[g].len()).then(|| {
+                            let mut members: Vec<(usize, &PackedMatrix)> = hs[g].iter().map(|(k, h)| (*k, h)).collect();
+                            members.push((k, &c.h));
+                            cx.spreads(&members, &cells)
+                        });
+                        (g, k, row, c.h, spreads, start.elapsed().as_secs_f64())
+                    })
+                },
+                || next.map(|(g, k)| cx.compute(cells[k], &q).map(|c| (g, k, c))).transpose(),
+            );
+            if let Some((g, k, row, h, spreads, secs)) = finished {
+                timings.metrics_s += secs;
+                rows[k] = Some(row);
+                hs[g].push((k, h));
+                if let Some(spreads) = spreads {
+                    for (k, part) in spreads {
+                        rows[k].as_mut().expect("metrics computed").order_spread = part;
+                    }
+                    for (k, h) in std::mem::take(&mut hs[g]) {
+                        if req.keep_matrices {
+                            kept[k] = Some(h);
                         }
                     }
-                    let part_d = a.part(&norm_t);
-                    if part_d.total > spread.total {
-                        spread.total = part_d.total;
-                    }
-                    if part_d.antisym > spread.antisym {
-                        spread.antisym = part_d.antisym;
-                    }
                 }
             }
-            let asym = asym.finish();
-            let asym_dominant = if asym.pairs_differing == 0 {
-                "none"
-            } else if rounding.antisym >= approximation.antisym {
-                "rounding"
-            } else {
-                "approximation"
-            };
-            // significant bits and entrywise error
-            let cap = prec.bits();
-            let mut bits: Vec<u32> = Vec::with_capacity(p * p);
-            let mut max_rel = Float::new(64);
-            let mut r = Float::new(64);
-            for k in 0..p * p {
-                bits.push(truth::agreeing(&h[k], &t_vals[k], cap));
-                if !t_vals[k].is_zero() {
-                    r.assign(&h[k] - &t_vals[k]);
-                    r /= &t_vals[k];
-                    r.abs_mut();
-                    if r > max_rel {
-                        max_rel.assign(&r);
-                    }
-                }
+            pending = computed?;
+            if let Some((.., c)) = &pending {
+                timings.cells_s += c.seconds;
             }
-            let mut hist = vec![0u64; cap as usize + 1];
-            for &b in &bits {
-                hist[b as usize] += 1;
-            }
-            bits.sort_unstable();
-            let spectrum = t_eigs.as_ref().map(|te| {
-                let e = eigenvalues(&h.iter().map(|x| x.to_f64()).collect::<Vec<_>>(), p);
-                let scale = te.iter().fold(0.0f64, |a, x| a.max(x.abs()));
-                let shift = e.iter().zip(te).fold(0.0f64, |a, (x, y)| a.max((x - y).abs()));
-                Spectrum {
-                    min: e.first().copied().unwrap_or(0.0),
-                    max: e.last().copied().unwrap_or(0.0),
-                    shift_rel: if scale > 0.0 { shift / scale } else { shift },
-                }
-            });
-            Row {
-                method: m,
-                precision: prec,
-                order: o,
-                fma,
-                step: m.is_finite_difference().then(|| req.step.to_string()),
-                step_actual: *actual,
-                error_rel_fro: total.total,
-                error_max_rel: max_rel,
-                asym,
-                sigbits_min: bits[0],
-                sigbits_median: bits[bits.len() / 2],
-                sigbits_hist: hist,
-                rounding,
-                approximation,
-                order_spread: spread,
-                input,
-                residual: resid.total,
-                asym_dominant,
-                certified: truth.certifies(prec.bits()),
-                spectrum,
-                seconds: *seconds,
-            }
-        })
-        .collect();
-    timings.metrics_s = t3.elapsed().as_secs_f64();
+        }
+    }
 
     let kinks = kinks(pr, &exact_inputs, &tctx, req.kink_tol);
     let needed = truth::bits_needed(p_max);
     Ok(Analysis {
         truth: TruthSummary {
             precision: Precision::Mp(tbits),
-            check_precision: Precision::Mp(truth.check_bits),
-            certified_bits_min: truth.min_bits(),
-            certified_bits_median: truth.median_bits(),
-            certified: truth.min_bits() >= needed,
+            check_precision: Precision::Mp(check_bits),
+            certified_bits_min: cert_min,
+            certified_bits_median: cert_median,
+            certified: cert_min >= needed,
             bits_needed: needed,
         },
-        rows,
+        rows: rows.into_iter().map(|r| r.expect("every cell analyzed")).collect(),
         kinks,
         timings,
         p,
-        matrices: req.keep_matrices.then(|| (t_vals.clone(), computed.iter().map(|c| c.0.clone()).collect())),
+        matrices: req.keep_matrices.then(|| (t_mat, kept.into_iter().map(|h| h.expect("kept")).collect())),
     })
+}
+
+/// ‖H − H′‖ and ‖(H − H′) − (H − H′)ᵀ‖ relative to ‖T‖.
+/// The differences are rounded to `wide` bits (truth precision + 64).
+fn spread(h: &PackedMatrix, other: &PackedMatrix, norm_t: &Float, wide: u32) -> Part {
+    let mut a = NormAcc::new();
+    let mut x: [Float; 4] = std::array::from_fn(|_| Float::new(wide));
+    let mut d = [Float::new(wide), Float::new(wide)];
+    for i in 0..h.p {
+        for j in i..h.p {
+            let [h1, h2, o1, o2] = &mut x;
+            h.get_into(i, j, h1);
+            h.get_into(j, i, h2);
+            other.get_into(i, j, o1);
+            other.get_into(j, i, o2);
+            d[0].assign(&*h1 - &*o1);
+            d[1].assign(&*h2 - &*o2);
+            a.add_pair(&d[0], &d[1], i == j);
+        }
+    }
+    a.part(norm_t)
+}
+
+/// What every cell's computation and metrics share.
+struct CellContext<'a> {
+    req: &'a Request,
+    tbits: u32,
+    norm_t: &'a Float,
+    t: &'a PackedMatrix,
+    t_eigs: Option<&'a [f64]>,
+    cert_min: u32,
+}
+
+impl CellContext<'_> {
+    /// H at p and at truth precision on the same inputs q.
+    fn compute(&self, (m, prec, o, fma): CellKey, q: &Inputs<Float>) -> Result<Computed, crate::Error> {
+        let (req, tbits) = (self.req, self.tbits);
+        let (spec, n) = (&req.problem.spec, req.problem.n);
+        let start = Instant::now();
+        let arith = Arith { precision: prec, math: req.math, fma };
+        let (h, steps, actual) = arith.dispatch(Working { problem: &req.problem, method: m, order: o, step: &req.step })?;
+        let ctx = MpCtx::new(tbits, None, fma);
+        let eval = Eval::new(o, spec.sum_lengths(n));
+        let hhi = match steps {
+            Some(s) => {
+                let h_t: Vec<Float> = s.iter().map(|x| Float::with_val(tbits, x)).collect();
+                fd::hessian_with_steps(m, spec, n, q, &eval, &ctx, &h_t, true).into_packed()
+            }
+            None => hessian::compute(m, spec, n, q, &eval, &ctx).into_packed(),
+        };
+        let actual = actual.map(|a| {
+            let abs: Vec<f64> = a.iter().map(|x| x.to_f64().abs()).collect();
+            (abs.iter().copied().fold(f64::INFINITY, f64::min), abs.iter().copied().fold(0.0, f64::max))
+        });
+        Ok(Computed { h, hhi, actual, seconds: start.elapsed().as_secs_f64() })
+    }
+
+    /// The order spread of each member of a (method, precision, fma) group: the largest
+    /// ‖H(m,p,o) − H(m,p,o′)‖/‖T‖ over the other orders o′ of the group, whole and
+    /// antisymmetric (each pair computed once: the norms of a difference and of its negation
+    /// are the same numbers).
+    fn spreads(&self, members: &[(usize, &PackedMatrix)], cells: &[CellKey]) -> Vec<(usize, Part)> {
+        let mut best: Vec<(usize, Part)> =
+            members.iter().map(|&(k, _)| (k, Part { total: Float::new(64), antisym: Float::new(64) })).collect();
+        for a in 0..members.len() {
+            for b in a + 1..members.len() {
+                let ((ka, ha), (kb, hb)) = (members[a], members[b]);
+                if cells[ka].2 == cells[kb].2 {
+                    continue;
+                }
+                let part = spread(ha, hb, self.norm_t, self.tbits + 64);
+                for x in [a, b] {
+                    let s = &mut best[x].1;
+                    if part.total > s.total {
+                        s.total = part.total.clone();
+                    }
+                    if part.antisym > s.antisym {
+                        s.antisym = part.antisym.clone();
+                    }
+                }
+            }
+        }
+        best
+    }
+
+    /// The row of a computed cell, its order spread left at 0 (filled in by [`analyze`]).
+    fn metrics(&self, (m, prec, o, fma): CellKey, c: &Computed, tq: &PackedMatrix) -> Row {
+        let (p, norm_t, t) = (c.h.p, self.norm_t, self.t);
+        let (h, hhi) = (&c.h, &c.hhi);
+        let wide = self.tbits + 64;
+        // ‖·‖ and ‖· − ·ᵀ‖ of total, rounding, approximation, input and residual, streamed
+        // over the pairs (i, j), (j, i) with preallocated numbers.
+        let mut acc: [NormAcc; 5] = std::array::from_fn(|_| NormAcc::new());
+        let mut asym = metrics::AsymmetryAcc::new();
+        let mut d: [[Float; 2]; 5] = std::array::from_fn(|_| [Float::new(wide), Float::new(wide)]);
+        // entries (i, j) and (j, i) of H, T, H at truth precision, T(q)
+        let mut e: [[Float; 2]; 4] = std::array::from_fn(|_| [Float::new(wide), Float::new(wide)]);
+        for i in 0..p {
+            for j in i..p {
+                for (s, (a, b)) in [(i, j), (j, i)].into_iter().enumerate() {
+                    let [eh, et, ehi, etq] = &mut e;
+                    h.get_into(a, b, &mut eh[s]);
+                    t.get_into(a, b, &mut et[s]);
+                    hhi.get_into(a, b, &mut ehi[s]);
+                    tq.get_into(a, b, &mut etq[s]);
+                    d[0][s].assign(&eh[s] - &et[s]);
+                    d[1][s].assign(&eh[s] - &ehi[s]);
+                    d[2][s].assign(&ehi[s] - &etq[s]);
+                    d[3][s].assign(&etq[s] - &et[s]);
+                    let [d0, d1, d2, d3, d4] = &mut d;
+                    // residual = total − (rounding + approximation) − input
+                    d4[s].assign(&d1[s] + &d2[s]);
+                    d4[s].neg_assign();
+                    d4[s] += &d0[s];
+                    d4[s] -= &d3[s];
+                }
+                for (a, dd) in acc.iter_mut().zip(&d) {
+                    a.add_pair(&dd[0], &dd[1], i == j);
+                }
+                let [hij, hji] = &e[0];
+                if i == j {
+                    asym.diag(hij);
+                } else {
+                    asym.pair(hij, hji, hij.bits_eq(hji));
+                }
+            }
+        }
+        let [total, rounding, approximation, input, resid] = acc.map(|a| a.part(norm_t));
+        let asym = asym.finish();
+        let asym_dominant = if asym.pairs_differing == 0 {
+            "none"
+        } else if rounding.antisym >= approximation.antisym {
+            "rounding"
+        } else {
+            "approximation"
+        };
+        // significant bits and entrywise error
+        let cap = prec.bits();
+        let mut bits: Vec<u32> = Vec::with_capacity(p * p);
+        let mut max_rel = Float::new(64);
+        let mut r = Float::new(64);
+        let [[hk, _], [tk, _], ..] = &mut e;
+        for i in 0..p {
+            for j in 0..p {
+                h.get_into(i, j, hk);
+                t.get_into(i, j, tk);
+                bits.push(truth::agreeing(hk, tk, cap));
+                if !tk.is_zero() {
+                    r.assign(&*hk - &*tk);
+                    r /= &*tk;
+                    r.abs_mut();
+                    if r > max_rel {
+                        max_rel.assign(&r);
+                    }
+                }
+            }
+        }
+        let mut hist = vec![0u64; cap as usize + 1];
+        for &b in &bits {
+            hist[b as usize] += 1;
+        }
+        bits.sort_unstable();
+        let spectrum = self.t_eigs.map(|te| {
+            let e = eigenvalues(&f64s(h), p);
+            let scale = te.iter().fold(0.0f64, |a, x| a.max(x.abs()));
+            let shift = e.iter().zip(te).fold(0.0f64, |a, (x, y)| a.max((x - y).abs()));
+            Spectrum {
+                min: e.first().copied().unwrap_or(0.0),
+                max: e.last().copied().unwrap_or(0.0),
+                shift_rel: if scale > 0.0 { shift / scale } else { shift },
+            }
+        });
+        Row {
+            method: m,
+            precision: prec,
+            order: o,
+            fma,
+            step: m.is_finite_difference().then(|| self.req.step.to_string()),
+            step_actual: c.actual,
+            error_rel_fro: total.total,
+            error_max_rel: max_rel,
+            asym,
+            sigbits_min: bits[0],
+            sigbits_median: bits[bits.len() / 2],
+            sigbits_hist: hist,
+            rounding,
+            approximation,
+            order_spread: Part { total: Float::new(64), antisym: Float::new(64) },
+            input,
+            residual: resid.total,
+            asym_dominant,
+            certified: self.cert_min >= truth::bits_needed(prec.bits()),
+            spectrum,
+            seconds: c.seconds,
+        }
+    }
 }
 
 /// Relu pre-activations within `tol` of 0, and the Hessian entries undefined there.

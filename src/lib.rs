@@ -7,7 +7,8 @@
 //!
 //! Layout: [`scalar`] (formats), [`ad`] (dual, hyper-dual, tape scalars), [`order`] (summation
 //! orders), [`model`] (MLP, losses, problem files), [`hessian`] (methods), [`metrics`],
-//! [`output`] (matrix files), [`cli`] (the `clairaut` command).
+//! [`output`] (matrix files), [`packed`] (compact exact storage of MPFR numbers), [`cli`] (the
+//! `clairaut` command).
 
 #![warn(missing_docs)]
 
@@ -22,6 +23,7 @@ pub mod metrics;
 pub mod model;
 pub mod order;
 pub mod output;
+pub mod packed;
 pub mod plot;
 pub mod report;
 pub mod results;

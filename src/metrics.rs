@@ -31,11 +31,13 @@ pub struct Asymmetry {
 /// Computes the asymmetry figures of `h`.
 pub fn asymmetry<R: Real>(h: &Matrix<R>) -> Asymmetry {
     let mut acc = AsymmetryAcc::new();
+    let (mut a, mut b) = (Float::new(METRIC_PREC), Float::new(METRIC_PREC));
     for i in 0..h.p {
-        acc.diag(&h.get(i, i).to_float());
+        h.float_into(i, i, &mut a);
+        acc.diag(&a);
         for j in i + 1..h.p {
-            let (a, b) = (h.get(i, j), h.get(j, i));
-            acc.pair(&a.to_float(), &b.to_float(), a.bits_eq(b));
+            let equal = h.pair_into(i, j, &mut a, &mut b);
+            acc.pair(&a, &b, equal);
         }
     }
     acc.finish()

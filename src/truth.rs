@@ -55,7 +55,14 @@ impl Truth {
         let t = exact_hessian(spec, n, inputs, bits);
         let c = exact_hessian(spec, n, inputs, check_bits);
         let p = t.p;
-        let agreeing_bits = (0..p * p).map(|k| agreeing(t.get(k / p, k % p), c.get(k / p, k % p), bits)).collect();
+        let (mut tk, mut ck) = (Float::new(bits), Float::new(check_bits));
+        let agreeing_bits = (0..p * p)
+            .map(|k| {
+                t.float_into(k / p, k % p, &mut tk);
+                c.float_into(k / p, k % p, &mut ck);
+                agreeing(&tk, &ck, bits)
+            })
+            .collect();
         Truth { bits, check_bits, matrix: t, agreeing_bits }
     }
 

@@ -5,11 +5,12 @@ use std::path::PathBuf;
 
 use clap::Args;
 
+use super::hessian::work_estimate;
 use super::{parse_option, with_threads};
 use crate::analysis::{self, Analysis, Request};
 use crate::error::Error;
 use crate::hessian::fd::StepRule;
-use crate::hessian::Method;
+use crate::hessian::{EntryBytes, Method};
 use crate::metrics::fmt_metric;
 use crate::model::Problem;
 use crate::order::Order;
@@ -63,16 +64,42 @@ pub struct AnalyzeArgs {
     pub force: bool,
 }
 
-/// Estimated peak memory of an analysis: every cell keeps H at its precision and at truth
-/// precision (exact values), plus the truth, its check and T(q) per precision.
-pub fn memory_estimate(req: &Request) -> f64 {
-    let p2 = (req.problem.spec.num_params() as f64).powi(2);
+/// Estimated peak memory of an analysis, in bytes, following the order of work of
+/// [`analysis::analyze`] (every matrix packed once built; per entry, [`EntryBytes`]):
+///
+/// 1. the truth T (`fwd-rev`, exact order, t bits), its check at t + check bits beside it, and
+///    the agreeing bits (4 bytes per entry); then T packed;
+/// 2. per precision, T(q) built beside T, then packed;
+/// 3. per (method, precision, fma): T, T(q), H of each order, H at truth precision of the cell
+///    whose metrics run (and their 4-byte significant bits, 24 bytes of `f64` spectrum work),
+///    and the next cell being computed — H built and packed, then H at truth precision built
+///    and packed — with its workers ([`work_estimate`] at `threads`).
+///
+/// With `keep_matrices`, every cell's H stays to the end.
+pub fn memory_estimate(req: &Request, threads: usize) -> f64 {
+    let pr = &req.problem;
+    let p2 = (pr.spec.num_params() as f64).powi(2);
     let p_max = req.precisions.iter().map(|q| q.bits()).max().unwrap_or(53);
     let tbits = req.truth_bits.unwrap_or_else(|| truth::default_bits(p_max));
-    let tv = Precision::Mp(tbits + 64).bytes_per_value() as f64;
-    let cells = (req.methods.len() * req.orders.len() * req.fmas.len()) as f64;
-    let per_cell: f64 = req.precisions.iter().map(|q| q.bytes_per_value() as f64 + tv).sum();
-    p2 * (cells * per_cell + (3.0 + req.precisions.len() as f64) * tv)
+    let t = EntryBytes::of(Method::FwdRev, Precision::Mp(tbits));
+    let check = EntryBytes::of(Method::FwdRev, Precision::Mp(tbits + req.check_extra));
+    let truth = t.building.max(t.built + check.building).max(t.built + check.built + 4.0).max(t.built + 4.0 + t.packed);
+    let quantized = t.packed + t.packing();
+    let per_cell = (req.orders.len() * req.fmas.len()) as f64;
+    let all_h: f64 = req.methods.iter().flat_map(|&m| req.precisions.iter().map(move |&q| EntryBytes::of(m, q).packed)).sum::<f64>() * per_cell;
+    let spectrum = if req.spectrum { 24.0 } else { 0.0 };
+    let mut peak = p2 * truth.max(quantized);
+    for &m in &req.methods {
+        for &q in &req.precisions {
+            let (h, hi) = (EntryBytes::of(m, q), EntryBytes::of(m, Precision::Mp(tbits)));
+            let kept = if req.keep_matrices { all_h } else { req.orders.len() as f64 * h.packed };
+            let next = h.packing().max(h.packed + hi.packing());
+            let work = work_estimate(pr, m, q, threads).max(work_estimate(pr, m, Precision::Mp(tbits), threads));
+            let group = 2.0 * t.packed + kept + hi.packed + 4.0 + spectrum + next;
+            peak = peak.max(p2 * group + work);
+        }
+    }
+    peak
 }
 
 fn list<T: std::str::FromStr<Err = String>>(option: &str, s: &str) -> Result<Vec<T>, Error> {
@@ -185,7 +212,8 @@ pub fn run(args: AnalyzeArgs) -> anyhow::Result<()> {
     let p = req.problem.spec.num_params();
     if !args.force {
         let what = format!("P = {p}: this analysis (fewer methods, precisions or orders would need less) needs");
-        super::refuse_if_too_large(&req.problem.source, memory_estimate(&req), &what)?;
+        let threads = args.threads.unwrap_or_else(rayon::current_num_threads);
+        super::refuse_if_too_large(&req.problem.source, memory_estimate(&req, threads), &what)?;
     }
     println!("problem: {} (P = {p}, N = {})", req.problem.source.display(), req.problem.n);
     let analysis = with_threads(args.threads, || analysis::analyze(&req))??;
@@ -197,4 +225,40 @@ pub fn run(args: AnalyzeArgs) -> anyhow::Result<()> {
         println!("wrote {}", path.display());
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The typical request at P = 4810 (issue #5: a full run at P ≈ 5,000 must fit in 24 GiB).
+    #[test]
+    fn an_analysis_at_p_5000_is_estimated_within_24_gib() {
+        let args = AnalyzeArgs {
+            problem: PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("experiments/bench/p5000-tanh-ce.json"),
+            methods: "fwd-rev,rev-rev,gauss-newton,fd-grad-central".into(),
+            precisions: "binary16,bfloat16,f32,f64".into(),
+            orders: "sequential,pairwise".into(),
+            fma_policies: "no-fma".into(),
+            truth: None,
+            check_extra: truth::DEFAULT_CHECK_EXTRA,
+            step: "optimal".into(),
+            math: "core-math".into(),
+            kink_tol: 1e-9,
+            no_spectrum: false,
+            json: None,
+            threads: None,
+            force: false,
+        };
+        let req = args.validate().unwrap();
+        assert_eq!(req.problem.spec.num_params(), 4810);
+        let gib = |b: f64| b / (1u64 << 30) as f64;
+        let need = memory_estimate(&req, 16);
+        assert!(gib(need) < 24.0, "estimated {:.1} GiB", gib(need));
+        assert!(gib(need) > 2.0, "estimated {:.1} GiB: at least T, T(q) and H at mp:256 are held", gib(need));
+        eprintln!("P = 4810, typical analyze: {:.2} GiB", gib(need));
+        let h = super::super::hessian::memory_estimate(&req.problem, Method::FwdRev, Precision::Mp(256), 16);
+        assert!(gib(h) < 24.0);
+        eprintln!("P = 4810, hessian fwd-rev mp:256: {:.2} GiB", gib(h));
+    }
 }

@@ -92,20 +92,27 @@ impl HessianArgs {
     }
 }
 
-/// Estimated peak memory of a Hessian computation, in bytes.
+/// Estimated peak memory of a Hessian computation, in bytes: the matrix as it is built
+/// ([`hessian::EntryBytes`]: packed as its lines are computed for MPFR formats, except `fwd-rev`
+/// and `gauss-newton`, which join their columns first) plus the workers' state
+/// ([`work_estimate`]). Writing it (`--out`) streams the file and adds nothing.
 pub fn memory_estimate(problem: &Problem, method: Method, precision: Precision, threads: usize) -> f64 {
+    let p = problem.spec.num_params() as f64;
+    p * p * hessian::EntryBytes::of(method, precision).building + work_estimate(problem, method, precision, threads)
+}
+
+/// Estimated memory of the workers of a Hessian computation besides the matrix, in bytes.
+pub fn work_estimate(problem: &Problem, method: Method, precision: Precision, threads: usize) -> f64 {
     let p = problem.spec.num_params() as f64;
     let n = problem.n as f64;
     let v = precision.bytes_per_value() as f64;
-    // the matrix, plus its lines before they are joined
-    let matrix = 2.0 * p * p * v;
-    let work = match method {
+    let units = n * problem.spec.layers.iter().sum::<usize>() as f64;
+    match method {
         // tape: ~6 nodes per (sample, parameter); each sweep worker keeps an adjoint per node
         Method::RevRev => 6.0 * n * p * ((v + 16.0) + threads as f64 * (v + 4.0)),
-        m if m.is_finite_difference() => threads as f64 * 6.0 * v * (p + 8.0 * n * problem.spec.layers.iter().sum::<usize>() as f64),
-        _ => threads as f64 * 4.0 * v * (p + 8.0 * n * problem.spec.layers.iter().sum::<usize>() as f64),
-    };
-    matrix + work
+        m if m.is_finite_difference() => threads as f64 * 6.0 * v * (p + 8.0 * units),
+        _ => threads as f64 * 4.0 * v * (p + 8.0 * units),
+    }
 }
 
 /// Refuses a computation whose memory estimate exceeds the available memory.

@@ -15,6 +15,7 @@ use std::io::Write;
 use super::{request, resolve, CellConfig, Experiment};
 use crate::model::Problem;
 use crate::error::Error;
+use crate::packed::PackedMatrix;
 use crate::results::{json_to_cbor, problem_to_cbor, provenance, strip_timings, ResultFile, SCHEMA};
 
 /// A shard of the grid: cells with index ≡ `k` (mod `n`).
@@ -107,12 +108,12 @@ pub fn compute_cell(exp_name: &str, exp_path: &Path, cell: &CellConfig, problem:
 }
 
 /// The `matrices` entry of a result file (see [`ResultFile::matrices`]).
-fn matrices_cbor(a: &crate::analysis::Analysis, truth: &[rug::Float], hs: &[Vec<rug::Float>]) -> ciborium::Value {
+fn matrices_cbor(a: &crate::analysis::Analysis, truth: &PackedMatrix, hs: &[PackedMatrix]) -> ciborium::Value {
     use ciborium::Value as C;
     let text = |k: &str| C::Text(k.to_string());
     let tbits = a.truth.precision.bits();
     let digits = |bits: u32| Some(crate::scalar::mpfr::round_trip_digits(bits));
-    let decimals = |v: &[rug::Float], bits: u32| C::Array(v.iter().map(|x| C::Text(x.to_string_radix(10, digits(bits)))).collect());
+    let decimals = |v: &PackedMatrix, bits: u32| C::Array(v.row_major().map(|x| C::Text(x.to_string_radix(10, digits(bits)))).collect());
     let rows = a
         .rows
         .iter()
@@ -121,7 +122,7 @@ fn matrices_cbor(a: &crate::analysis::Analysis, truth: &[rug::Float], hs: &[Vec<
             let bits = r.precision.bits();
             let data = if bits <= 53 {
                 // exact: every value of a ≤ 53-bit format (with its exponent range) is an f64
-                (text("f64"), C::Bytes(h.iter().flat_map(|x| x.to_f64().to_le_bytes()).collect()))
+                (text("f64"), C::Bytes(h.row_major().flat_map(|x| x.to_f64().to_le_bytes()).collect()))
             } else {
                 (text("decimals"), decimals(h, bits))
             };

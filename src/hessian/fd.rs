@@ -25,7 +25,6 @@ use std::fmt;
 use std::str::FromStr;
 use std::sync::Arc;
 
-use rayon::prelude::*;
 use rug::ops::Pow;
 use rug::Float;
 
@@ -176,98 +175,91 @@ pub fn hessian_with_steps<R: Real>(
         (ws, theta0.clone(), [theta0[0].clone(), theta0[0].clone()])
     };
     if method == Method::FdLoss4pt {
-        let rows: Vec<Vec<R>> = (0..p)
-            .into_par_iter()
-            .map_init(init, |(ws, theta, [t1, t2]), i| {
-                let mut loss_at = |si: i32, j: usize, sj: i32| -> R {
-                    perturb(theta, i, &theta0[i], &h[i], si, ctx);
-                    let moved_i = theta[i].clone();
-                    perturb(theta, j, if i == j { &moved_i } else { &theta0[j] }, &h[j], sj, ctx);
-                    let ((li, ui), (lj, uj)) = (spec.unit_of(i), spec.unit_of(j));
-                    let changed = match li.cmp(&lj) {
-                        std::cmp::Ordering::Equal => (li, [ui, uj]),
-                        std::cmp::Ordering::Less => (li, [ui, ui]),
-                        std::cmp::Ordering::Greater => (lj, [uj, uj]),
-                    };
-                    ws.from_table(changed.0, changed.1, ctx);
-                    forward(spec, n, theta, y, eval, ws, ctx);
-                    theta[i].set(&theta0[i], ctx);
-                    theta[j].set(&theta0[j], ctx);
-                    ws.loss.clone()
+        return Matrix::from_par_lines(p, false, 1, ctx, init, |(ws, theta, [t1, t2]), i| {
+            let mut loss_at = |si: i32, j: usize, sj: i32| -> R {
+                perturb(theta, i, &theta0[i], &h[i], si, ctx);
+                let moved_i = theta[i].clone();
+                perturb(theta, j, if i == j { &moved_i } else { &theta0[j] }, &h[j], sj, ctx);
+                let ((li, ui), (lj, uj)) = (spec.unit_of(i), spec.unit_of(j));
+                let changed = match li.cmp(&lj) {
+                    std::cmp::Ordering::Equal => (li, [ui, uj]),
+                    std::cmp::Ordering::Less => (li, [ui, ui]),
+                    std::cmp::Ordering::Greater => (lj, [uj, uj]),
                 };
-                (0..p)
-                    .map(|j| {
-                        let (pp, mm) = (loss_at(1, j, 1), loss_at(-1, j, -1));
-                        let (pm, mp) = (loss_at(1, j, -1), loss_at(-1, j, 1));
-                        t1.set_add(&pp, &mm, ctx);
-                        t2.set_add(&pm, &mp, ctx);
-                        let mut num = t1.clone();
-                        num.set_sub(t1, t2, ctx);
-                        t1.set_mul(&h[i], &h[j], ctx);
-                        t2.set_mul(&R::consts(ctx).two, t1, ctx);
-                        t1.set_mul(&R::consts(ctx).two, t2, ctx); // 4·(h_i·h_j)
-                        let mut e = num.clone();
-                        e.set_div(&num, t1, ctx);
-                        e
-                    })
-                    .collect()
-            })
-            .collect();
-        return Matrix::from_lines(p, rows, false);
+                ws.from_table(changed.0, changed.1, ctx);
+                forward(spec, n, theta, y, eval, ws, ctx);
+                theta[i].set(&theta0[i], ctx);
+                theta[j].set(&theta0[j], ctx);
+                ws.loss.clone()
+            };
+            let row = (0..p)
+                .map(|j| {
+                    let (pp, mm) = (loss_at(1, j, 1), loss_at(-1, j, -1));
+                    let (pm, mp) = (loss_at(1, j, -1), loss_at(-1, j, 1));
+                    t1.set_add(&pp, &mm, ctx);
+                    t2.set_add(&pm, &mp, ctx);
+                    let mut num = t1.clone();
+                    num.set_sub(t1, t2, ctx);
+                    t1.set_mul(&h[i], &h[j], ctx);
+                    t2.set_mul(&R::consts(ctx).two, t1, ctx);
+                    t1.set_mul(&R::consts(ctx).two, t2, ctx); // 4·(h_i·h_j)
+                    let mut e = num.clone();
+                    e.set_div(&num, t1, ctx);
+                    e
+                })
+                .collect();
+            vec![row]
+        });
     }
     let g0 = (method == Method::FdGradForward).then(|| {
         let (mut ws, ..) = init();
         gradient(spec, n, theta0, y, eval, &mut ws, ctx);
         ws.grad
     });
-    let columns: Vec<Vec<R>> = (0..p)
-        .into_par_iter()
-        .map_init(init, |(ws, theta, [t1, t2]), j| {
-            let (layer, unit) = spec.unit_of(j);
-            let mut g_at = |s: i32| {
-                perturb(theta, j, &theta0[j], &h[j], s, ctx);
-                ws.from_table(layer, [unit, unit], ctx);
-                gradient(spec, n, theta, y, eval, ws, ctx);
-                let g = ws.grad.clone();
-                theta[j].set(&theta0[j], ctx);
-                g
-            };
-            let c = R::consts(ctx);
-            let (num, den): (Vec<R>, R) = match method {
-                Method::FdGradForward => {
-                    let gp = g_at(1);
-                    let g0 = g0.as_ref().expect("computed for forward differences");
-                    let num = gp.iter().zip(g0).map(|(a, b)| { let mut d = a.clone(); d.set_sub(a, b, ctx); d }).collect();
-                    (num, h[j].clone())
-                }
-                Method::FdGradCentral => {
-                    let (gp, gm) = (g_at(1), g_at(-1));
-                    let num = gp.iter().zip(&gm).map(|(a, b)| { let mut d = a.clone(); d.set_sub(a, b, ctx); d }).collect();
-                    let mut den = h[j].clone();
-                    den.set_mul(&c.two, &h[j], ctx);
-                    (num, den)
-                }
-                Method::FdGradCentral4 => {
-                    let (gp, gm, gp2, gm2) = (g_at(1), g_at(-1), g_at(2), g_at(-2));
-                    let eight = R::from_f64(8.0, ctx);
-                    let num = (0..p)
-                        .map(|i| {
-                            t1.set_sub(&gp[i], &gm[i], ctx);
-                            t2.set_mul(&eight, t1, ctx);
-                            t1.set_sub(&gm2[i], &gp2[i], ctx);
-                            let mut d = t1.clone();
-                            d.set_add(t2, t1, ctx);
-                            d
-                        })
-                        .collect();
-                    let mut den = h[j].clone();
-                    den.set_mul(&R::from_f64(12.0, ctx), &h[j], ctx);
-                    (num, den)
-                }
-                _ => unreachable!("not a gradient-difference method"),
-            };
-            num.iter().map(|d| { let mut e = d.clone(); e.set_div(d, &den, ctx); e }).collect()
-        })
-        .collect();
-    Matrix::from_lines(p, columns, true)
+    Matrix::from_par_lines(p, true, 1, ctx, init, |(ws, theta, [t1, t2]), j| {
+        let (layer, unit) = spec.unit_of(j);
+        let mut g_at = |s: i32| {
+            perturb(theta, j, &theta0[j], &h[j], s, ctx);
+            ws.from_table(layer, [unit, unit], ctx);
+            gradient(spec, n, theta, y, eval, ws, ctx);
+            let g = ws.grad.clone();
+            theta[j].set(&theta0[j], ctx);
+            g
+        };
+        let c = R::consts(ctx);
+        let (num, den): (Vec<R>, R) = match method {
+            Method::FdGradForward => {
+                let gp = g_at(1);
+                let g0 = g0.as_ref().expect("computed for forward differences");
+                let num = gp.iter().zip(g0).map(|(a, b)| { let mut d = a.clone(); d.set_sub(a, b, ctx); d }).collect();
+                (num, h[j].clone())
+            }
+            Method::FdGradCentral => {
+                let (gp, gm) = (g_at(1), g_at(-1));
+                let num = gp.iter().zip(&gm).map(|(a, b)| { let mut d = a.clone(); d.set_sub(a, b, ctx); d }).collect();
+                let mut den = h[j].clone();
+                den.set_mul(&c.two, &h[j], ctx);
+                (num, den)
+            }
+            Method::FdGradCentral4 => {
+                let (gp, gm, gp2, gm2) = (g_at(1), g_at(-1), g_at(2), g_at(-2));
+                let eight = R::from_f64(8.0, ctx);
+                let num = (0..p)
+                    .map(|i| {
+                        t1.set_sub(&gp[i], &gm[i], ctx);
+                        t2.set_mul(&eight, t1, ctx);
+                        t1.set_sub(&gm2[i], &gp2[i], ctx);
+                        let mut d = t1.clone();
+                        d.set_add(t2, t1, ctx);
+                        d
+                    })
+                    .collect();
+                let mut den = h[j].clone();
+                den.set_mul(&R::from_f64(12.0, ctx), &h[j], ctx);
+                (num, den)
+            }
+            _ => unreachable!("not a gradient-difference method"),
+        };
+        vec![num.iter().map(|d| { let mut e = d.clone(); e.set_div(d, &den, ctx); e }).collect()]
+    })
 }

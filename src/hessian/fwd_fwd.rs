@@ -1,7 +1,5 @@
 //! `fwd-fwd`: the loss on hyper-dual numbers, one Hessian entry per evaluation.
 
-use rayon::prelude::*;
-
 use std::sync::Arc;
 
 use super::Matrix;
@@ -24,28 +22,28 @@ pub(super) fn hessian<R: Real>(
     let lift = |v: &[R]| -> Vec<HyperDual<R>> { v.iter().map(|c| HyperDual::constant(c, ctx)).collect() };
     let (x, y, theta0) = (lift(&inputs.x), lift(&inputs.y), lift(&inputs.theta));
     let c = R::consts(ctx);
-    let rows: Vec<Vec<R>> = (0..p)
-        .into_par_iter()
-        .map_init(
-            || {
-                let mut ws = Workspace::new(spec, n, &x, ctx);
-                ws.table = table.clone();
-                (ws, theta0.clone())
-            },
-            |(ws, theta), i| {
-                theta[i].e1.set(&c.one, ctx);
-                let row = (0..p)
-                    .map(|j| {
-                        theta[j].e2.set(&c.one, ctx);
-                        forward(spec, n, theta, &y, eval, ws, ctx);
-                        theta[j].e2.set(&c.zero, ctx);
-                        ws.loss.d.clone()
-                    })
-                    .collect();
-                theta[i].e1.set(&c.zero, ctx);
-                row
-            },
-        )
-        .collect();
-    Matrix::from_lines(p, rows, false)
+    Matrix::from_par_lines(
+        p,
+        false,
+        1,
+        ctx,
+        || {
+            let mut ws = Workspace::new(spec, n, &x, ctx);
+            ws.table = table.clone();
+            (ws, theta0.clone())
+        },
+        |(ws, theta), i| {
+            theta[i].e1.set(&c.one, ctx);
+            let row = (0..p)
+                .map(|j| {
+                    theta[j].e2.set(&c.one, ctx);
+                    forward(spec, n, theta, &y, eval, ws, ctx);
+                    theta[j].e2.set(&c.zero, ctx);
+                    ws.loss.d.clone()
+                })
+                .collect();
+            theta[i].e1.set(&c.zero, ctx);
+            vec![row]
+        },
+    )
 }

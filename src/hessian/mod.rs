@@ -26,13 +26,18 @@ mod rev_rev;
 use std::fmt;
 use std::str::FromStr;
 
+use std::borrow::Cow;
 use std::sync::Arc;
+
+use rayon::prelude::*;
+use rug::Float;
 
 use crate::model::mlp::ActTable;
 use crate::model::problem::Inputs;
 use crate::model::Spec;
 use crate::order::Eval;
-use crate::scalar::Real;
+use crate::packed::{PackedFloats, PackedMatrix};
+use crate::scalar::{IeeeFormat, Precision, Real};
 
 /// A way to compute (or approximate) the Hessian.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -92,6 +97,13 @@ impl Method {
         Self::EXACT.contains(&self)
     }
 
+    /// Whether the method's lines go into the matrix as soon as its workers compute them
+    /// ([`Matrix::from_par_lines`]: packed for MPFR formats). `fwd-rev` and `gauss-newton`
+    /// collect all their columns first and join them ([`Matrix::from_lines`], in `fwd_rev`).
+    pub fn packs_lines(self) -> bool {
+        !matches!(self, Method::FwdRev | Method::GaussNewton)
+    }
+
     /// Whether the method takes a finite-difference step.
     pub fn is_finite_difference(self) -> bool {
         Self::FINITE_DIFFERENCES.contains(&self)
@@ -117,39 +129,254 @@ impl FromStr for Method {
 }
 
 /// A P × P matrix of a format.
+///
+/// Values that own no heap memory (`f32`, `f64`, the f64-based `binary16`/`bfloat16`) are kept
+/// as they are. MPFR numbers are kept **packed** ([`PackedMatrix`]: limbs, exponent and sign in
+/// a flat buffer, no allocation per entry; 40 bytes per 256-bit entry instead of ~80) when the
+/// matrix is built with [`Matrix::from_par_lines`], which packs each line as soon as the
+/// worker that computed it returns it, so unpacked lines never coexist with the whole matrix.
+/// [`Matrix::from_lines`] keeps what it is given as it is. Either way every entry reads back
+/// bit for bit.
 #[derive(Clone, Debug)]
-pub struct Matrix<R> {
+pub struct Matrix<R: Real> {
     /// Dimension.
     pub p: usize,
-    data: Vec<R>,
-    col_major: bool,
+    store: Store<R>,
+}
+
+#[derive(Clone, Debug)]
+enum Store<R: Real> {
+    /// Row-major, or column-major when `col_major`.
+    Plain { data: Vec<R>, col_major: bool },
+    /// Exact values, packed; `ctx` converts them back into the format.
+    Packed { m: PackedMatrix, ctx: R::RCtx },
 }
 
 impl<R: Real> Matrix<R> {
-    /// From P rows (or columns, if `col_major`), each of length P.
+    /// From P rows (or columns, if `col_major`), each of length P, kept as they are.
     pub fn from_lines(p: usize, lines: Vec<Vec<R>>, col_major: bool) -> Self {
         debug_assert!(lines.len() == p && lines.iter().all(|l| l.len() == p));
         let mut data = Vec::with_capacity(p * p);
         for line in lines {
             data.extend(line);
         }
-        Matrix { p, data, col_major }
+        Matrix { p, store: Store::Plain { data, col_major } }
     }
 
-    /// Entry (i, j).
+    /// Computes the P lines (rows, or columns if `col_major`) in parallel on the current rayon
+    /// pool: `unit(state, u)` returns lines `u·per_unit .. min((u+1)·per_unit, P)`, each of
+    /// length P, with `state` from `init` (one per rayon work split, as `map_init`). Each
+    /// unit's lines go into the matrix as soon as they are returned — packed for MPFR
+    /// formats, in place otherwise — so the matrix is built without a second copy.
+    ///
+    /// # Panics
+    /// If a unit returns the wrong number of lines or a line of the wrong length (a bug of the
+    /// caller, not of its input).
+    pub fn from_par_lines<T, I, F>(p: usize, col_major: bool, per_unit: usize, ctx: &R::RCtx, init: I, unit: F) -> Self
+    where
+        T: Send,
+        I: Fn() -> T + Sync + Send,
+        F: Fn(&mut T, usize) -> Vec<Vec<R>> + Sync + Send,
+    {
+        let per_unit = per_unit.max(1);
+        let expect = |u: usize, lines: &[Vec<R>]| {
+            let n = per_unit.min(p - u * per_unit);
+            assert!(
+                lines.len() == n && lines.iter().all(|l| l.len() == p),
+                "work unit {u} returned {} lines for {n} of length {p}",
+                lines.len()
+            );
+        };
+        if !std::mem::needs_drop::<R>() {
+            // plain values: each unit writes its own slice of the matrix
+            let mut data = vec![R::consts(ctx).zero.clone(); p * p];
+            if p > 0 {
+                data.par_chunks_mut(per_unit * p).enumerate().for_each_init(init, |state, (u, out)| {
+                    let lines = unit(state, u);
+                    expect(u, &lines);
+                    for (o, v) in out.iter_mut().zip(lines.into_iter().flatten()) {
+                        *o = v;
+                    }
+                });
+            }
+            return Matrix { p, store: Store::Plain { data, col_major } };
+        }
+        let prec = R::consts(ctx).one.to_float().prec();
+        let groups: Vec<PackedFloats> = (0..p.div_ceil(per_unit))
+            .into_par_iter()
+            .map_init(init, |state, u| {
+                let lines = unit(state, u);
+                expect(u, &lines);
+                let mut g = PackedFloats::with_capacity(prec, lines.len() * p);
+                for line in lines {
+                    for v in line {
+                        g.push(&v.to_float());
+                    }
+                }
+                g
+            })
+            .collect();
+        let m = PackedMatrix::from_groups(p, col_major, per_unit, groups).expect("P lines of P values, checked per unit");
+        Matrix { p, store: Store::Packed { m, ctx: ctx.clone() } }
+    }
+
+    /// Entry (i, j): borrowed when the matrix keeps the values as they are, rebuilt from the
+    /// packed value (exactly) otherwise.
     #[inline]
-    pub fn get(&self, i: usize, j: usize) -> &R {
-        if self.col_major {
-            &self.data[j * self.p + i]
+    pub fn get(&self, i: usize, j: usize) -> Cow<'_, R> {
+        match &self.store {
+            Store::Plain { data, col_major } => Cow::Borrowed(&data[Self::index(self.p, *col_major, i, j)]),
+            Store::Packed { m, ctx } => Cow::Owned(R::from_float(&m.get(i, j), ctx)),
+        }
+    }
+
+    #[inline]
+    fn index(p: usize, col_major: bool, i: usize, j: usize) -> usize {
+        if col_major {
+            j * p + i
         } else {
-            &self.data[i * self.p + j]
+            i * p + j
+        }
+    }
+
+    /// Entry (i, j) exactly, as an MPFR number (as [`Real::to_float`] gives it), into `out`.
+    /// Packed entries are read without allocating once `out` has their precision.
+    #[inline]
+    pub fn float_into(&self, i: usize, j: usize, out: &mut Float) {
+        match &self.store {
+            Store::Plain { data, col_major } => *out = data[Self::index(self.p, *col_major, i, j)].to_float(),
+            Store::Packed { m, .. } => m.get_into(i, j, out),
+        }
+    }
+
+    /// Entry (i, j) exactly, as an MPFR number.
+    pub fn float(&self, i: usize, j: usize) -> Float {
+        let mut x = Float::new(64);
+        self.float_into(i, j, &mut x);
+        x
+    }
+
+    /// Entries (i, j) and (j, i) into `a` and `b` ([`Matrix::float_into`]), and whether they
+    /// are bitwise equal in the format ([`Real::bits_eq`]).
+    pub fn pair_into(&self, i: usize, j: usize, a: &mut Float, b: &mut Float) -> bool {
+        self.float_into(i, j, a);
+        self.float_into(j, i, b);
+        match &self.store {
+            Store::Plain { data, col_major } => {
+                let at = |i, j| &data[Self::index(self.p, *col_major, i, j)];
+                at(i, j).bits_eq(at(j, i))
+            }
+            // MPFR numbers: the same value with the same sign (of zero, of NaN)
+            Store::Packed { .. } => a.bits_eq(b),
         }
     }
 
     /// Whether every entry is bitwise equal to `other`'s.
     pub fn bits_eq(&self, other: &Matrix<R>) -> bool {
         self.p == other.p
-            && (0..self.p).all(|i| (0..self.p).all(|j| self.get(i, j).bits_eq(other.get(i, j))))
+            && (0..self.p).all(|i| (0..self.p).all(|j| self.get(i, j).bits_eq(&other.get(i, j))))
+    }
+
+    /// Whether the entries are kept packed.
+    pub fn is_packed(&self) -> bool {
+        matches!(self.store, Store::Packed { .. })
+    }
+
+    /// Heap bytes of the entries (their own heap blocks included for MPFR numbers kept as they
+    /// are: limbs plus an allocator header of 16 bytes, an estimate).
+    pub fn heap_bytes(&self) -> usize {
+        match &self.store {
+            Store::Plain { data, .. } => {
+                let own = if std::mem::needs_drop::<R>() {
+                    data.first().map_or(0, |x| 8 * (x.to_float().prec() as usize).div_ceil(64) + 16)
+                } else {
+                    0
+                };
+                data.capacity() * std::mem::size_of::<R>() + data.len() * own
+            }
+            Store::Packed { m, .. } => m.heap_bytes(),
+        }
+    }
+
+    /// The exact values, packed ([`PackedMatrix`]; entries of MPFR formats at the format's
+    /// precision). A matrix kept as it was given is packed line by line, from the last line,
+    /// each freed as soon as it is packed.
+    pub fn into_packed(self) -> PackedMatrix {
+        match self.store {
+            Store::Packed { m, .. } => m,
+            Store::Plain { mut data, col_major } => {
+                let p = self.p;
+                let mut groups = Vec::with_capacity(p);
+                for line in (0..p).rev() {
+                    let mut g = PackedFloats::with_capacity(data[line * p].to_float().prec(), p);
+                    for v in &data[line * p..] {
+                        g.push(&v.to_float());
+                    }
+                    data.truncate(line * p);
+                    groups.push(g);
+                }
+                groups.reverse();
+                PackedMatrix::from_groups(p, col_major, 1, groups).expect("P lines of P values")
+            }
+        }
+    }
+}
+
+/// Bytes per entry of a Hessian of one method at one precision, for memory estimates.
+///
+/// A value held as it is costs `size_of` (4 for `f32`, 8 for `f64` and the f64-based
+/// `binary16`/`bfloat16`) or, for MPFR numbers, the 32-byte `mpfr_t` plus its limbs in their own
+/// heap block with ~16 bytes of allocator header. Packed ([`PackedFloats`]), a value of at
+/// most 53 bits costs 8 bytes (`mp:≤53` 16, in case its exponent leaves f64's range) and a
+/// wider one 8·(1 + ⌈bits/64⌉).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct EntryBytes {
+    /// Peak while the matrix is built (lines and matrix together where they coexist).
+    pub building: f64,
+    /// Held by the built matrix.
+    pub built: f64,
+    /// Held once packed ([`Matrix::into_packed`]).
+    pub packed: f64,
+    /// Whether the built matrix is already packed.
+    pub packed_when_built: bool,
+}
+
+impl EntryBytes {
+    /// For a Hessian of `method` at `precision`.
+    pub fn of(method: Method, precision: Precision) -> Self {
+        let limbs = |b: u32| 8.0 * f64::from(b.div_ceil(64));
+        let (plain, mpfr) = match precision {
+            Precision::F32 => (4.0, false),
+            Precision::F64 => (8.0, false),
+            // binary16 and bfloat16 run on f64 (see `Arith::dispatch`)
+            Precision::Ieee(f) if f == IeeeFormat::BINARY16 || f == IeeeFormat::BFLOAT16 => (8.0, false),
+            Precision::Ieee(f) => (32.0 + limbs(f.prec) + 16.0, true),
+            Precision::Mp(b) => (32.0 + limbs(b) + 16.0, true),
+        };
+        let packed = match precision {
+            Precision::Mp(b) if b <= 53 => 16.0,
+            Precision::Mp(b) => 8.0 + limbs(b),
+            _ => 8.0,
+        };
+        if method.packs_lines() {
+            // each line goes into its place (plain) or is packed as soon as it is computed
+            let built = if mpfr { packed } else { plain };
+            EntryBytes { building: built, built, packed, packed_when_built: mpfr }
+        } else if mpfr {
+            // the columns (structs and limbs), then the joined vector of structs beside them
+            EntryBytes { building: plain + 32.0, built: plain, packed, packed_when_built: false }
+        } else {
+            EntryBytes { building: 2.0 * plain, built: plain, packed, packed_when_built: false }
+        }
+    }
+
+    /// Peak of building the matrix and then packing it ([`Matrix::into_packed`]).
+    pub fn packing(&self) -> f64 {
+        if self.packed_when_built {
+            self.building
+        } else {
+            self.building.max(self.built + self.packed)
+        }
     }
 }
 
@@ -225,4 +452,72 @@ pub fn gradient<R: Real>(
     let mut ws = crate::model::mlp::Workspace::new(spec, n, &inputs.x, ctx);
     crate::model::mlp::gradient(spec, n, &inputs.theta, &inputs.y, eval, &mut ws, ctx);
     (ws.loss, ws.grad)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::scalar::hw::HwCtx;
+    use crate::scalar::{MathLib, MpCtx};
+    use rug::float::Special;
+
+    /// Line `l` of a test matrix: ordinary values, and ±0, ±∞, NaN on the first line.
+    fn line(l: usize, p: usize, prec: u32) -> Vec<Float> {
+        (0..p)
+            .map(|k| match (l, k) {
+                (0, 0) => Float::with_val(prec, Special::NegZero),
+                (0, 1) => Float::with_val(prec, Special::Infinity),
+                (0, 2) => Float::with_val(prec, Special::Nan),
+                _ => (Float::with_val(prec, (l * p + k) as f64 - 7.5) / 3u32) >> (l as i32 * 40),
+            })
+            .collect()
+    }
+
+    #[test]
+    fn lines_built_in_parallel_equal_the_joined_lines() {
+        let p = 11;
+        for prec in [24, 53, 113, 256] {
+            let ctx = MpCtx::new(prec, None, false);
+            for (col_major, per_unit) in [(true, 1), (false, 3), (true, 8)] {
+                let joined = Matrix::from_lines(p, (0..p).map(|l| line(l, p, prec)).collect(), col_major);
+                let packed = Matrix::<Float>::from_par_lines(p, col_major, per_unit, &ctx, || (), |_, u| {
+                    (u * per_unit..((u + 1) * per_unit).min(p)).map(|l| line(l, p, prec)).collect()
+                });
+                assert!(packed.is_packed() && !joined.is_packed());
+                assert!(packed.bits_eq(&joined) && joined.bits_eq(&packed));
+                let (mut a, mut b, mut c, mut d) = (Float::new(2), Float::new(2), Float::new(2), Float::new(2));
+                for i in 0..p {
+                    for j in 0..p {
+                        assert!(packed.get(i, j).bits_eq(&joined.get(i, j)));
+                        let same = packed.pair_into(i, j, &mut a, &mut b);
+                        assert_eq!(same, joined.pair_into(i, j, &mut c, &mut d));
+                        assert!(a.bits_eq(&c) && b.bits_eq(&d) && a.prec() == prec);
+                    }
+                }
+                // one header word and the limbs per entry (one f64 word up to 53 bits)
+                let words = if prec <= 53 { 1 } else { 1 + prec.div_ceil(64) as usize };
+                let extra = p.div_ceil(per_unit) * std::mem::size_of::<PackedFloats>();
+                assert_eq!(packed.heap_bytes(), p * p * words * 8 + extra);
+                let (x, y) = (packed.clone().into_packed(), joined.into_packed());
+                assert!(x.row_major().zip(y.row_major()).all(|(x, y)| x.bits_eq(&y) && x.prec() == y.prec()));
+            }
+        }
+    }
+
+    #[test]
+    fn plain_values_are_placed_in_parallel_too() {
+        let ctx = HwCtx::<f64>::new(MathLib::CoreMath, false);
+        let p = 7;
+        let f = |l: usize| (0..p).map(|k| (l * p + k) as f64 / 3.0 - 1.0).collect::<Vec<f64>>();
+        let joined = Matrix::from_lines(p, (0..p).map(f).collect(), true);
+        let placed = Matrix::<f64>::from_par_lines(p, true, 2, &ctx, || (), |_, u| (2 * u..(2 * u + 2).min(p)).map(f).collect());
+        assert!(!placed.is_packed() && placed.bits_eq(&joined));
+        assert_eq!(placed.heap_bytes(), p * p * 8);
+        let packed = placed.into_packed();
+        for i in 0..p {
+            for j in 0..p {
+                assert_eq!(packed.get(i, j), *joined.get(i, j));
+            }
+        }
+    }
 }

@@ -1,8 +1,6 @@
 //! `rev-rev`: the generic gradient code recorded on a tape, then one reverse sweep per gradient
 //! component — TensorFlow's `tape.jacobian(tape.gradient(loss, θ), θ)`.
 
-use rayon::prelude::*;
-
 use std::sync::Arc;
 
 use super::Matrix;
@@ -34,15 +32,15 @@ pub(super) fn hessian<R: Real>(
     let leaves: Vec<u32> = theta.iter().map(|t| t.idx).collect();
     drop(ws);
     let tape = tctx.tape.into_inner();
-    let rows: Vec<Vec<R>> = (0..p)
-        .into_par_iter()
-        .map_init(
-            || Sweep::new(&tape, ctx),
-            |sweep, i| {
-                sweep.run(&tape, outputs[i], ctx);
-                leaves.iter().map(|&l| sweep.adjoint(l, ctx)).collect()
-            },
-        )
-        .collect();
-    Matrix::from_lines(p, rows, false)
+    Matrix::from_par_lines(
+        p,
+        false,
+        1,
+        ctx,
+        || Sweep::new(&tape, ctx),
+        |sweep, i| {
+            sweep.run(&tape, outputs[i], ctx);
+            vec![leaves.iter().map(|&l| sweep.adjoint(l, ctx)).collect()]
+        },
+    )
 }
