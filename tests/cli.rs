@@ -86,22 +86,22 @@ fn non_numeric_and_non_finite_numbers() {
 
 #[test]
 fn a_hessian_too_large_for_memory_is_refused_with_the_estimate() {
-    // P = 1000·55 + 55 = 55,055: the f64 Hessian alone is 24 GB.
-    let p = 1000 * 55 + 55;
+    // P = 1000·80 + 80 = 80,080: the f64 Hessian alone is 51 GB (twice this machine's memory).
+    let p = 1000 * 80 + 80;
     let params = vec!["0"; p].join(",");
     let x = vec!["0"; 1000].join(",");
-    let y = vec!["0"; 55].join(",");
+    let y = vec!["0"; 80].join(",");
     let text = format!(
-        r#"{{"layers": [1000, 55], "activations": ["tanh"], "loss": "mse", "x": [[{x}]], "y": [[{y}]], "params": [{params}]}}"#
+        r#"{{"layers": [1000, 80], "activations": ["tanh"], "loss": "mse", "x": [[{x}]], "y": [[{y}]], "params": [{params}]}}"#
     );
-    expect_error(&text, &[], &["P = 55055", "needs an estimated", "GiB", "--force"]);
+    expect_error(&text, &[], &["P = 80080", "needs an estimated", "GiB", "--force"]);
     // analyze refuses too, before computing anything
     let dir = tempfile::tempdir().unwrap();
     let file = write(dir.path(), "big.json", &text);
     let out = clairaut().args(["analyze", "--problem"]).arg(&file).output().unwrap();
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(2), "{stderr}");
-    assert!(stderr.contains("P = 55055") && stderr.contains("estimated") && stderr.contains("--force"), "{stderr}");
+    assert!(stderr.contains("P = 80080") && stderr.contains("estimated") && stderr.contains("--force"), "{stderr}");
 }
 
 #[test]

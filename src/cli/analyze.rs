@@ -81,17 +81,17 @@ pub fn memory_estimate(req: &Request, threads: usize) -> f64 {
     let p2 = (pr.spec.num_params() as f64).powi(2);
     let p_max = req.precisions.iter().map(|q| q.bits()).max().unwrap_or(53);
     let tbits = req.truth_bits.unwrap_or_else(|| truth::default_bits(p_max));
-    let t = EntryBytes::of(Method::FwdRev, Precision::Mp(tbits));
-    let check = EntryBytes::of(Method::FwdRev, Precision::Mp(tbits + req.check_extra));
+    let t = EntryBytes::of(Precision::Mp(tbits));
+    let check = EntryBytes::of(Precision::Mp(tbits + req.check_extra));
     let truth = t.building.max(t.built + check.building).max(t.built + check.built + 4.0).max(t.built + 4.0 + t.packed);
     let quantized = t.packed + t.packing();
     let per_cell = (req.orders.len() * req.fmas.len()) as f64;
-    let all_h: f64 = req.methods.iter().flat_map(|&m| req.precisions.iter().map(move |&q| EntryBytes::of(m, q).packed)).sum::<f64>() * per_cell;
+    let all_h: f64 = req.methods.len() as f64 * req.precisions.iter().map(|&q| EntryBytes::of(q).packed).sum::<f64>() * per_cell;
     let spectrum = if req.spectrum { 24.0 } else { 0.0 };
     let mut peak = p2 * truth.max(quantized);
     for &m in &req.methods {
         for &q in &req.precisions {
-            let (h, hi) = (EntryBytes::of(m, q), EntryBytes::of(m, Precision::Mp(tbits)));
+            let (h, hi) = (EntryBytes::of(q), EntryBytes::of(Precision::Mp(tbits)));
             let kept = if req.keep_matrices { all_h } else { req.orders.len() as f64 * h.packed };
             let next = h.packing().max(h.packed + hi.packing());
             let work = work_estimate(pr, m, q, threads).max(work_estimate(pr, m, Precision::Mp(tbits), threads));

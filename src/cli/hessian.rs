@@ -93,12 +93,12 @@ impl HessianArgs {
 }
 
 /// Estimated peak memory of a Hessian computation, in bytes: the matrix as it is built
-/// ([`hessian::EntryBytes`]: packed as its lines are computed for MPFR formats, except `fwd-rev`
-/// and `gauss-newton`, which join their columns first) plus the workers' state
+/// ([`hessian::EntryBytes`]: packed as its lines are computed for MPFR formats) plus the
+/// workers' state
 /// ([`work_estimate`]). Writing it (`--out`) streams the file and adds nothing.
 pub fn memory_estimate(problem: &Problem, method: Method, precision: Precision, threads: usize) -> f64 {
     let p = problem.spec.num_params() as f64;
-    p * p * hessian::EntryBytes::of(method, precision).building + work_estimate(problem, method, precision, threads)
+    p * p * hessian::EntryBytes::of(precision).building + work_estimate(problem, method, precision, threads)
 }
 
 /// Estimated memory of the workers of a Hessian computation besides the matrix, in bytes.

@@ -7,8 +7,6 @@
 
 use std::sync::Arc;
 
-use rayon::prelude::*;
-
 use super::Matrix;
 use crate::ad::{Dual, DualVec};
 use crate::model::mlp::{backward, detach_cache, forward, ActTable, Workspace};
@@ -88,36 +86,36 @@ fn columns<R: Real, S: Lanes<R>>(
     let lift = |v: &[R]| -> Vec<S> { v.iter().map(|c| S::constant(c, ctx)).collect() };
     let (x, y, theta0) = (lift(&inputs.x), lift(&inputs.y), lift(&inputs.theta));
     let c = R::consts(ctx);
-    let chunks: Vec<Vec<Vec<R>>> = (0..p.div_ceil(S::N))
-        .into_par_iter()
-        .map_init(
-            || {
-                let mut ws = Workspace::new(spec, n, &x, ctx);
-                ws.table = table.clone();
-                (ws, theta0.clone())
-            },
-            |(ws, theta), chunk| {
-                let cols: Vec<usize> = (chunk * S::N..((chunk + 1) * S::N).min(p)).collect();
-                for (k, &j) in cols.iter().enumerate() {
-                    theta[j].seed(k, &c.one, ctx);
-                }
-                // skip the structurally zero tangents below the seeds' layer (same bits)
-                let layer = cols.iter().map(|&j| spec.unit_of(j).0).min().expect("a column");
-                let units = cols.iter().map(|&j| spec.unit_of(j)).filter(|u| u.0 == layer).map(|u| u.1).collect();
-                ws.tangents_from(layer, units);
-                forward(spec, n, theta, &y, eval, ws, ctx);
-                if gauss_newton {
-                    detach_cache(ws, ctx);
-                    backward(spec, n, &theta0, eval, ws, ctx);
-                } else {
-                    backward(spec, n, theta, eval, ws, ctx);
-                }
-                for (k, &j) in cols.iter().enumerate() {
-                    theta[j].seed(k, &c.zero, ctx);
-                }
-                (0..cols.len()).map(|k| ws.grad.iter().map(|g| g.tangent(k).clone()).collect()).collect()
-            },
-        )
-        .collect();
-    Matrix::from_lines(p, chunks.into_iter().flatten().collect(), true)
+    Matrix::from_par_lines(
+        p,
+        true,
+        S::N,
+        ctx,
+        || {
+            let mut ws = Workspace::new(spec, n, &x, ctx);
+            ws.table = table.clone();
+            (ws, theta0.clone())
+        },
+        |(ws, theta), chunk| {
+            let cols: Vec<usize> = (chunk * S::N..((chunk + 1) * S::N).min(p)).collect();
+            for (k, &j) in cols.iter().enumerate() {
+                theta[j].seed(k, &c.one, ctx);
+            }
+            // skip the structurally zero tangents below the seeds' layer (same bits)
+            let layer = cols.iter().map(|&j| spec.unit_of(j).0).min().expect("a column");
+            let units = cols.iter().map(|&j| spec.unit_of(j)).filter(|u| u.0 == layer).map(|u| u.1).collect();
+            ws.tangents_from(layer, units);
+            forward(spec, n, theta, &y, eval, ws, ctx);
+            if gauss_newton {
+                detach_cache(ws, ctx);
+                backward(spec, n, &theta0, eval, ws, ctx);
+            } else {
+                backward(spec, n, theta, eval, ws, ctx);
+            }
+            for (k, &j) in cols.iter().enumerate() {
+                theta[j].seed(k, &c.zero, ctx);
+            }
+            (0..cols.len()).map(|k| ws.grad.iter().map(|g| g.tangent(k).clone()).collect()).collect()
+        },
+    )
 }

@@ -97,13 +97,6 @@ impl Method {
         Self::EXACT.contains(&self)
     }
 
-    /// Whether the method's lines go into the matrix as soon as its workers compute them
-    /// ([`Matrix::from_par_lines`]: packed for MPFR formats). `fwd-rev` and `gauss-newton`
-    /// collect all their columns first and join them ([`Matrix::from_lines`], in `fwd_rev`).
-    pub fn packs_lines(self) -> bool {
-        !matches!(self, Method::FwdRev | Method::GaussNewton)
-    }
-
     /// Whether the method takes a finite-difference step.
     pub fn is_finite_difference(self) -> bool {
         Self::FINITE_DIFFERENCES.contains(&self)
@@ -322,7 +315,7 @@ impl<R: Real> Matrix<R> {
     }
 }
 
-/// Bytes per entry of a Hessian of one method at one precision, for memory estimates.
+/// Bytes per entry of a Hessian at one precision, for memory estimates.
 ///
 /// A value held as it is costs `size_of` (4 for `f32`, 8 for `f64` and the f64-based
 /// `binary16`/`bfloat16`) or, for MPFR numbers, the 32-byte `mpfr_t` plus its limbs in their own
@@ -342,8 +335,8 @@ pub struct EntryBytes {
 }
 
 impl EntryBytes {
-    /// For a Hessian of `method` at `precision`.
-    pub fn of(method: Method, precision: Precision) -> Self {
+    /// For a Hessian at `precision` (every method builds its matrix the same way).
+    pub fn of(precision: Precision) -> Self {
         let limbs = |b: u32| 8.0 * f64::from(b.div_ceil(64));
         let (plain, mpfr) = match precision {
             Precision::F32 => (4.0, false),
@@ -358,16 +351,10 @@ impl EntryBytes {
             Precision::Mp(b) => 8.0 + limbs(b),
             _ => 8.0,
         };
-        if method.packs_lines() {
-            // each line goes into its place (plain) or is packed as soon as it is computed
-            let built = if mpfr { packed } else { plain };
-            EntryBytes { building: built, built, packed, packed_when_built: mpfr }
-        } else if mpfr {
-            // the columns (structs and limbs), then the joined vector of structs beside them
-            EntryBytes { building: plain + 32.0, built: plain, packed, packed_when_built: false }
-        } else {
-            EntryBytes { building: 2.0 * plain, built: plain, packed, packed_when_built: false }
-        }
+        // every method's lines go into their place (plain) or are packed as soon as they are
+        // computed ([`Matrix::from_par_lines`])
+        let built = if mpfr { packed } else { plain };
+        EntryBytes { building: built, built, packed, packed_when_built: mpfr }
     }
 
     /// Peak of building the matrix and then packing it ([`Matrix::into_packed`]).
