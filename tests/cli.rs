@@ -221,4 +221,26 @@ fn bench_smoke_runs_print_their_tables() {
             assert!(e > 0.0 && e.is_finite(), "{r}");
         }
     }
+
+    // `bench --scaling` on a small problem: one row per thread count, efficiency 1 at the first
+    let out = clairaut()
+        .args(["bench", "--scaling", "1,2", "--repeat", "2", "--precision", "mp:64"])
+        .args(["--problem", "experiments/bench/p40-tanh-mse.json"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("fastest of 2 per thread count"), "{text}");
+    let rows: Vec<Vec<f64>> = text
+        .lines()
+        .filter_map(|l| l.split_whitespace().map(|x| x.parse::<f64>().ok()).collect::<Option<Vec<f64>>>())
+        .filter(|r| r.len() == 6)
+        .collect();
+    assert_eq!(rows.iter().map(|r| r[0]).collect::<Vec<_>>(), [1.0, 2.0], "{text}");
+    assert_eq!((rows[0][2], rows[0][4], rows[0][5]), (1.0, 1.0, 1.0), "{text}");
+    assert!(rows.iter().all(|r| r.iter().all(|x| x.is_finite() && *x > 0.0)), "{text}");
+    // a bad count is a one-line error
+    let out = clairaut().args(["bench", "--scaling", "1,0"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--scaling"));
 }
