@@ -358,7 +358,7 @@ mod lanes {
                     }
                     return true;
 
-                    /// `no-fma`: `t = t + (x.v·y.t + x.t·y.v)`, `v = v + x.v·y.v`.
+                    /// `no-fma` (needs AVX).
                     #[target_feature(enable = "avx")]
                     fn kernel<const K: usize>(
                         out: &mut DualVec<$t, K>,
@@ -366,34 +366,32 @@ mod lanes {
                         b: Strided<'_, DualVec<$t, K>>,
                         idx: &impl Fn(usize) -> usize,
                     ) {
-                        use std::arch::x86_64::*;
-                        let nv = K / $w;
-                        let mut t: [$vec; MAX_VECTORS] = [$set1(0.0); MAX_VECTORS];
-                        let (mut v, mut first) = (0.0, true);
-                        for k in 0..a.len() {
-                            let i = idx(k);
-                            let (x, y) = (a.get(i), b.get(i));
-                            let (xv, yv) = ($set1(x.v), $set1(y.v));
-                            for c in 0..nv {
-                                // SAFETY: c·W + W ≤ K: the loads stay inside the arrays.
-                                let (xt, yt) = unsafe { ($loadu(x.t.as_ptr().add(c * $w)), $loadu(y.t.as_ptr().add(c * $w))) };
-                                let term = $add($mul(xv, yt), $mul(xt, yv));
-                                t[c] = if first { term } else { $add(t[c], term) };
-                            }
-                            v = if first { x.v * y.v } else { v + x.v * y.v };
-                            first = false;
-                        }
-                        for c in 0..nv {
-                            // SAFETY: as above.
-                            unsafe { $storeu(out.t.as_mut_ptr().add(c * $w), t[c]) };
-                        }
-                        out.v = v;
+                        // SAFETY: AVX is enabled here; `FMA = false` uses no FMA instruction.
+                        unsafe { steps::<K, false>(out, a, b, idx) }
                     }
 
-                    /// `fma`: first `t = fma(x.v, y.t, x.t·y.v)`, then
-                    /// `t = fma(x.v, y.t, fma(x.t, y.v, t))`, `v = fma(x.v, y.v, v)`.
+                    /// `fma` (needs AVX and FMA).
                     #[target_feature(enable = "avx,fma")]
                     fn kernel_fma<const K: usize>(
+                        out: &mut DualVec<$t, K>,
+                        a: Strided<'_, DualVec<$t, K>>,
+                        b: Strided<'_, DualVec<$t, K>>,
+                        idx: &impl Fn(usize) -> usize,
+                    ) {
+                        // SAFETY: AVX and FMA are enabled here.
+                        unsafe { steps::<K, true>(out, a, b, idx) }
+                    }
+
+                    /// The loop, inlined into the two kernels above (which enable the CPU
+                    /// features its intrinsics need). Per term, `no-fma`:
+                    /// `t = t + (x.v·y.t + x.t·y.v)`, `v = v + x.v·y.v`; `fma`: first
+                    /// `t = fma(x.v, y.t, x.t·y.v)`, then `t = fma(x.v, y.t, fma(x.t, y.v, t))`,
+                    /// `v = fma(x.v, y.v, v)`; the first term starts the sums.
+                    ///
+                    /// # Safety
+                    /// The CPU must have AVX, and FMA when `FMA`.
+                    #[inline(always)]
+                    unsafe fn steps<const K: usize, const FMA: bool>(
                         out: &mut DualVec<$t, K>,
                         a: Strided<'_, DualVec<$t, K>>,
                         b: Strided<'_, DualVec<$t, K>>,
@@ -410,9 +408,18 @@ mod lanes {
                             for c in 0..nv {
                                 // SAFETY: c·W + W ≤ K: the loads stay inside the arrays.
                                 let (xt, yt) = unsafe { ($loadu(x.t.as_ptr().add(c * $w)), $loadu(y.t.as_ptr().add(c * $w))) };
-                                t[c] = if first { $fmadd(xv, yt, $mul(xt, yv)) } else { $fmadd(xv, yt, $fmadd(xt, yv, t[c])) };
+                                t[c] = match (FMA, first) {
+                                    (false, true) => $add($mul(xv, yt), $mul(xt, yv)),
+                                    (false, false) => $add(t[c], $add($mul(xv, yt), $mul(xt, yv))),
+                                    (true, true) => $fmadd(xv, yt, $mul(xt, yv)),
+                                    (true, false) => $fmadd(xv, yt, $fmadd(xt, yv, t[c])),
+                                };
                             }
-                            v = if first { x.v * y.v } else { x.v.mul_add(y.v, v) };
+                            v = match (FMA, first) {
+                                (_, true) => x.v * y.v,
+                                (false, false) => v + x.v * y.v,
+                                (true, false) => x.v.mul_add(y.v, v),
+                            };
                             first = false;
                         }
                         for c in 0..nv {
