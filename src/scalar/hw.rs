@@ -452,6 +452,49 @@ mod lanes {
             self.mul_add(b, c)
         }
     }
+
+    #[cfg(test)]
+    mod tests {
+        use rand::{Rng, SeedableRng};
+
+        use super::*;
+        use crate::order::dot_in_order;
+        use crate::scalar::hw::HwCtx;
+        use crate::scalar::MathLib;
+
+        /// The portable loop (what runs where the CPU has no AVX; on x86-64 with AVX the AVX
+        /// kernel is checked in `tests/bit_identity.rs`) against the definition, special values
+        /// included; a NaN only has to be a NaN.
+        #[test]
+        fn the_portable_loop_equals_the_definition() {
+            let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(11);
+            let specials = [0.0, -0.0, f64::INFINITY, f64::NEG_INFINITY, f64::NAN, 5e-324, 1e300, -1e-300];
+            let mut draw = move || if rng.gen_bool(0.3) { specials[rng.gen_range(0..specials.len())] } else { rng.gen_range(-2.0..2.0) };
+            let bits = |d: &DualVec<f64, 8>| -> Vec<u64> {
+                std::iter::once(d.v).chain(d.t).map(|x| if x.is_nan() { 1 } else { x.to_bits() }).collect()
+            };
+            for fma in [false, true] {
+                let ctx = HwCtx::<f64>::new(MathLib::CoreMath, fma);
+                for case in 0..2000 {
+                    let n = 1 + case % 7;
+                    let mut vals = || -> Vec<DualVec<f64, 8>> {
+                        (0..n).map(|_| DualVec { v: draw(), t: std::array::from_fn(|_| draw()) }).collect()
+                    };
+                    let (a, b) = (vals(), vals());
+                    let (sa, sb) = (Strided::contiguous(&a), Strided::contiguous(&b));
+                    let zero = DualVec { v: 0.0, t: [0.0; 8] };
+                    let (mut fast, mut def, mut tmp) = (zero.clone(), zero.clone(), zero);
+                    if fma {
+                        body::<f64, 8, true>(&mut fast, sa, sb, |k| n - 1 - k);
+                    } else {
+                        body::<f64, 8, false>(&mut fast, sa, sb, |k| n - 1 - k);
+                    }
+                    dot_in_order(&mut def, sa, sb, |k| n - 1 - k, &mut tmp, &ctx);
+                    assert_eq!(bits(&fast), bits(&def), "fma={fma} case {case}");
+                }
+            }
+        }
+    }
 }
 
 /// Extension used above: assign with round-to-nearest, returning the ternary value.
