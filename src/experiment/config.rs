@@ -114,7 +114,7 @@ pub struct CellConfig {
     /// `linfa-datasets`, `n` rows taken evenly, 0 = all; see [`super::dataset`]),
     /// `problem:<path>`, or a data file: `csv:<path>` (numbers kept as the file's decimal
     /// text), `npy:<x.npy>,<y.npy>` (two arrays) or `npy:<path>` (one array split into columns
-    /// like a CSV file), `n` rows taken evenly, 0 = all (see [`super::data_file`]). Paths are
+    /// like a CSV file), `n` rows taken evenly, 0 = all (see [`super::data`]). Paths are
     /// relative to the experiment file.
     #[serde(default = "d_data")]
     pub data: String,
