@@ -1,5 +1,5 @@
 //! `fwd-rev` (and `gauss-newton`): the generic gradient code on dual numbers, one column per
-//! basis vector — `LANES` columns per pass with [`DualVec`] (bit-identical to one column per
+//! basis vector — [`LANES`] ([`WIDE_LANES`] for f32) columns per pass with [`DualVec`] (bit-identical to one column per
 //! pass with [`Dual`], which is kept as the reference path). With the primal's table, a pass
 //! skips the forward dot products whose tangents are structurally zero: every unit below the
 //! seeded parameters' layer and the unseeded units of that layer
