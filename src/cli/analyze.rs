@@ -83,7 +83,7 @@ pub fn memory_estimate(req: &Request, threads: usize) -> f64 {
     let tbits = req.truth_bits.unwrap_or_else(|| truth::default_bits(p_max));
     let t = EntryBytes::of(Precision::Mp(tbits));
     let check = EntryBytes::of(Precision::Mp(tbits + req.check_extra));
-    let truth = t.building.max(t.built + check.building).max(t.built + check.built + 4.0).max(t.built + 4.0 + t.packed);
+    let truth = (t.built + check.built + 4.0).max(t.built + 4.0 + t.packed);
     let quantized = t.packed + t.packing();
     let per_cell = (req.orders.len() * req.fmas.len()) as f64;
     let all_h: f64 = req.methods.len() as f64 * req.precisions.iter().map(|&q| EntryBytes::of(q).packed).sum::<f64>() * per_cell;

@@ -98,7 +98,7 @@ impl HessianArgs {
 /// ([`work_estimate`]). Writing it (`--out`) streams the file and adds nothing.
 pub fn memory_estimate(problem: &Problem, method: Method, precision: Precision, threads: usize) -> f64 {
     let p = problem.spec.num_params() as f64;
-    p * p * hessian::EntryBytes::of(precision).building + work_estimate(problem, method, precision, threads)
+    p * p * hessian::EntryBytes::of(precision).built + work_estimate(problem, method, precision, threads)
 }
 
 /// Estimated memory of the workers of a Hessian computation besides the matrix, in bytes.

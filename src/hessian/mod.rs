@@ -324,9 +324,9 @@ impl<R: Real> Matrix<R> {
 /// wider one 8·(1 + ⌈bits/64⌉).
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct EntryBytes {
-    /// Peak while the matrix is built (lines and matrix together where they coexist).
-    pub building: f64,
-    /// Held by the built matrix.
+    /// Held by the built matrix — also the peak while it is built: every method's lines go
+    /// into their place or are packed as soon as they are computed
+    /// ([`Matrix::from_par_lines`]), so lines and matrix never coexist.
     pub built: f64,
     /// Held once packed ([`Matrix::into_packed`]).
     pub packed: f64,
@@ -351,18 +351,15 @@ impl EntryBytes {
             Precision::Mp(b) => 8.0 + limbs(b),
             _ => 8.0,
         };
-        // every method's lines go into their place (plain) or are packed as soon as they are
-        // computed ([`Matrix::from_par_lines`])
-        let built = if mpfr { packed } else { plain };
-        EntryBytes { building: built, built, packed, packed_when_built: mpfr }
+        EntryBytes { built: if mpfr { packed } else { plain }, packed, packed_when_built: mpfr }
     }
 
     /// Peak of building the matrix and then packing it ([`Matrix::into_packed`]).
     pub fn packing(&self) -> f64 {
         if self.packed_when_built {
-            self.building
+            self.built
         } else {
-            self.building.max(self.built + self.packed)
+            self.built + self.packed
         }
     }
 }
