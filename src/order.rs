@@ -257,6 +257,33 @@ pub fn dot_in_order<S: Scalar>(
     }
 }
 
+/// [`dot`] when its value is known: `value` must be what [`dot`] gives for the values of `a`
+/// and `b` (the primal pass's result of the same sum, as [`crate::model::mlp`] tabulates it).
+/// In the term-by-term orders a scalar with derivative parts may then compute only those
+/// ([`Scalar::dot_tangents_in_order`]); the other orders compute everything. Either way the
+/// result is [`dot`]'s, bit for bit.
+pub fn dot_with_value<S: Scalar>(
+    out: &mut S,
+    a: Strided<'_, S>,
+    b: Strided<'_, S>,
+    eval: &Eval,
+    ks: &mut KernelScratch<S>,
+    value: &S::Real,
+    ctx: &S::Ctx,
+) {
+    let n = a.len();
+    match eval.order {
+        _ if n == 0 => dot(out, a, b, eval, ks, ctx),
+        Order::Sequential => out.dot_tangents_in_order(a, b, |k| k, &mut ks.t[0], value, ctx),
+        Order::Reversed => out.dot_tangents_in_order(a, b, |k| n - 1 - k, &mut ks.t[0], value, ctx),
+        Order::Shuffled(_) => {
+            let perm = eval.perm(n).expect("a permutation");
+            out.dot_tangents_in_order(a, b, |k| perm[k] as usize, &mut ks.t[0], value, ctx)
+        }
+        _ => dot(out, a, b, eval, ks, ctx),
+    }
+}
+
 /// `out = Σ_k a_k·b_k` in the order of `eval`, with the FMA policy of the context.
 pub fn dot<S: Scalar>(
     out: &mut S,

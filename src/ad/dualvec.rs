@@ -187,4 +187,61 @@ impl<R: Real, const K: usize> Scalar for DualVec<R, K> {
     ) {
         R::dot_lanes(self, a, b, idx, tmp, ctx)
     }
+    #[inline(always)]
+    fn dot_tangents_in_order(
+        &mut self,
+        a: Strided<'_, Self>,
+        b: Strided<'_, Self>,
+        idx: impl Fn(usize) -> usize,
+        tmp: &mut Self,
+        value: &R,
+        ctx: &Self::Ctx,
+    ) {
+        R::dot_lane_tangents(self, a, b, idx, tmp, value, ctx)
+    }
+}
+
+/// [`crate::order::dot_in_order`] on `K`-lane dual numbers with the value given: every lane
+/// performs exactly the operations that `dot_in_order` performs on it through
+/// [`DualVec`]'s `set_mul`, `add_assign` and `mul_add_assign` (same operands, same order, same
+/// FMA policy), and the value's own products and sums — one per term, recomputed by every pass
+/// of `K` columns — are replaced by `value`, the primal's result of the same sum.
+pub fn dot_tangents_definition<R: Real, const K: usize>(
+    out: &mut DualVec<R, K>,
+    a: Strided<'_, DualVec<R, K>>,
+    b: Strided<'_, DualVec<R, K>>,
+    idx: impl Fn(usize) -> usize,
+    tmp: &mut DualVec<R, K>,
+    value: &R,
+    ctx: &R::RCtx,
+) {
+    let fma = R::fma(ctx);
+    let (x, y) = (a.get(idx(0)), b.get(idx(0)));
+    // first term: `out.set_mul(x, y)`, lane by lane (`out.v` is its scratch)
+    for k in 0..K {
+        out.v.set_mul(&x.t[k], &y.v, ctx);
+        if fma {
+            out.t[k].set_mul_add(&x.v, &y.t[k], &out.v, ctx);
+        } else {
+            out.t[k].set_mul(&x.v, &y.t[k], ctx);
+            out.t[k].add_assign(&out.v, ctx);
+        }
+    }
+    for i in 1..a.len() {
+        let (x, y) = (a.get(idx(i)), b.get(idx(i)));
+        for k in 0..K {
+            if fma {
+                // `out.mul_add_assign(x, y)`
+                out.t[k].mul_add_assign(&x.t[k], &y.v, ctx);
+                out.t[k].mul_add_assign(&x.v, &y.t[k], ctx);
+            } else {
+                // `tmp.set_mul(x, y); out.add_assign(tmp)`
+                tmp.v.set_mul(&x.t[k], &y.v, ctx);
+                tmp.t[k].set_mul(&x.v, &y.t[k], ctx);
+                tmp.t[k].add_assign(&tmp.v, ctx);
+                out.t[k].add_assign(&tmp.t[k], ctx);
+            }
+        }
+    }
+    out.v.set(value, ctx);
 }

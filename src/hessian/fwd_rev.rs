@@ -3,7 +3,9 @@
 //! pass with [`Dual`], which is kept as the reference path). With the primal's table, a pass
 //! skips the forward dot products whose tangents are structurally zero: every unit below the
 //! seeded parameters' layer and the unseeded units of that layer
-//! ([`Workspace::tangents_from`]; bit-identical to the full pass, tested).
+//! ([`Workspace::tangents_from`]; bit-identical to the full pass, tested), and the dot
+//! products take their values from the primal's ([`Workspace::at_table_point`]): MPFR computes
+//! only the lanes.
 
 use std::sync::Arc;
 
@@ -94,6 +96,9 @@ fn columns<R: Real, S: Lanes<R>>(
         || {
             let mut ws = Workspace::new(spec, n, &x, ctx);
             ws.table = table.clone();
+            // θ's values are θ0's: every value is the primal's (gauss-newton's detached
+            // backward pass too), so the dot products take theirs from the table
+            ws.at_table_point();
             (ws, theta0.clone())
         },
         |(ws, theta), chunk| {

@@ -14,7 +14,7 @@ use rayon::prelude::*;
 
 use super::loss::{loss_and_grad, LossScratch};
 use super::Spec;
-use crate::order::{dot, sum, Eval, KernelScratch, Strided};
+use crate::order::{dot, dot_with_value, sum, Eval, KernelScratch, Strided};
 use crate::scalar::{Fun, Real, Scalar};
 
 /// Buffers of one evaluation, allocated once per worker and reused.
@@ -40,6 +40,11 @@ pub struct Workspace<S: Scalar> {
     /// Set by [`Workspace::tangents_from`]: below this layer, and in its units not listed, the
     /// next [`forward`] takes the table's pre-activations with zero tangents.
     tangents_from: Option<(usize, Vec<usize>)>,
+    /// Set by [`Workspace::at_table_point`]: every pass evaluates at the table's point, so its
+    /// dot products take their values from [`ActTable::dots`].
+    values_known: bool,
+    /// While [`ActTable::compute`] runs the primal: the dot products' values, recorded.
+    record: Option<PrimalDots<S::Real>>,
     tmp: [S; 2],
     ks: KernelScratch<S>,
     ls: LossScratch<S>,
@@ -62,6 +67,8 @@ impl<S: Scalar> Workspace<S> {
             partial: None,
             stale_from: 1,
             tangents_from: None,
+            values_known: false,
+            record: None,
             tmp: [zero.clone(), zero.clone()],
             ks: KernelScratch::new(&zero, max_len),
             ls: LossScratch::new(&zero, n, dl),
@@ -107,6 +114,17 @@ impl<S: Scalar> Workspace<S> {
         }
         ok
     }
+
+    /// Declares that every pass of this workspace evaluates at the point of its (unchecked)
+    /// table — θ's, the inputs' and the targets' values are the primal's, only derivative
+    /// parts differ (`fwd-rev` and `gauss-newton` columns). The values of every quantity are
+    /// then the primal's, bit for bit, and the dot products of [`forward`] and [`backward`]
+    /// take theirs from [`ActTable::dots`] ([`dot_with_value`]) instead of recomputing them.
+    /// Returns `false` (nothing changes) without such a table.
+    pub fn at_table_point(&mut self) -> bool {
+        self.values_known = self.table.as_deref().is_some_and(|t| t.dots.is_some());
+        self.values_known
+    }
 }
 
 /// Forward pass and loss: fills `ws.z`, `ws.a`, `ws.loss`, and `ws.g[L] = ∂L/∂a_L`.
@@ -127,6 +145,8 @@ pub fn forward<S: Scalar>(
         Some((ls, units)) => l < *ls || (l == *ls && !units.contains(&j)),
         None => false,
     };
+    let table = ws.table.clone();
+    let known = table.as_deref().and_then(|t| t.dots.as_ref()).filter(|_| ws.values_known);
     for l in first..=depth {
         let (din, dout) = (spec.layers[l - 1], spec.layers[l]);
         let (w0, b0) = (spec.w_offset(l), spec.b_offset(l));
@@ -143,7 +163,14 @@ pub fn forward<S: Scalar>(
                 match ws.table.as_deref().filter(|_| zero_tangent(l, j)) {
                     Some(t) => zk.set_constant(&t.z[l][r * dout + j], ctx),
                     None => {
-                        dot(zk, row, Strided::new(theta, w0 + j, dout, din), eval, &mut ws.ks, ctx);
+                        let col = Strided::new(theta, w0 + j, dout, din);
+                        match known {
+                            Some(d) => dot_with_value(zk, row, col, eval, &mut ws.ks, &d.zdot[l][r * dout + j], ctx),
+                            None => dot(zk, row, col, eval, &mut ws.ks, ctx),
+                        }
+                        if let Some(rec) = &mut ws.record {
+                            rec.zdot[l][r * dout + j] = zk.value().clone();
+                        }
                         zk.add_assign(&theta[b0 + j], ctx);
                     }
                 }
@@ -179,6 +206,8 @@ pub fn backward<S: Scalar>(
     ctx: &S::Ctx,
 ) {
     let depth = spec.depth();
+    let tab = ws.table.clone();
+    let known = tab.as_deref().and_then(|t| t.dots.as_ref()).filter(|_| ws.values_known);
     // G_L = ∂L/∂a_L ⊙ σ′(z_L)
     let table = ws.table.as_deref().map(|t| (t, depth));
     chain_activation(&mut ws.g[depth], &ws.z[depth], spec.activations[depth - 1], table, &mut ws.tmp, ctx);
@@ -192,7 +221,11 @@ pub fn backward<S: Scalar>(
             for j in 0..dout {
                 let col_a = Strided::new(a_in, i, din, n);
                 let col_g = Strided::new(g, j, dout, n);
-                dot(&mut ws.grad[w0 + i * dout + j], col_a, col_g, eval, &mut ws.ks, ctx);
+                let w = w0 + i * dout + j;
+                match known {
+                    Some(d) => dot_with_value(&mut ws.grad[w], col_a, col_g, eval, &mut ws.ks, &d.grad[w], ctx),
+                    None => dot(&mut ws.grad[w], col_a, col_g, eval, &mut ws.ks, ctx),
+                }
             }
         }
         for j in 0..dout {
@@ -204,8 +237,15 @@ pub fn backward<S: Scalar>(
                 for i in 0..din {
                     let row_g = Strided::new(g, r * dout, 1, dout);
                     let row_w = Strided::new(theta, w0 + i * dout, 1, dout);
-                    dot(&mut gp[r * din + i], row_g, row_w, eval, &mut ws.ks, ctx);
+                    let k = r * din + i;
+                    match known {
+                        Some(d) => dot_with_value(&mut gp[k], row_g, row_w, eval, &mut ws.ks, &d.gdot[l - 1][k], ctx),
+                        None => dot(&mut gp[k], row_g, row_w, eval, &mut ws.ks, ctx),
+                    }
                 }
+            }
+            if let Some(rec) = &mut ws.record {
+                rec.gdot[l - 1] = gp.iter().map(|v| v.value().clone()).collect();
             }
             let table = ws.table.as_deref().map(|t| (t, l - 1));
             chain_activation(gp, &ws.z[l - 1], spec.activations[l - 2], table, &mut ws.tmp, ctx);
@@ -250,6 +290,21 @@ pub struct ActTable<R> {
     /// Whether the inputs, θ, every z and every tabulated value are finite (then a product of
     /// any of them with a zero tangent is a zero: see [`Workspace::tangents_from`]).
     pub finite: bool,
+    /// The values of the primal's dot products (an unchecked table only), for passes at the
+    /// table's point ([`Workspace::at_table_point`]).
+    pub dots: Option<PrimalDots<R>>,
+}
+
+/// The values of the dot products of the primal forward and backward passes — every one a
+/// value that each `fwd-rev` column pass would otherwise recompute.
+#[derive(Clone, Debug)]
+pub struct PrimalDots<R> {
+    /// `zdot[l][n·d_l + j] = Σ_i a_{l−1}[n,i]·W_l[i,j]`, before the bias (index 0 unused).
+    pub zdot: Vec<Vec<R>>,
+    /// `gdot[l][n·d_l + i] = Σ_j G_{l+1}[n,j]·W_{l+1}[i,j]`, before σ′ (l = 1..L−1).
+    pub gdot: Vec<Vec<R>>,
+    /// The gradient (its weight entries are dot products over the batch).
+    pub grad: Vec<R>,
 }
 
 impl<R: Real> ActTable<R> {
@@ -270,6 +325,11 @@ impl<R: Real> ActTable<R> {
     #[allow(clippy::too_many_arguments)]
     fn tabulate(spec: &Spec, n: usize, x: &[R], theta: &[R], y: &[R], eval: &Eval, ctx: &R::RCtx, keep_z: bool) -> Self {
         let mut ws = Workspace::new(spec, n, x, ctx);
+        if !keep_z {
+            // the columns' passes run at this point: record the dot products' values
+            let zeros = || ws.z.iter().map(|v| vec![R::consts(ctx).zero.clone(); v.len()]).collect::<Vec<_>>();
+            ws.record = Some(PrimalDots { zdot: zeros(), gdot: zeros(), grad: Vec::new() });
+        }
         forward(spec, n, theta, y, eval, &mut ws, ctx);
         // σ is the forward pass's activation (the same function of z, bit for bit); σ′ and σ″
         // of each entry are independent, so they are evaluated in parallel (placed by index:
@@ -300,7 +360,16 @@ impl<R: Real> ActTable<R> {
             .collect();
         let finite = x.iter().chain(theta).chain(ws.z.iter().flatten()).all(|v| v.is_finite())
             && layers.iter().flatten().all(|d: &[R; 3]| d.iter().all(|v| v.is_finite()));
-        ActTable { layers, z: ws.z, checked: keep_z, finite }
+        let mut table = ActTable { layers, z: Vec::new(), checked: keep_z, finite, dots: None };
+        if ws.record.is_some() {
+            // the primal's backward pass, σ′ from the table just built, records the rest
+            ws.table = Some(Arc::new(table));
+            backward(spec, n, theta, eval, &mut ws, ctx);
+            table = ws.table.take().and_then(|t| Arc::try_unwrap(t).ok()).expect("the workspace holds the only reference");
+            table.dots = ws.record.take().map(|r| PrimalDots { grad: ws.grad.clone(), ..r });
+        }
+        table.z = ws.z;
+        table
     }
 
     /// The tabulated `[σ, σ′, σ″]` for the k-th pre-activation `z` of layer l, if it may be used.

@@ -181,6 +181,25 @@ pub trait Scalar: Clone + Send + Debug {
     ) {
         crate::order::dot_in_order(self, a, b, idx, tmp, ctx)
     }
+
+    /// [`Scalar::dot_in_order`] when the value `Σ a_i·b_i` is known already — `value`, the
+    /// primal's result of this very sum, bit for bit (see
+    /// [`crate::order::dot_with_value`]): a type may compute only the derivative parts, each
+    /// exactly as `dot_in_order` would, and take `value`. The default computes everything (the
+    /// value it recomputes is `value`).
+    #[inline(always)]
+    fn dot_tangents_in_order(
+        &mut self,
+        a: Strided<'_, Self>,
+        b: Strided<'_, Self>,
+        idx: impl Fn(usize) -> usize,
+        tmp: &mut Self,
+        value: &Self::Real,
+        ctx: &Self::Ctx,
+    ) {
+        let _ = value;
+        self.dot_in_order(a, b, idx, tmp, ctx)
+    }
 }
 
 /// A floating-point format whose primitives are all correctly rounded.
@@ -249,6 +268,24 @@ pub trait Real: Scalar<Real = Self, Ctx = <Self as Real>::RCtx> + Sync {
         ctx: &Self::RCtx,
     ) {
         crate::order::dot_in_order(out, a, b, idx, tmp, ctx)
+    }
+
+    /// [`Scalar::dot_tangents_in_order`] of `K`-lane dual numbers: by default the whole
+    /// [`Real::dot_lanes`] (for `f32`/`f64` the value rides along in the vector loop almost for
+    /// free); MPFR computes only the lanes
+    /// ([`dot_tangents_definition`](crate::ad::dualvec::dot_tangents_definition)).
+    #[inline(always)]
+    fn dot_lane_tangents<const K: usize>(
+        out: &mut DualVec<Self, K>,
+        a: Strided<'_, DualVec<Self, K>>,
+        b: Strided<'_, DualVec<Self, K>>,
+        idx: impl Fn(usize) -> usize,
+        tmp: &mut DualVec<Self, K>,
+        value: &Self,
+        ctx: &Self::RCtx,
+    ) {
+        let _ = value;
+        Self::dot_lanes(out, a, b, idx, tmp, ctx)
     }
 }
 
