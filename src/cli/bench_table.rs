@@ -3,13 +3,19 @@
 //! same run, with the ratios, the Hessian-to-gradient cost ratio and the MPFR efficiency.
 //!
 //! * `T_H` is the wall time of the Hessian on `--table-threads` workers (default: all cores, as
-//!   the peers use) — the figure compared with the peers'.
+//!   the peers use) — the figure compared with the peers'; the median of repeated runs when one
+//!   takes less than [`HESSIAN_MIN_S`].
 //! * cost ratio = `T_H1 / (P × T_grad)`, both single-threaded (`T_H1` a second, one-thread run
 //!   of the Hessian; `T_grad` one gradient at the same precision).
 //! * MPFR efficiency (MPFR precisions) = `Σ_k n_k · t_k / T_H1`, with `n_k` the MPFR operations
 //!   of kind k the Hessian performs (counted in a third run, untimed, so that counting costs
 //!   nothing in `T_H1`) and `t_k` the time one such operation takes at that precision in a
 //!   tight allocation-free loop ([`opcount::tight_loop_ns`]).
+//! * MPFR floor (MPFR precisions) = `Σ_k n_k · t_k / threads` over the kinds without a zero
+//!   operand: the counted operations that do arithmetic on the limbs, at their tight-loop
+//!   prices, divided perfectly among the threads — the least time in which MPFR could produce
+//!   these bits (each rounding is one step of the definition). `max×` = mpmath / floor, the
+//!   largest ratio to the mpmath script an MPFR computation could reach on this machine.
 //! * A cell whose estimated time (`P × T_grad × c / threads`, c = 6 for rev-rev, 1 otherwise,
 //!   tripled for MPFR precisions' three runs) exceeds `--budget` seconds is reported as skipped
 //!   with its estimate.
@@ -26,6 +32,10 @@ use crate::model::Problem;
 use crate::scalar::opcount::{self, Op};
 use crate::scalar::precision::Arith;
 use crate::scalar::{MathLib, Precision};
+
+/// A Hessian shorter than this is repeated until this many seconds have passed and the median
+/// run is reported (the peers report the median of repeated warm calls too).
+const HESSIAN_MIN_S: f64 = 0.5;
 
 /// The problems measured by default.
 pub const DEFAULT_PROBLEMS: [&str; 4] = [
@@ -73,8 +83,8 @@ pub fn run(args: &BenchArgs) -> anyhow::Result<()> {
         args.budget
     );
     println!(
-        "{:<16} {:>5} {:<9} {:<13} {:>10} {:>8} {:>7} {:>10} {:>10} {:>10} {:>9}",
-        "problem", "P", "precision", "method", "T_H [s]", "T_H1/PTg", "MPFReff", "JAX [s]", "TF [s]", "mpmath[s]", "ratio"
+        "{:<16} {:>5} {:<9} {:<13} {:>10} {:>8} {:>7} {:>10} {:>10} {:>10} {:>9} {:>7}",
+        "problem", "P", "precision", "method", "T_H [s]", "T_H1/PTg", "MPFReff", "JAX [s]", "TF [s]", "mpmath[s]", "ratio", "max×"
     );
     let mut rows = Vec::new();
     let mut loop_ns: BTreeMap<(u32, usize), f64> = BTreeMap::new();
@@ -109,23 +119,28 @@ pub fn run(args: &BenchArgs) -> anyhow::Result<()> {
                     rows.push(row);
                     continue;
                 }
-                let run = |t: usize| with_threads(Some(t), || arith.dispatch(Timing { problem: &problem, what: Timed::Hessian(method) }));
-                let t_h = run(threads)??;
-                let t_h1 = if threads == 1 { t_h } else { run(1)?? };
-                let counts = if is_mp { Some(opcount::count_ops(|| run(1)).1) } else { None };
+                let run = |t: usize, min_s: f64| with_threads(Some(t), || arith.dispatch(Timing { problem: &problem, what: Timed::Hessian { method, min_s } }));
+                let t_h = run(threads, HESSIAN_MIN_S)??;
+                let t_h1 = if threads == 1 { t_h } else { run(1, HESSIAN_MIN_S)?? };
+                // one run, so that the counts are one Hessian's
+                let counts = if is_mp { Some(opcount::count_ops(|| run(1, 0.0)).1) } else { None };
                 let cost = t_h1 / (p as f64 * t_grad);
-                let efficiency = counts.map(|c| {
-                    let ideal_ns: f64 = Op::ALL
-                        .iter()
-                        .enumerate()
-                        .filter(|(k, _)| c[*k] > 0)
-                        .map(|(k, &op)| {
-                            let ns = *loop_ns.entry((precision.bits(), k)).or_insert_with(|| opcount::tight_loop_ns(op, precision.bits(), 0.3));
-                            c[k] as f64 * ns
-                        })
-                        .sum();
-                    ideal_ns * 1e-9 / t_h1
+                // Σ n_k·t_k over every counted kind (efficiency), and over the kinds without a zero
+                // operand divided among the threads: the floor of an MPFR computation of these bits
+                let priced = counts.map(|c| {
+                    let (mut all_ns, mut nonzero_ns) = (0.0, 0.0);
+                    for (k, &op) in Op::ALL.iter().enumerate().filter(|(k, _)| c[*k] > 0) {
+                        let ns = *loop_ns.entry((precision.bits(), k)).or_insert_with(|| opcount::tight_loop_ns(op, precision.bits(), 0.3));
+                        all_ns += c[k] as f64 * ns;
+                        if !op.has_zero_operand() {
+                            nonzero_ns += c[k] as f64 * ns;
+                        }
+                    }
+                    (all_ns * 1e-9 / t_h1, nonzero_ns * 1e-9 / threads as f64)
                 });
+                let efficiency = priced.map(|(e, _)| e);
+                let floor_s = priced.map(|(_, f)| f);
+                let ceiling = mpm.zip(floor_s).map(|(m, f)| m / f);
                 let faster_peer = match (jax, tf) {
                     (Some(a), Some(b)) => Some(a.min(b)),
                     (a, b) => a.or(b),
@@ -137,13 +152,14 @@ pub fn run(args: &BenchArgs) -> anyhow::Result<()> {
                     _ => "–".into(),
                 };
                 println!(
-                    "{stem:<16} {p:>5} {:<9} {:<13} {t_h:>10.3e} {cost:>8.2} {:>7} {:>10} {:>10} {:>10} {ratio_s:>9}",
+                    "{stem:<16} {p:>5} {:<9} {:<13} {t_h:>10.3e} {cost:>8.2} {:>7} {:>10} {:>10} {:>10} {ratio_s:>9} {:>7}",
                     precision.to_string(),
                     method.name(),
                     efficiency.map_or_else(|| "–".into(), |e| format!("{:.0}%", 100.0 * e)),
                     fmt_s(jax),
                     fmt_s(tf),
-                    fmt_s(mpm)
+                    fmt_s(mpm),
+                    ceiling.map_or_else(|| "–".into(), |c| format!("{c:.0}×"))
                 );
                 row["hessian_s"] = json!(t_h);
                 row["hessian_1_thread_s"] = json!(t_h1);
@@ -152,11 +168,17 @@ pub fn run(args: &BenchArgs) -> anyhow::Result<()> {
                 row["mpfr_ops"] = json!(counts.map(|c| Op::ALL.iter().zip(c).filter(|(_, n)| *n > 0).map(|(o, n)| (o.name(), n)).collect::<BTreeMap<_, _>>()));
                 row["ratio_to_faster_peer"] = json!(faster_peer.map(|f| t_h / f));
                 row["speedup_vs_mpmath"] = json!(mpm.map(|m| m / t_h));
+                row["mpfr_floor_s"] = json!(floor_s);
+                row["max_speedup_vs_mpmath_with_mpfr"] = json!(ceiling);
                 rows.push(row);
             }
         }
     }
     println!("ratio: T_H / faster of JAX and TF at the same dtype (≤ 1 is the target); for mp:256, mpmath (77 digits, forward-over-reverse) / T_H");
+    println!(
+        "max×: mpmath / the MPFR floor — the Hessian's MPFR operations without a zero operand at their tight-loop prices, shared \
+         perfectly among the {threads} thread(s): the largest ratio any computation of these bits with MPFR could reach here"
+    );
     println!("MPFR tight-loop prices [ns/op]: {}", loop_ns.iter().map(|((b, k), ns)| format!("{} @{b}: {ns:.1}", Op::ALL[*k].name())).collect::<Vec<_>>().join(", "));
     if let Some(out) = &args.json {
         let doc = json!({

@@ -76,6 +76,12 @@ impl Op {
         }
     }
 
+    /// Whether this kind is an operation with a zero operand (MPFR settles it without
+    /// arithmetic on the limbs).
+    pub fn has_zero_operand(self) -> bool {
+        matches!(self, Op::AddSubZero | Op::MulZero | Op::FmaZero | Op::DivZero)
+    }
+
     /// Short name.
     pub fn name(self) -> &'static str {
         match self {
