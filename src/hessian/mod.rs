@@ -27,9 +27,9 @@ use std::fmt;
 use std::str::FromStr;
 
 use std::borrow::Cow;
-use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
 
-use rayon::prelude::*;
 use rug::Float;
 
 use crate::model::mlp::ActTable;
@@ -145,6 +145,38 @@ enum Store<R: Real> {
     Packed { m: PackedMatrix, ctx: R::RCtx },
 }
 
+/// Runs `unit(state, u)` for u = 0..`units` on the current rayon pool and returns the results
+/// in the order of u. One `state` per worker (from `init`: a worker's buffers are allocated
+/// once, not once per rayon split — at MPFR precisions a workspace is thousands of
+/// allocations), and units are handed out one at a time from a shared counter, so the workers
+/// stay balanced however unequal the units. Which worker runs a unit never changes its result:
+/// the results are the same at any thread count.
+fn per_worker<T, O, I, F>(units: usize, init: I, unit: F) -> Vec<O>
+where
+    O: Send,
+    I: Fn() -> T + Sync,
+    F: Fn(&mut T, usize) -> O + Sync,
+{
+    let next = AtomicUsize::new(0);
+    let slots: Vec<Mutex<Option<O>>> = (0..units).map(|_| Mutex::new(None)).collect();
+    rayon::scope(|s| {
+        for _ in 0..rayon::current_num_threads().min(units) {
+            s.spawn(|_| {
+                let mut state = init();
+                loop {
+                    let u = next.fetch_add(1, Ordering::Relaxed);
+                    if u >= units {
+                        break;
+                    }
+                    let out = unit(&mut state, u);
+                    *slots[u].lock().expect("each slot has one writer") = Some(out);
+                }
+            });
+        }
+    });
+    slots.into_iter().map(|m| m.into_inner().ok().flatten().expect("every unit ran")).collect()
+}
+
 impl<R: Real> Matrix<R> {
     /// From P rows (or columns, if `col_major`), each of length P, kept as they are.
     pub fn from_lines(p: usize, lines: Vec<Vec<R>>, col_major: bool) -> Self {
@@ -158,7 +190,7 @@ impl<R: Real> Matrix<R> {
 
     /// Computes the P lines (rows, or columns if `col_major`) in parallel on the current rayon
     /// pool: `unit(state, u)` returns lines `u·per_unit .. min((u+1)·per_unit, P)`, each of
-    /// length P, with `state` from `init` (one per rayon work split, as `map_init`). Each
+    /// length P, with `state` from `init` (one per worker: [`per_worker`]). Each
     /// unit's lines go into the matrix as soon as they are returned — packed for MPFR
     /// formats, in place otherwise — so the matrix is built without a second copy.
     ///
@@ -180,35 +212,34 @@ impl<R: Real> Matrix<R> {
                 lines.len()
             );
         };
+        let units = p.div_ceil(per_unit);
         if !std::mem::needs_drop::<R>() {
             // plain values: each unit writes its own slice of the matrix
             let mut data = vec![R::consts(ctx).zero.clone(); p * p];
-            if p > 0 {
-                data.par_chunks_mut(per_unit * p).enumerate().for_each_init(init, |state, (u, out)| {
-                    let lines = unit(state, u);
-                    expect(u, &lines);
-                    for (o, v) in out.iter_mut().zip(lines.into_iter().flatten()) {
-                        *o = v;
-                    }
-                });
-            }
+            let slices: Vec<Mutex<&mut [R]>> = data.chunks_mut((per_unit * p).max(1)).map(Mutex::new).collect();
+            per_worker(units, init, |state, u| {
+                let lines = unit(state, u);
+                expect(u, &lines);
+                let mut out = slices[u].lock().expect("each slice has one writer");
+                for (o, v) in out.iter_mut().zip(lines.into_iter().flatten()) {
+                    *o = v;
+                }
+            });
+            drop(slices);
             return Matrix { p, store: Store::Plain { data, col_major } };
         }
         let prec = R::consts(ctx).one.to_float().prec();
-        let groups: Vec<PackedFloats> = (0..p.div_ceil(per_unit))
-            .into_par_iter()
-            .map_init(init, |state, u| {
-                let lines = unit(state, u);
-                expect(u, &lines);
-                let mut g = PackedFloats::with_capacity(prec, lines.len() * p);
-                for line in lines {
-                    for v in line {
-                        g.push(&v.to_float());
-                    }
+        let groups: Vec<PackedFloats> = per_worker(units, init, |state, u| {
+            let lines = unit(state, u);
+            expect(u, &lines);
+            let mut g = PackedFloats::with_capacity(prec, lines.len() * p);
+            for line in lines {
+                for v in line {
+                    g.push(&v.to_float());
                 }
-                g
-            })
-            .collect();
+            }
+            g
+        });
         let m = PackedMatrix::from_groups(p, col_major, per_unit, groups).expect("P lines of P values, checked per unit");
         Matrix { p, store: Store::Packed { m, ctx: ctx.clone() } }
     }
