@@ -172,8 +172,8 @@ pub fn count_ops<T>(f: impl FnOnce() -> T) -> (T, Counts) {
 
 /// Nanoseconds one `op` takes at `prec` bits in a tight, allocation-free loop: 1,024
 /// preallocated operands (values in [½, 2) with random signs; function arguments in [−4, 4],
-/// `ln`'s in (0, 8)), results into preallocated numbers; the fastest of three blocks of at
-/// least `min_s / 3` seconds each.
+/// `ln`'s in (0, 8)), results into preallocated numbers; the fastest of ten blocks of at
+/// least `min_s / 10` seconds each (a short disturbance by other load spoils few of them).
 /// The price [`count_ops`]' counts are charged at for the MPFR efficiency.
 pub fn tight_loop_ns(op: Op, prec: u32, min_s: f64) -> f64 {
     use rand::{Rng, SeedableRng};
@@ -204,12 +204,13 @@ pub fn tight_loop_ns(op: Op, prec: u32, min_s: f64) -> f64 {
     let zeros: Vec<Float> = (0..LEN).map(|_| Float::new(prec)).collect();
     let a_ln1p: Vec<Float> = a.iter().map(|x| Float::with_val(prec, x / 4u32) * 0.9f64).collect();
     let mut out: Vec<Float> = (0..LEN).map(|_| Float::new(prec)).collect();
-    // the fastest of three timed blocks of at least min_s/3 each (others' load only slows)
+    // the fastest of ten timed blocks of at least min_s/10 each (others' load only slows)
+    const BLOCKS: u32 = 10;
     let mut best = f64::INFINITY;
-    for _ in 0..3 {
+    for _ in 0..BLOCKS {
         let start = std::time::Instant::now();
         let mut reps = 0u64;
-        while reps < 3 || start.elapsed().as_secs_f64() < min_s / 3.0 {
+        while reps < 3 || start.elapsed().as_secs_f64() < min_s / f64::from(BLOCKS) {
             for i in 0..LEN {
                 let o = &mut out[i];
                 let _ = match op {
