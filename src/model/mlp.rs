@@ -145,8 +145,10 @@ pub fn forward<S: Scalar>(
         Some((ls, units)) => l < *ls || (l == *ls && !units.contains(&j)),
         None => false,
     };
-    let table = ws.table.clone();
-    let known = table.as_deref().and_then(|t| t.dots.as_ref()).filter(|_| ws.values_known);
+    // the primal's dot-product values, when this pass runs at the table's point (a clone of
+    // the `Arc`, so that they stay borrowed while the workspace's buffers are written)
+    let shared = ws.table.clone();
+    let known = shared.as_deref().and_then(|t| t.dots.as_ref()).filter(|_| ws.values_known);
     for l in first..=depth {
         let (din, dout) = (spec.layers[l - 1], spec.layers[l]);
         let (w0, b0) = (spec.w_offset(l), spec.b_offset(l));
@@ -206,8 +208,8 @@ pub fn backward<S: Scalar>(
     ctx: &S::Ctx,
 ) {
     let depth = spec.depth();
-    let tab = ws.table.clone();
-    let known = tab.as_deref().and_then(|t| t.dots.as_ref()).filter(|_| ws.values_known);
+    let shared = ws.table.clone();
+    let known = shared.as_deref().and_then(|t| t.dots.as_ref()).filter(|_| ws.values_known);
     // G_L = ∂L/∂a_L ⊙ σ′(z_L)
     let table = ws.table.as_deref().map(|t| (t, depth));
     chain_activation(&mut ws.g[depth], &ws.z[depth], spec.activations[depth - 1], table, &mut ws.tmp, ctx);
