@@ -4,7 +4,7 @@
 //!
 //! * `T_H` is the wall time of the Hessian on `--table-threads` workers (default: all cores, as
 //!   the peers use) — the figure compared with the peers'; the median of repeated runs when one
-//!   takes less than [`HESSIAN_MIN_S`].
+//!   takes less than `HESSIAN_MIN_S` (0.5 s).
 //! * cost ratio = `T_H1 / (P × T_grad)`, both single-threaded (`T_H1` the Hessian measured
 //!   again on one thread, median as `T_H`; `T_grad` one gradient at the same precision, the
 //!   mean of repeated calls).

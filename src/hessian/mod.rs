@@ -190,7 +190,7 @@ impl<R: Real> Matrix<R> {
 
     /// Computes the P lines (rows, or columns if `col_major`) in parallel on the current rayon
     /// pool: `unit(state, u)` returns lines `u·per_unit .. min((u+1)·per_unit, P)`, each of
-    /// length P, with `state` from `init` (one per worker: [`per_worker`]). Each
+    /// length P, with `state` from `init` (one per worker, see `per_worker`). Each
     /// unit's lines go into the matrix as soon as they are returned — packed for MPFR
     /// formats, in place otherwise — so the matrix is built without a second copy.
     ///
