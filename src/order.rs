@@ -271,16 +271,24 @@ pub fn dot_with_value<S: Scalar>(
     value: &S::Real,
     ctx: &S::Ctx,
 ) {
-    let n = a.len();
-    match eval.order {
-        _ if n == 0 => dot(out, a, b, eval, ks, ctx),
-        Order::Sequential => out.dot_tangents_in_order(a, b, |k| k, &mut ks.t[0], value, ctx),
-        Order::Reversed => out.dot_tangents_in_order(a, b, |k| n - 1 - k, &mut ks.t[0], value, ctx),
-        Order::Shuffled(_) => {
-            let perm = eval.perm(n).expect("a permutation");
-            out.dot_tangents_in_order(a, b, |k| perm[k] as usize, &mut ks.t[0], value, ctx)
-        }
-        _ => dot(out, a, b, eval, ks, ctx),
+    dot_given(out, a, b, eval, ks, Some(value), ctx)
+}
+
+/// One term-by-term dot product in the order `idx`: [`Scalar::dot_in_order`], or
+/// [`Scalar::dot_tangents_in_order`] when the value is given.
+#[inline(always)]
+fn term_by_term<S: Scalar>(
+    out: &mut S,
+    a: Strided<'_, S>,
+    b: Strided<'_, S>,
+    idx: impl Fn(usize) -> usize,
+    tmp: &mut S,
+    value: Option<&S::Real>,
+    ctx: &S::Ctx,
+) {
+    match value {
+        Some(v) => out.dot_tangents_in_order(a, b, idx, tmp, v, ctx),
+        None => out.dot_in_order(a, b, idx, tmp, ctx),
     }
 }
 
@@ -293,6 +301,19 @@ pub fn dot<S: Scalar>(
     ks: &mut KernelScratch<S>,
     ctx: &S::Ctx,
 ) {
+    dot_given(out, a, b, eval, ks, None, ctx)
+}
+
+/// [`dot`], with the value given or not ([`dot_with_value`]).
+fn dot_given<S: Scalar>(
+    out: &mut S,
+    a: Strided<'_, S>,
+    b: Strided<'_, S>,
+    eval: &Eval,
+    ks: &mut KernelScratch<S>,
+    value: Option<&S::Real>,
+    ctx: &S::Ctx,
+) {
     let n = a.len();
     debug_assert_eq!(n, b.len());
     if n == 0 {
@@ -302,11 +323,11 @@ pub fn dot<S: Scalar>(
     let fma = S::Real::fma(S::real_ctx(ctx));
     match eval.order {
         // one monomorphic loop per order: the index map is not matched per term
-        Order::Sequential => out.dot_in_order(a, b, |k| k, &mut ks.t[0], ctx),
-        Order::Reversed => out.dot_in_order(a, b, |k| n - 1 - k, &mut ks.t[0], ctx),
+        Order::Sequential => term_by_term(out, a, b, |k| k, &mut ks.t[0], value, ctx),
+        Order::Reversed => term_by_term(out, a, b, |k| n - 1 - k, &mut ks.t[0], value, ctx),
         Order::Shuffled(_) => {
             let perm = eval.perm(n).expect("a permutation");
-            out.dot_in_order(a, b, |k| perm[k] as usize, &mut ks.t[0], ctx)
+            term_by_term(out, a, b, |k| perm[k] as usize, &mut ks.t[0], value, ctx)
         }
         Order::Pairwise => {
             pairwise_dot(&mut ks.buf[..n], &mut ks.t[0], a, b, 0, fma, ctx);
