@@ -446,7 +446,11 @@ pub fn compute_with<R: Real>(
     }
     let table = opts
         .reuse_primal
-        .then(|| Arc::new(ActTable::compute(spec, n, &inputs.x, &inputs.theta, &inputs.y, eval, ctx)));
+        .then(|| {
+            // the dot products' values serve only the passes at the primal's point
+            let record_dots = matches!(method, Method::FwdRev | Method::GaussNewton);
+            Arc::new(ActTable::compute(spec, n, &inputs.x, &inputs.theta, &inputs.y, eval, ctx, record_dots))
+        });
     match method {
         Method::FwdRev => fwd_rev::hessian(spec, n, inputs, eval, ctx, false, table, opts.vector_lanes),
         Method::GaussNewton => fwd_rev::hessian(spec, n, inputs, eval, ctx, true, table, opts.vector_lanes),

@@ -310,9 +310,12 @@ pub struct PrimalDots<R> {
 }
 
 impl<R: Real> ActTable<R> {
-    /// Runs the primal forward pass and tabulates the activations' derivatives.
-    pub fn compute(spec: &Spec, n: usize, x: &[R], theta: &[R], y: &[R], eval: &Eval, ctx: &R::RCtx) -> Self {
-        Self::tabulate(spec, n, x, theta, y, eval, ctx, false)
+    /// Runs the primal forward pass and tabulates the activations' derivatives; with
+    /// `record_dots` also the primal backward pass, recording every dot product's value
+    /// ([`ActTable::dots`], for passes at this point: `fwd-rev`, `gauss-newton`).
+    #[allow(clippy::too_many_arguments)]
+    pub fn compute(spec: &Spec, n: usize, x: &[R], theta: &[R], y: &[R], eval: &Eval, ctx: &R::RCtx, record_dots: bool) -> Self {
+        Self::tabulate(spec, n, x, theta, y, eval, ctx, false, record_dots)
     }
 
     /// A table for evaluations at points other than the primal's (finite differences): each
@@ -321,13 +324,13 @@ impl<R: Real> ActTable<R> {
     /// afresh elsewhere. A perturbed θ_j changes one unit's pre-activations in its layer and
     /// those after it; every other unit's transcendentals come from the table.
     pub fn checked(spec: &Spec, n: usize, x: &[R], theta: &[R], y: &[R], eval: &Eval, ctx: &R::RCtx) -> Self {
-        Self::tabulate(spec, n, x, theta, y, eval, ctx, true)
+        Self::tabulate(spec, n, x, theta, y, eval, ctx, true, false)
     }
 
     #[allow(clippy::too_many_arguments)]
-    fn tabulate(spec: &Spec, n: usize, x: &[R], theta: &[R], y: &[R], eval: &Eval, ctx: &R::RCtx, keep_z: bool) -> Self {
+    fn tabulate(spec: &Spec, n: usize, x: &[R], theta: &[R], y: &[R], eval: &Eval, ctx: &R::RCtx, keep_z: bool, record_dots: bool) -> Self {
         let mut ws = Workspace::new(spec, n, x, ctx);
-        if !keep_z {
+        if record_dots {
             // the columns' passes run at this point: record the dot products' values
             let zeros = || ws.z.iter().map(|v| vec![R::consts(ctx).zero.clone(); v.len()]).collect::<Vec<_>>();
             ws.record = Some(PrimalDots { zdot: zeros(), gdot: zeros(), grad: Vec::new() });
