@@ -199,7 +199,7 @@ fn bench_smoke_runs_print_their_tables() {
     let dir = tempfile::tempdir().unwrap();
     let json = dir.path().join("bench.json");
     let out = clairaut()
-        .args(["bench", "--table", "--problems", "experiments/bench/p40-tanh-mse.json", "--precisions", "f64,mp:64"])
+        .args(["bench", "--table", "--problems", "experiments/bench/p40-tanh-mse.json", "--precisions", "f64,mp:256"])
         .args(["--methods", "fwd-rev,gauss-newton", "--peers", "results/peers/peers-2026-11-26.json", "--json"])
         .arg(&json)
         .output()
@@ -208,17 +208,26 @@ fn bench_smoke_runs_print_their_tables() {
     let doc: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
     let rows = doc["rows"].as_array().unwrap();
     assert_eq!(rows.len(), 4);
+    let threads = doc["threads"].as_f64().unwrap();
     for r in rows {
         assert!(r["hessian_s"].as_f64().unwrap() > 0.0 && r["cost_in_gradients"].as_f64().unwrap() > 0.0, "{r}");
         if r["precision"] == "f64" {
             // JAX's committed time for this problem, and the ratio to it
             assert!(r["jax_s"].as_f64().unwrap() > 0.0 && r["ratio_to_faster_peer"].as_f64().is_some(), "{r}");
-            assert!(r["mpfr_efficiency"].is_null(), "{r}");
+            assert!(r["mpfr_efficiency"].is_null() && r["mpfr_floor_s"].is_null(), "{r}");
         } else {
             let ops = r["mpfr_ops"].as_object().unwrap();
             assert!(ops["mul"].as_u64().unwrap() > 1000 && ops["add/sub"].as_u64().unwrap() > 1000, "{r}");
             let e = r["mpfr_efficiency"].as_f64().unwrap();
             assert!(e > 0.0 && e.is_finite(), "{r}");
+            // the MPFR floor prices a subset of the counted operations (those without a zero
+            // operand) and shares them among the threads; max× is mpmath's committed time over it
+            let floor = r["mpfr_floor_s"].as_f64().unwrap();
+            let priced = e * r["hessian_1_thread_s"].as_f64().unwrap();
+            assert!(floor > 0.0 && floor * threads <= priced * (1.0 + 1e-12), "{r}");
+            let mpmath = r["mpmath_fwd_rev_77_digits_s"].as_f64().unwrap();
+            let max = r["max_speedup_vs_mpmath_with_mpfr"].as_f64().unwrap();
+            assert!((max - mpmath / floor).abs() <= 1e-9 * max, "{r}");
         }
     }
 
