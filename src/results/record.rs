@@ -1,0 +1,294 @@
+//! The typed records of a result: the analysis (truth summary, kinks, one row per cell with its
+//! metrics and attribution) and the provenance, as `analyze --json` prints them and as result
+//! files store them (schema 1).
+//!
+//! These records *are* the schema: every writer builds them and every reader (exporters, the
+//! report, `rerun`) reads them, so a field has one name in one place. Field order is the
+//! serialized key order, which schema 1 fixed as the byte order of the names (the files were
+//! first written through `serde_json::Value`, whose maps are sorted); keep new fields sorted.
+//!
+//! Numbers computed in MPFR ([`Metric`]) are stored as an `f64` when they fit one (not flushed
+//! to zero) and otherwise as MPFR's 6-digit decimal text (e.g. `2.40125e-639`). Other `f64`
+//! fields are stored as numbers, and as `null` when not finite ([`finite_or_null`]), as schema 1
+//! did.
+
+use rug::Float;
+use serde::{Deserialize, Serialize};
+
+/// A number computed in MPFR: an `f64` when it is zero or a finite normal `f64`, else its decimal
+/// text (values beyond `f64`'s range, subnormals, non-finite values).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum Metric {
+    /// The value, exactly representable as this `f64`'s rounding of the MPFR number.
+    Value(f64),
+    /// MPFR's decimal text with 6 significant digits.
+    Text(String),
+}
+
+impl Metric {
+    /// The metric as stored: the nearest `f64` when in range, else the 6-digit decimal text.
+    pub fn of(x: &Float) -> Metric {
+        let f = x.to_f64();
+        if x.is_zero() || (f.is_normal() && f.is_finite()) {
+            Metric::Value(f)
+        } else {
+            Metric::Text(x.to_string_radix(10, Some(6)))
+        }
+    }
+
+    /// As an `f64` (text beyond `f64`'s range rounds to 0 or ±∞; unparsable text gives NaN).
+    pub fn to_f64(&self) -> f64 {
+        match self {
+            Metric::Value(v) => *v,
+            Metric::Text(s) => s.parse().unwrap_or(f64::NAN),
+        }
+    }
+}
+
+/// Serde adapter for plain `f64` fields: `null` for NaN and ±∞ (read back as NaN), as schema 1
+/// stored them.
+pub mod finite_or_null {
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    /// Writes a finite value as a number, any other as `null`.
+    pub fn serialize<S: Serializer>(x: &f64, s: S) -> Result<S::Ok, S::Error> {
+        if x.is_finite() {
+            s.serialize_f64(*x)
+        } else {
+            s.serialize_none()
+        }
+    }
+
+    /// Reads a number, or `null` as NaN.
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<f64, D::Error> {
+        Ok(Option::<f64>::deserialize(d)?.unwrap_or(f64::NAN))
+    }
+}
+
+/// One cause's share of the error, relative to ‖T‖_F.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Part {
+    /// ‖part − partᵀ‖_F / ‖T‖_F: its share of the asymmetry.
+    pub antisym: Metric,
+    /// ‖part‖_F / ‖T‖_F.
+    pub total: Metric,
+}
+
+/// The error of a row split by cause (they telescope: their sum plus the residual is H − T).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Attribution {
+    /// Approximation method: the method at truth precision against the exact Hessian.
+    pub approximation: Part,
+    /// Input quantization: the truth at the rounded inputs against the truth.
+    pub input: Part,
+    /// Evaluation order: the spread of the rounding part across the requested orders.
+    pub order: Part,
+    /// Rounding: the working precision against truth precision, same method and order.
+    pub rounding: Part,
+}
+
+/// Smallest and largest finite-difference step actually taken, |(θ_j ⊕ h_j) − θ_j|.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct StepActual {
+    /// Largest step.
+    #[serde(with = "finite_or_null")]
+    pub max: f64,
+    /// Smallest step.
+    #[serde(with = "finite_or_null")]
+    pub min: f64,
+}
+
+/// Eigenvalues of the symmetric part (H + Hᵀ)/2, at f64.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Spectrum {
+    /// Largest eigenvalue.
+    #[serde(with = "finite_or_null")]
+    pub max: f64,
+    /// Smallest eigenvalue.
+    #[serde(with = "finite_or_null")]
+    pub min: f64,
+    /// max_k |λ_k(H) − λ_k(T)| / max_k |λ_k(T)| (eigenvalues sorted).
+    #[serde(with = "finite_or_null")]
+    pub shift_rel: f64,
+}
+
+/// The analysis of one (method, precision, order, FMA) cell against the truth.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Row {
+    /// Which cause dominates the asymmetry: `rounding`, `approximation` or `none`.
+    pub asym_dominant: String,
+    /// max_{i<j} |H_ij − H_ji|.
+    pub asym_max_abs: Metric,
+    /// Fraction of pairs i < j with H_ij ≠ H_ji bitwise.
+    #[serde(with = "finite_or_null")]
+    pub asym_pairs_fraction: f64,
+    /// ‖H − Hᵀ‖_F / ‖H‖_F.
+    pub asym_rel_fro: Metric,
+    /// The error split by cause.
+    pub attribution: Attribution,
+    /// Whether the truth is certified to the bits this precision needs.
+    pub certified: bool,
+    /// max over T_ij ≠ 0 of |H_ij − T_ij| / |T_ij|.
+    pub error_max_rel: Metric,
+    /// ‖H − T‖_F / ‖T‖_F.
+    pub error_rel_fro: Metric,
+    /// FMA policy: true for `fma`.
+    pub fma: bool,
+    /// Method (canonical name).
+    pub method: String,
+    /// Summation order (canonical name).
+    pub order: String,
+    /// Precision (canonical name).
+    pub precision: String,
+    /// ‖(H − T) − Σ parts‖_F / ‖T‖_F.
+    pub residual: Metric,
+    /// Seconds to compute H at the working and at truth precision (`analyze --json` only; result
+    /// files keep timings in their provenance).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub seconds: Option<f64>,
+    /// Histogram of significant bits per entry (index = bits, capped at the precision).
+    pub sigbits_histogram: Vec<u64>,
+    /// Median of significant bits per entry.
+    pub sigbits_median: u32,
+    /// Minimum of significant bits per entry.
+    pub sigbits_min: u32,
+    /// Spectrum of the symmetric part, when asked.
+    pub spectrum: Option<Spectrum>,
+    /// Step rule (finite differences only).
+    pub step: Option<String>,
+    /// Steps actually taken (finite differences only).
+    pub step_actual: Option<StepActual>,
+}
+
+/// A pre-activation of a relu unit within the tolerance of its kink.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Kink {
+    /// Layer (1-based).
+    pub layer: usize,
+    /// Sample.
+    pub sample: usize,
+    /// Unit.
+    pub unit: usize,
+    /// z at truth precision (nearest f64).
+    #[serde(with = "finite_or_null")]
+    pub z: f64,
+}
+
+/// Relu units at their kink, where the Hessian is not defined.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Kinks {
+    /// Number of kinks found.
+    pub count: usize,
+    /// Number of Hessian entries whose exact value is undefined at a kink.
+    pub flagged_entries: u64,
+    /// Tolerance on |z|.
+    #[serde(with = "finite_or_null")]
+    pub tolerance: f64,
+    /// The first 100 kinks.
+    pub units: Vec<Kink>,
+}
+
+/// Where the time of an analysis went (`analyze --json`; in result files, in the provenance).
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Timings {
+    /// All cells (H at p and at truth precision), summed over the cells.
+    #[serde(with = "finite_or_null")]
+    pub cells_s: f64,
+    /// Metrics, spectra and order spreads, summed over the cells.
+    #[serde(with = "finite_or_null")]
+    pub metrics_s: f64,
+    /// T(q) for each precision.
+    #[serde(with = "finite_or_null")]
+    pub quantized_truths_s: f64,
+    /// Truth and its certification.
+    #[serde(with = "finite_or_null")]
+    pub truth_s: f64,
+}
+
+/// The truth's certification summary.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Truth {
+    /// Agreeing bits needed by the finest requested precision.
+    pub bits_needed: u32,
+    /// Certified for every requested precision.
+    pub certified: bool,
+    /// Agreeing bits between truth and check, median over entries.
+    pub certified_bits_median: u32,
+    /// Agreeing bits between truth and check, minimum over entries.
+    pub certified_bits_min: u32,
+    /// Precision of the certifying recomputation.
+    pub check_precision: String,
+    /// Truth precision.
+    pub precision: String,
+}
+
+/// The whole analysis of a problem: `analyze --json`, and a result file's `analysis`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Analysis {
+    /// Kink report.
+    pub kinks: Kinks,
+    /// Number of parameters P.
+    pub p: usize,
+    /// The problem's source (file path, or `experiment#cell` for generated problems).
+    pub problem: String,
+    /// One row per cell, in request order (method, precision, order, FMA).
+    pub rows: Vec<Row>,
+    /// Timings (`analyze --json` only; result files keep them in the provenance).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub timings: Option<Timings>,
+    /// The truth's certification.
+    pub truth: Truth,
+}
+
+impl Analysis {
+    /// Moves the timings out (the per-row seconds and the stage timings), leaving the
+    /// deterministic part: what a result file stores as `analysis`.
+    pub fn take_timings(&mut self) -> RunTimings {
+        RunTimings { rows_s: self.rows.iter_mut().filter_map(|r| r.seconds.take()).collect(), stages: self.timings.take() }
+    }
+}
+
+/// The timings of a computation, kept in the provenance of a result file.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct RunTimings {
+    /// Seconds per analysis row.
+    pub rows_s: Vec<f64>,
+    /// Stage timings.
+    pub stages: Option<Timings>,
+}
+
+/// Where, when and how a result was computed (not part of the deterministic content).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Provenance {
+    /// The command line.
+    pub argv: Vec<String>,
+    /// CPU model.
+    pub cpu: String,
+    /// Clairaut's version.
+    pub crate_version: String,
+    /// Every dependency as `name version`.
+    pub dependencies: Vec<String>,
+    /// End of the computation, `YYYY-MM-DDTHH:MM:SSZ`.
+    pub end_utc: String,
+    /// Git commit of the build, when known.
+    pub git_commit: Option<String>,
+    /// Whether the build's work tree had uncommitted changes, when known.
+    pub git_dirty: Option<bool>,
+    /// GMP version.
+    pub gmp: String,
+    /// MPFR version.
+    pub mpfr: String,
+    /// Cargo profile of the build.
+    pub profile: String,
+    /// rustc version.
+    pub rustc: String,
+    /// Start of the computation, `YYYY-MM-DDTHH:MM:SSZ`.
+    pub start_utc: String,
+    /// Target triple.
+    pub target: String,
+    /// Worker threads.
+    pub threads: usize,
+    /// Timings of the computation.
+    pub timings: RunTimings,
+}
