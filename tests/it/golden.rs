@@ -3,12 +3,10 @@
 //! commands. Every exact mode at mp:256 must agree with them to ≥ 240 bits relative to ‖H‖,
 //! and the loss and gradient to ≥ 240 bits.
 
-mod common;
-
 use clairaut::hessian::{self as hs, Method};
 use clairaut::model::{InputMode, Problem};
 use clairaut::order::{Eval, Order};
-use common::*;
+use crate::common::*;
 use rug::Float;
 use std::path::Path;
 
