@@ -1,4 +1,4 @@
-//! Golden values from an independent tool: `scripts/golden_mpmath.py` (hyper-dual numbers over
+//! Golden values from an independent tool: `scripts/golden/golden-mpmath.py` (hyper-dual numbers over
 //! mpmath at 130 digits, cross-checked with SymPy) — see tests/data/golden/README.md for the
 //! commands. Every exact mode at mp:256 must agree with them to ≥ 240 bits relative to ‖H‖,
 //! and the loss and gradient to ≥ 240 bits.
