@@ -1,7 +1,7 @@
 //! The integration tests, in one test binary (`cargo test --test it`): each file of `tests/it/`
 //! is a module, so the crate and GMP/MPFR are linked once instead of once per file. Snapshots
-//! live in `tests/it/snapshots/` (named `it__<module>__<name>.snap`), proptest's saved cases
-//! beside their source (`tests/it/properties.proptest-regressions`).
+//! live in `tests/it/snapshots/` (named `it__<module>__<name>.snap`); proptest's saved cases in
+//! `tests/proptest-regressions/<module>.txt` (its default beside a crate root, here `tests/it/`).
 //!
 //! Two tests stay binaries of their own: `tests/slurm.rs` (a real SLURM, set up by
 //! `scripts/slurm/slurm-local.sh`) and `tests/opcount.rs` (it counts every thread's MPFR
