@@ -1,4 +1,4 @@
-//! Issue #4: `scripts/slurm-sweep.sh` on a real SLURM. `scripts/slurm-local.sh` installs (when
+//! Issue #4: `scripts/slurm/slurm-sweep.sh` on a real SLURM. `scripts/slurm/slurm-local.sh` installs (when
 //! missing) and starts a single-node SLURM on this machine (munged, slurmctld, slurmd; needs root
 //! or passwordless sudo); the script submits a job array of shards and a dependent merge job;
 //! the merged result files must equal a local sweep's, apart from provenance, and so must the
@@ -9,6 +9,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::time::{Duration, Instant};
 
+#[path = "it/common/mod.rs"]
 mod common;
 use common::deterministic;
 
@@ -86,13 +87,13 @@ fn slurm_array_and_merge_job_equal_a_local_sweep() {
     }
     let t0 = Instant::now();
     // a single-node SLURM on this machine; fails (with the daemons' logs) if it cannot be set up
-    run(&mut Command::new(root().join("scripts/slurm-local.sh")));
+    run(&mut Command::new(root().join("scripts/slurm/slurm-local.sh")));
     eprintln!("slurm-local.sh: {:.1} s", t0.elapsed().as_secs_f64());
 
     let exp = root().join(EXPERIMENT);
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("slurm");
-    let submitted = run(Command::new(root().join("scripts/slurm-sweep.sh"))
+    let submitted = run(Command::new(root().join("scripts/slurm/slurm-sweep.sh"))
         .arg(&exp)
         .arg(&out)
         .arg(SHARDS.to_string())

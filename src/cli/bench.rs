@@ -49,7 +49,7 @@ pub struct BenchArgs {
     /// Table mode: precisions.
     #[arg(long, default_value = "f32,f64,mp:128,mp:256,mp:1024")]
     pub precisions: String,
-    /// Table mode: the peers' timings (JSON of scripts/bench-peers.py from the same run).
+    /// Table mode: the peers' timings (JSON of scripts/peers/bench-peers.py from the same run).
     #[arg(long, value_name = "FILE")]
     pub peers: Option<std::path::PathBuf>,
     /// Table mode: skip a cell whose estimated time exceeds this many seconds.

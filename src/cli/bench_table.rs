@@ -1,5 +1,5 @@
 //! `clairaut bench --table`: Clairaut's Hessian time per problem × precision × method, beside
-//! the peers' times (JAX, TensorFlow, mpmath) read from a `scripts/bench-peers.py` JSON of the
+//! the peers' times (JAX, TensorFlow, mpmath) read from a `scripts/peers/bench-peers.py` JSON of the
 //! same run, with the ratios, the Hessian-to-gradient cost ratio and the MPFR efficiency.
 //!
 //! * `T_H` is the wall time of the Hessian on `--table-threads` workers (default: all cores, as

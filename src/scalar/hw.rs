@@ -235,7 +235,7 @@ hw_real!(f64, false, IeeeFormat::BINARY64, 53, exp, log, log1p, tanh, erf);
 /// written as one loop over the terms with the lanes as vectors. The lanes are independent
 /// columns, so vectorizing across them changes no rounding: every lane performs the same IEEE
 /// operations in the same order as the definition (tested bit for bit, special values included,
-/// in `tests/bit_identity.rs`). On x86-64 with AVX (and FMA, under the `fma` policy) — checked
+/// in `tests/it/bit_identity.rs`). On x86-64 with AVX (and FMA, under the `fma` policy) — checked
 /// at run time — the loop is written with AVX intrinsics (`Hw::avx_dot`); elsewhere it is a
 /// plain array loop left to the compiler (`body`). IEEE operations give the same bits at every
 /// vector width, and Rust never contracts a product and a sum by itself.
@@ -463,7 +463,7 @@ mod lanes {
         use crate::scalar::MathLib;
 
         /// The portable loop (what runs where the CPU has no AVX; on x86-64 with AVX the AVX
-        /// kernel is checked in `tests/bit_identity.rs`) against the definition, special values
+        /// kernel is checked in `tests/it/bit_identity.rs`) against the definition, special values
         /// included; a NaN only has to be a NaN.
         #[test]
         fn the_portable_loop_equals_the_definition() {

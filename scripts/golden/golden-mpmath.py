@@ -50,7 +50,7 @@ under ``--reference-key`` in FILE and reports the maximum relative difference.
 
 Example
 -------
-    python scripts/golden_mpmath.py tests/data/golden/sigmoid-mse.json \\
+    python scripts/golden/golden-mpmath.py tests/data/golden/sigmoid-mse.json \\
         --digits 100 --out-dir tests/data/golden --check-sympy
 
 (``*.golden.json`` outputs are refused as inputs, so a shell glob over a
@@ -71,7 +71,7 @@ import mpmath
 from mpmath import mp, mpf
 
 GUARD_DIGITS = 30
-GENERATOR = "scripts/golden_mpmath.py"
+GENERATOR = "scripts/golden/golden-mpmath.py"
 ACTIVATIONS = ("identity", "sigmoid", "tanh", "softplus", "relu", "gelu", "silu")
 LOSSES = ("mse", "softmax_cross_entropy")
 

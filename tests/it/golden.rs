@@ -1,14 +1,12 @@
-//! Golden values from an independent tool: `scripts/golden_mpmath.py` (hyper-dual numbers over
+//! Golden values from an independent tool: `scripts/golden/golden-mpmath.py` (hyper-dual numbers over
 //! mpmath at 130 digits, cross-checked with SymPy) — see tests/data/golden/README.md for the
 //! commands. Every exact mode at mp:256 must agree with them to ≥ 240 bits relative to ‖H‖,
 //! and the loss and gradient to ≥ 240 bits.
 
-mod common;
-
 use clairaut::hessian::{self as hs, Method};
 use clairaut::model::{InputMode, Problem};
 use clairaut::order::{Eval, Order};
-use common::*;
+use crate::common::*;
 use rug::Float;
 use std::path::Path;
 

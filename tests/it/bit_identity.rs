@@ -4,14 +4,12 @@
 //! `bfloat16` computed in `f64` give exactly the bits of their MPFR emulation. And results do
 //! not depend on the number of threads.
 
-mod common;
-
 use clairaut::hessian::Method;
 use clairaut::model::Problem;
 use clairaut::order::Order;
 use clairaut::scalar::precision::Arith;
 use clairaut::scalar::{IeeeFormat, MathLib, Precision};
-use common::*;
+use crate::common::*;
 
 fn orders() -> Vec<Order> {
     vec![Order::Sequential, Order::Reversed, Order::Pairwise, Order::Kahan, Order::Exact, Order::Shuffled(7)]

@@ -21,25 +21,38 @@ sum to exactly 1).  For problems with ReLU, parameters are redrawn (from the
 same generator) until no ReLU pre-activation is within 1e-3 of 0, so the
 Hessian is defined, and every ReLU layer has both active and inactive entries.
 
-The golden Hessians are then produced by ``scripts/golden_mpmath.py``; see
+The golden Hessians are then produced by ``scripts/golden/golden-mpmath.py``; see
 ``tests/data/golden/README.md`` for the exact commands.
 """
 
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import os
 import random
 import sys
 from decimal import Decimal
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from golden_mpmath import (  # noqa: E402
-    ACTIVATIONS, HyperDual, Problem, RawNumber, dump_json, forward, load_json_exact,
-)
-from mpmath import mp, mpf  # noqa: E402
+from mpmath import mp, mpf
 
-REPO_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+def _load_golden_mpmath():
+    """golden-mpmath.py, beside this file, as the module ``golden_mpmath`` (a hyphenated file
+    name cannot be imported with ``import``)."""
+    path = os.path.join(os.path.dirname(os.path.abspath(__file__)), "golden-mpmath.py")
+    spec = importlib.util.spec_from_file_location("golden_mpmath", path)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules["golden_mpmath"] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+_golden = _load_golden_mpmath()
+ACTIVATIONS, HyperDual, Problem, RawNumber = _golden.ACTIVATIONS, _golden.HyperDual, _golden.Problem, _golden.RawNumber
+dump_json, forward, load_json_exact = _golden.dump_json, _golden.forward, _golden.load_json_exact
+
+REPO_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 SOFTMAX_NONIDENTITY_OUTPUT = {"sigmoid", "tanh"}
 RELU_MARGIN = mpf("1e-3")
 MAX_TRIES = 1000

@@ -1,13 +1,13 @@
 #!/usr/bin/env bash
-# Brings up a single-node SLURM cluster on this machine (for testing scripts/slurm-sweep.sh):
+# Brings up a single-node SLURM cluster on this machine (for testing scripts/slurm/slurm-sweep.sh):
 # munged, slurmctld and slurmd on localhost, started directly as daemons (no systemd needed, so it
 # works in containers), with a cgroup-free configuration. Idempotent: installs Debian's packages
 # only when missing, creates a munge key only when missing, and restarts the daemons only when
 # they are not running or the configuration changed. Needs root (re-runs itself with `sudo -n`).
 #
-#   scripts/slurm-local.sh          # install if needed, configure, start; waits until the node is idle
-#   scripts/slurm-local.sh stop     # stops the three daemons
-#   scripts/slurm-local.sh status   # prints sinfo
+#   scripts/slurm/slurm-local.sh          # install if needed, configure, start; waits until the node is idle
+#   scripts/slurm/slurm-local.sh stop     # stops the three daemons
+#   scripts/slurm/slurm-local.sh status   # prints sinfo
 #
 # Packages: slurmctld slurmd slurm-client munge (Debian/Ubuntu, via apt-get). Files: the
 # configuration in /etc/slurm/slurm.conf (a different existing one is kept as slurm.conf.orig),
@@ -120,7 +120,7 @@ topology="Boards=$(field Boards) SocketsPerBoard=$(field SocketsPerBoard) CoresP
 case $topology in *"= "* | *=) topology="" ;; esac
 new=$(
   cat <<EOF
-# Single-node test cluster written by scripts/slurm-local.sh (Clairaut); no cgroups, no accounting.
+# Single-node test cluster written by scripts/slurm/slurm-local.sh (Clairaut); no cgroups, no accounting.
 ClusterName=clairaut-local
 SlurmctldHost=$node(127.0.0.1)
 SlurmUser=root
@@ -154,7 +154,7 @@ EOF
 changed=false
 mkdir -p $conf_dir
 if [ ! -f $conf ] || [ "$(cat $conf)" != "$new" ]; then
-  if [ -f $conf ] && ! grep -q 'written by scripts/slurm-local.sh' $conf && [ ! -f $conf.orig ]; then
+  if [ -f $conf ] && ! grep -qE 'written by scripts/(slurm/)?slurm-local.sh' $conf && [ ! -f $conf.orig ]; then
     cp $conf $conf.orig
     say "kept the existing $conf as $conf.orig"
   fi

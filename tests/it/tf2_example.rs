@@ -1,13 +1,11 @@
 //! The TF2 article's Example 1 (../shared/reference/tf2-example-exact.json): every exact mode
 //! against the independent SymPy/mpmath values shipped with the article's reference data.
 
-mod common;
-
 use clairaut::hessian::Method;
 use clairaut::model::{InputMode, Problem};
 use clairaut::order::{Eval, Order};
 use clairaut::scalar::Real;
-use common::*;
+use crate::common::*;
 use rug::Float;
 use std::path::Path;
 

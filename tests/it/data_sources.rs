@@ -9,8 +9,7 @@ use clairaut::experiment::Experiment;
 use clairaut::output::npy_bytes;
 use clairaut::results::{cbor_to_json, problem_from_cbor, ResultFile};
 
-mod common;
-use common::expect_error;
+use crate::common::expect_error;
 
 fn bin() -> PathBuf {
     assert_cmd::cargo::cargo_bin("clairaut")

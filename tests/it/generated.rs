@@ -1,11 +1,9 @@
 //! Cross-mode agreement and symmetry on the generated test set (every activation × loss).
 
-mod common;
-
 use clairaut::hessian::Method;
 use clairaut::metrics::asymmetry;
 use clairaut::order::Order;
-use common::*;
+use crate::common::*;
 use rug::Float;
 
 #[test]

@@ -2,15 +2,13 @@
 //! every precision while fd-grad-central is not even at mp:1024 (approximation, not rounding),
 //! the FD error has the V shape, the parts telescope, and a too-coarse truth is caught.
 
-mod common;
-
 use clairaut::analysis::{analyze, Request};
 use clairaut::hessian::fd::StepRule;
 use clairaut::hessian::{self as hs, Method, Options};
 use clairaut::model::{Activation, InputMode, Loss, Problem, Spec};
 use clairaut::order::{Eval, Order};
 use clairaut::scalar::{IeeeFormat, MathLib, Precision};
-use common::*;
+use crate::common::*;
 use rug::Float;
 use std::path::Path;
 

@@ -2,9 +2,9 @@
 # Run an experiment's sweep on a SLURM cluster: a job array of N shards, then a dependent job
 # that merges the shards' result files and checks that no cell is missing.
 #
-#   scripts/slurm-sweep.sh EXPERIMENT.toml OUT_DIR [N_SHARDS] [extra sbatch options…]
+#   scripts/slurm/slurm-sweep.sh EXPERIMENT.toml OUT_DIR [N_SHARDS] [extra sbatch options…]
 #
-# e.g. scripts/slurm-sweep.sh experiments/width-depth.toml /scratch/wd 8 --cpus-per-task=4 --time=1:00:00
+# e.g. scripts/slurm/slurm-sweep.sh experiments/width-depth.toml /scratch/wd 8 --cpus-per-task=4 --time=1:00:00
 #
 # Each array task runs `clairaut sweep EXPERIMENT --shard auto --out OUT_DIR/shard-<id>
 # --threads $SLURM_CPUS_ON_NODE`; `--shard auto` reads SLURM_ARRAY_TASK_ID /
@@ -16,7 +16,7 @@
 # it and OUT_DIR must be on a file system the compute nodes share.
 #
 # Prints one line: `submitted array <id> (<N> shards) and merge <id>; results in OUT_DIR/merged`.
-# Tested against a real single-node SLURM by tests/slurm.rs (scripts/slurm-local.sh sets it up).
+# Tested against a real single-node SLURM by tests/slurm.rs (scripts/slurm/slurm-local.sh sets it up).
 set -euo pipefail
 exp=${1:?usage: slurm-sweep.sh EXPERIMENT.toml OUT_DIR [N_SHARDS] [sbatch options…]}
 out=${2:?output folder}
@@ -24,7 +24,7 @@ n=${3:-4}
 shift $(($# >= 3 ? 3 : $#))
 case $n in '' | *[!0-9]* | 0) echo "slurm-sweep: N_SHARDS must be a positive integer, not '$n'" >&2; exit 2 ;; esac
 [ -f "$exp" ] || { echo "slurm-sweep: no experiment file $exp" >&2; exit 2; }
-bin=${CLAIRAUT:-$(cd "$(dirname "$0")/.." && pwd)/target/release/clairaut}
+bin=${CLAIRAUT:-$(cd "$(dirname "$0")/../.." && pwd)/target/release/clairaut}
 [ -x "$bin" ] || { echo "slurm-sweep: $bin is not an executable (build it, or set CLAIRAUT)" >&2; exit 2; }
 command -v sbatch >/dev/null 2>&1 || { echo "slurm-sweep: sbatch not found" >&2; exit 2; }
 # absolute paths: the jobs may start in another directory

@@ -113,7 +113,7 @@ pub fn parse_matrix(v: &serde_json::Value, bits: u32) -> Vec<Float> {
 }
 
 /// A folder's result files as (file name, bytes with provenance set aside), sorted by name: what
-/// must be equal at any thread count, shard layout or machine (tests/sweep.rs, tests/slurm.rs).
+/// must be equal at any thread count, shard layout or machine (tests/it/sweep.rs, tests/slurm.rs).
 pub fn deterministic(dir: &Path) -> Vec<(String, Vec<u8>)> {
     clairaut::results::files_in(dir)
         .unwrap()

@@ -57,8 +57,8 @@ Commands run for results/peers/peers-2026-11-26.json (from the repository root, 
 development machine: 2 cores shared with other work -- see the load averages recorded per
 measurement; timings are therefore indicative)::
 
-    /opt/peers-venv/bin/python scripts/make-bench-problems.py
-    /opt/peers-venv/bin/python scripts/bench-peers.py \
+    /opt/peers-venv/bin/python scripts/peers/make-bench-problems.py
+    /opt/peers-venv/bin/python scripts/peers/bench-peers.py \
         experiments/bench/p40-tanh-mse.json experiments/bench/p500-tanh-mse.json \
         experiments/bench/p2000-gelu-mse.json experiments/bench/p5000-tanh-ce.json \
         --dtype float64 --repeat 5 --mpmath-digits 77 --skip-mpmath-above 600 \
@@ -69,7 +69,7 @@ measurement; timings are therefore indicative)::
         --check-clairaut experiments/bench/p2000-gelu-mse.json \
         --check-clairaut experiments/bench/p5000-tanh-ce.json \
         --out results/peers/peers-2026-11-26.json
-    /opt/peers-venv/bin/python scripts/bench-peers.py \
+    /opt/peers-venv/bin/python scripts/peers/bench-peers.py \
         experiments/bench/p2000-gelu-mse.json experiments/bench/p5000-tanh-ce.json \
         --dtype float32 --repeat 5 --peers jax,tensorflow --no-check-clairaut \
         --append --out results/peers/peers-2026-11-26.json
@@ -99,7 +99,7 @@ import traceback
 
 import numpy as np
 
-REPO_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+REPO_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 CLAIRAUT = os.path.join(REPO_ROOT, "target", "release", "clairaut")
 EXAMPLE1 = os.path.join(REPO_ROOT, "experiments", "tf2-article", "example1.json")
 ACTIVATIONS = ("identity", "sigmoid", "tanh", "softplus", "relu", "gelu", "silu")

@@ -8,8 +8,7 @@ use std::process::Command as Std;
 use assert_cmd::Command;
 use clairaut::results::ResultFile;
 
-mod common;
-use common::{deterministic, expect_error};
+use crate::common::{deterministic, expect_error};
 
 fn bin() -> PathBuf {
     assert_cmd::cargo::cargo_bin("clairaut")
@@ -211,7 +210,7 @@ fn exports_match_their_snapshots() {
         assert!(out.status.success());
         String::from_utf8(out.stdout).unwrap()
     };
-    // insta snapshots in tests/snapshots/ (review a change with `cargo insta review`)
+    // insta snapshots in tests/it/snapshots/ (review a change with `cargo insta review`)
     insta::assert_snapshot!("precision-ladder.md", export("md"));
     insta::assert_snapshot!("precision-ladder.csv", export("csv"));
     insta::assert_snapshot!("precision-ladder.tex", export("tex"));

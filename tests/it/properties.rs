@@ -1,14 +1,12 @@
 //! Property tests on random problems (proptest): the arithmetic layer's bit-identity, symmetry
 //! of the truth, and error shrinking as the precision grows.
 
-mod common;
-
 use clairaut::hessian::Method;
 use clairaut::model::{Activation, Loss, Problem, Spec};
 use clairaut::order::Order;
 use clairaut::scalar::precision::Arith;
 use clairaut::scalar::{IeeeFormat, MathLib, Precision};
-use common::*;
+use crate::common::*;
 use proptest::prelude::*;
 
 fn problem(act: usize, loss: bool, width: usize, seed: u64) -> Problem {

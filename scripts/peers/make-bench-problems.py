@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Generate the deterministic benchmark problems used by ``scripts/bench-peers.py``.
+"""Generate the deterministic benchmark problems used by ``scripts/peers/bench-peers.py``.
 
 Writes, into ``--out-dir`` (default ``experiments/bench``):
 
@@ -30,8 +30,8 @@ parse JSON into doubles) see the same binary64 inputs.
 Usage (no dependency beyond numpy; any Python >= 3.8)::
 
     python3 -m venv /opt/peers-venv && /opt/peers-venv/bin/pip install "jax[cpu]" tensorflow-cpu mpmath numpy
-    /opt/peers-venv/bin/python scripts/make-bench-problems.py            # what was run, from the repo root
-    /opt/peers-venv/bin/python scripts/make-bench-problems.py --out-dir DIR
+    /opt/peers-venv/bin/python scripts/peers/make-bench-problems.py            # what was run, from the repo root
+    /opt/peers-venv/bin/python scripts/peers/make-bench-problems.py --out-dir DIR
 """
 
 from __future__ import annotations
@@ -42,7 +42,7 @@ import os
 
 import numpy as np
 
-REPO_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+REPO_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 # (file name, layers, activations, loss, N, seed)
 PROBLEMS = [

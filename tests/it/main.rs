@@ -1,0 +1,21 @@
+//! The integration tests, in one test binary (`cargo test --test it`): each file of `tests/it/`
+//! is a module, so the crate and GMP/MPFR are linked once instead of once per file. Snapshots
+//! live in `tests/it/snapshots/` (named `it__<module>__<name>.snap`); proptest's saved cases in
+//! `tests/proptest-regressions/<module>.txt` (its default beside a crate root, here `tests/it/`).
+//!
+//! Two tests stay binaries of their own: `tests/slurm.rs` (a real SLURM, set up by
+//! `scripts/slurm/slurm-local.sh`) and `tests/opcount.rs` (it counts every thread's MPFR
+//! operations in its process, so no other test may run beside it).
+
+mod common;
+
+mod attribution;
+mod bit_identity;
+mod cli;
+mod data_sources;
+mod generated;
+mod golden;
+mod properties;
+mod report;
+mod sweep;
+mod tf2_example;
