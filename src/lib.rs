@@ -24,7 +24,6 @@ pub mod model;
 pub mod order;
 pub mod output;
 pub mod packed;
-pub mod plot;
 pub mod report;
 pub mod results;
 pub mod scalar;

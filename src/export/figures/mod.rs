@@ -1,0 +1,169 @@
+//! SVG figures derived from result files: line plots from the tidy rows, each drawn only when
+//! the results vary along its x axis (error and asymmetry vs precision bits; the FD error vs the
+//! step h, the V curve, with the theoretical optimum ε^(1/k) marked; asymmetry vs network size
+//! P), and heat maps |H − Hᵀ| of stored matrices that are not symmetric. [`svg`] draws them.
+
+pub mod svg;
+
+use super::npy::stored_matrices;
+use super::tidy::{self, metric_f64, TidyRow};
+use super::{ExportFile, Exporter};
+use crate::error::Error;
+// The one place exports read method facts (canonical names, the FD optimal-step root).
+use crate::hessian::{fd::optimal_root, Method};
+use crate::results::ResultFile;
+use crate::scalar::Precision;
+use svg::{Figure, Series};
+
+/// The SVG exporter: the line figures, then the heat maps.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Svg;
+
+impl Exporter for Svg {
+    fn export(&self, results: &[ResultFile]) -> Result<Vec<ExportFile>, Error> {
+        let mut out = line_figures(&tidy::rows(results)?);
+        out.extend(heatmaps(results));
+        Ok(out.into_iter().map(|(name, svg)| ExportFile::new(name, svg)).collect())
+    }
+}
+
+/// Series keyed by name, points collected then sorted by x, one point per x (the largest y:
+/// the worst case over cells).
+fn series(points: Vec<(String, f64, f64)>) -> Vec<Series> {
+    let mut names: Vec<String> = Vec::new();
+    for (n, ..) in &points {
+        if !names.contains(n) {
+            names.push(n.clone());
+        }
+    }
+    names
+        .into_iter()
+        .map(|name| {
+            let mut p: Vec<(f64, f64)> = points.iter().filter(|(n, ..)| *n == name).map(|(_, x, y)| (*x, *y)).collect();
+            p.sort_by(|a, b| a.0.total_cmp(&b.0).then(b.1.total_cmp(&a.1)));
+            p.dedup_by(|a, b| a.0 == b.0);
+            Series { name, points: p }
+        })
+        .collect()
+}
+
+/// Significand bits of a row's precision.
+fn bits(r: &TidyRow) -> Option<u32> {
+    r.precision.parse::<Precision>().ok().map(|p| p.bits())
+}
+
+/// The step h of a row run with a fixed step rule (`fixed:<h>`).
+fn step_h(r: &TidyRow) -> Option<f64> {
+    r.step.as_deref().and_then(|s| s.strip_prefix("fixed:")).and_then(|h| h.parse().ok())
+}
+
+/// Number of distinct values of `f` over the rows.
+fn distinct(rows: &[TidyRow], f: impl Fn(&TidyRow) -> Option<f64>) -> usize {
+    let mut v: Vec<f64> = rows.iter().filter_map(f).collect();
+    v.sort_by(f64::total_cmp);
+    v.dedup();
+    v.len()
+}
+
+/// The line figures of tidy rows, each only when the rows vary along its x axis, as (file
+/// name, SVG).
+pub fn line_figures(rows: &[TidyRow]) -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    if distinct(rows, |r| bits(r).map(f64::from)) >= 2 {
+        out.push(("error-asymmetry-vs-precision.svg".to_string(), vs_precision(rows).to_svg()));
+    }
+    if distinct(rows, step_h) >= 2 {
+        out.push(("fd-error-vs-step.svg".to_string(), vs_step(rows).to_svg()));
+    }
+    if distinct(rows, |r| Some(r.p as f64)) >= 2 {
+        out.push(("asymmetry-vs-size.svg".to_string(), vs_size(rows).to_svg()));
+    }
+    out
+}
+
+/// Error and asymmetry vs significand bits, one series per method and metric.
+fn vs_precision(rows: &[TidyRow]) -> Figure {
+    let mut pts = Vec::new();
+    for r in rows {
+        let Some(b) = bits(r) else { continue };
+        for (metric, label) in [(&r.error_rel_fro, "error"), (&r.asym_rel_fro, "asymmetry")] {
+            if let Some(y) = metric_f64(metric) {
+                pts.push((format!("{} {label}", r.method), f64::from(b), y));
+            }
+        }
+    }
+    Figure {
+        title: "Error and asymmetry vs precision".into(),
+        x_label: "significand bits".into(),
+        y_label: "relative to ‖T‖ / ‖H‖".into(),
+        log_x: true,
+        series: series(pts),
+        markers: Vec::new(),
+    }
+}
+
+/// The FD error vs the fixed step h, one series per method and precision, with the optimum
+/// h = ε^(1/k) of each method marked.
+fn vs_step(rows: &[TidyRow]) -> Figure {
+    let mut pts = Vec::new();
+    let mut markers: Vec<(f64, String)> = Vec::new();
+    for r in rows {
+        let (Some(h), Some(b)) = (step_h(r), bits(r)) else { continue };
+        let m = &r.method;
+        if let Some(y) = metric_f64(&r.error_rel_fro) {
+            pts.push((format!("{m} {}", r.precision), h, y));
+        }
+        if let Some(k) = m.parse::<Method>().ok().and_then(optimal_root) {
+            let opt = 2f64.powf((1.0 - f64::from(b)) / f64::from(k));
+            let label = format!("ε^(1/{k}) ({m})");
+            if !markers.iter().any(|(_, l)| *l == label) {
+                markers.push((opt, label));
+            }
+        }
+    }
+    Figure {
+        title: "Finite-difference error vs step".into(),
+        x_label: "step h".into(),
+        y_label: "‖H − T‖ / ‖T‖".into(),
+        log_x: true,
+        series: series(pts),
+        markers,
+    }
+}
+
+/// Asymmetry vs the number of parameters P, one series per method and precision.
+fn vs_size(rows: &[TidyRow]) -> Figure {
+    let mut pts = Vec::new();
+    for r in rows {
+        let Some(y) = metric_f64(&r.asym_rel_fro) else { continue };
+        pts.push((format!("{} {}", r.method, r.precision), r.p as f64, y));
+    }
+    Figure {
+        title: "Asymmetry vs network size".into(),
+        x_label: "parameters P".into(),
+        y_label: "‖H − Hᵀ‖ / ‖H‖".into(),
+        log_x: true,
+        series: series(pts),
+        markers: Vec::new(),
+    }
+}
+
+/// Heat maps |H − Hᵀ| of the stored matrices that are not symmetric (one per result, the
+/// first such row), as (file name, SVG).
+pub fn heatmaps(results: &[ResultFile]) -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    for r in results {
+        for m in stored_matrices(r) {
+            if m.name.ends_with("-truth") {
+                continue;
+            }
+            let (v, p) = (&m.values, m.p);
+            let anti: Vec<f64> = (0..p * p).map(|k| (v[k] - v[(k % p) * p + k / p]).abs()).collect();
+            if anti.iter().any(|x| *x > 0.0) {
+                out.push((format!("heatmap-{}.svg", m.name), svg::heatmap(&format!("|H − Hᵀ|: {}", m.name), p, &anti)));
+                break;
+            }
+        }
+    }
+    out
+}

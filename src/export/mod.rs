@@ -1,0 +1,159 @@
+//! Exports derived only from result files (nothing is recomputed): one [`Exporter`] per
+//! [`Format`], each turning the results into named files of bytes.
+//!
+//! **Stable interface** for other tools: the tidy CSV (`results.csv`, one row per
+//! cell × method × precision × order × fma, columns as in [`COLUMNS`]) and the JSON summary
+//! (`results.json`, the same rows as objects). The Markdown and LaTeX tables are for reading and
+//! may change layout; the figures (SVG) and stored matrices (`.npy`) are named per cell.
+//!
+//! Layout: [`tidy`] builds the typed tidy rows from the result records
+//! ([`crate::results::record`]); [`csv`](mod@csv), [`markdown`](mod@markdown),
+//! [`latex`](mod@latex) and [`json`](mod@json) write them; [`npy`] writes the stored matrices;
+//! [`figures`](mod@figures) draws the SVG figures. The functions [`csv()`], [`latex()`],
+//! [`rows`] … are the earlier text API, thin wrappers over the exporters.
+
+pub mod csv;
+pub mod figures;
+pub mod json;
+pub mod latex;
+pub mod markdown;
+pub mod npy;
+pub mod tidy;
+
+use std::path::Path;
+
+use serde_json::Value as Json;
+
+use crate::error::Error;
+use crate::results::ResultFile;
+
+pub use tidy::{TidyRow, COLUMNS};
+
+/// One file of an export: its name (no folder) and its bytes.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ExportFile {
+    /// File name, e.g. `results.csv`.
+    pub name: String,
+    /// Contents.
+    pub bytes: Vec<u8>,
+}
+
+impl ExportFile {
+    /// A file from its name and contents.
+    pub fn new(name: impl Into<String>, bytes: impl Into<Vec<u8>>) -> ExportFile {
+        ExportFile { name: name.into(), bytes: bytes.into() }
+    }
+}
+
+/// Turns result files into export files; one implementation per [`Format`].
+pub trait Exporter {
+    /// The files of this format for `results` (a table format gives exactly one; figures and
+    /// matrices give one per figure or matrix, possibly none).
+    fn export(&self, results: &[ResultFile]) -> Result<Vec<ExportFile>, Error>;
+}
+
+/// An export format (`clairaut export --format`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    /// Tidy CSV (stable interface).
+    Csv,
+    /// Markdown table.
+    #[value(name = "md")]
+    Markdown,
+    /// LaTeX (booktabs) table.
+    #[value(name = "tex")]
+    Latex,
+    /// JSON summary (stable interface).
+    Json,
+    /// SVG figures (needs an output folder).
+    Svg,
+    /// Stored matrices as .npy (needs an output folder).
+    Npy,
+}
+
+impl Format {
+    /// Its exporter.
+    pub fn exporter(self) -> Box<dyn Exporter> {
+        match self {
+            Format::Csv => Box::new(csv::Csv),
+            Format::Markdown => Box::new(markdown::Markdown),
+            Format::Latex => Box::new(latex::Latex),
+            Format::Json => Box::new(json::JsonSummary),
+            Format::Svg => Box::new(figures::Svg),
+            Format::Npy => Box::new(npy::Npy),
+        }
+    }
+
+    /// Whether it is one table, which can go to standard output (else a set of files that
+    /// needs a folder).
+    pub fn is_table(self) -> bool {
+        matches!(self, Format::Csv | Format::Markdown | Format::Latex | Format::Json)
+    }
+}
+
+/// Reads every result file in `dir` (sorted by name), checking that each one's analysis and
+/// problem decode into the records the exports read.
+pub fn read_dir(dir: &Path) -> Result<Vec<ResultFile>, Error> {
+    let files = crate::results::files_in(dir)?;
+    if files.is_empty() {
+        return Err(Error::Io { path: dir.to_path_buf(), message: "no result files (*.cbor)".into() });
+    }
+    let mut out = Vec::with_capacity(files.len());
+    for f in &files {
+        let r = ResultFile::read(f)?;
+        tidy::rows_at(&r, f)?;
+        out.push(r);
+    }
+    Ok(out)
+}
+
+/// The text of a table format's one file.
+fn table(format: Format, results: &[ResultFile]) -> String {
+    let mut files = format.exporter().export(results).expect("result files checked by read_dir");
+    String::from_utf8(files.swap_remove(0).bytes).expect("tables are UTF-8")
+}
+
+/// Tidy CSV. Panics on a result whose analysis does not decode (which [`read_dir`] rules out).
+pub fn csv(results: &[ResultFile]) -> String {
+    table(Format::Csv, results)
+}
+
+/// Markdown table. Panics as [`csv()`] does.
+pub fn markdown(results: &[ResultFile]) -> String {
+    table(Format::Markdown, results)
+}
+
+/// LaTeX (booktabs) table. Panics as [`csv()`] does.
+pub fn latex(results: &[ResultFile]) -> String {
+    table(Format::Latex, results)
+}
+
+/// JSON summary. Panics as [`csv()`] does.
+pub fn json(results: &[ResultFile]) -> String {
+    table(Format::Json, results)
+}
+
+/// The line figures of the results, as (file name, SVG) (see [`figures::line_figures`]).
+/// Panics as [`csv()`] does.
+pub fn figures(results: &[ResultFile]) -> Vec<(String, String)> {
+    figures::line_figures(&tidy::rows(results).expect("result files checked by read_dir"))
+}
+
+/// The tidy rows of all results, as JSON objects with the [`COLUMNS`] keys (the values of the
+/// JSON summary). Panics as [`csv()`] does.
+pub fn rows(results: &[ResultFile]) -> Vec<serde_json::Map<String, Json>> {
+    let rows = tidy::rows(results).expect("result files checked by read_dir");
+    match json::value(&rows) {
+        Json::Array(a) => a.into_iter().map(|r| if let Json::Object(m) = r { m } else { unreachable!("a row is an object") }).collect(),
+        _ => unreachable!("rows are an array"),
+    }
+}
+
+/// A numeric field of a tidy row: a JSON number, or a decimal string (beyond f64's range).
+pub fn num(v: Option<&Json>) -> Option<f64> {
+    match v? {
+        Json::Number(n) => n.as_f64(),
+        Json::String(s) => s.parse().ok(),
+        _ => None,
+    }
+}

@@ -1,0 +1,95 @@
+//! Issue 12: every export format goes through the one `Exporter` trait, and the tidy CSV is
+//! real CSV (written with the `csv` crate: a name holding `,` `"` or a line break reads back
+//! as it was). The bytes themselves are pinned by the snapshot tests of `tests/sweep.rs`.
+
+use std::path::PathBuf;
+
+use clairaut::export::{self, tidy, Format, COLUMNS};
+use clairaut::results::ResultFile;
+use clap::ValueEnum;
+
+fn results(name: &str) -> Vec<ResultFile> {
+    export::read_dir(&PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("results").join(name)).unwrap()
+}
+
+/// The `--format` names are today's, in order.
+#[test]
+fn format_names_are_stable() {
+    let names: Vec<String> = Format::value_variants().iter().map(|f| f.to_possible_value().unwrap().get_name().to_string()).collect();
+    assert_eq!(names, ["csv", "md", "tex", "json", "svg", "npy"]);
+    assert_eq!(Format::from_str("tex", false), Ok(Format::Latex));
+    assert!(Format::from_str("xlsx", false).is_err());
+}
+
+/// Each table format gives one file, `results.<ext>`, with the text of the wrapper functions;
+/// figures and matrices give their files by name.
+#[test]
+fn every_format_exports_through_the_trait() {
+    let r = results("precision-ladder");
+    for (format, name, text) in [
+        (Format::Csv, "results.csv", export::csv(&r)),
+        (Format::Markdown, "results.md", export::markdown(&r)),
+        (Format::Latex, "results.tex", export::latex(&r)),
+        (Format::Json, "results.json", export::json(&r)),
+    ] {
+        assert!(format.is_table());
+        let files = format.exporter().export(&r).unwrap();
+        assert_eq!(files.len(), 1, "{format:?}");
+        assert_eq!(files[0].name, name);
+        assert_eq!(files[0].bytes, text.as_bytes(), "{format:?}");
+    }
+    let rows = tidy::rows(&r).unwrap();
+    assert_eq!(rows.len(), 16);
+    let json: serde_json::Value = serde_json::from_slice(&Format::Json.exporter().export(&r).unwrap()[0].bytes).unwrap();
+    assert_eq!(json.as_array().unwrap().len(), rows.len());
+    assert_eq!(json.as_array().unwrap().iter().map(|v| v.as_object().unwrap().clone()).collect::<Vec<_>>(), export::rows(&r));
+
+    assert!(!Format::Svg.is_table());
+    let svg = Format::Svg.exporter().export(&r).unwrap();
+    let names: Vec<&str> = svg.iter().map(|f| f.name.as_str()).collect();
+    assert_eq!(names, ["error-asymmetry-vs-precision.svg"]);
+    assert!(svg[0].bytes.starts_with(b"<?xml"));
+    assert_eq!(export::figures(&r).into_iter().map(|(n, s)| (n, s.into_bytes())).collect::<Vec<_>>(), svg.into_iter().map(|f| (f.name, f.bytes)).collect::<Vec<_>>());
+
+    // committed results store no matrices
+    assert!(!Format::Npy.is_table());
+    assert!(Format::Npy.exporter().export(&r).unwrap().is_empty());
+}
+
+/// A value with a delimiter, a quote and a line break is quoted in the CSV and reads back
+/// unchanged with the `csv` crate's reader; every other field reads back as written.
+#[test]
+fn csv_quotes_awkward_names_and_reads_back() {
+    let mut r = results("precision-ladder");
+    let awkward = "ladder, \"quoted\"\nsecond line";
+    for x in &mut r {
+        x.experiment = awkward.to_string();
+    }
+    let bytes = Format::Csv.exporter().export(&r).unwrap().remove(0).bytes;
+    let text = String::from_utf8(bytes.clone()).unwrap();
+    assert!(text.contains("\"ladder, \"\"quoted\"\"\nsecond line\""), "quoted, quotes doubled");
+    let mut reader = csv::Reader::from_reader(&bytes[..]);
+    assert_eq!(reader.headers().unwrap().iter().collect::<Vec<_>>(), COLUMNS);
+    let rows = tidy::rows(&r).unwrap();
+    let records: Vec<csv::StringRecord> = reader.records().map(Result::unwrap).collect();
+    assert_eq!(records.len(), rows.len());
+    for (record, row) in records.iter().zip(&rows) {
+        assert_eq!(&record[1], awkward);
+        let expected: Vec<String> = tidy::TIDY.iter().map(|(_, get)| get(row).full()).collect();
+        assert_eq!(record.iter().collect::<Vec<_>>(), expected);
+    }
+}
+
+/// A result file whose analysis does not decode is refused by `read_dir`, naming the file and
+/// the field, and by the exporters.
+#[test]
+fn a_malformed_analysis_is_an_error_naming_the_field() {
+    let mut r = results("precision-ladder").remove(0);
+    r.analysis = ciborium::Value::Text("not an analysis".into());
+    let e = Format::Csv.exporter().export(std::slice::from_ref(&r)).unwrap_err().to_string();
+    assert!(e.contains("field `analysis`") && e.contains("precision-ladder/"), "{e}");
+    let dir = tempfile::tempdir().unwrap();
+    r.write(&dir.path().join("bad.cbor")).unwrap();
+    let e = export::read_dir(dir.path()).unwrap_err().to_string();
+    assert!(e.contains("bad.cbor") && e.contains("field `analysis`"), "{e}");
+}
