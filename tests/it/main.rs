@@ -13,6 +13,7 @@ mod attribution;
 mod bit_identity;
 mod cli;
 mod data_sources;
+mod exporters;
 mod generated;
 mod golden;
 mod properties;
