@@ -4,7 +4,7 @@
 //!
 //! [`generate`] loads every experiment's result files ([`EXPERIMENTS`], typed rows:
 //! [`Row`]), then runs the claims in order ([`examples`], then [`claims`] (a)–(f) and the closing
-//! notes) and joins their sections; [`write`] also writes each experiment's tables and figures.
+//! notes) and joins their sections; [`write()`] also writes each experiment's tables and figures.
 
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
