@@ -7,8 +7,8 @@
 //!
 //! Layout: [`scalar`] (formats), [`ad`] (dual, hyper-dual, tape scalars), [`order`] (summation
 //! orders), [`model`] (MLP, losses, problem files), [`hessian`] (methods), [`metrics`],
-//! [`output`] (matrix files), [`packed`] (compact exact storage of MPFR numbers), [`cli`] (the
-//! `clairaut` command).
+//! [`output`] (matrix files), [`packed`] (compact exact storage of MPFR numbers), [`study`] (studies of committed
+//! results: the TF2 article's claims), [`cli`] (the `clairaut` command).
 
 #![warn(missing_docs)]
 
@@ -24,9 +24,9 @@ pub mod model;
 pub mod order;
 pub mod output;
 pub mod packed;
-pub mod report;
 pub mod results;
 pub mod scalar;
+pub mod study;
 pub mod truth;
 
 pub use error::Error;

@@ -17,7 +17,7 @@ pub struct ReportArgs {
 
 /// Runs `clairaut report`.
 pub fn run(args: ReportArgs) -> anyhow::Result<()> {
-    let (path, _) = crate::report::write(&args.experiments, &args.out)?;
+    let (path, _) = crate::study::tf2::write(&args.experiments, &args.out)?;
     println!("wrote {}", path.display());
     Ok(())
 }

@@ -10,10 +10,17 @@
 //! | `fd-grad-central` | `(g(θ⊕h) − g(θ⊖h)) / (2h)` | O(h²) | ε^(1/3) |
 //! | `fd-grad-central4` | `(8·(g(θ⊕h) − g(θ⊖h)) + (g(θ⊖2h) − g(θ⊕2h))) / (12h)` | O(h⁴) | ε^(1/5) |
 //! | `fd-loss-4pt` | `((L₊₊ + L₋₋) − (L₊₋ + L₋₊)) / (4·(h_i·h_j))` | O(h²) | ε^(1/4) |
+//! | `fd-loss-4pt-as-printed` | `(((L₊₊ + L₋₋) − L₊₊) − L₋₋) / (4·(h_i·h_j))` | — (zero in exact arithmetic) | ε^(1/4) (as `fd-loss-4pt`) |
 //!
 //! `L₊₋` is the loss at θ with θ_i ⊕ h_i, then θ_j ⊖ h_j. Since `L₊₋(i,j)` is the same point as
 //! `L₋₊(j,i)` and the formula adds them commutatively, `fd-loss-4pt` is **bitwise symmetric** at
 //! every precision; the gradient schemes are not (column j differences only θ_j).
+//!
+//! `fd-loss-4pt-as-printed` is the TF2 article's Example 2 exactly as printed: its code
+//! evaluates `L₊₋` at the point of `L₊₊` and `L₋₊` at the point of `L₋₋`, so the numerator is
+//! `((A + B) − A) − B`, left to right — no approximation of the Hessian at all, only the rounding
+//! residue of the cancellation (kept to measure that residue, as the article's float64 run
+//! would see it).
 //!
 //! Step rules (ε = 2^(1−bits), the spacing of the working format at 1): `fixed:<h>` (h_j = h),
 //! `relative:<h>` (h_j = h·max(1, |θ_j|), one rounding), `optimal` (h_j = ε^(1/k)·max(1, |θ_j|)
@@ -84,7 +91,7 @@ pub fn optimal_root(method: Method) -> Option<u32> {
         Method::FdGradForward => Some(2),
         Method::FdGradCentral => Some(3),
         Method::FdGradCentral4 => Some(5),
-        Method::FdLoss4pt => Some(4),
+        Method::FdLoss4pt | Method::FdLoss4ptAsPrinted => Some(4),
         _ => None,
     }
 }
@@ -174,7 +181,8 @@ pub fn hessian_with_steps<R: Real>(
         ws.table = table.clone();
         (ws, theta0.clone(), [theta0[0].clone(), theta0[0].clone()])
     };
-    if method == Method::FdLoss4pt {
+    if matches!(method, Method::FdLoss4pt | Method::FdLoss4ptAsPrinted) {
+        let as_printed = method == Method::FdLoss4ptAsPrinted;
         return Matrix::from_par_lines(p, false, 1, ctx, init, |(ws, theta, [t1, t2]), i| {
             let mut loss_at = |si: i32, j: usize, sj: i32| -> R {
                 perturb(theta, i, &theta0[i], &h[i], si, ctx);
@@ -195,11 +203,18 @@ pub fn hessian_with_steps<R: Real>(
             let row = (0..p)
                 .map(|j| {
                     let (pp, mm) = (loss_at(1, j, 1), loss_at(-1, j, -1));
-                    let (pm, mp) = (loss_at(1, j, -1), loss_at(-1, j, 1));
-                    t1.set_add(&pp, &mm, ctx);
-                    t2.set_add(&pm, &mp, ctx);
-                    let mut num = t1.clone();
-                    num.set_sub(t1, t2, ctx);
+                    let mut num = pp.clone();
+                    if as_printed {
+                        // ((L₊₊ + L₋₋) − L₊₊) − L₋₋, left to right as printed
+                        t1.set_add(&pp, &mm, ctx);
+                        t2.set_sub(t1, &pp, ctx);
+                        num.set_sub(t2, &mm, ctx);
+                    } else {
+                        let (pm, mp) = (loss_at(1, j, -1), loss_at(-1, j, 1));
+                        t1.set_add(&pp, &mm, ctx);
+                        t2.set_add(&pm, &mp, ctx);
+                        num.set_sub(t1, t2, ctx);
+                    }
                     t1.set_mul(&h[i], &h[j], ctx);
                     t2.set_mul(&R::consts(ctx).two, t1, ctx);
                     t1.set_mul(&R::consts(ctx).two, t2, ctx); // 4·(h_i·h_j)

@@ -8,6 +8,7 @@
 //! | `gauss-newton` | as `fwd-rev`, with the backward pass's Jacobian factors detached → `Jᵀ H_ℓ J e_j` | a column |
 //! | `fd-grad-forward`, `fd-grad-central`, `fd-grad-central4` | differences of the exact gradient ([`fd`]) | a column |
 //! | `fd-loss-4pt` | second differences of the loss ([`fd`]) | a row |
+//! | `fd-loss-4pt-as-printed` | the TF2 article's Example 2 formula as printed ([`fd`]) | a row |
 //!
 //! The generalized Gauss–Newton matrix `G = Jᵀ H_ℓ J` (J = ∂a_L/∂θ, H_ℓ = ∂²L/∂a_L²) is the
 //! Hessian without the terms that involve second derivatives of the network itself
@@ -58,13 +59,16 @@ pub enum Method {
     FdGradCentral4,
     /// Four-point second differences of the loss.
     FdLoss4pt,
+    /// The TF2 article's Example 2 formula as printed, `((L₊₊ + L₋₋) − L₊₊) − L₋₋` over
+    /// `4·(h_i·h_j)`: zero in exact arithmetic, its rounding residue otherwise ([`fd`]).
+    FdLoss4ptAsPrinted,
 }
 
 impl Method {
     /// The exact differentiation modes.
     pub const EXACT: [Method; 3] = [Method::FwdRev, Method::RevRev, Method::FwdFwd];
     /// Every method.
-    pub const ALL: [Method; 8] = [
+    pub const ALL: [Method; 9] = [
         Method::FwdRev,
         Method::RevRev,
         Method::FwdFwd,
@@ -73,10 +77,11 @@ impl Method {
         Method::FdGradCentral,
         Method::FdGradCentral4,
         Method::FdLoss4pt,
+        Method::FdLoss4ptAsPrinted,
     ];
     /// The finite-difference methods.
-    pub const FINITE_DIFFERENCES: [Method; 4] =
-        [Method::FdGradForward, Method::FdGradCentral, Method::FdGradCentral4, Method::FdLoss4pt];
+    pub const FINITE_DIFFERENCES: [Method; 5] =
+        [Method::FdGradForward, Method::FdGradCentral, Method::FdGradCentral4, Method::FdLoss4pt, Method::FdLoss4ptAsPrinted];
 
     /// Canonical name.
     pub fn name(self) -> &'static str {
@@ -89,6 +94,7 @@ impl Method {
             Method::FdGradCentral => "fd-grad-central",
             Method::FdGradCentral4 => "fd-grad-central4",
             Method::FdLoss4pt => "fd-loss-4pt",
+            Method::FdLoss4ptAsPrinted => "fd-loss-4pt-as-printed",
         }
     }
 

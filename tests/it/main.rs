@@ -13,6 +13,7 @@ mod attribution;
 mod bit_identity;
 mod cli;
 mod data_sources;
+mod example2_as_printed;
 mod exporters;
 mod generated;
 mod golden;

@@ -189,7 +189,7 @@ fn committed_reference_results_rerun_bit_identically() {
         .map(|e| root().join("results").join(e))
         .collect();
     // the TF2-article study's results, cited by its report
-    for e in ["example1", "example2", "claim-a-exact", "claim-b-where", "claim-c-size", "claim-d-fd", "claim-e-mathlib", "claim-f-precision"] {
+    for e in ["example1", "example2", "example2-as-printed", "claim-a-exact", "claim-b-where", "claim-c-size", "claim-d-fd", "claim-e-mathlib", "claim-f-precision"] {
         dirs.push(root().join("results/tf2-article").join(e));
     }
     for d in dirs {
