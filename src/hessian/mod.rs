@@ -32,6 +32,7 @@ use std::sync::{Arc, Mutex};
 
 use rug::Float;
 
+use crate::ad::LaneDot;
 use crate::model::mlp::ActTable;
 use crate::model::problem::Inputs;
 use crate::model::Spec;
@@ -397,7 +398,7 @@ impl EntryBytes {
 
 /// Computes the Hessian of `problem` (in format `R`) with `method`, in parallel on the current
 /// rayon pool.
-pub fn compute<R: Real>(
+pub fn compute<R: LaneDot>(
     method: Method,
     spec: &Spec,
     n: usize,
@@ -430,7 +431,7 @@ impl Default for Options {
 }
 
 /// [`compute`] with explicit [`Options`].
-pub fn compute_with<R: Real>(
+pub fn compute_with<R: LaneDot>(
     method: Method,
     spec: &Spec,
     n: usize,
