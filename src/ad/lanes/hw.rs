@@ -1,11 +1,12 @@
 //! The `sequential`/`reversed`/`shuffled` dot product of `K`-lane dual numbers over `f32`/`f64`
 //! ([`LaneDot::dot_lanes`] of `f32` and `f64`): the operations of
 //! [`order::dot_in_order`](crate::scalar::order::dot_in_order) on [`DualVec`] — per lane
-//! `t = a.v·b.t + a.t·b.v` (each product rounded, under `no-fma`) or `fma(a.v, b.t, a.t·b.v)`, accumulated `t += …` or `t = fma(a.v, b.t, fma(a.t, b.v, t))` —
-//! written as one loop over the terms with the lanes as vectors. The lanes are independent
-//! columns, so vectorizing across them changes no rounding: every lane performs the same IEEE
-//! operations in the same order as the definition (tested bit for bit, special values included,
-//! in `tests/bit_identity.rs`). On x86-64 with AVX (and FMA, under the `fma` policy) — checked
+//! `t = a.v·b.t + a.t·b.v` (each product rounded, under `no-fma`) or `fma(a.v, b.t, a.t·b.v)`,
+//! accumulated `t += …` or `t = fma(a.v, b.t, fma(a.t, b.v, t))` — written as one loop over
+//! the terms with the lanes as vectors. The lanes are independent columns, so vectorizing
+//! across them changes no rounding: every lane performs the same IEEE operations in the same
+//! order as the definition (tested bit for bit, special values included, in
+//! `tests/bit_identity.rs`). On x86-64 with AVX (and FMA, under the `fma` policy) — checked
 //! at run time — the loop is written with AVX intrinsics (`Hw::avx_dot`); elsewhere it is a
 //! plain array loop left to the compiler (`body`). IEEE operations give the same bits at every
 //! vector width, and Rust never contracts a product and a sum by itself.

@@ -29,9 +29,9 @@ use crate::scalar::Real;
 /// A format's dot-product kernels for [`DualVec`] (speed only: every implementation gives the
 /// bits of the definition, tested in `tests/bit_identity.rs`).
 pub trait LaneDot: Real {
-    /// Whether `fwd-rev` should carry [`WIDE_LANES`](crate::hessian::fwd_rev::WIDE_LANES)
-    /// columns per pass instead of [`LANES`](crate::hessian::fwd_rev::LANES) (`f32`: as many
-    /// bytes of tangents as `f64`'s 8 lanes). Speed only: every lane count gives the same bits.
+    /// Whether code that picks a lane count should take twice the usual number for this format
+    /// (`f32`: as many bytes of tangents as `f64`'s 8 lanes, two 256-bit vectors). Speed only:
+    /// every lane count gives the same bits.
     const WIDE_LANES: bool = false;
 
     /// [`Scalar::dot_in_order`](crate::scalar::Scalar::dot_in_order) of `K`-lane dual numbers:
