@@ -5,16 +5,17 @@
 //! multi-precision, in three exact differentiation modes and every summation order, and
 //! compares the results.
 //!
-//! Layout, bottom-up — each layer uses only those below it:
+//! Layout, bottom-up — each layer builds on the ones before it:
 //!
 //! 1. [`scalar`] — the arithmetic: formats, elementary functions ([`scalar::elementary`]) and
 //!    summation orders ([`scalar::order`]); it depends on nothing else in the crate
 //!    (`tests/layering.rs`);
 //! 2. [`ad`] — dual, hyper-dual and tape scalars, and the lane kernels of vector dual numbers;
 //! 3. [`model`] — MLP, losses, problem files;
-//! 4. [`hessian`] — the methods;
-//! 5. [`metrics`], [`output`] (matrix files), [`packed`] (compact exact storage of MPFR
-//!    numbers), the analysis, result files and reports, and [`cli`] (the `clairaut` command).
+//! 4. [`hessian`] — the methods (storing matrices with [`packed`], the compact exact storage
+//!    of MPFR numbers, which depends on nothing in the crate);
+//! 5. [`metrics`], [`output`] (matrix files), the analysis, result files and reports, and
+//!    [`cli`] (the `clairaut` command).
 
 #![warn(missing_docs)]
 
