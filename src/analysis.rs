@@ -35,7 +35,8 @@ use crate::model::problem::Inputs;
 use crate::model::{Activation, InputMode, Problem};
 use crate::order::{Eval, Order};
 use crate::packed::PackedMatrix;
-use crate::scalar::precision::{Arith, WithReal};
+use crate::ad::{LaneDot, WithReal};
+use crate::scalar::precision::Arith;
 use crate::scalar::{MathLib, MpCtx, Precision, Real};
 use crate::truth::{self, Truth};
 
@@ -235,7 +236,7 @@ struct Working<'a> {
 
 impl WithReal for Working<'_> {
     type Output = Result<(PackedMatrix, Option<Vec<Float>>, Option<Vec<Float>>), crate::Error>;
-    fn run<R: Real>(self, ctx: R::RCtx) -> Self::Output {
+    fn run<R: LaneDot>(self, ctx: R::RCtx) -> Self::Output {
         let pr = self.problem;
         let inputs = pr.inputs::<R>(InputMode::Decimal, &ctx)?;
         let eval = Eval::new(self.order, pr.spec.sum_lengths(pr.n));

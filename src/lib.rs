@@ -5,10 +5,17 @@
 //! multi-precision, in three exact differentiation modes and every summation order, and
 //! compares the results.
 //!
-//! Layout: [`scalar`] (formats), [`ad`] (dual, hyper-dual, tape scalars), [`order`] (summation
-//! orders), [`model`] (MLP, losses, problem files), [`hessian`] (methods), [`metrics`],
-//! [`output`] (matrix files), [`packed`] (compact exact storage of MPFR numbers), [`study`] (studies of committed
-//! results: the TF2 article's claims), [`cli`] (the `clairaut` command).
+//! Layout, bottom-up — each layer builds on the ones before it:
+//!
+//! 1. [`scalar`] — the arithmetic: formats, elementary functions ([`scalar::elementary`]) and
+//!    summation orders ([`scalar::order`]); it depends on nothing else in the crate
+//!    (`tests/it/layering.rs`);
+//! 2. [`ad`] — dual, hyper-dual and tape scalars, and the lane kernels of vector dual numbers;
+//! 3. [`model`] — MLP, losses, problem files;
+//! 4. [`hessian`] — the methods (storing matrices with [`packed`], the compact exact storage
+//!    of MPFR numbers, which depends on nothing in the crate);
+//! 5. [`metrics`], [`output`] (matrix files), the analysis, result files and reports, and
+//!    [`cli`] (the `clairaut` command).
 
 #![warn(missing_docs)]
 
@@ -21,7 +28,6 @@ pub mod export;
 pub mod hessian;
 pub mod metrics;
 pub mod model;
-pub mod order;
 pub mod output;
 pub mod packed;
 pub mod results;
@@ -30,3 +36,5 @@ pub mod study;
 pub mod truth;
 
 pub use error::Error;
+/// Orders are part of the arithmetic layer; re-exported for brevity.
+pub use scalar::order;

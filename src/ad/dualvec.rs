@@ -7,7 +7,8 @@
 //! The summation order under study is unchanged: lanes run *across columns*, never across the
 //! terms of a sum.
 
-use crate::order::Strided;
+use super::lanes::LaneDot;
+use crate::scalar::order::Strided;
 use crate::scalar::{Fun, Real, Scalar};
 
 /// A value with `K` tangent lanes.
@@ -23,7 +24,7 @@ pub struct DualVec<R, const K: usize> {
     pub v: R,
 }
 
-impl<R: Real, const K: usize> Scalar for DualVec<R, K> {
+impl<R: LaneDot, const K: usize> Scalar for DualVec<R, K> {
     type Real = R;
     type Ctx = R::RCtx;
 
@@ -201,9 +202,9 @@ impl<R: Real, const K: usize> Scalar for DualVec<R, K> {
     }
 }
 
-/// [`crate::order::dot_in_order`] on `K`-lane dual numbers with the value given: every lane
-/// performs exactly the operations that `dot_in_order` performs on it through
-/// [`DualVec`]'s `set_mul`, `add_assign` and `mul_add_assign` (same operands, same order, same
+/// [`order::dot_in_order`](crate::scalar::order::dot_in_order) on `K`-lane dual numbers with the
+/// value given: every lane performs exactly the operations that `dot_in_order` performs on it
+/// through [`DualVec`]'s `set_mul`, `add_assign` and `mul_add_assign` (same operands, same order, same
 /// FMA policy), and the value's own products and sums — one per term, recomputed by every pass
 /// of `K` columns — are replaced by `value`, the primal's result of the same sum.
 pub fn dot_tangents_definition<R: Real, const K: usize>(

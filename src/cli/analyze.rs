@@ -14,7 +14,7 @@ use crate::hessian::{EntryBytes, Method};
 use crate::metrics::fmt_metric;
 use crate::model::Problem;
 use crate::order::Order;
-use crate::scalar::{parse_fma, MathLib, Precision};
+use crate::scalar::{FmaPolicy, MathLib, Precision};
 use crate::truth;
 
 /// Options of `clairaut analyze`.
@@ -119,7 +119,7 @@ impl AnalyzeArgs {
         let fmas = self
             .fma_policies
             .split(',')
-            .map(|f| parse_fma(f.trim()).map_err(|message| Error::Option { option: "--fma-policies".into(), message }))
+            .map(|f| f.trim().parse().map(FmaPolicy::fused).map_err(|message| Error::Option { option: "--fma-policies".into(), message }))
             .collect::<Result<Vec<_>, _>>()?;
         let truth_bits = match &self.truth {
             None => None,

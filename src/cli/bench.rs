@@ -10,8 +10,9 @@ use super::with_threads;
 use crate::hessian::{self, Method};
 use crate::model::{Activation, InputMode, Loss, Problem, Spec};
 use crate::order::{Eval, Order};
-use crate::scalar::precision::{Arith, WithReal};
-use crate::scalar::{MathLib, Precision, Real};
+use crate::ad::{LaneDot, WithReal};
+use crate::scalar::precision::Arith;
+use crate::scalar::{MathLib, Precision};
 
 /// Options of `clairaut bench`.
 #[derive(Debug, Args)]
@@ -174,7 +175,7 @@ pub(super) struct Timing<'a> {
 
 impl WithReal for Timing<'_> {
     type Output = Result<Seconds, crate::Error>;
-    fn run<R: Real>(self, ctx: R::RCtx) -> Self::Output {
+    fn run<R: LaneDot>(self, ctx: R::RCtx) -> Self::Output {
         let pr = self.problem;
         let inputs = pr.inputs::<R>(InputMode::Decimal, &ctx)?;
         let eval = Eval::new(Order::Sequential, pr.spec.sum_lengths(pr.n));

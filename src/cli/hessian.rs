@@ -13,8 +13,9 @@ use crate::metrics::{self, Asymmetry};
 use crate::model::{InputMode, Problem};
 use crate::order::{Eval, Order};
 use crate::output::{write_matrix, MatrixMeta};
-use crate::scalar::precision::{Arith, WithReal};
-use crate::scalar::{MathLib, Precision, Real};
+use crate::ad::{LaneDot, WithReal};
+use crate::scalar::precision::Arith;
+use crate::scalar::{MathLib, Precision};
 
 /// Options of `clairaut hessian`.
 #[derive(Debug, Args)]
@@ -138,7 +139,7 @@ struct Job<'a> {
 
 impl WithReal for Job<'_> {
     type Output = Result<HessianReport, Error>;
-    fn run<R: Real>(self, ctx: R::RCtx) -> Self::Output {
+    fn run<R: LaneDot>(self, ctx: R::RCtx) -> Self::Output {
         let req = self.req;
         let pr = &req.problem;
         let inputs = pr.inputs::<R>(req.inputs, &ctx)?;

@@ -16,7 +16,7 @@ use crate::model::problem::Uniform;
 use crate::model::{Activation, InputMode, Loss, Problem, Spec};
 use crate::order::{Eval, Order};
 use crate::scalar::hw::HwCtx;
-use crate::scalar::{parse_fma, MathLib, Precision};
+use crate::scalar::{FmaPolicy, MathLib, Precision};
 
 fn bad(path: &Path, field: &str, message: String) -> Error {
     Error::Field { path: path.to_path_buf(), field: field.into(), message }
@@ -224,7 +224,7 @@ pub fn request(cell: &CellConfig, problem: Problem, exp_path: &Path) -> Result<R
     let methods = cell.methods.iter().map(|s| named(exp_path, "methods", s, s.parse())).collect::<Result<Vec<_>, _>>()?;
     let precisions: Vec<Precision> = cell.precisions.iter().map(|s| named(exp_path, "precisions", s, s.parse())).collect::<Result<_, _>>()?;
     let orders = cell.orders.iter().map(|s| named(exp_path, "orders", s, s.parse())).collect::<Result<Vec<_>, _>>()?;
-    let fmas = cell.fma.iter().map(|s| named(exp_path, "fma", s, parse_fma(s))).collect::<Result<Vec<_>, _>>()?;
+    let fmas = cell.fma.iter().map(|s| named(exp_path, "fma", s, s.parse().map(FmaPolicy::fused))).collect::<Result<Vec<_>, _>>()?;
     let math: MathLib = named(exp_path, "math", &cell.math, cell.math.parse())?;
     let truth_bits = match cell.truth.as_str() {
         "auto" => None,

@@ -1,6 +1,7 @@
 //! `fwd-rev` (and `gauss-newton`): the generic gradient code on dual numbers, one column per
-//! basis vector — [`LANES`] ([`WIDE_LANES`] for f32) columns per pass with [`DualVec`] (bit-identical to one column per
-//! pass with [`Dual`], which is kept as the reference path). With the primal's table, a pass
+//! basis vector — [`LANES`] ([`WIDE_LANES`] for f32) columns per pass with [`DualVec`], whose dot
+//! products run its format's lane kernels ([`LaneDot`]; bit-identical to one column per pass
+//! with [`Dual`], which is kept as the reference path). With the primal's table, a pass
 //! skips the forward dot products whose tangents are structurally zero: every unit below the
 //! seeded parameters' layer and the unseeded units of that layer
 //! ([`Workspace::tangents_from`]; bit-identical to the full pass, tested), and the dot
@@ -10,17 +11,17 @@
 use std::sync::Arc;
 
 use super::Matrix;
-use crate::ad::{Dual, DualVec};
+use crate::ad::{Dual, DualVec, LaneDot};
 use crate::model::mlp::{backward, detach_cache, forward, ActTable, Workspace};
 use crate::model::problem::Inputs;
 use crate::model::Spec;
-use crate::order::Eval;
+use crate::scalar::order::Eval;
 use crate::scalar::{Real, Scalar};
 
 /// Columns processed per pass by the vector path: two 256-bit vectors of tangents for `f32`
-/// ([`Real::WIDE_LANES`]), two of `f64` (and 8 for every other format).
+/// ([`LaneDot::WIDE_LANES`]), two of `f64` (and 8 for every other format).
 pub const LANES: usize = 8;
-/// Columns per pass where [`Real::WIDE_LANES`] is set.
+/// Columns per pass where [`LaneDot::WIDE_LANES`] is set.
 pub const WIDE_LANES: usize = 16;
 
 /// A dual scalar carrying one or more tangent lanes (columns).
@@ -43,7 +44,7 @@ impl<R: Real> Lanes<R> for Dual<R> {
     }
 }
 
-impl<R: Real, const K: usize> Lanes<R> for DualVec<R, K> {
+impl<R: LaneDot, const K: usize> Lanes<R> for DualVec<R, K> {
     const N: usize = K;
     fn seed(&mut self, k: usize, v: &R, ctx: &R::RCtx) {
         self.t[k].set(v, ctx);
@@ -56,7 +57,7 @@ impl<R: Real, const K: usize> Lanes<R> for DualVec<R, K> {
 /// Column j = tangent of ∇L with θ's tangent e_j; with `gauss_newton` the backward pass sees
 /// the forward cache and θ as constants, giving `Jᵀ H_ℓ J e_j`.
 #[allow(clippy::too_many_arguments)]
-pub(super) fn hessian<R: Real>(
+pub(super) fn hessian<R: LaneDot>(
     spec: &Spec,
     n: usize,
     inputs: &Inputs<R>,

@@ -33,6 +33,7 @@ use std::sync::{Arc, Mutex};
 
 use rug::Float;
 
+use crate::ad::LaneDot;
 use crate::model::mlp::ActTable;
 use crate::model::problem::Inputs;
 use crate::model::Spec;
@@ -403,7 +404,7 @@ impl EntryBytes {
 
 /// Computes the Hessian of `problem` (in format `R`) with `method`, in parallel on the current
 /// rayon pool.
-pub fn compute<R: Real>(
+pub fn compute<R: LaneDot>(
     method: Method,
     spec: &Spec,
     n: usize,
@@ -436,7 +437,7 @@ impl Default for Options {
 }
 
 /// [`compute`] with explicit [`Options`].
-pub fn compute_with<R: Real>(
+pub fn compute_with<R: LaneDot>(
     method: Method,
     spec: &Spec,
     n: usize,

@@ -6,12 +6,14 @@
 //! column (in the evaluation order under study) plus the bias, added last with one rounding
 //! (as `matmul` followed by `BiasAdd` does).
 
-pub mod activation;
 pub mod loss;
 pub mod mlp;
 pub mod problem;
 
-pub use activation::Activation;
+/// The activation functions and their per-format rounding live in the arithmetic layer
+/// ([`crate::scalar::elementary`]); re-exported under their old name.
+pub use crate::scalar::elementary as activation;
+pub use crate::scalar::elementary::Activation;
 pub use loss::Loss;
 pub use problem::{InputMode, Problem};
 

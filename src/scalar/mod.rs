@@ -1,4 +1,17 @@
-//! The arithmetic layer: number formats and the operations every Hessian method is built from.
+//! The arithmetic layer: number formats, the elementary functions and the evaluation orders —
+//! the operations every Hessian method is built from.
+//!
+//! This is the bottom layer of the crate and depends on nothing else in it (checked by
+//! `tests/it/layering.rs`): the differentiation layer (`ad`: dual, hyper-dual and tape scalars,
+//! and the lane kernels of vector dual numbers) builds on it, the model on that, the Hessian
+//! methods on the model.
+//!
+//! * formats: [`hw`] (`f32`, `f64`), [`mpfr`] (MPFR and emulated IEEE formats), [`narrow`]
+//!   (`binary16`/`bfloat16` in `f64`), named by [`precision`]; [`policy`] names the math library
+//!   and the FMA policy; [`opcount`] counts MPFR operations;
+//! * [`elementary`]: `exp`, `ln` and the activation functions with their derivatives, as fixed
+//!   sequences of correctly rounded primitives;
+//! * [`order`]: the summation orders and the sum / dot-product kernels.
 //!
 //! Two traits split the work:
 //!
@@ -9,7 +22,7 @@
 //!   and in MPFR's `binary64` emulation. Transcendentals of `f32`/`f64` come from `core-math`
 //!   (correctly rounded) unless the context asks for the platform-independent `libm` port.
 //! * [`Scalar`] — anything the generic model code can run on: a `Real`, or a derivative-carrying
-//!   lift of one ([`crate::ad::Dual`], [`crate::ad::HyperDual`], [`crate::ad::TapeVar`]).
+//!   lift of one (the dual, hyper-dual and tape scalars of the layer above).
 //!
 //! Operations are written in the *output-parameter* style of rug (`out.set_add(&a, &b, ctx)`),
 //! so that MPFR code reuses the limbs of `out` and allocates nothing per operation. Constants
@@ -22,76 +35,27 @@
 //! | `set_mul` | 1 | v: 1; t: `a.v·b.t + a.t·b.v` = 3 (no-fma) or 2 (fma) |
 //! | `set_mul_add` (`a·b + c`) | 1 (fused) under `fma`, 2 under `no-fma` | per component, see `ad` |
 //! | `set_div` | 1 | see `ad::dual` |
-//! | `set_fun` | as the function's definition in [`crate::model::activation`] | f(v) and f′(v)·t |
+//! | `set_fun` | as the function's definition in [`elementary`] | f(v) and f′(v)·t |
 //! | `set_dot_exact`, `set_sum_exact` | 1 (correctly rounded) | 1 per component |
 
+pub mod elementary;
 pub mod hw;
 pub mod mpfr;
 pub mod narrow;
 pub mod opcount;
+pub mod order;
+pub mod policy;
 pub mod precision;
 
 use std::fmt::Debug;
 
 use rug::Float;
 
-use crate::ad::DualVec;
-use crate::order::Strided;
+pub use elementary::Fun;
 pub use mpfr::{IeeeFormat, MpCtx};
+use order::Strided;
+pub use policy::{FmaPolicy, MathLib};
 pub use precision::Precision;
-
-/// Which math library provides `f32`/`f64` transcendentals (`exp`, `ln`, `ln_1p`, `tanh`, `erf`).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum MathLib {
-    /// CORE-MATH: correctly rounded, hence identical on every platform and equal to MPFR.
-    CoreMath,
-    /// The `libm` crate (a port of musl): portable but not correctly rounded.
-    Libm,
-}
-
-impl MathLib {
-    /// The canonical name used on the command line and in result files.
-    pub fn name(self) -> &'static str {
-        match self {
-            MathLib::CoreMath => "core-math",
-            MathLib::Libm => "libm",
-        }
-    }
-}
-
-impl std::str::FromStr for MathLib {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Self, String> {
-        match s {
-            "core-math" => Ok(MathLib::CoreMath),
-            "libm" => Ok(MathLib::Libm),
-            other => Err(format!("unknown math library `{other}` (expected core-math or libm)")),
-        }
-    }
-}
-
-/// Parses an FMA policy name: `fma` → true, `no-fma` → false.
-pub fn parse_fma(s: &str) -> Result<bool, String> {
-    match s {
-        "fma" => Ok(true),
-        "no-fma" => Ok(false),
-        other => Err(format!("unknown FMA policy `{other}` (expected fma or no-fma)")),
-    }
-}
-
-/// A differentiable elementary function applied element-wise by the model.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Fun {
-    /// `exp(x)`
-    Exp,
-    /// `ln(x)`
-    Ln,
-    /// An activation function σ(x).
-    Act(crate::model::Activation),
-    /// The first derivative σ′(x) of an activation (used by the backward pass).
-    ActD1(crate::model::Activation),
-}
 
 /// Constants of a format, each correctly rounded into it once when the context is built.
 #[derive(Clone, Debug)]
@@ -166,10 +130,10 @@ pub trait Scalar: Clone + Send + Debug {
         I: Iterator<Item = &'a Self> + Clone;
     /// Zero the derivative parts, keeping the value (stop-gradient). No-op for a `Real`.
     fn detach(&mut self, ctx: &Self::Ctx);
-    /// `self = Σ a_i·b_i` term by term in the order `idx` — exactly
-    /// [`order::dot_in_order`](crate::order::dot_in_order), which is the default. A type may
-    /// override it with the same operations arranged for speed, bit for bit the same result
-    /// ([`crate::ad::DualVec`] over `f32`/`f64`: [`Real::dot_lanes`]).
+    /// `self = Σ a_i·b_i` term by term in the order `idx` — exactly [`order::dot_in_order`],
+    /// which is the default. A type may override it with the same operations arranged for
+    /// speed, bit for bit the same result (the vector dual numbers of the layer above, whose
+    /// lanes run as one vector loop over `f32`/`f64`).
     #[inline(always)]
     fn dot_in_order(
         &mut self,
@@ -179,12 +143,11 @@ pub trait Scalar: Clone + Send + Debug {
         tmp: &mut Self,
         ctx: &Self::Ctx,
     ) {
-        crate::order::dot_in_order(self, a, b, idx, tmp, ctx)
+        order::dot_in_order(self, a, b, idx, tmp, ctx)
     }
 
     /// [`Scalar::dot_in_order`] when the value `Σ a_i·b_i` is known already — `value`, the
-    /// primal's result of this very sum, bit for bit (see
-    /// [`crate::order::dot_with_value`]): a type may compute only the derivative parts, each
+    /// primal's result of this very sum, bit for bit (see [`order::dot_with_value`]): a type may compute only the derivative parts, each
     /// exactly as `dot_in_order` would, and take `value`. The default computes everything (the
     /// value it recomputes is `value`).
     #[inline(always)]
@@ -207,10 +170,6 @@ pub trait Real: Scalar<Real = Self, Ctx = <Self as Real>::RCtx> + Sync {
     /// The context: format, math library, FMA policy, constants.
     type RCtx: Clone + Send + Sync + Debug;
 
-    /// Whether `fwd-rev` should carry [`WIDE_LANES`](crate::hessian::fwd_rev::WIDE_LANES)
-    /// columns per pass instead of [`LANES`](crate::hessian::fwd_rev::LANES) (`f32`: as many
-    /// bytes of tangents as `f64`'s 8 lanes). Speed only: every lane count gives the same bits.
-    const WIDE_LANES: bool = false;
     /// The format's constants.
     fn consts(ctx: &Self::RCtx) -> &Consts<Self>;
     /// Whether sums of products fuse (`fma` policy).
@@ -254,38 +213,7 @@ pub trait Real: Scalar<Real = Self, Ctx = <Self as Real>::RCtx> + Sync {
     fn with_scratch<T>(ctx: &Self::RCtx, f: impl FnOnce(&mut [Self; 4]) -> T) -> T;
     /// The `k`-th derivative (k ≤ 2) of `f` at `x`, into `self`.
     fn set_fun_deriv(&mut self, f: Fun, k: u8, x: &Self, ctx: &Self::RCtx) {
-        crate::model::activation::eval_fun(self, f, k, x, ctx)
-    }
-    /// [`Scalar::dot_in_order`] of `K`-lane dual numbers: the definition by default; `f32` and
-    /// `f64` run the lanes as one vector loop (see [`hw`]), bit for bit the same result.
-    #[inline(always)]
-    fn dot_lanes<const K: usize>(
-        out: &mut DualVec<Self, K>,
-        a: Strided<'_, DualVec<Self, K>>,
-        b: Strided<'_, DualVec<Self, K>>,
-        idx: impl Fn(usize) -> usize,
-        tmp: &mut DualVec<Self, K>,
-        ctx: &Self::RCtx,
-    ) {
-        crate::order::dot_in_order(out, a, b, idx, tmp, ctx)
-    }
-
-    /// [`Scalar::dot_tangents_in_order`] of `K`-lane dual numbers: by default the whole
-    /// [`Real::dot_lanes`] (for `f32`/`f64` the value rides along in the vector loop almost for
-    /// free); MPFR computes only the lanes
-    /// ([`dot_tangents_definition`](crate::ad::dualvec::dot_tangents_definition)).
-    #[inline(always)]
-    fn dot_lane_tangents<const K: usize>(
-        out: &mut DualVec<Self, K>,
-        a: Strided<'_, DualVec<Self, K>>,
-        b: Strided<'_, DualVec<Self, K>>,
-        idx: impl Fn(usize) -> usize,
-        tmp: &mut DualVec<Self, K>,
-        value: &Self,
-        ctx: &Self::RCtx,
-    ) {
-        let _ = value;
-        Self::dot_lanes(out, a, b, idx, tmp, ctx)
+        elementary::eval_fun(self, f, k, x, ctx)
     }
 }
 

@@ -383,20 +383,6 @@ impl Real for Float {
         count(Op::Erf);
         op!(ctx, self, a.erf_ref())
     }
-    /// Only the lanes: at MPFR prices the value's own product and sum per term are worth
-    /// skipping when the primal has computed them.
-    #[inline(always)]
-    fn dot_lane_tangents<const K: usize>(
-        out: &mut crate::ad::DualVec<Self, K>,
-        a: crate::order::Strided<'_, crate::ad::DualVec<Self, K>>,
-        b: crate::order::Strided<'_, crate::ad::DualVec<Self, K>>,
-        idx: impl Fn(usize) -> usize,
-        tmp: &mut crate::ad::DualVec<Self, K>,
-        value: &Self,
-        ctx: &MpCtx,
-    ) {
-        crate::ad::dualvec::dot_tangents_definition(out, a, b, idx, tmp, value, ctx)
-    }
     fn with_scratch<T>(ctx: &MpCtx, f: impl FnOnce(&mut [Self; 4]) -> T) -> T {
         SCRATCH.with(|cell| {
             let mut slot = cell.borrow_mut();

@@ -1,14 +1,15 @@
-//! Working precisions by name, and dispatch from a run-time choice to the generic code.
+//! Working precisions by name, and the arithmetic ([`Arith`]) a run-time choice names.
+//!
+//! Dispatch from an `Arith` to code generic over the format (`Arith::dispatch`) is defined by
+//! the differentiation layer, whose lane kernels that code may use.
 
 use std::fmt;
 use std::str::FromStr;
 
 use rug::Float;
 
-use super::hw::HwCtx;
-use super::mpfr::{IeeeFormat, MpCtx, MAX_PREC, MIN_PREC};
-use super::narrow::{Bfloat16, Binary16, NarrowRCtx};
-use super::{MathLib, Real};
+use super::mpfr::{IeeeFormat, MAX_PREC, MIN_PREC};
+use super::MathLib;
 
 /// A working precision.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -97,29 +98,6 @@ pub struct Arith {
     pub math: MathLib,
     /// Whether dot products fuse multiply-adds.
     pub fma: bool,
-}
-
-/// Code generic over the format, called by [`Arith::dispatch`].
-pub trait WithReal {
-    /// What the code returns.
-    type Output;
-    /// Runs the code in format `R` with context `ctx`.
-    fn run<R: Real>(self, ctx: R::RCtx) -> Self::Output;
-}
-
-impl Arith {
-    /// Runs `f` in this arithmetic.
-    pub fn dispatch<F: WithReal>(&self, f: F) -> F::Output {
-        match self.precision {
-            Precision::F32 => f.run::<f32>(HwCtx::<f32>::new(self.math, self.fma)),
-            Precision::F64 => f.run::<f64>(HwCtx::<f64>::new(self.math, self.fma)),
-            Precision::Mp(bits) => f.run::<Float>(MpCtx::new(bits, None, self.fma)),
-            // binary16 and bfloat16 in f64 (bit-identical to their MPFR emulation, tested)
-            Precision::Ieee(fmt) if fmt == IeeeFormat::BINARY16 => f.run::<Binary16>(NarrowRCtx::new(fmt, self.fma)),
-            Precision::Ieee(fmt) if fmt == IeeeFormat::BFLOAT16 => f.run::<Bfloat16>(NarrowRCtx::new(fmt, self.fma)),
-            Precision::Ieee(fmt) => f.run::<Float>(MpCtx::new(fmt.prec, Some(fmt), self.fma)),
-        }
-    }
 }
 
 #[cfg(test)]

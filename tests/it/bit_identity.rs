@@ -108,9 +108,9 @@ struct SameBits<'a> {
     b: clairaut::hessian::Options,
 }
 
-impl clairaut::scalar::precision::WithReal for SameBits<'_> {
+impl clairaut::ad::WithReal for SameBits<'_> {
     type Output = bool;
-    fn run<R: clairaut::scalar::Real>(self, ctx: R::RCtx) -> bool {
+    fn run<R: clairaut::ad::LaneDot>(self, ctx: R::RCtx) -> bool {
         let pr = self.problem;
         let inputs = pr.inputs::<R>(clairaut::model::InputMode::Decimal, &ctx).unwrap();
         let eval = clairaut::order::Eval::new(self.order, pr.spec.sum_lengths(pr.n));
@@ -163,14 +163,14 @@ fn vector_lanes_change_no_bit() {
     }
 }
 
-/// The vector kernel of `f32`/`f64` dual numbers with 4 to 16 lanes ([`Real::dot_lanes`], reached
+/// The vector kernel of `f32`/`f64` dual numbers with 4 to 16 lanes ([`LaneDot::dot_lanes`], reached
 /// through `order::dot`) against the definition (`order::dot_in_order`, the generic
 /// operation-by-operation loop) on random operands that include ±0, ±∞, NaN, subnormals and
 /// values whose products overflow or underflow — for the three term-by-term orders and both
 /// FMA policies. Every bit must agree, except that a NaN only has to be a NaN (IEEE 754 leaves
 /// the sign and payload of an operation's NaN unspecified, and so does Rust).
 ///
-/// [`Real::dot_lanes`]: clairaut::scalar::Real::dot_lanes
+/// [`LaneDot::dot_lanes`]: clairaut::ad::LaneDot::dot_lanes
 #[test]
 fn vector_dot_kernel_equals_its_definition_on_special_values() {
     use clairaut::ad::DualVec;

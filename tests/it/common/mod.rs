@@ -4,7 +4,8 @@
 use clairaut::hessian::{self, Matrix, Method};
 use clairaut::model::{Activation, InputMode, Loss, Problem, Spec};
 use clairaut::order::{Eval, Order};
-use clairaut::scalar::precision::{Arith, WithReal};
+use clairaut::ad::{LaneDot, WithReal};
+use clairaut::scalar::precision::Arith;
 use clairaut::scalar::{hw::HwCtx, MathLib, MpCtx, Real};
 use rug::Float;
 use std::path::Path;
@@ -47,7 +48,7 @@ pub fn mp_ctx(bits: u32) -> MpCtx {
 }
 
 /// The Hessian of `problem` in format R.
-pub fn hessian<R: Real>(problem: &Problem, method: Method, order: Order, ctx: &R::RCtx) -> Matrix<R> {
+pub fn hessian<R: LaneDot>(problem: &Problem, method: Method, order: Order, ctx: &R::RCtx) -> Matrix<R> {
     let inputs = problem.inputs::<R>(InputMode::Decimal, ctx).unwrap();
     let eval = Eval::new(order, problem.spec.sum_lengths(problem.n));
     hessian::compute(method, &problem.spec, problem.n, &inputs, &eval, ctx)
@@ -92,7 +93,7 @@ pub struct Rows<'a> {
 
 impl WithReal for Rows<'_> {
     type Output = Vec<Float>;
-    fn run<R: Real>(self, ctx: R::RCtx) -> Vec<Float> {
+    fn run<R: LaneDot>(self, ctx: R::RCtx) -> Vec<Float> {
         to_floats(&hessian::<R>(self.problem, self.method, self.order, &ctx))
     }
 }

@@ -1,4 +1,5 @@
-//! Activation functions σ and their first two derivatives, written once for every [`Real`].
+//! The elementary functions of the model — `exp`, `ln` and the activation functions σ — with
+//! their first two derivatives, written once for every [`Real`].
 //!
 //! Each function is a fixed sequence of correctly rounded primitives, listed below; since every
 //! format performs the same sequence, `binary64` emulation equals `f64` bit for bit and the
@@ -18,7 +19,20 @@
 //!
 //! (Brackets show the order of evaluation where it is not left to right.)
 
-use crate::scalar::{Fun, Real};
+use super::Real;
+
+/// A differentiable elementary function applied element-wise by the model.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Fun {
+    /// `exp(x)`
+    Exp,
+    /// `ln(x)`
+    Ln,
+    /// An activation function σ(x).
+    Act(Activation),
+    /// The first derivative σ′(x) of an activation (used by the backward pass).
+    ActD1(Activation),
+}
 
 /// An activation function.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -110,6 +124,7 @@ fn sigmoid<R: Real>(s: &mut R, t1: &mut R, x: &R, ctx: &R::RCtx) {
     s.set(t1, ctx);
 }
 
+/// `out = σ⁽ᵏ⁾(x)` for k ≤ 2: one function per activation (module table).
 fn act<R: Real>(out: &mut R, a: Activation, k: u8, x: &R, ctx: &R::RCtx) {
     let c = R::consts(ctx);
     match (a, k) {
@@ -118,105 +133,132 @@ fn act<R: Real>(out: &mut R, a: Activation, k: u8, x: &R, ctx: &R::RCtx) {
         (Activation::Relu, 0) => out.set(if x.is_positive() { x } else { &c.zero }, ctx),
         (Activation::Relu, 1) => out.set(if x.is_positive() { &c.one } else { &c.zero }, ctx),
         (Activation::Identity | Activation::Relu, _) => out.set(&c.zero, ctx),
-        (Activation::Sigmoid, _) | (Activation::Softplus, 1 | 2) => {
-            // softplus′ = sigmoid, softplus″ = sigmoid′
-            let k = if a == Activation::Softplus { k - 1 } else { k };
-            R::with_scratch(ctx, |[s, t1, t2, _]| {
-                sigmoid(s, t1, x, ctx);
-                match k {
-                    0 => out.set(s, ctx),
-                    1 => {
-                        t1.set_sub(&c.one, s, ctx);
-                        out.set_mul(s, t1, ctx);
-                    }
-                    _ => {
-                        t1.set_sub(&c.one, s, ctx);
-                        t2.set_mul(s, t1, ctx); // s(1−s)
-                        t1.set_mul(&c.two, s, ctx);
-                        s.set_sub(&c.one, t1, ctx); // 1−2s
-                        out.set_mul(t2, s, ctx);
-                    }
-                }
-            })
+        // softplus′ = sigmoid, softplus″ = sigmoid′
+        (Activation::Sigmoid, _) => sigmoid_k(out, k, x, ctx),
+        (Activation::Softplus, 1 | 2) => sigmoid_k(out, k - 1, x, ctx),
+        (Activation::Softplus, _) => softplus(out, x, ctx),
+        (Activation::Tanh, _) => tanh_k(out, k, x, ctx),
+        (Activation::Gelu, _) => gelu_k(out, k, x, ctx),
+        (Activation::Silu, _) => silu_k(out, k, x, ctx),
+    }
+}
+
+/// `out = sigmoid⁽ᵏ⁾(x)`.
+fn sigmoid_k<R: Real>(out: &mut R, k: u8, x: &R, ctx: &R::RCtx) {
+    let c = R::consts(ctx);
+    R::with_scratch(ctx, |[s, t1, t2, _]| {
+        sigmoid(s, t1, x, ctx);
+        match k {
+            0 => out.set(s, ctx),
+            1 => {
+                t1.set_sub(&c.one, s, ctx);
+                out.set_mul(s, t1, ctx);
+            }
+            _ => {
+                t1.set_sub(&c.one, s, ctx);
+                t2.set_mul(s, t1, ctx); // s(1−s)
+                t1.set_mul(&c.two, s, ctx);
+                s.set_sub(&c.one, t1, ctx); // 1−2s
+                out.set_mul(t2, s, ctx);
+            }
         }
-        (Activation::Softplus, _) => R::with_scratch(ctx, |[t0, t1, ..]| {
-            t0.set_abs(x, ctx);
-            t1.set_neg(t0, ctx);
-            t0.set_exp(t1, ctx);
-            t1.set_ln_1p(t0, ctx);
-            if x.is_positive() {
-                out.set_add(x, t1, ctx);
-            } else {
-                out.set(t1, ctx);
+    })
+}
+
+/// `out = softplus(x) = max(x, 0) + ln1p(e^(−|x|))`.
+fn softplus<R: Real>(out: &mut R, x: &R, ctx: &R::RCtx) {
+    R::with_scratch(ctx, |[t0, t1, ..]| {
+        t0.set_abs(x, ctx);
+        t1.set_neg(t0, ctx);
+        t0.set_exp(t1, ctx);
+        t1.set_ln_1p(t0, ctx);
+        if x.is_positive() {
+            out.set_add(x, t1, ctx);
+        } else {
+            out.set(t1, ctx);
+        }
+    })
+}
+
+/// `out = tanh⁽ᵏ⁾(x)`.
+fn tanh_k<R: Real>(out: &mut R, k: u8, x: &R, ctx: &R::RCtx) {
+    let c = R::consts(ctx);
+    R::with_scratch(ctx, |[t, t1, t2, _]| {
+        t.set_tanh(x, ctx);
+        match k {
+            0 => out.set(t, ctx),
+            1 => {
+                t1.set_mul(t, t, ctx);
+                out.set_sub(&c.one, t1, ctx);
             }
-        }),
-        (Activation::Tanh, _) => R::with_scratch(ctx, |[t, t1, t2, _]| {
-            t.set_tanh(x, ctx);
-            match k {
-                0 => out.set(t, ctx),
-                1 => {
-                    t1.set_mul(t, t, ctx);
-                    out.set_sub(&c.one, t1, ctx);
-                }
-                _ => {
-                    t1.set_mul(t, t, ctx);
-                    t2.set_sub(&c.one, t1, ctx);
-                    t1.set_mul(t, t2, ctx);
-                    t2.set_mul(&c.two, t1, ctx);
-                    out.set_neg(t2, ctx);
-                }
+            _ => {
+                t1.set_mul(t, t, ctx);
+                t2.set_sub(&c.one, t1, ctx);
+                t1.set_mul(t, t2, ctx);
+                t2.set_mul(&c.two, t1, ctx);
+                out.set_neg(t2, ctx);
             }
-        }),
-        (Activation::Gelu, _) => R::with_scratch(ctx, |[t0, t1, t2, t3]| match k {
-            0 => {
-                // Φ = (1 + erf(x/√2))·½
+        }
+    })
+}
+
+/// `out = gelu⁽ᵏ⁾(x)`.
+fn gelu_k<R: Real>(out: &mut R, k: u8, x: &R, ctx: &R::RCtx) {
+    let c = R::consts(ctx);
+    R::with_scratch(ctx, |[t0, t1, t2, t3]| match k {
+        0 => {
+            // Φ = (1 + erf(x/√2))·½
+            t0.set_mul(x, &c.frac_1_sqrt_2, ctx);
+            t1.set_erf(t0, ctx);
+            t0.set_add(&c.one, t1, ctx);
+            t1.set_mul(t0, &c.half, ctx);
+            out.set_mul(x, t1, ctx);
+        }
+        _ => {
+            // φ = exp(−(x·x)·½)·(1/√(2π))
+            t0.set_mul(x, x, ctx);
+            t1.set_mul(t0, &c.half, ctx);
+            t2.set_neg(t1, ctx);
+            t1.set_exp(t2, ctx);
+            t2.set_mul(t1, &c.frac_1_sqrt_2pi, ctx); // φ
+            if k == 1 {
                 t0.set_mul(x, &c.frac_1_sqrt_2, ctx);
                 t1.set_erf(t0, ctx);
                 t0.set_add(&c.one, t1, ctx);
-                t1.set_mul(t0, &c.half, ctx);
-                out.set_mul(x, t1, ctx);
+                t1.set_mul(t0, &c.half, ctx); // Φ
+                t3.set_mul(x, t2, ctx);
+                out.set_add(t1, t3, ctx);
+            } else {
+                // t0 still holds x·x
+                t1.set_sub(&c.two, t0, ctx);
+                out.set_mul(t2, t1, ctx);
+            }
+        }
+    })
+}
+
+/// `out = silu⁽ᵏ⁾(x)`.
+fn silu_k<R: Real>(out: &mut R, k: u8, x: &R, ctx: &R::RCtx) {
+    let c = R::consts(ctx);
+    R::with_scratch(ctx, |[s, t1, t2, t3]| {
+        sigmoid(s, t1, x, ctx);
+        match k {
+            0 => out.set_mul(x, s, ctx),
+            1 => {
+                t1.set_sub(&c.one, s, ctx);
+                t2.set_mul(x, t1, ctx);
+                t1.set_add(&c.one, t2, ctx);
+                out.set_mul(s, t1, ctx);
             }
             _ => {
-                // φ = exp(−(x·x)·½)·(1/√(2π))
-                t0.set_mul(x, x, ctx);
-                t1.set_mul(t0, &c.half, ctx);
-                t2.set_neg(t1, ctx);
-                t1.set_exp(t2, ctx);
-                t2.set_mul(t1, &c.frac_1_sqrt_2pi, ctx); // φ
-                if k == 1 {
-                    t0.set_mul(x, &c.frac_1_sqrt_2, ctx);
-                    t1.set_erf(t0, ctx);
-                    t0.set_add(&c.one, t1, ctx);
-                    t1.set_mul(t0, &c.half, ctx); // Φ
-                    t3.set_mul(x, t2, ctx);
-                    out.set_add(t1, t3, ctx);
-                } else {
-                    // t0 still holds x·x
-                    t1.set_sub(&c.two, t0, ctx);
-                    out.set_mul(t2, t1, ctx);
-                }
+                t1.set_sub(&c.one, s, ctx);
+                t2.set_mul(s, t1, ctx); // s(1−s)
+                t1.set_mul(&c.two, s, ctx);
+                t3.set_sub(&c.one, t1, ctx); // 1−2s
+                t1.set_mul(x, t3, ctx);
+                t3.set_add(&c.two, t1, ctx);
+                out.set_mul(t2, t3, ctx);
             }
-        }),
-        (Activation::Silu, _) => R::with_scratch(ctx, |[s, t1, t2, t3]| {
-            sigmoid(s, t1, x, ctx);
-            match k {
-                0 => out.set_mul(x, s, ctx),
-                1 => {
-                    t1.set_sub(&c.one, s, ctx);
-                    t2.set_mul(x, t1, ctx);
-                    t1.set_add(&c.one, t2, ctx);
-                    out.set_mul(s, t1, ctx);
-                }
-                _ => {
-                    t1.set_sub(&c.one, s, ctx);
-                    t2.set_mul(s, t1, ctx); // s(1−s)
-                    t1.set_mul(&c.two, s, ctx);
-                    t3.set_sub(&c.one, t1, ctx); // 1−2s
-                    t1.set_mul(x, t3, ctx);
-                    t3.set_add(&c.two, t1, ctx);
-                    out.set_mul(t2, t3, ctx);
-                }
-            }
-        }),
-    }
+        }
+    })
 }

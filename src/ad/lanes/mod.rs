@@ -1,0 +1,88 @@
+//! Lane kernels: the term-by-term dot product of `K`-lane dual numbers ([`DualVec`]), per format.
+//!
+//! [`DualVec`]'s `dot_in_order` and `dot_tangents_in_order` ([`Scalar`]'s) forward to its
+//! format's [`LaneDot`]. The definition — the operations of
+//! [`order::dot_in_order`] on `DualVec` — is the default;
+//! a format may arrange the same operations for speed, bit for bit the same result:
+//!
+//! * `f32`/`f64` ([`hw`]): the lanes run as one vector loop (AVX intrinsics where the CPU has
+//!   them, checked at run time), and `f32` carries [`LaneDot::WIDE_LANES`] columns per pass;
+//! * MPFR ([`rug::Float`]): given the value, only the lanes are computed
+//!   ([`dot_tangents_definition`]);
+//! * `binary16`/`bfloat16` ([`Narrow`]): the definition.
+//!
+//! These kernels mention dual numbers, so they live here rather than in the arithmetic layer,
+//! which knows nothing of differentiation.
+//!
+//! [`Scalar`]: crate::scalar::Scalar
+
+pub mod hw;
+
+use rug::Float;
+
+use super::dualvec::dot_tangents_definition;
+use super::DualVec;
+use crate::scalar::narrow::Narrow;
+use crate::scalar::order::{self, Strided};
+use crate::scalar::Real;
+
+/// A format's dot-product kernels for [`DualVec`] (speed only: every implementation gives the
+/// bits of the definition, tested in `tests/it/bit_identity.rs`).
+pub trait LaneDot: Real {
+    /// Whether code that picks a lane count should take twice the usual number for this format
+    /// (`f32`: as many bytes of tangents as `f64`'s 8 lanes, two 256-bit vectors). Speed only:
+    /// every lane count gives the same bits.
+    const WIDE_LANES: bool = false;
+
+    /// [`Scalar::dot_in_order`](crate::scalar::Scalar::dot_in_order) of `K`-lane dual numbers:
+    /// the definition by default; `f32` and `f64` run the lanes as one vector loop (see
+    /// [`hw`]), bit for bit the same result.
+    #[inline(always)]
+    fn dot_lanes<const K: usize>(
+        out: &mut DualVec<Self, K>,
+        a: Strided<'_, DualVec<Self, K>>,
+        b: Strided<'_, DualVec<Self, K>>,
+        idx: impl Fn(usize) -> usize,
+        tmp: &mut DualVec<Self, K>,
+        ctx: &Self::RCtx,
+    ) {
+        order::dot_in_order(out, a, b, idx, tmp, ctx)
+    }
+
+    /// [`Scalar::dot_tangents_in_order`](crate::scalar::Scalar::dot_tangents_in_order) of
+    /// `K`-lane dual numbers: by default the whole [`LaneDot::dot_lanes`] (for `f32`/`f64` the
+    /// value rides along in the vector loop almost for free); MPFR computes only the lanes ([`dot_tangents_definition`]).
+    #[inline(always)]
+    fn dot_lane_tangents<const K: usize>(
+        out: &mut DualVec<Self, K>,
+        a: Strided<'_, DualVec<Self, K>>,
+        b: Strided<'_, DualVec<Self, K>>,
+        idx: impl Fn(usize) -> usize,
+        tmp: &mut DualVec<Self, K>,
+        value: &Self,
+        ctx: &Self::RCtx,
+    ) {
+        let _ = value;
+        Self::dot_lanes(out, a, b, idx, tmp, ctx)
+    }
+}
+
+impl LaneDot for Float {
+    /// Only the lanes: at MPFR prices the value's own product and sum per term are worth
+    /// skipping when the primal has computed them.
+    #[inline(always)]
+    fn dot_lane_tangents<const K: usize>(
+        out: &mut DualVec<Self, K>,
+        a: Strided<'_, DualVec<Self, K>>,
+        b: Strided<'_, DualVec<Self, K>>,
+        idx: impl Fn(usize) -> usize,
+        tmp: &mut DualVec<Self, K>,
+        value: &Self,
+        ctx: &Self::RCtx,
+    ) {
+        dot_tangents_definition(out, a, b, idx, tmp, value, ctx)
+    }
+}
+
+/// `binary16`/`bfloat16`: the definition.
+impl<const P: u32> LaneDot for Narrow<P> {}

@@ -1,0 +1,69 @@
+//! The kernels' inputs and memory: [`Strided`] read-only views (a row or a column of a
+//! row-major matrix) and [`KernelScratch`], allocated once per worker.
+
+use crate::scalar::Scalar;
+
+/// A strided read-only view: element k is `data[start + k·stride]`, k < len.
+pub struct Strided<'a, S> {
+    data: &'a [S],
+    start: usize,
+    stride: usize,
+    len: usize,
+}
+
+impl<S> Clone for Strided<'_, S> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+impl<S> Copy for Strided<'_, S> {}
+
+impl<'a, S> Strided<'a, S> {
+    /// `len` elements from `start` with step `stride`.
+    #[inline(always)]
+    pub fn new(data: &'a [S], start: usize, stride: usize, len: usize) -> Self {
+        debug_assert!(len == 0 || start + (len - 1) * stride < data.len());
+        Strided { data, start, stride, len }
+    }
+    /// A contiguous slice.
+    #[inline(always)]
+    pub fn contiguous(data: &'a [S]) -> Self {
+        Strided { data, start: 0, stride: 1, len: data.len() }
+    }
+    /// Element k.
+    #[inline(always)]
+    pub fn get(&self, k: usize) -> &'a S {
+        &self.data[self.start + k * self.stride]
+    }
+    /// Number of elements.
+    #[inline(always)]
+    pub fn len(&self) -> usize {
+        self.len
+    }
+    /// Whether empty.
+    #[inline(always)]
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+    /// The elements in index order.
+    pub(super) fn iter(&self) -> impl Iterator<Item = &'a S> + Clone + 'a {
+        let (data, start, stride) = (self.data, self.start, self.stride);
+        (0..self.len).map(move |k| &data[start + k * stride])
+    }
+}
+
+/// Scratch memory of the kernels (allocated once per worker).
+#[derive(Clone, Debug)]
+pub struct KernelScratch<S> {
+    /// Scalar temporaries.
+    pub(super) t: [S; 7],
+    /// One value per term (the pairwise trees).
+    pub(super) buf: Vec<S>,
+}
+
+impl<S: Scalar> KernelScratch<S> {
+    /// Scratch for sums of length up to `max_len`, initialized from `zero`.
+    pub fn new(zero: &S, max_len: usize) -> Self {
+        KernelScratch { t: std::array::from_fn(|_| zero.clone()), buf: vec![zero.clone(); max_len] }
+    }
+}
