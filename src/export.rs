@@ -72,7 +72,7 @@ fn cell_str(v: &Json) -> String {
 pub fn rows(results: &[ResultFile]) -> Vec<serde_json::Map<String, Json>> {
     let mut out = Vec::new();
     for r in results {
-        let a = cbor_to_json(&r.analysis);
+        let a = serde_json::to_value(&r.analysis).expect("a record is JSON");
         let c = &r.config;
         let layers = cbor_to_json(&r.problem)["layers"].clone();
         let acts = cbor_to_json(&r.problem)["activations"].clone();

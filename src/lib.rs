@@ -6,9 +6,11 @@
 //! compares the results.
 //!
 //! Layout: [`scalar`] (formats), [`ad`] (dual, hyper-dual, tape scalars), [`order`] (summation
-//! orders), [`model`] (MLP, losses, problem files), [`hessian`] (methods), [`metrics`],
-//! [`output`] (matrix files), [`packed`] (compact exact storage of MPFR numbers), [`cli`] (the
-//! `clairaut` command).
+//! orders), [`model`] (MLP, losses, problem files), [`hessian`] (methods), [`packed`] (compact
+//! exact storage of MPFR numbers), [`analysis`] (the certified truth, each cell's metrics and
+//! the attribution of its error: pipeline, cell, norms, truth, metrics, kinks), [`results`]
+//! (the typed result records, result files, provenance, matrix files, atomic writes),
+//! [`experiment`] (sweeps), [`cli`] (the `clairaut` command).
 
 #![warn(missing_docs)]
 
@@ -19,15 +21,12 @@ pub mod error;
 pub mod experiment;
 pub mod export;
 pub mod hessian;
-pub mod metrics;
 pub mod model;
 pub mod order;
-pub mod output;
 pub mod packed;
 pub mod plot;
 pub mod report;
 pub mod results;
 pub mod scalar;
-pub mod truth;
 
 pub use error::Error;

@@ -3,7 +3,7 @@
 mod common;
 
 use clairaut::hessian::Method;
-use clairaut::metrics::asymmetry;
+use clairaut::analysis::metrics::asymmetry;
 use clairaut::order::Order;
 use common::*;
 use rug::Float;

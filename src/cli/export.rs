@@ -34,7 +34,7 @@ pub fn run(args: ExportArgs) -> anyhow::Result<()> {
         }
         for (name, svg) in figs {
             let path = dir.join(name);
-            crate::output::write_atomic(&path, svg.as_bytes())?;
+            crate::results::write_atomic(&path, svg.as_bytes())?;
             println!("wrote {}", path.display());
         }
         return Ok(());
@@ -46,7 +46,7 @@ pub fn run(args: ExportArgs) -> anyhow::Result<()> {
         for r in &results {
             for (name, v, p) in export::stored_matrices(r) {
                 let path = dir.join(format!("{name}.npy"));
-                crate::output::write_atomic(&path, &crate::output::npy_bytes(&v, &[p as u64, p as u64]))?;
+                crate::results::write_atomic(&path, &crate::results::matrix::npy_bytes(&v, &[p as u64, p as u64]))?;
                 n += 1;
             }
         }
@@ -66,7 +66,7 @@ pub fn run(args: ExportArgs) -> anyhow::Result<()> {
         Some(dir) => {
             std::fs::create_dir_all(dir)?;
             let path = dir.join(name);
-            crate::output::write_atomic(&path, text.as_bytes())?;
+            crate::results::write_atomic(&path, text.as_bytes())?;
             println!("wrote {}", path.display());
         }
         None => print!("{text}"),

@@ -9,10 +9,10 @@ use super::{parse_option, with_threads};
 use crate::error::Error;
 use crate::hessian::fd::StepRule;
 use crate::hessian::{self, Method};
-use crate::metrics::{self, Asymmetry};
+use crate::analysis::metrics::{self, Asymmetry};
 use crate::model::{InputMode, Problem};
 use crate::order::{Eval, Order};
-use crate::output::{write_matrix, MatrixMeta};
+use crate::results::matrix::{write_matrix, MatrixMeta};
 use crate::scalar::precision::{Arith, WithReal};
 use crate::scalar::{MathLib, Precision, Real};
 
