@@ -1,8 +1,8 @@
 //! One cell of an analysis — a (method, precision, order, FMA) — computed and measured: H at the
-//! working precision and at truth precision on the same rounded inputs ([`CellContext::compute`]),
-//! then its row of metrics against the truth ([`CellContext::metrics`]): error, asymmetry,
+//! working precision and at truth precision on the same rounded inputs (`CellContext::compute`),
+//! then its row of metrics against the truth (`CellContext::metrics`): error, asymmetry,
 //! significant bits, the attribution parts, spectrum; and the order spreads of a group of cells
-//! that differ only in their order ([`CellContext::spreads`]).
+//! that differ only in their order (`CellContext::spreads`).
 
 use std::time::Instant;
 

@@ -18,7 +18,7 @@
 //!
 //! The folder: this file (the result file: reading, validation, writing, listing), [`record`]
 //! (the typed analysis and provenance records: the schema), [`cbor`] (the problem as CBOR),
-//! [`provenance`] (build, machine and run information), [`matrix`] (matrix files and `.npy`),
+//! [`provenance`](mod@provenance) (build, machine and run information), [`matrix`] (matrix files and `.npy`),
 //! [`atomic`] (atomic writes, used for every file Clairaut writes).
 
 use std::path::Path;
