@@ -7,15 +7,14 @@ use clap::Args;
 
 use super::hessian::work_estimate;
 use super::{parse_option, with_threads};
-use crate::analysis::{self, Analysis, Request};
+use crate::analysis::metrics::fmt_metric;
+use crate::analysis::{self, truth, Analysis, Request};
 use crate::error::Error;
 use crate::hessian::fd::StepRule;
 use crate::hessian::{EntryBytes, Method};
-use crate::analysis::metrics::fmt_metric;
 use crate::model::Problem;
 use crate::order::Order;
 use crate::scalar::{parse_fma, MathLib, Precision};
-use crate::analysis::truth;
 
 /// Options of `clairaut analyze`.
 #[derive(Debug, Args)]
