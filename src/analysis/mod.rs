@@ -327,3 +327,37 @@ fn finish_cell(
     });
     Finished { g, k, row, h: c.h, spreads, seconds: start.elapsed().as_secs_f64() }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `analyze --json` prints the record; schema 1 was written through `serde_json::Value`
+    /// (keys sorted), so the record's text must be its own `Value`'s text, byte for byte.
+    #[test]
+    fn the_record_prints_as_its_sorted_json_value() {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("experiments/tf2-article/example1.json");
+        let req = Request {
+            problem: Problem::load(&path).unwrap(),
+            methods: vec![Method::FwdRev, Method::FdGradCentral],
+            precisions: vec![Precision::F32, Precision::Mp(113)],
+            orders: vec![Order::Sequential, Order::Pairwise],
+            fmas: vec![false],
+            math: MathLib::CoreMath,
+            step: "optimal".parse().unwrap(),
+            truth_bits: None,
+            check_extra: truth::DEFAULT_CHECK_EXTRA,
+            kink_tol: 1e-9,
+            spectrum: true,
+            keep_matrices: false,
+        };
+        let record = analyze(&req).unwrap().record(&req.problem);
+        let text = serde_json::to_string_pretty(&record).unwrap();
+        let value: serde_json::Value = serde_json::from_str(&text).unwrap();
+        assert_eq!(text, serde_json::to_string_pretty(&value).unwrap());
+        let back: record::Analysis = serde_json::from_str(&text).unwrap();
+        assert_eq!(back, record);
+        assert_eq!(record.rows.len(), 8);
+        assert!(record.rows.iter().all(|r| r.seconds.is_some()) && record.timings.is_some());
+    }
+}
