@@ -5,17 +5,22 @@
 //! multi-precision, in three exact differentiation modes and every summation order, and
 //! compares the results.
 //!
-//! Layout, bottom-up — each layer builds on the ones before it:
+//! Layout, bottom-up — each layer builds on the ones before it (ARCHITECTURE.md):
 //!
 //! 1. [`scalar`] — the arithmetic: formats, elementary functions ([`scalar::elementary`]) and
 //!    summation orders ([`scalar::order`]); it depends on nothing else in the crate
 //!    (`tests/it/layering.rs`);
 //! 2. [`ad`] — dual, hyper-dual and tape scalars, and the lane kernels of vector dual numbers;
 //! 3. [`model`] — MLP, losses, problem files;
-//! 4. [`hessian`] — the methods (storing matrices with [`packed`], the compact exact storage
-//!    of MPFR numbers, which depends on nothing in the crate);
-//! 5. [`metrics`], [`output`] (matrix files), the analysis, result files and reports, and
-//!    [`cli`] (the `clairaut` command).
+//! 4. [`method`] — method names and finite-difference step rules; [`hessian`] — the methods, a
+//!    validated request and its cost (storing matrices with [`packed`], the compact exact
+//!    storage of MPFR numbers, which depends on nothing in the crate);
+//! 5. [`analysis`] — the certified truth, each cell's metrics and the attribution of its error;
+//! 6. [`results`] — the typed result records, result files, provenance, matrix files, atomic
+//!    writes; [`experiment`] — configurations, sweeps, shards;
+//! 7. [`export`] — tables and figures from result files; [`study`] — studies of committed
+//!    results (the TF2 article's claims); [`perf`] — benchmarks;
+//! 8. [`cli`] — the `clairaut` command.
 
 #![warn(missing_docs)]
 
@@ -26,14 +31,11 @@ pub mod error;
 pub mod experiment;
 pub mod export;
 pub mod hessian;
-pub mod metrics;
 pub mod model;
-pub mod output;
 pub mod packed;
 pub mod results;
 pub mod scalar;
 pub mod study;
-pub mod truth;
 
 pub use error::Error;
 /// Orders are part of the arithmetic layer; re-exported for brevity.

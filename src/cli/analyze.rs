@@ -7,15 +7,14 @@ use clap::Args;
 
 use super::hessian::work_estimate;
 use super::{parse_option, with_threads};
-use crate::analysis::{self, Analysis, Request};
+use crate::analysis::metrics::fmt_metric;
+use crate::analysis::{self, truth, Analysis, Request};
 use crate::error::Error;
 use crate::hessian::fd::StepRule;
 use crate::hessian::{EntryBytes, Method};
-use crate::metrics::fmt_metric;
 use crate::model::Problem;
 use crate::order::Order;
 use crate::scalar::{FmaPolicy, MathLib, Precision};
-use crate::truth;
 
 /// Options of `clairaut analyze`.
 #[derive(Debug, Args)]
@@ -219,9 +218,9 @@ pub fn run(args: AnalyzeArgs) -> anyhow::Result<()> {
     let analysis = with_threads(args.threads, || analysis::analyze(&req))??;
     print_table(&analysis);
     if let Some(path) = &args.json {
-        let mut text = serde_json::to_vec_pretty(&analysis.to_json(&req.problem)).expect("serializable");
+        let mut text = serde_json::to_vec_pretty(&analysis.record(&req.problem)).expect("serializable");
         text.push(b'\n');
-        crate::output::write_atomic(path, &text)?;
+        crate::results::write_atomic(path, &text)?;
         println!("wrote {}", path.display());
     }
     Ok(())

@@ -190,7 +190,7 @@ pub fn run(args: &BenchArgs) -> anyhow::Result<()> {
             "tight_loop_ns": loop_ns.iter().map(|((b, k), ns)| json!({"bits": b, "op": Op::ALL[*k].name(), "ns": ns})).collect::<Vec<_>>(),
             "rows": rows,
         });
-        crate::output::write_atomic(out, serde_json::to_string_pretty(&doc)?.as_bytes())?;
+        crate::results::write_atomic(out, serde_json::to_string_pretty(&doc)?.as_bytes())?;
         println!("wrote {}", out.display());
     }
     Ok(())

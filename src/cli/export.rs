@@ -42,7 +42,7 @@ pub fn run(args: ExportArgs) -> anyhow::Result<()> {
     }
     for file in &files {
         let path = dir.join(&file.name);
-        crate::output::write_atomic(&path, &file.bytes)?;
+        crate::results::write_atomic(&path, &file.bytes)?;
         if args.format != Format::Npy {
             println!("wrote {}", path.display());
         }

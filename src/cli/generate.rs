@@ -62,7 +62,7 @@ pub fn run(args: GenerateArgs) -> anyhow::Result<()> {
     let problem = Problem::generate(&Spec { layers, activations, loss }, args.n, args.seed);
     let mut text = serde_json::to_vec_pretty(&problem.to_json()).expect("serializable");
     text.push(b'\n');
-    crate::output::write_atomic(&args.out, &text)?;
+    crate::results::write_atomic(&args.out, &text)?;
     println!("wrote {} (P = {})", args.out.display(), problem.spec.num_params());
     Ok(())
 }

@@ -8,6 +8,11 @@ use clap::Args;
 use crate::experiment::runner::compute_cell;
 use crate::results::{cbor_to_json, ResultFile};
 
+/// A typed record as JSON, for [`diff`].
+fn json<T: serde::Serialize>(record: &T) -> serde_json::Value {
+    serde_json::to_value(record).expect("a record is JSON")
+}
+
 /// Options of `clairaut rerun`.
 #[derive(Debug, Args)]
 pub struct RerunArgs {
@@ -74,7 +79,7 @@ pub fn run(args: RerunArgs) -> anyhow::Result<()> {
         } else {
             all_identical = false;
             let mut d = Vec::new();
-            diff(&cbor_to_json(&stored.analysis), &cbor_to_json(&fresh.analysis), "analysis", &mut d, 20);
+            diff(&json(&stored.analysis), &json(&fresh.analysis), "analysis", &mut d, 20);
             diff(&cbor_to_json(&stored.problem), &cbor_to_json(&fresh.problem), "problem", &mut d, 20);
             println!("{}: DIFFERS ({} differences shown)", f.display(), d.len());
             for line in d {

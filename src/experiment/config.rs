@@ -84,7 +84,7 @@ fn d_step_h() -> f64 {
     1e-6
 }
 fn d_check() -> u32 {
-    crate::truth::DEFAULT_CHECK_EXTRA
+    crate::analysis::truth::DEFAULT_CHECK_EXTRA
 }
 fn d_kink() -> f64 {
     1e-9

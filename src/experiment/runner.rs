@@ -16,7 +16,7 @@ use super::{request, resolve, CellConfig, Experiment};
 use crate::model::Problem;
 use crate::error::Error;
 use crate::packed::PackedMatrix;
-use crate::results::{json_to_cbor, problem_to_cbor, provenance, strip_timings, ResultFile, SCHEMA};
+use crate::results::{problem_to_cbor, provenance, ResultFile, SCHEMA};
 
 /// A shard of the grid: cells with index ≡ `k` (mod `n`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -89,11 +89,11 @@ pub fn compute_cell(exp_name: &str, exp_path: &Path, cell: &CellConfig, problem:
         None => resolve(cell, exp_path, &cell.id())?,
     };
     let analysis = crate::analysis::analyze(&req)?;
-    let mut json = analysis.to_json(&problem);
+    let mut record = analysis.record(&problem);
     // the problem's source names the experiment file as given on the command line: keep the
     // file name only, so the result does not depend on the working directory
-    json["problem"] = serde_json::json!(format!("{}#{}", exp_name, cell.id()));
-    let timings = strip_timings(&mut json);
+    record.problem = format!("{}#{}", exp_name, cell.id());
+    let timings = record.take_timings();
     Ok(ResultFile {
         schema: SCHEMA,
         kind: "clairaut-cell".into(),
@@ -101,8 +101,8 @@ pub fn compute_cell(exp_name: &str, exp_path: &Path, cell: &CellConfig, problem:
         config: cell.clone(),
         config_hash: cell.hash(),
         problem: problem_to_cbor(&problem),
-        analysis: json_to_cbor(&json),
-        provenance: json_to_cbor(&provenance(start, SystemTime::now(), timings)),
+        analysis: record,
+        provenance: provenance(start, SystemTime::now(), timings),
         matrices: analysis.matrices.as_ref().map(|(t, hs)| matrices_cbor(&analysis, t, hs)),
     })
 }

@@ -59,7 +59,7 @@ impl Exporter for Npy {
         for r in results {
             for m in stored_matrices(r) {
                 let p = m.p as u64;
-                out.push(ExportFile { name: format!("{}.npy", m.name), bytes: crate::output::npy_bytes(&m.values, &[p, p]) });
+                out.push(ExportFile { name: format!("{}.npy", m.name), bytes: crate::results::matrix::npy_bytes(&m.values, &[p, p]) });
             }
         }
         Ok(out)

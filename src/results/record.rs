@@ -17,7 +17,7 @@ use serde::{Deserialize, Serialize};
 
 /// A number computed in MPFR: an `f64` when it is zero or a finite normal `f64`, else its decimal
 /// text (values beyond `f64`'s range, subnormals, non-finite values).
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize)]
 #[serde(untagged)]
 pub enum Metric {
     /// The value, exactly representable as this `f64`'s rounding of the MPFR number.
@@ -42,6 +42,52 @@ impl Metric {
         match self {
             Metric::Value(v) => *v,
             Metric::Text(s) => s.parse().unwrap_or(f64::NAN),
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for Metric {
+    /// A number (of any CBOR or JSON kind) as [`Metric::Value`], text as [`Metric::Text`].
+    ///
+    /// Written by hand rather than as `#[serde(untagged)]`: this crate enables serde_json's
+    /// `arbitrary_precision`, which hands a number to an untagged enum as a one-entry map holding
+    /// the number's text, and no variant would match it.
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Metric, D::Error> {
+        d.deserialize_any(MetricVisitor)
+    }
+}
+
+/// The visitor of [`Metric`]'s `Deserialize`.
+struct MetricVisitor;
+
+impl<'de> serde::de::Visitor<'de> for MetricVisitor {
+    type Value = Metric;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("a number or its decimal text")
+    }
+
+    fn visit_f64<E: serde::de::Error>(self, v: f64) -> Result<Metric, E> {
+        Ok(Metric::Value(v))
+    }
+
+    fn visit_i64<E: serde::de::Error>(self, v: i64) -> Result<Metric, E> {
+        Ok(Metric::Value(v as f64))
+    }
+
+    fn visit_u64<E: serde::de::Error>(self, v: u64) -> Result<Metric, E> {
+        Ok(Metric::Value(v as f64))
+    }
+
+    fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<Metric, E> {
+        Ok(Metric::Text(v.to_string()))
+    }
+
+    /// serde_json's `arbitrary_precision` number: a one-entry map to the number's text.
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut m: A) -> Result<Metric, A::Error> {
+        match m.next_entry::<String, String>()? {
+            Some((_, text)) => text.parse().map(Metric::Value).map_err(serde::de::Error::custom),
+            None => Err(serde::de::Error::custom("an empty map is not a metric")),
         }
     }
 }

@@ -94,7 +94,7 @@ fn f64_hessians_are_not_all_trivially_symmetric() {
     let mut differing = 0;
     for pr in one_per_combination() {
         let h = hessian::<f64>(&pr, Method::RevRev, Order::Sequential, &f64_ctx(false));
-        differing += clairaut::metrics::asymmetry(&h).pairs_differing;
+        differing += clairaut::analysis::metrics::asymmetry(&h).pairs_differing;
     }
     assert!(differing > 0);
 }

@@ -6,8 +6,8 @@ use std::path::{Path, PathBuf};
 
 use assert_cmd::Command;
 use clairaut::experiment::Experiment;
-use clairaut::output::npy_bytes;
-use clairaut::results::{cbor_to_json, problem_from_cbor, ResultFile};
+use clairaut::results::matrix::npy_bytes;
+use clairaut::results::{problem_from_cbor, ResultFile};
 
 use crate::common::expect_error;
 
@@ -52,7 +52,7 @@ fn values(v: &[String]) -> Vec<rug::Float> {
 }
 
 fn analysis_without_name(r: &ResultFile) -> serde_json::Value {
-    let mut a = cbor_to_json(&r.analysis);
+    let mut a = serde_json::to_value(&r.analysis).unwrap();
     a.as_object_mut().unwrap().remove("problem");
     a
 }

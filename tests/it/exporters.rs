@@ -81,15 +81,20 @@ fn csv_quotes_awkward_names_and_reads_back() {
 }
 
 /// A result file whose analysis does not decode is refused by `read_dir`, naming the file and
-/// the field, and by the exporters.
+/// the field.
 #[test]
 fn a_malformed_analysis_is_an_error_naming_the_field() {
-    let mut r = results("precision-ladder").remove(0);
-    r.analysis = ciborium::Value::Text("not an analysis".into());
-    let e = Format::Csv.exporter().export(std::slice::from_ref(&r)).unwrap_err().to_string();
-    assert!(e.contains("field `analysis`") && e.contains("precision-ladder/"), "{e}");
+    let r = results("precision-ladder").remove(0);
+    let mut raw = ciborium::Value::serialized(&r).unwrap();
+    for (k, v) in raw.as_map_mut().unwrap() {
+        if k.as_text() == Some("analysis") {
+            *v = ciborium::Value::Text("not an analysis".into());
+        }
+    }
     let dir = tempfile::tempdir().unwrap();
-    r.write(&dir.path().join("bad.cbor")).unwrap();
+    let mut bytes = Vec::new();
+    ciborium::into_writer(&raw, &mut bytes).unwrap();
+    std::fs::write(dir.path().join("bad.cbor"), bytes).unwrap();
     let e = export::read_dir(dir.path()).unwrap_err().to_string();
     assert!(e.contains("bad.cbor") && e.contains("field `analysis`"), "{e}");
 }

@@ -1,7 +1,7 @@
 //! Cross-mode agreement and symmetry on the generated test set (every activation × loss).
 
 use clairaut::hessian::Method;
-use clairaut::metrics::asymmetry;
+use clairaut::analysis::metrics::asymmetry;
 use clairaut::order::Order;
 use crate::common::*;
 use rug::Float;

@@ -38,7 +38,7 @@ proptest! {
     fn truth_is_symmetric_and_error_shrinks_with_precision(act in 0usize..7, loss: bool, width in 1usize..4, seed in 0u64..1000) {
         let pr = problem(act, loss, width, seed);
         let t = hessian::<rug::Float>(&pr, Method::FwdRev, Order::Exact, &mp_ctx(256));
-        prop_assert!(clairaut::metrics::asymmetry(&t).rel_fro < rug::Float::with_val(64, 1) >> 250u32);
+        prop_assert!(clairaut::analysis::metrics::asymmetry(&t).rel_fro < rug::Float::with_val(64, 1) >> 250u32);
         let t = to_floats(&t);
         let bits = |b: u32| agreeing_bits(&t, &to_floats(&hessian::<rug::Float>(&pr, Method::RevRev, Order::Sequential, &mp_ctx(b))));
         let (b64, b128) = (bits(64), bits(128));

@@ -161,7 +161,7 @@ fn load(exp_dir: &Path, results: &Path, name: &str) -> Result<Loaded, Error> {
     let mut rows = Vec::new();
     for file in &files {
         let bad = |field: &str, message: String| Error::Field { path: runner::cell_path(&dir, &file.config), field: field.into(), message };
-        let analysis = file.analysis_record().map_err(|m| bad("analysis", m))?;
+        let analysis = file.analysis.clone();
         let shape: Shape = file.problem.deserialized().map_err(|e| bad("problem", e.to_string()))?;
         for row in analysis.rows {
             rows.push(Row { config: file.config.clone(), shape: shape.clone(), p: analysis.p, row });
@@ -220,7 +220,7 @@ pub fn generate(exp_dir: &Path, results: &Path) -> Result<(String, Figures), Err
 pub fn write(exp_dir: &Path, out: &Path) -> Result<(PathBuf, Figures), Error> {
     let (md, fig) = generate(exp_dir, out)?;
     let path = out.join("report.md");
-    crate::output::write_atomic(&path, md.as_bytes())?;
+    crate::results::write_atomic(&path, md.as_bytes())?;
     let io = |p: &Path, e: std::io::Error| Error::Io { path: p.to_path_buf(), message: e.to_string() };
     let (tables, figures) = (out.join("tables"), out.join("figures"));
     std::fs::create_dir_all(&tables).map_err(|e| io(&tables, e))?;
@@ -235,10 +235,10 @@ pub fn write(exp_dir: &Path, out: &Path) -> Result<(PathBuf, Figures), Error> {
         let exp = Experiment::load(&f, &[])?;
         let results = export::read_dir(&out.join(&exp.name))?;
         let results: Vec<_> = results.into_iter().filter(|r| exp.cells.iter().any(|c| c.hash() == r.config_hash)).collect();
-        crate::output::write_atomic(&tables.join(format!("{}.csv", exp.name)), export::csv(&results).as_bytes())?;
-        crate::output::write_atomic(&tables.join(format!("{}.tex", exp.name)), export::latex(&results).as_bytes())?;
+        crate::results::write_atomic(&tables.join(format!("{}.csv", exp.name)), export::csv(&results).as_bytes())?;
+        crate::results::write_atomic(&tables.join(format!("{}.tex", exp.name)), export::latex(&results).as_bytes())?;
         for (name, svg) in export::figures(&results) {
-            crate::output::write_atomic(&figures.join(format!("{}-{name}", exp.name)), svg.as_bytes())?;
+            crate::results::write_atomic(&figures.join(format!("{}-{name}", exp.name)), svg.as_bytes())?;
         }
     }
     Ok((path, fig))

@@ -7,11 +7,13 @@
 //! * `.npy` — `f64`, shape (P, P), C order (MPFR values rounded to nearest `f64`).
 //! * `.csv` — P lines of P decimal strings as in `.json`.
 //!
-//! Files are written atomically: to a temporary file in the same directory, then renamed.
+//! Files are written atomically ([`super::atomic`]). Also the in-memory `.npy` encoding
+//! ([`npy_bytes`]) that exports and tests use.
 
 use std::io::Write;
 use std::path::Path;
 
+use super::atomic::write_atomic_with;
 use crate::error::Error;
 use crate::hessian::Matrix;
 use crate::scalar::Real;
@@ -27,30 +29,6 @@ pub struct MatrixMeta {
     pub order: String,
     /// FMA policy.
     pub fma: bool,
-}
-
-/// Writes `contents` to `path` atomically.
-pub fn write_atomic(path: &Path, contents: &[u8]) -> Result<(), Error> {
-    write_atomic_with(path, |w| w.write_all(contents))
-}
-
-/// Writes what `fill` writes (buffered) to `path` atomically: to a temporary file in the same
-/// directory, then renamed.
-pub fn write_atomic_with(path: &Path, fill: impl FnOnce(&mut dyn Write) -> std::io::Result<()>) -> Result<(), Error> {
-    let io = |e: std::io::Error| Error::Io { path: path.to_path_buf(), message: e.to_string() };
-    let dir = match path.parent() {
-        Some(d) if !d.as_os_str().is_empty() => d,
-        _ => Path::new("."),
-    };
-    let tmp = tempfile::NamedTempFile::new_in(dir).map_err(io)?;
-    {
-        let mut w = std::io::BufWriter::new(tmp.as_file());
-        fill(&mut w).map_err(io)?;
-        w.flush().map_err(io)?;
-    }
-    tmp.as_file().sync_all().map_err(io)?;
-    tmp.persist(path).map_err(|e| io(e.error))?;
-    Ok(())
 }
 
 /// The `.json` document of a matrix, serialized row by row as it is written (the same bytes

@@ -1,0 +1,363 @@
+//! Attribution of every Hessian error and asymmetry to its causes.
+//!
+//! For a Hessian `H = H(m, p, o; q)` computed by method m at precision p in order o, where
+//! `q` are the problem's inputs rounded to p, and `T(·)` the certified truth at given inputs,
+//! the total error telescopes exactly:
+//!
+//! ```text
+//! H − T = [H(m,p,o;q) − H(m,t,o;q)]   rounding       (same method, order and inputs; t = truth precision)
+//!       + [H(m,t,o;q) − T(q)]         approximation  (the method at truth precision vs the exact Hessian)
+//!       + [T(q) − T]                  input quantization
+//! ```
+//!
+//! Finite-difference methods use at truth precision the very steps h_j they used at p, so the
+//! approximation part is their truncation error and the rounding part everything the p-bit
+//! arithmetic adds (θ_j ⊕ h_j rounded included). Each part is reported relative to ‖T‖_F, whole
+//! (`total` = ‖part‖_F/‖T‖_F) and antisymmetric (`antisym` = ‖part − partᵀ‖_F/‖T‖_F). The
+//! `residual` is ‖(H − T) − Σ parts‖_F/‖T‖_F: the differences are formed at truth precision +
+//! 64 bits, so it sits at the truth's rounding level. **Evaluation order** is reported beside
+//! them as the spread of the rounding part across the requested orders at fixed (m, p, fma):
+//! `max_{o′} ‖H(m,p,o) − H(m,p,o′)‖/‖T‖`, whole and antisymmetric. Since T and T(q) are
+//! symmetric (to the truth's rounding), `H − Hᵀ` is exactly the antisymmetric part of rounding
+//! plus that of approximation; `asym_dominant` names the larger.
+//!
+//! The folder: this file (the [`Request`], the pipeline [`analyze`] and the whole
+//! [`Analysis`]), [`cell`] (one cell's computation and its metrics), [`norms`] (the one exact
+//! accumulator of Frobenius norms and asymmetry), [`truth`] (the certified truth), [`metrics`]
+//! (asymmetry of a Hessian, metric formatting), [`kinks`] (the relu kink report). The analysis
+//! is recorded as [`crate::results::record::Analysis`] ([`Analysis::record`]).
+
+use std::time::Instant;
+
+use rug::Float;
+
+use crate::hessian::fd::StepRule;
+use crate::hessian::Method;
+use crate::model::{InputMode, Problem};
+use crate::order::Order;
+use crate::packed::PackedMatrix;
+use crate::results::record::{self, Timings};
+use crate::scalar::precision::Arith;
+use crate::scalar::{MathLib, MpCtx, Precision};
+
+pub mod cell;
+pub mod kinks;
+pub mod metrics;
+pub mod norms;
+pub mod truth;
+
+pub use cell::Row;
+pub use kinks::{Kink, KinkReport};
+pub use norms::Part;
+pub use record::Spectrum;
+
+use cell::{CellContext, CellKey, Computed, Quantized};
+use truth::Truth;
+
+/// What to analyze.
+#[derive(Clone, Debug)]
+pub struct Request {
+    /// The problem.
+    pub problem: Problem,
+    /// Methods.
+    pub methods: Vec<Method>,
+    /// Working precisions.
+    pub precisions: Vec<Precision>,
+    /// Summation orders.
+    pub orders: Vec<Order>,
+    /// FMA policies (`false` = no-fma).
+    pub fmas: Vec<bool>,
+    /// f32/f64 math library.
+    pub math: MathLib,
+    /// Finite-difference step rule.
+    pub step: StepRule,
+    /// Truth precision (None: [`truth::default_bits`]).
+    pub truth_bits: Option<u32>,
+    /// Extra bits of the certifying recomputation.
+    pub check_extra: u32,
+    /// |z| at or below this counts as a kink of a relu unit.
+    pub kink_tol: f64,
+    /// Compute the spectra of the symmetric parts (f64 eigenvalues).
+    pub spectrum: bool,
+    /// Keep the matrices (truth and every H) in the result.
+    pub keep_matrices: bool,
+}
+
+/// The truth's certification summary.
+#[derive(Clone, Debug)]
+pub struct TruthSummary {
+    /// Truth precision.
+    pub precision: Precision,
+    /// Check precision.
+    pub check_precision: Precision,
+    /// Agreeing bits, min.
+    pub certified_bits_min: u32,
+    /// Agreeing bits, median.
+    pub certified_bits_median: u32,
+    /// Certified for every requested precision.
+    pub certified: bool,
+    /// Agreeing bits needed by the finest requested precision.
+    pub bits_needed: u32,
+}
+
+impl TruthSummary {
+    /// As recorded.
+    pub fn record(&self) -> record::Truth {
+        record::Truth {
+            bits_needed: self.bits_needed,
+            certified: self.certified,
+            certified_bits_median: self.certified_bits_median,
+            certified_bits_min: self.certified_bits_min,
+            check_precision: self.check_precision.to_string(),
+            precision: self.precision.to_string(),
+        }
+    }
+}
+
+/// The whole analysis.
+#[derive(Clone, Debug)]
+pub struct Analysis {
+    /// Truth summary.
+    pub truth: TruthSummary,
+    /// One row per cell, in request order (method, precision, order, fma).
+    pub rows: Vec<Row>,
+    /// Kinks of relu units.
+    pub kinks: KinkReport,
+    /// Where the time went.
+    pub timings: Timings,
+    /// P.
+    pub p: usize,
+    /// The matrices, when the request asked for them: the truth and each row's H (exact values,
+    /// packed), in row order.
+    pub matrices: Option<(PackedMatrix, Vec<PackedMatrix>)>,
+}
+
+impl Analysis {
+    /// The analysis as recorded (`analyze --json`, and a result file's `analysis` once its
+    /// timings are taken out with [`record::Analysis::take_timings`]).
+    pub fn record(&self, problem: &Problem) -> record::Analysis {
+        record::Analysis {
+            kinks: self.kinks.record(),
+            p: self.p,
+            problem: problem.source.display().to_string(),
+            rows: self.rows.iter().map(Row::record).collect(),
+            timings: Some(self.timings.clone()),
+            truth: self.truth.record(),
+        }
+    }
+}
+
+/// The truth at the exact inputs, packed, with its certification.
+struct CertifiedTruth {
+    matrix: PackedMatrix,
+    check_bits: u32,
+    min_bits: u32,
+    median_bits: u32,
+}
+
+impl CertifiedTruth {
+    fn compute(req: &Request, inputs: &crate::model::problem::Inputs<Float>, tbits: u32) -> CertifiedTruth {
+        let truth = Truth::compute(&req.problem.spec, req.problem.n, inputs, tbits, req.check_extra);
+        let (check_bits, min_bits, median_bits) = (truth.check_bits, truth.min_bits(), truth.median_bits());
+        CertifiedTruth { matrix: truth.matrix.into_packed(), check_bits, min_bits, median_bits }
+    }
+}
+
+/// Every cell of the request, in request order (method, precision, order, fma).
+fn cells(req: &Request) -> Vec<CellKey> {
+    let mut cells = Vec::new();
+    for &m in &req.methods {
+        for &prec in &req.precisions {
+            for &o in &req.orders {
+                for &fma in &req.fmas {
+                    cells.push((m, prec, o, fma));
+                }
+            }
+        }
+    }
+    cells
+}
+
+/// The cells at precision `prec`, grouped by (method, fma): each group holds its orders.
+fn groups(cells: &[CellKey], prec: Precision) -> Vec<Vec<usize>> {
+    let mut groups: Vec<Vec<usize>> = Vec::new();
+    for (k, c) in cells.iter().enumerate().filter(|(_, c)| c.1 == prec) {
+        match groups.iter_mut().find(|g| cells[g[0]].0 == c.0 && cells[g[0]].3 == c.3) {
+            Some(g) => g.push(k),
+            None => groups.push(vec![k]),
+        }
+    }
+    groups
+}
+
+/// What the pipeline has so far: a row and (with `keep_matrices`) an H per cell, and timings.
+struct Outcome {
+    rows: Vec<Option<Row>>,
+    kept: Vec<Option<PackedMatrix>>,
+    timings: Timings,
+}
+
+/// A cell whose metrics are done: its group and index, row, H, and — when it completed its
+/// group — the group's order spreads; seconds of metrics.
+struct Finished {
+    g: usize,
+    k: usize,
+    row: Row,
+    h: PackedMatrix,
+    spreads: Option<Vec<(usize, Part)>>,
+    seconds: f64,
+}
+
+/// Runs the analysis on the current rayon pool.
+///
+/// Memory is kept to what the metrics need at each moment ([`crate::cli::analyze::memory_estimate`]):
+/// every matrix is packed ([`PackedMatrix`]); the precisions are taken one at a time, with
+/// their T(q); within a precision, the cells of one (method, fma) — its orders — one after the
+/// other, each cell's metrics running while the next cell is computed; H at truth precision is
+/// dropped after its cell's metrics, and H itself after the order spreads of its (method,
+/// precision, fma). Every figure is the same, bit for bit, as when all matrices were kept.
+pub fn analyze(req: &Request) -> Result<Analysis, crate::Error> {
+    let pr = &req.problem;
+    let p = pr.spec.num_params();
+    let p_max = req.precisions.iter().map(|q| q.bits()).max().unwrap_or(53);
+    let tbits = req.truth_bits.unwrap_or_else(|| truth::default_bits(p_max));
+    let mut timings = Timings::default();
+
+    // Truth at the exact inputs, certified.
+    let t0 = Instant::now();
+    let tctx = MpCtx::new(tbits, None, false);
+    let exact_inputs = pr.inputs::<Float>(InputMode::Decimal, &tctx)?;
+    let t = CertifiedTruth::compute(req, &exact_inputs, tbits);
+    let norm_t = cell::fro(&t.matrix);
+    timings.truth_s = t0.elapsed().as_secs_f64();
+    let t_eigs = req.spectrum.then(|| cell::eigenvalues(&t.matrix));
+
+    let cells = cells(req);
+    let mut out = Outcome { rows: cells.iter().map(|_| None).collect(), kept: cells.iter().map(|_| None).collect(), timings };
+    let cx = CellContext { req, tbits, norm_t: &norm_t, t: &t.matrix, t_eigs: t_eigs.as_deref(), cert_min: t.min_bits };
+    let mut done: Vec<Precision> = Vec::new();
+    for &prec in &req.precisions {
+        if !done.contains(&prec) {
+            done.push(prec);
+            analyze_precision(&cx, &cells, prec, &mut out)?;
+        }
+    }
+
+    let kinks = kinks::kinks(pr, &exact_inputs, &tctx, req.kink_tol);
+    let needed = truth::bits_needed(p_max);
+    Ok(Analysis {
+        truth: TruthSummary {
+            precision: Precision::Mp(tbits),
+            check_precision: Precision::Mp(t.check_bits),
+            certified_bits_min: t.min_bits,
+            certified_bits_median: t.median_bits,
+            certified: t.min_bits >= needed,
+            bits_needed: needed,
+        },
+        rows: out.rows.into_iter().map(|r| r.expect("every cell analyzed")).collect(),
+        kinks,
+        timings: out.timings,
+        p,
+        matrices: req.keep_matrices.then(|| (t.matrix, out.kept.into_iter().map(|h| h.expect("kept")).collect())),
+    })
+}
+
+/// The cells of one precision: T(q), then each (method, fma) group's cells one after the other,
+/// each cell's metrics (and, when it completes its group, the group's order spreads) running
+/// while the next cell is computed.
+fn analyze_precision(cx: &CellContext, cells: &[CellKey], prec: Precision, out: &mut Outcome) -> Result<(), crate::Error> {
+    let (req, tbits) = (cx.req, cx.tbits);
+    let pr = &req.problem;
+    // T(q): the exact Hessian at the inputs rounded to this precision
+    let t1 = Instant::now();
+    let arith = Arith { precision: prec, math: req.math, fma: false };
+    let q = arith.dispatch(Quantized { problem: pr, bits: tbits })?;
+    let tq = truth::exact_hessian(&pr.spec, pr.n, &q, tbits).into_packed();
+    out.timings.quantized_truths_s += t1.elapsed().as_secs_f64();
+    let groups = groups(cells, prec);
+    // H of the cells whose metrics are done, by group, until the group is complete
+    let mut hs: Vec<Vec<(usize, PackedMatrix)>> = groups.iter().map(|_| Vec::new()).collect();
+    let mut pending: Option<(usize, usize, Computed)> = None;
+    let queue = groups.iter().enumerate().flat_map(|(g, ks)| ks.iter().map(move |&k| (g, k)));
+    for next in queue.map(Some).chain([None]) {
+        let current = pending.take();
+        let (finished, computed) = rayon::join(
+            || current.map(|(g, k, c)| finish_cell(cx, cells, &tq, &hs[g], groups[g].len(), (g, k, c))),
+            || next.map(|(g, k)| cx.compute(cells[k], &q).map(|c| (g, k, c))).transpose(),
+        );
+        if let Some(f) = finished {
+            out.timings.metrics_s += f.seconds;
+            out.rows[f.k] = Some(f.row);
+            hs[f.g].push((f.k, f.h));
+            if let Some(spreads) = f.spreads {
+                for (k, part) in spreads {
+                    out.rows[k].as_mut().expect("metrics computed").order_spread = part;
+                }
+                for (k, h) in std::mem::take(&mut hs[f.g]) {
+                    if req.keep_matrices {
+                        out.kept[k] = Some(h);
+                    }
+                }
+            }
+        }
+        pending = computed?;
+        if let Some((.., c)) = &pending {
+            out.timings.cells_s += c.seconds;
+        }
+    }
+    Ok(())
+}
+
+/// A computed cell's metrics, and its group's order spreads when it is the group's last cell
+/// (`done`: the group's cells already measured, `size`: the group's size).
+fn finish_cell(
+    cx: &CellContext,
+    cells: &[CellKey],
+    tq: &PackedMatrix,
+    done: &[(usize, PackedMatrix)],
+    size: usize,
+    (g, k, c): (usize, usize, Computed),
+) -> Finished {
+    let start = Instant::now();
+    let row = cx.metrics(cells[k], &c, tq);
+    let spreads = (done.len() + 1 == size).then(|| {
+        let mut members: Vec<(usize, &PackedMatrix)> = done.iter().map(|(k, h)| (*k, h)).collect();
+        members.push((k, &c.h));
+        cx.spreads(&members, cells)
+    });
+    Finished { g, k, row, h: c.h, spreads, seconds: start.elapsed().as_secs_f64() }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `analyze --json` prints the record; schema 1 was written through `serde_json::Value`
+    /// (keys sorted), so the record's text must be its own `Value`'s text, byte for byte.
+    #[test]
+    fn the_record_prints_as_its_sorted_json_value() {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("experiments/tf2-article/example1.json");
+        let req = Request {
+            problem: Problem::load(&path).unwrap(),
+            methods: vec![Method::FwdRev, Method::FdGradCentral],
+            precisions: vec![Precision::F32, Precision::Mp(113)],
+            orders: vec![Order::Sequential, Order::Pairwise],
+            fmas: vec![false],
+            math: MathLib::CoreMath,
+            step: "optimal".parse().unwrap(),
+            truth_bits: None,
+            check_extra: truth::DEFAULT_CHECK_EXTRA,
+            kink_tol: 1e-9,
+            spectrum: true,
+            keep_matrices: false,
+        };
+        let record = analyze(&req).unwrap().record(&req.problem);
+        let text = serde_json::to_string_pretty(&record).unwrap();
+        let value: serde_json::Value = serde_json::from_str(&text).unwrap();
+        assert_eq!(text, serde_json::to_string_pretty(&value).unwrap());
+        let back: record::Analysis = serde_json::from_str(&text).unwrap();
+        assert_eq!(back, record);
+        assert_eq!(record.rows.len(), 8);
+        assert!(record.rows.iter().all(|r| r.seconds.is_some()) && record.timings.is_some());
+    }
+}
