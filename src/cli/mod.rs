@@ -113,4 +113,26 @@ mod tests {
     fn cli_is_well_formed() {
         Cli::command().debug_assert();
     }
+
+    #[test]
+    fn hessian_help_lists_every_method() {
+        let mut cli = Cli::command();
+        let hessian = cli.find_subcommand_mut("hessian").expect("a hessian subcommand");
+        for help in [hessian.render_help().to_string(), hessian.render_long_help().to_string()] {
+            for m in crate::method::Method::ALL {
+                assert!(help.contains(m.name()), "{m} not in: {help}");
+            }
+        }
+        let cli = Cli::try_parse_from(["clairaut", "hessian", "--problem", "p.json", "--method", "fd-loss-4pt"]).unwrap();
+        assert!(matches!(cli.command, Command::Hessian(a) if a.method == crate::method::Method::FdLoss4pt));
+    }
+
+    #[test]
+    fn bench_has_one_subcommand_per_table() {
+        for args in [&["ratio", "--quick"][..], &["scaling", "1,2", "--repeat", "1"], &["table", "--threads", "2"]] {
+            let cli = Cli::try_parse_from(["clairaut", "bench"].iter().chain(args));
+            assert!(matches!(cli, Ok(Cli { command: Command::Bench(_) })), "{args:?}");
+        }
+        assert!(Cli::try_parse_from(["clairaut", "bench", "--quick"]).is_err());
+    }
 }
