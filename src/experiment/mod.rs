@@ -11,7 +11,7 @@ pub use data::{digest as data_digest, is_file_source};
 
 use crate::analysis::Request;
 use crate::error::Error;
-use crate::hessian::fd::StepRule;
+use crate::method::StepRule;
 use crate::model::problem::Uniform;
 use crate::model::{Activation, InputMode, Loss, Problem, Spec};
 use crate::order::{Eval, Order};

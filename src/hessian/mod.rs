@@ -17,6 +17,10 @@
 //!
 //! Parallel work units are independent and results are placed by index, so the matrix is
 //! bit-identical at any thread count.
+//!
+//! The method names and step rules are [`crate::method`]'s (re-exported here); a validated
+//! request for one Hessian, computed in its format, is a [`Request`]; what a computation will
+//! cost in memory before it runs is [`cost`].
 
 pub mod cost;
 pub mod fd;

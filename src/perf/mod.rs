@@ -18,7 +18,8 @@ pub mod table;
 use std::time::Instant;
 
 use crate::error::Error;
-use crate::hessian::{self, Method};
+use crate::hessian;
+use crate::method::Method;
 use crate::model::{InputMode, Problem};
 use crate::order::{Eval, Order};
 use crate::scalar::precision::WithReal;

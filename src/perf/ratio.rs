@@ -5,7 +5,7 @@
 
 use super::{time, Timed};
 use crate::error::Error;
-use crate::hessian::Method;
+use crate::method::Method;
 use crate::model::{Activation, Loss, Problem, Spec};
 use crate::scalar::precision::Arith;
 use crate::scalar::{MathLib, Precision};

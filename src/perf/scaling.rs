@@ -6,7 +6,7 @@
 
 use super::{pricer, time, Timed};
 use crate::error::Error;
-use crate::hessian::Method;
+use crate::method::Method;
 use crate::model::{Activation, Loss, Problem, Spec};
 use crate::scalar::opcount::Op;
 use crate::scalar::precision::Arith;

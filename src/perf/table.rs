@@ -31,7 +31,7 @@ use serde_json::{json, Value};
 
 use super::{pricer, time, Timed};
 use crate::error::Error;
-use crate::hessian::Method;
+use crate::method::Method;
 use crate::model::Problem;
 use crate::scalar::opcount::{self, Counts, Op};
 use crate::scalar::precision::Arith;
