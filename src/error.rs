@@ -1,7 +1,7 @@
 //! The library's error type. Every variant names what is at fault: the file, the field (with
 //! its index) and the offending value, so the binary can print one line and exit with status 2.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 /// An error caused by the user's input (files, names, sizes).
 #[derive(Debug, thiserror::Error)]
@@ -48,4 +48,11 @@ pub enum Error {
         /// The estimate.
         message: String,
     },
+}
+
+impl Error {
+    /// A bad value of `field` in the file at `path` ([`Error::Field`]).
+    pub fn field(path: &Path, field: impl Into<String>, message: impl Into<String>) -> Error {
+        Error::Field { path: path.to_path_buf(), field: field.into(), message: message.into() }
+    }
 }

@@ -1,9 +1,7 @@
 use std::process::ExitCode;
 
-use clap::Parser;
-
 fn main() -> ExitCode {
-    let cli = clairaut::cli::Cli::parse();
+    let cli = clairaut::cli::parse();
     match clairaut::cli::run(cli) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {

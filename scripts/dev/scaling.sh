@@ -12,4 +12,4 @@ if [ $# -ge 1 ]; then list=$1; else
   list=1; t=2; while [ "$t" -le "$n" ]; do list="$list,$t"; t=$((t * 2)); done
 fi
 out=${OUT:-.}/scaling-$(hostname).txt
-"$bin" bench --scaling "$list" --precision mp:256 | tee "$out"
+"$bin" bench scaling "$list" --precision mp:256 | tee "$out"

@@ -102,6 +102,8 @@ import numpy as np
 REPO_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 CLAIRAUT = os.path.join(REPO_ROOT, "target", "release", "clairaut")
 EXAMPLE1 = os.path.join(REPO_ROOT, "experiments", "tf2-article", "example1.json")
+# The benchmark problems, one path per line (also read by `clairaut bench table` and bench-table.sh)
+PROBLEM_LIST = os.path.join(REPO_ROOT, "experiments", "bench", "problems.txt")
 ACTIVATIONS = ("identity", "sigmoid", "tanh", "softplus", "relu", "gelu", "silu")
 LOSSES = ("mse", "softmax_cross_entropy")
 
@@ -689,7 +691,8 @@ def fmt(v):
 
 def main():
     ap = argparse.ArgumentParser(description="Time full MLP loss Hessians with JAX, TensorFlow and mpmath.")
-    ap.add_argument("problems", nargs="+")
+    ap.add_argument("problems", nargs="*",
+                    help=f"problem files (default: those listed in {os.path.relpath(PROBLEM_LIST, REPO_ROOT)})")
     ap.add_argument("--dtype", default="float64", choices=["float64", "float32"])
     ap.add_argument("--repeat", type=int, default=5)
     ap.add_argument("--mpmath-digits", type=int, default=77)
@@ -705,6 +708,10 @@ def main():
     ap.add_argument("--out", default=None)
     ap.add_argument("--append", action="store_true", help="add results to an existing --out file")
     args = ap.parse_args()
+    if not args.problems:
+        with open(PROBLEM_LIST, encoding="utf-8") as f:
+            lines = (line.split("#", 1)[0].strip() for line in f)
+            args.problems = [os.path.join(REPO_ROOT, line) for line in lines if line]
 
     peers = [p.strip() for p in args.peers.split(",") if p.strip()]
     dtype = np.float64 if args.dtype == "float64" else np.float32

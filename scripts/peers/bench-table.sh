@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The issue-5 benchmark table in one run: the peers (JAX, TensorFlow, mpmath; scripts/peers/bench-peers.py
-# in /opt/peers-venv, see README "Peers") on the bench problems, then `clairaut bench --table`
-# with those timings beside Clairaut's — same machine, same run.
+# in /opt/peers-venv, see README "Peers") on the bench problems (experiments/bench/problems.txt),
+# then `clairaut bench table` with those timings beside Clairaut's — same machine, same run.
 #
 #   scripts/peers/bench-table.sh [OUT_DIR]        (default: target/bench-table)
 #
@@ -16,12 +16,11 @@ py=${PEERS_PY:-/opt/peers-venv/bin/python}
 bin=${CLAIRAUT:-target/release/clairaut}
 mkdir -p "$out"
 [ -x "$bin" ] || cargo build --release
-problems=(experiments/bench/p40-tanh-mse.json experiments/bench/p500-tanh-mse.json
-          experiments/bench/p2000-gelu-mse.json experiments/bench/p5000-tanh-ce.json)
+mapfile -t problems < <(sed -e 's/#.*//' -e 's/[[:space:]]*$//' -e '/^$/d' experiments/bench/problems.txt)
 "$py" scripts/peers/bench-peers.py "${problems[@]}" --dtype float64 --repeat 5 --mpmath-digits 77 \
   --skip-mpmath-above 600 --mpmath-methods "${MPMATH_METHODS:-fwd-rev}" --no-check-clairaut \
   --out "$out/peers.json"
 "$py" scripts/peers/bench-peers.py "${problems[@]}" --dtype float32 --repeat 5 --peers jax,tensorflow \
   --no-check-clairaut --append --out "$out/peers.json"
-"$bin" bench --table --problems "${problems[@]}" --peers "$out/peers.json" \
+"$bin" bench table --problems "${problems[@]}" --peers "$out/peers.json" \
   --budget "${BUDGET:-300}" --json "$out/bench.json" | tee "$out/bench.txt"

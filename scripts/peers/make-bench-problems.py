@@ -12,6 +12,10 @@ p2000-gelu-mse.json    [32, 48, 8]   [gelu, identity]       mse                 
 p5000-tanh-ce.json     [64, 64, 10]  [tanh, identity]       softmax_cross_entropy     128   4810
 =====================  ============  =====================  ========================  ====  =====
 
+The benchmarks measure the problems listed in ``experiments/bench/problems.txt`` (read by
+``clairaut bench table``, ``scripts/bench-table.sh`` and ``scripts/bench-peers.py``); a problem
+added here is measured once it is listed there.
+
 Every problem has its own ``numpy.random.RandomState(seed)`` (seeds in ``PROBLEMS`` below), and
 draws, in this order:
 

@@ -5,13 +5,12 @@ use std::path::PathBuf;
 
 use clap::Args;
 
-use super::hessian::work_estimate;
 use super::{parse_option, with_threads};
 use crate::analysis::metrics::fmt_metric;
 use crate::analysis::{self, truth, Analysis, Request};
 use crate::error::Error;
 use crate::hessian::fd::StepRule;
-use crate::hessian::{EntryBytes, Method};
+use crate::hessian::Method;
 use crate::model::Problem;
 use crate::order::Order;
 use crate::scalar::{FmaPolicy, MathLib, Precision};
@@ -63,42 +62,21 @@ pub struct AnalyzeArgs {
     pub force: bool,
 }
 
-/// Estimated peak memory of an analysis, in bytes, following the order of work of
-/// [`analysis::analyze`] (every matrix packed once built; per entry, [`EntryBytes`]):
-///
-/// 1. the truth T (`fwd-rev`, exact order, t bits), its check at t + check bits beside it, and
-///    the agreeing bits (4 bytes per entry); then T packed;
-/// 2. per precision, T(q) built beside T, then packed;
-/// 3. per (method, precision, fma): T, T(q), H of each order, H at truth precision of the cell
-///    whose metrics run (and their 4-byte significant bits, 24 bytes of `f64` spectrum work),
-///    and the next cell being computed — H built and packed, then H at truth precision built
-///    and packed — with its workers ([`work_estimate`] at `threads`).
-///
-/// With `keep_matrices`, every cell's H stays to the end.
+/// Estimated peak memory of an analysis, in bytes ([`crate::hessian::cost::analysis_memory`]).
 pub fn memory_estimate(req: &Request, threads: usize) -> f64 {
-    let pr = &req.problem;
-    let p2 = (pr.spec.num_params() as f64).powi(2);
     let p_max = req.precisions.iter().map(|q| q.bits()).max().unwrap_or(53);
-    let tbits = req.truth_bits.unwrap_or_else(|| truth::default_bits(p_max));
-    let t = EntryBytes::of(Precision::Mp(tbits));
-    let check = EntryBytes::of(Precision::Mp(tbits + req.check_extra));
-    let truth = (t.built + check.built + 4.0).max(t.built + 4.0 + t.packed);
-    let quantized = t.packed + t.packing();
-    let per_cell = (req.orders.len() * req.fmas.len()) as f64;
-    let all_h: f64 = req.methods.len() as f64 * req.precisions.iter().map(|&q| EntryBytes::of(q).packed).sum::<f64>() * per_cell;
-    let spectrum = if req.spectrum { 24.0 } else { 0.0 };
-    let mut peak = p2 * truth.max(quantized);
-    for &m in &req.methods {
-        for &q in &req.precisions {
-            let (h, hi) = (EntryBytes::of(q), EntryBytes::of(Precision::Mp(tbits)));
-            let kept = if req.keep_matrices { all_h } else { req.orders.len() as f64 * h.packed };
-            let next = h.packing().max(h.packed + hi.packing());
-            let work = work_estimate(pr, m, q, threads).max(work_estimate(pr, m, Precision::Mp(tbits), threads));
-            let group = 2.0 * t.packed + kept + hi.packed + 4.0 + spectrum + next;
-            peak = peak.max(p2 * group + work);
-        }
-    }
-    peak
+    let shape = crate::hessian::cost::AnalysisShape {
+        problem: &req.problem,
+        methods: &req.methods,
+        precisions: &req.precisions,
+        orders: req.orders.len(),
+        fmas: req.fmas.len(),
+        truth_bits: req.truth_bits.unwrap_or_else(|| truth::default_bits(p_max)),
+        check_extra: req.check_extra,
+        spectrum: req.spectrum,
+        keep_matrices: req.keep_matrices,
+    };
+    crate::hessian::cost::analysis_memory(&shape, threads)
 }
 
 fn list<T: std::str::FromStr<Err = String>>(option: &str, s: &str) -> Result<Vec<T>, Error> {

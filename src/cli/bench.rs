@@ -1,232 +1,222 @@
-//! `clairaut bench`: the cost of a Hessian in gradients, `T_hessian / (P × T_gradient)`, for
-//! `fwd-rev` at `f64` and `mp:256` on a generated problem, single-threaded so the ratio measures
-//! the method, not the cores. Ratios are measured in the same run; nothing is asserted.
+//! `clairaut bench ratio | scaling | table`: the options of each table and its printing; the
+//! measurements are [`crate::perf`]'s. Times are measured in the same run; nothing is asserted.
 
-use std::time::Instant;
+use std::path::PathBuf;
 
-use clap::Args;
+use clap::{Args, Subcommand};
 
-use super::with_threads;
-use crate::hessian::{self, Method};
-use crate::model::{Activation, InputMode, Loss, Problem, Spec};
-use crate::order::{Eval, Order};
-use crate::ad::{LaneDot, WithReal};
-use crate::scalar::precision::Arith;
-use crate::scalar::{MathLib, Precision};
+use super::parse_option;
+use crate::error::Error;
+use crate::method::Method;
+use crate::model::Problem;
+use crate::perf::table::{self, Cell, Peers, Table};
+use crate::perf::{ratio, scaling};
+use crate::scalar::opcount::Op;
+use crate::scalar::Precision;
 
 /// Options of `clairaut bench`.
 #[derive(Debug, Args)]
 pub struct BenchArgs {
+    /// The table to measure.
+    #[command(subcommand)]
+    pub what: BenchCommand,
+}
+
+/// The tables of `clairaut bench`.
+#[derive(Debug, Subcommand)]
+pub enum BenchCommand {
+    /// The Hessian's cost in gradients, T_H / (P × T_grad), fwd-rev at f64 and mp:256.
+    Ratio(RatioArgs),
+    /// Multi-core efficiency of fwd-rev beside a tight allocation-free MPFR loop per thread.
+    Scaling(ScalingArgs),
+    /// Hessian time per problem × precision × method beside the peers' times, the cost in
+    /// gradients and the MPFR efficiency (see `perf::table`).
+    Table(TableArgs),
+}
+
+/// Options of `clairaut bench ratio`.
+#[derive(Debug, Args)]
+pub struct RatioArgs {
     /// A small problem (P ≈ 200) for a smoke run.
     #[arg(long)]
     pub quick: bool,
     /// Worker threads for the Hessian (default 1: the ratio is per core).
     #[arg(long, default_value_t = 1)]
     pub threads: usize,
-    /// Scaling mode: thread counts to measure (e.g. 1,2,4,8,16) for fwd-rev at --precision on
-    /// --problem, beside a tight allocation-free MPFR multiply-add loop per thread.
-    #[arg(long, value_name = "T1,T2,..")]
-    pub scaling: Option<String>,
-    /// Scaling mode: measurements per thread count (Hessian and loop each); the fastest is
-    /// reported — the one least disturbed by other load on the machine.
+}
+
+/// Options of `clairaut bench scaling`.
+#[derive(Debug, Args)]
+pub struct ScalingArgs {
+    /// Thread counts to measure, e.g. 1,2,4,8,16.
+    #[arg(value_name = "THREADS")]
+    pub threads: String,
+    /// Measurements per thread count (Hessian and loop each); the fastest is reported — the one
+    /// least disturbed by other load on the machine.
     #[arg(long, default_value_t = 3, value_parser = clap::value_parser!(u32).range(1..))]
     pub repeat: u32,
-    /// Problem for the scaling mode (default: generated, layers [32, 48, 8], gelu, N = 16).
+    /// Problem file (default: generated, layers [32, 48, 8], gelu, N = 16).
     #[arg(long, value_name = "FILE")]
-    pub problem: Option<std::path::PathBuf>,
-    /// Precision for the scaling mode.
+    pub problem: Option<PathBuf>,
+    /// Precision.
     #[arg(long, default_value = "mp:256")]
     pub precision: String,
-    /// Table mode: Hessian time per problem × precision × method beside the peers' times, the
-    /// cost in gradients and the MPFR efficiency (see `cli::bench_table`).
-    #[arg(long)]
-    pub table: bool,
-    /// Table mode: problem files (default: experiments/bench/p40, p500, p2000, p5000).
+}
+
+/// Options of `clairaut bench table`.
+#[derive(Debug, Args)]
+pub struct TableArgs {
+    /// Problem files (default: those listed in experiments/bench/problems.txt).
     #[arg(long = "problems", value_name = "FILE", num_args = 1..)]
-    pub problems: Vec<std::path::PathBuf>,
-    /// Table mode: methods.
+    pub problems: Vec<PathBuf>,
+    /// Methods.
     #[arg(long, default_value = "fwd-rev,rev-rev,gauss-newton")]
     pub methods: String,
-    /// Table mode: precisions.
+    /// Precisions.
     #[arg(long, default_value = "f32,f64,mp:128,mp:256,mp:1024")]
     pub precisions: String,
-    /// Table mode: the peers' timings (JSON of scripts/peers/bench-peers.py from the same run).
+    /// The peers' timings (JSON of bench-peers.py from the same run).
     #[arg(long, value_name = "FILE")]
-    pub peers: Option<std::path::PathBuf>,
-    /// Table mode: skip a cell whose estimated time exceeds this many seconds.
+    pub peers: Option<PathBuf>,
+    /// Skip a cell whose estimated time exceeds this many seconds.
     #[arg(long, default_value_t = 300.0)]
     pub budget: f64,
-    /// Table mode: worker threads for the Hessian (default: all cores).
-    #[arg(long = "table-threads", value_name = "N")]
-    pub table_threads: Option<usize>,
-    /// Table mode: write every figure as JSON.
+    /// Worker threads for the Hessian (default: all cores).
+    #[arg(long, value_name = "N")]
+    pub threads: Option<usize>,
+    /// Write every figure as JSON.
     #[arg(long, value_name = "FILE")]
-    pub json: Option<std::path::PathBuf>,
-}
-
-/// Seconds for `threads` workers to each run `iters` fused multiply-adds at `prec` bits, on
-/// private, preallocated numbers: the machine's own parallel limit for MPFR work.
-fn tight_loop(threads: usize, iters: u64, prec: u32) -> f64 {
-    use rug::Float;
-    let t0 = Instant::now();
-    std::thread::scope(|s| {
-        for k in 0..threads {
-            s.spawn(move || {
-                let a = Float::with_val(prec, 1.000_001 + k as f64 * 1e-9);
-                let b = Float::with_val(prec, 0.999_999);
-                let mut acc = Float::with_val(prec, 0.5);
-                for _ in 0..iters {
-                    // acc = a·b + acc (one rounding), then keep it bounded: acc = acc·b
-                    rug::ops::AddAssignRound::add_assign_round(&mut acc, &a * &b, rug::float::Round::Nearest);
-                    rug::ops::MulAssignRound::mul_assign_round(&mut acc, &b, rug::float::Round::Nearest);
-                }
-                std::hint::black_box(acc);
-            });
-        }
-    });
-    t0.elapsed().as_secs_f64()
-}
-
-/// The scaling table: efficiency E(t) = T(1)/(t·T(t)) of the Hessian, and of the tight loop
-/// (same work per thread: E(t) = T(1)/T(t)), and their ratio; each time the fastest of
-/// `--repeat` measurements.
-fn scaling(args: &BenchArgs, list: &str) -> anyhow::Result<()> {
-    let threads: Vec<usize> = list
-        .split(',')
-        .map(|t| t.trim().parse::<usize>().ok().filter(|&v| v >= 1))
-        .collect::<Option<_>>()
-        .ok_or_else(|| crate::Error::Option { option: "--scaling".into(), message: format!("`{list}`: expected thread counts ≥ 1") })?;
-    let precision: Precision = super::parse_option("--precision", &args.precision)?;
-    let problem = match &args.problem {
-        Some(p) => Problem::load(p)?,
-        None => Problem::generate(
-            &Spec { layers: vec![32, 48, 8], activations: vec![Activation::Gelu, Activation::Identity], loss: Loss::Mse },
-            16,
-            1,
-        ),
-    };
-    let p = problem.spec.num_params();
-    let arith = Arith { precision, math: MathLib::CoreMath, fma: false };
-    println!(
-        "scaling: fwd-rev at {precision}, P = {p}, N = {}; fastest of {} per thread count; cores available: {}; cpu: {}",
-        problem.n,
-        args.repeat,
-        std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1),
-        std::fs::read_to_string("/proc/cpuinfo").ok().and_then(|s| s.lines().find(|l| l.starts_with("model name")).map(|l| l.split(':').nth(1).unwrap_or("").trim().to_string())).unwrap_or_default()
-    );
-    println!("{:>7} {:>12} {:>12} {:>12} {:>12} {:>10}", "threads", "Hessian [s]", "efficiency", "loop [s]", "loop eff.", "ratio");
-    let iters = 10_000_000u64;
-    let bits = precision.bits();
-    tight_loop(1, iters / 10, bits); // warm-up (frequency, page faults)
-    let (mut h1, mut l1) = (0.0, 0.0);
-    for &t in &threads {
-        let (mut th, mut tl) = (f64::INFINITY, f64::INFINITY);
-        for _ in 0..args.repeat {
-            let timing = Timing { problem: &problem, what: Timed::Hessian { method: Method::FwdRev, min_s: 0.0 } };
-            th = th.min(with_threads(Some(t), || arith.dispatch(timing))??.fastest);
-            tl = tl.min(tight_loop(t, iters, bits));
-        }
-        if t == threads[0] {
-            h1 = th * t as f64;
-            l1 = tl;
-        }
-        let (eh, el) = (h1 / (t as f64 * th), l1 / tl);
-        println!("{t:>7} {th:>12.3} {eh:>12.3} {tl:>12.3} {el:>12.3} {:>10.3}", eh / el);
-    }
-    Ok(())
-}
-
-/// What [`Timing`] measures (sequential order): one gradient, repeated for at least `min_s`
-/// seconds (the mean per call), or a Hessian by `method`, repeated until `min_s` seconds have
-/// passed (at least once; the median run).
-pub(super) enum Timed {
-    /// `hessian::gradient`
-    Gradient {
-        /// Least total time of the repetitions.
-        min_s: f64,
-    },
-    /// `hessian::compute`
-    Hessian {
-        /// The method.
-        method: Method,
-        /// Least total time of the repetitions (0: one run).
-        min_s: f64,
-    },
-}
-
-/// The time of a [`Timed`] computation: typical (the gradient's mean per call, the Hessian's
-/// median run) and fastest (the least disturbed by other load; the gradient's mean again).
-#[derive(Clone, Copy, Debug)]
-pub(super) struct Seconds {
-    /// Mean or median.
-    pub typical: f64,
-    /// Fastest run.
-    pub fastest: f64,
-}
-
-/// Seconds of a [`Timed`] computation on a problem (its inputs rounded into the format first,
-/// outside the timing).
-pub(super) struct Timing<'a> {
-    /// The problem.
-    pub problem: &'a Problem,
-    /// What to time.
-    pub what: Timed,
-}
-
-impl WithReal for Timing<'_> {
-    type Output = Result<Seconds, crate::Error>;
-    fn run<R: LaneDot>(self, ctx: R::RCtx) -> Self::Output {
-        let pr = self.problem;
-        let inputs = pr.inputs::<R>(InputMode::Decimal, &ctx)?;
-        let eval = Eval::new(Order::Sequential, pr.spec.sum_lengths(pr.n));
-        let t0 = Instant::now();
-        Ok(match self.what {
-            Timed::Gradient { min_s } => {
-                let mut reps = 0u32;
-                while reps < 3 || t0.elapsed().as_secs_f64() < min_s {
-                    std::hint::black_box(hessian::gradient(&pr.spec, pr.n, &inputs, &eval, &ctx));
-                    reps += 1;
-                }
-                let mean = t0.elapsed().as_secs_f64() / f64::from(reps);
-                Seconds { typical: mean, fastest: mean }
-            }
-            Timed::Hessian { method, min_s } => {
-                let mut runs = Vec::new();
-                while runs.is_empty() || t0.elapsed().as_secs_f64() < min_s {
-                    let t = Instant::now();
-                    std::hint::black_box(hessian::compute(method, &pr.spec, pr.n, &inputs, &eval, &ctx));
-                    runs.push(t.elapsed().as_secs_f64());
-                }
-                runs.sort_by(f64::total_cmp);
-                Seconds { typical: runs[runs.len() / 2], fastest: runs[0] }
-            }
-        })
-    }
+    pub json: Option<PathBuf>,
 }
 
 /// Runs `clairaut bench`.
 pub fn run(args: BenchArgs) -> anyhow::Result<()> {
-    if let Some(list) = &args.scaling {
-        return scaling(&args, list);
+    match args.what {
+        BenchCommand::Ratio(a) => run_ratio(&a),
+        BenchCommand::Scaling(a) => run_scaling(&a),
+        BenchCommand::Table(a) => run_table(&a),
     }
-    if args.table {
-        return super::bench_table::run(&args);
-    }
-    let (layers, n) = if args.quick { (vec![8, 16, 4], 16) } else { (vec![32, 48, 8], 64) };
-    let spec = Spec {
-        activations: vec![Activation::Gelu, Activation::Identity],
-        layers,
-        loss: Loss::Mse,
-    };
-    let problem = Problem::generate(&spec, n, 1);
-    let p = spec.num_params();
-    println!("problem: layers {:?}, gelu/identity, mse, N = {n}, P = {p}; fwd-rev, sequential, no-fma; {} thread(s) for the Hessian", spec.layers, args.threads);
+}
+
+fn run_ratio(args: &RatioArgs) -> anyhow::Result<()> {
+    let problem = ratio::problem(args.quick);
+    let spec = &problem.spec;
+    println!(
+        "problem: layers {:?}, gelu/identity, mse, N = {}, P = {}; fwd-rev, sequential, no-fma; {} thread(s) for the Hessian",
+        spec.layers,
+        problem.n,
+        spec.num_params(),
+        args.threads
+    );
     println!("{:<10} {:>14} {:>14} {:>22}", "precision", "gradient [s]", "Hessian [s]", "T_H / (P × T_grad)");
-    for precision in [Precision::F64, Precision::Mp(256)] {
-        let arith = Arith { precision, math: MathLib::CoreMath, fma: false };
-        let time = |what| with_threads(Some(args.threads), || arith.dispatch(Timing { problem: &problem, what }));
-        let (tg, th) = (time(Timed::Gradient { min_s: 0.2 })??.typical, time(Timed::Hessian { method: Method::FwdRev, min_s: 0.0 })??.typical);
-        println!("{:<10} {:>14.6e} {:>14.4} {:>22.3}", precision.to_string(), tg, th, th / (p as f64 * tg));
+    for precision in ratio::PRECISIONS {
+        let r = ratio::measure(&problem, precision, args.threads)?;
+        println!("{:<10} {:>14.6e} {:>14.4} {:>22.3}", precision.to_string(), r.gradient_s, r.hessian_s, r.ratio);
+    }
+    Ok(())
+}
+
+fn run_scaling(args: &ScalingArgs) -> anyhow::Result<()> {
+    let list = &args.threads;
+    let threads: Vec<usize> = list
+        .split(',')
+        .map(|t| t.trim().parse::<usize>().ok().filter(|&v| v >= 1))
+        .collect::<Option<_>>()
+        .ok_or_else(|| Error::Option { option: "THREADS".into(), message: format!("`{list}`: expected thread counts ≥ 1") })?;
+    let precision: Precision = parse_option("--precision", &args.precision)?;
+    let problem = match &args.problem {
+        Some(p) => Problem::load(p)?,
+        None => scaling::default_problem(),
+    };
+    println!(
+        "scaling: fwd-rev at {precision}, P = {}, N = {}; fastest of {} per thread count; cores available: {}; cpu: {}",
+        problem.spec.num_params(),
+        problem.n,
+        args.repeat,
+        std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1),
+        scaling::cpu_model()
+    );
+    println!("{:>7} {:>12} {:>12} {:>12} {:>12} {:>10}", "threads", "Hessian [s]", "efficiency", "loop [s]", "loop eff.", "ratio");
+    scaling::measure(&problem, precision, &threads, args.repeat, |r| {
+        println!(
+            "{:>7} {:>12.3} {:>12.3} {:>12.3} {:>12.3} {:>10.3}",
+            r.threads, r.hessian_s, r.efficiency, r.loop_s, r.loop_efficiency, r.ratio
+        );
+    })?;
+    Ok(())
+}
+
+fn list<T: std::str::FromStr<Err = String>>(option: &str, s: &str) -> Result<Vec<T>, Error> {
+    s.split(',').map(|x| parse_option(option, x.trim())).collect()
+}
+
+fn fmt_s(x: Option<f64>) -> String {
+    x.map_or_else(|| "–".into(), |v| format!("{v:.3e}"))
+}
+
+fn print_cell(c: &Cell) {
+    let stem = c.problem.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
+    let (p, precision, method) = (c.p, c.precision.to_string(), c.method.name());
+    let Some(m) = &c.measured else {
+        println!("{stem:<16} {p:>5} {precision:<9} {method:<13} skipped: estimated {:.0} s > budget", c.estimate_s);
+        return;
+    };
+    let ratio_s = match (m.faster_peer_s, c.mpmath_s) {
+        (Some(_), _) => format!("{:.2}", c.ratio().unwrap_or(f64::NAN)),
+        (None, Some(_)) => format!("{:.0}×", c.ratio().unwrap_or(f64::NAN)),
+        _ => "–".into(),
+    };
+    println!(
+        "{stem:<16} {p:>5} {precision:<9} {method:<13} {:>10.3e} {:>8.2} {:>7} {:>10} {:>10} {:>10} {ratio_s:>9} {:>7}",
+        m.hessian_s,
+        m.cost_in_gradients,
+        m.mpfr_efficiency.map_or_else(|| "–".into(), |e| format!("{:.0}%", 100.0 * e)),
+        fmt_s(c.jax_s),
+        fmt_s(c.tensorflow_s),
+        fmt_s(c.mpmath_s),
+        c.max_speedup_vs_mpmath().map_or_else(|| "–".into(), |x| format!("{x:.0}×"))
+    );
+}
+
+fn table_spec(args: &TableArgs) -> Result<table::Spec, Error> {
+    let problems = if args.problems.is_empty() { table::read_problem_list(table::PROBLEM_LIST.as_ref())? } else { args.problems.clone() };
+    let methods: Vec<Method> = list("--methods", &args.methods)?;
+    let precisions: Vec<Precision> = list("--precisions", &args.precisions)?;
+    let peers = match &args.peers {
+        Some(f) => Peers::load(f)?,
+        None => Peers::default(),
+    };
+    let threads = args.threads.unwrap_or_else(|| std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1));
+    if threads == 0 {
+        return Err(Error::Option { option: "--threads".into(), message: "must be at least 1".into() });
+    }
+    Ok(table::Spec { problems, methods, precisions, peers, budget: args.budget, threads })
+}
+
+fn run_table(args: &TableArgs) -> anyhow::Result<()> {
+    let spec = table_spec(args)?;
+    let threads = spec.threads;
+    println!(
+        "clairaut bench table: sequential order, no-fma, {threads} thread(s) for the Hessian; peers from {}; budget {} s per cell",
+        args.peers.as_ref().map_or("(none)".into(), |p| p.display().to_string()),
+        args.budget
+    );
+    println!(
+        "{:<16} {:>5} {:<9} {:<13} {:>10} {:>8} {:>7} {:>10} {:>10} {:>10} {:>9} {:>7}",
+        "problem", "P", "precision", "method", "T_H [s]", "T_H1/PTg", "MPFReff", "JAX [s]", "TF [s]", "mpmath[s]", "ratio", "max×"
+    );
+    let table = Table::measure(&spec, print_cell)?;
+    println!("ratio: T_H / faster of JAX and TF at the same dtype (≤ 1 is the target); for mp:256, mpmath (77 digits, forward-over-reverse) / T_H");
+    println!(
+        "max×: mpmath / the MPFR floor — the Hessian's MPFR operations without a zero operand at their tight-loop prices, shared \
+         perfectly among the {threads} thread(s): the largest ratio any computation of these bits with MPFR could reach here"
+    );
+    let prices = table.loop_ns.iter().map(|((b, k), ns)| format!("{} @{b}: {ns:.1}", Op::ALL[*k].name()));
+    println!("MPFR tight-loop prices [ns/op]: {}", prices.collect::<Vec<_>>().join(", "));
+    if let Some(out) = &args.json {
+        let peers_file = args.peers.as_ref().map(|p| p.display().to_string());
+        crate::results::write_atomic(out, serde_json::to_string_pretty(&table.to_json(peers_file.as_deref()))?.as_bytes())?;
+        println!("wrote {}", out.display());
     }
     Ok(())
 }

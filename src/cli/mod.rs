@@ -2,7 +2,6 @@
 
 pub mod analyze;
 pub mod bench;
-pub mod bench_table;
 pub mod export;
 pub mod generate;
 pub mod report;
@@ -10,6 +9,7 @@ pub mod rerun;
 pub mod sweep;
 pub mod hessian;
 
+use clap::error::ErrorKind;
 use clap::{Parser, Subcommand};
 
 use crate::error::Error;
@@ -45,8 +45,25 @@ pub enum Command {
     Report(report::ReportArgs),
     /// Write a seeded random problem file.
     Generate(generate::GenerateArgs),
-    /// Measure the Hessian's cost in gradients (fwd-rev at f64 and mp:256).
+    /// Measure Clairaut's speed: the Hessian's cost in gradients, multi-core scaling, the table
+    /// beside the peers.
     Bench(bench::BenchArgs),
+}
+
+/// Parses the command line. A bad option value (`--method newton`) is reported on one line,
+/// with the accepted values, and exits with status 2 like every other input error; help,
+/// version and the other usage errors are printed as clap prints them.
+pub fn parse() -> Cli {
+    Cli::try_parse().unwrap_or_else(|e| match e.kind() {
+        ErrorKind::InvalidValue | ErrorKind::ValueValidation => {
+            let text = e.render().to_string();
+            let lines: Vec<&str> =
+                text.lines().map(str::trim).filter(|l| !l.is_empty() && !l.starts_with("For more information")).collect();
+            eprintln!("{}", lines.join(" "));
+            std::process::exit(2)
+        }
+        _ => e.exit(),
+    })
 }
 
 /// Runs a parsed command line.
@@ -85,37 +102,7 @@ pub fn with_threads<T: Send>(threads: Option<usize>, f: impl FnOnce() -> T + Sen
     }
 }
 
-/// Available memory in bytes (`MemAvailable` of /proc/meminfo), if known.
-pub fn available_memory() -> Option<u64> {
-    let text = std::fs::read_to_string("/proc/meminfo").ok()?;
-    let line = text.lines().find(|l| l.starts_with("MemAvailable:"))?;
-    let kb: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
-    Some(kb * 1024)
-}
-
-/// Refuses (with the estimate) work needing `need` bytes when that exceeds the available
-/// memory; `what` describes the work, e.g. "P = 6: the fwd-rev Hessian at f64 needs".
-pub fn refuse_if_too_large(path: &std::path::Path, need: f64, what: &str) -> Result<(), Error> {
-    match available_memory() {
-        Some(avail) if need > avail as f64 => Err(Error::TooLarge {
-            path: path.to_path_buf(),
-            message: format!("{what} an estimated {}, more than the {} available", fmt_bytes(need), fmt_bytes(avail as f64)),
-        }),
-        _ => Ok(()),
-    }
-}
-
-/// Human-readable bytes.
-pub fn fmt_bytes(b: f64) -> String {
-    const UNITS: [&str; 5] = ["B", "KiB", "MiB", "GiB", "TiB"];
-    let mut x = b;
-    let mut u = 0;
-    while x >= 1024.0 && u + 1 < UNITS.len() {
-        x /= 1024.0;
-        u += 1;
-    }
-    format!("{x:.1} {}", UNITS[u])
-}
+pub use crate::hessian::cost::{available_memory, fmt_bytes, refuse_if_too_large};
 
 #[cfg(test)]
 mod tests {
@@ -125,5 +112,27 @@ mod tests {
     #[test]
     fn cli_is_well_formed() {
         Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn hessian_help_lists_every_method() {
+        let mut cli = Cli::command();
+        let hessian = cli.find_subcommand_mut("hessian").expect("a hessian subcommand");
+        for help in [hessian.render_help().to_string(), hessian.render_long_help().to_string()] {
+            for m in crate::method::Method::ALL {
+                assert!(help.contains(m.name()), "{m} not in: {help}");
+            }
+        }
+        let cli = Cli::try_parse_from(["clairaut", "hessian", "--problem", "p.json", "--method", "fd-loss-4pt"]).unwrap();
+        assert!(matches!(cli.command, Command::Hessian(a) if a.method == crate::method::Method::FdLoss4pt));
+    }
+
+    #[test]
+    fn bench_has_one_subcommand_per_table() {
+        for args in [&["ratio", "--quick"][..], &["scaling", "1,2", "--repeat", "1"], &["table", "--threads", "2"]] {
+            let cli = Cli::try_parse_from(["clairaut", "bench"].iter().chain(args));
+            assert!(matches!(cli, Ok(Cli { command: Command::Bench(_) })), "{args:?}");
+        }
+        assert!(Cli::try_parse_from(["clairaut", "bench", "--quick"]).is_err());
     }
 }

@@ -242,22 +242,18 @@ struct ExperimentFile {
     sweep: toml::Table,
 }
 
-fn field_err(path: &Path, field: &str, message: impl Into<String>) -> Error {
-    Error::Field { path: path.to_path_buf(), field: field.into(), message: message.into() }
-}
-
 /// The values of a `range` / `log2` / list specification.
 fn expand_values(path: &Path, key: &str, v: &toml::Value) -> Result<Vec<toml::Value>, Error> {
     let field = format!("sweep.{key}");
     let values: Values = v
         .clone()
         .try_into()
-        .map_err(|e| field_err(path, &field, format!("expected a list, {{range = [a, b, step]}} or {{log2 = [a, b, step]}}: {e}")))?;
+        .map_err(|e| Error::field(path, &field, format!("expected a list, {{range = [a, b, step]}} or {{log2 = [a, b, step]}}: {e}")))?;
     let triple = |r: &[i64], what: &str| -> Result<(i64, i64, i64), Error> {
         match r {
             [a, b] if a <= b => Ok((*a, *b, 1)),
             [a, b, s] if a <= b && *s > 0 => Ok((*a, *b, *s)),
-            _ => Err(field_err(path, &field, format!("bad {what} {r:?}: expected [start, stop] or [start, stop, step] with start ≤ stop, step > 0"))),
+            _ => Err(Error::field(path, &field, format!("bad {what} {r:?}: expected [start, stop] or [start, stop, step] with start ≤ stop, step > 0"))),
         }
     };
     let out: Vec<toml::Value> = match values {
@@ -269,14 +265,14 @@ fn expand_values(path: &Path, key: &str, v: &toml::Value) -> Result<Vec<toml::Va
         Values::Spec(RangeSpec { range: None, log2: Some(r) }) => {
             let (a, b, s) = triple(&r, "log2 range")?;
             if a < -1000 || b > 1000 {
-                return Err(field_err(path, &field, format!("log2 range {r:?} out of [-1000, 1000]")));
+                return Err(Error::field(path, &field, format!("log2 range {r:?} out of [-1000, 1000]")));
             }
             (a..=b).step_by(s as usize).map(|k| toml::Value::Float(2f64.powi(k as i32))).collect()
         }
-        _ => return Err(field_err(path, &field, "give exactly one of `range` and `log2`")),
+        _ => return Err(Error::field(path, &field, "give exactly one of `range` and `log2`")),
     };
     if out.is_empty() {
-        return Err(field_err(path, &field, "has no values"));
+        return Err(Error::field(path, &field, "has no values"));
     }
     Ok(out)
 }
@@ -291,7 +287,7 @@ fn cell(path: &Path, base: &toml::Table, overrides: &[(&str, &toml::Value)]) -> 
         let msg = e.message().to_string();
         // name the key at fault when serde says which
         let key = msg.split('`').nth(1).unwrap_or("base");
-        field_err(path, key, msg.clone())
+        Error::field(path, key, msg.clone())
     })
 }
 
@@ -308,7 +304,7 @@ impl Experiment {
         let file: ExperimentFile = toml::from_str(text).map_err(|e| {
             let msg = e.message().to_string();
             let key = msg.split('`').nth(1).unwrap_or("(top level)").to_string();
-            field_err(path, &key, msg.replace('\n', " "))
+            Error::field(path, &key, msg.replace('\n', " "))
         })?;
         let mut base = file.base;
         for (k, v) in sets {
@@ -324,11 +320,11 @@ impl Experiment {
                 "include" | "exclude" => {
                     let list = v
                         .as_array()
-                        .ok_or_else(|| field_err(path, &format!("sweep.{k}"), "expected a list of tables"))?;
+                        .ok_or_else(|| Error::field(path, &format!("sweep.{k}"), "expected a list of tables"))?;
                     for (i, e) in list.iter().enumerate() {
                         let t = e
                             .as_table()
-                            .ok_or_else(|| field_err(path, &format!("sweep.{k}[{i}]"), "expected a table"))?;
+                            .ok_or_else(|| Error::field(path, &format!("sweep.{k}[{i}]"), "expected a table"))?;
                         if k == "include" { include.push(t.clone()) } else { exclude.push(t.clone()) }
                     }
                 }
@@ -390,19 +386,19 @@ impl Experiment {
             if let Some(d) = &digests[&c.data] {
                 if let Some(pinned) = &c.data_sha256 {
                     if pinned != d {
-                        return Err(field_err(path, "data_sha256", format!("{pinned} is pinned, but the data of \"{}\" now has SHA-256 {d}", c.data)));
+                        return Err(Error::field(path, "data_sha256", format!("{pinned} is pinned, but the data of \"{}\" now has SHA-256 {d}", c.data)));
                     }
                 }
                 c.data_sha256 = Some(d.clone());
             } else if c.data_sha256.is_some() {
-                return Err(field_err(path, "data_sha256", format!("applies to csv:/npy: data only, not \"{}\"", c.data)));
+                return Err(Error::field(path, "data_sha256", format!("applies to csv:/npy: data only, not \"{}\"", c.data)));
             }
         }
         // a cell listed twice is computed once
         let mut seen = BTreeMap::new();
         cells.retain(|c| seen.insert(c.hash(), ()).is_none());
         if cells.is_empty() {
-            return Err(field_err(path, "sweep", "the grid is empty (every cell excluded)"));
+            return Err(Error::field(path, "sweep", "the grid is empty (every cell excluded)"));
         }
         Ok(Experiment {
             path: path.to_path_buf(),

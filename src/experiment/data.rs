@@ -22,10 +22,6 @@ use sha2::{Digest, Sha256};
 
 use crate::error::Error;
 
-fn err(path: &Path, field: impl Into<String>, message: String) -> Error {
-    Error::Field { path: path.to_path_buf(), field: field.into(), message }
-}
-
 fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
@@ -47,7 +43,7 @@ pub fn files(data: &str, exp_path: &Path) -> Result<Option<Vec<PathBuf>>, Error>
         return Ok(None);
     };
     if list.is_empty() || list.len() > 2 || list.iter().any(|p| p.is_empty()) || (data.starts_with("csv:") && list.len() != 1) {
-        return Err(err(exp_path, "data", format!("\"{data}\": expected csv:<path>, npy:<x.npy>,<y.npy> or npy:<path>")));
+        return Err(Error::field(exp_path, "data", format!("\"{data}\": expected csv:<path>, npy:<x.npy>,<y.npy> or npy:<path>")));
     }
     Ok(Some(list.iter().map(|p| dir.join(p)).collect()))
 }
@@ -126,13 +122,13 @@ pub fn csv_table(path: &Path, bytes: &[u8]) -> Result<Rows, Error> {
     for (k, record) in reader.records().enumerate() {
         let record = record.map_err(|e| {
             let line = e.position().map(|p| p.line()).unwrap_or(k as u64 + 1);
-            err(path, format!("line {line}"), format!("not readable as CSV: {e}"))
+            Error::field(path, format!("line {line}"), format!("not readable as CSV: {e}"))
         })?;
         let line = record.position().map(|p| p.line()).unwrap_or(k as u64 + 1);
         match first {
             None => first = Some((line, record.len())),
             Some((l0, w)) if record.len() != w => {
-                return Err(err(path, format!("line {line}"), format!("{} fields, but line {l0} has {w}", record.len())));
+                return Err(Error::field(path, format!("line {line}"), format!("{} fields, but line {l0} has {w}", record.len())));
             }
             _ => {}
         }
@@ -145,20 +141,20 @@ pub fn csv_table(path: &Path, bytes: &[u8]) -> Result<Rows, Error> {
             .zip(record.iter())
             .enumerate()
             .map(|(j, (v, text))| {
-                v.ok_or_else(|| err(path, format!("line {line}, column {}", j + 1), format!("`{text}` is not a finite decimal number")))
+                v.ok_or_else(|| Error::field(path, format!("line {line}, column {}", j + 1), format!("`{text}` is not a finite decimal number")))
             })
             .collect::<Result<Vec<_>, _>>()?;
         rows.push(row);
     }
     if rows.is_empty() {
-        return Err(err(path, "rows", "no data rows".into()));
+        return Err(Error::field(path, "rows", "no data rows"));
     }
     Ok(rows)
 }
 
 /// An `.npy` array (`<f8` or `<f4`, 1 or 2 dimensions) as rows of decimal text.
 pub fn npy_table(path: &Path, bytes: &[u8]) -> Result<Rows, Error> {
-    let file = npyz::NpyFile::new(bytes).map_err(|e| err(path, "header", format!("not a readable .npy file: {e}")))?;
+    let file = npyz::NpyFile::new(bytes).map_err(|e| Error::field(path, "header", format!("not a readable .npy file: {e}")))?;
     let dtype = match file.dtype() {
         npyz::DType::Plain(t) => t.to_string(),
         other => other.descr(),
@@ -167,17 +163,17 @@ pub fn npy_table(path: &Path, bytes: &[u8]) -> Result<Rows, Error> {
     let (rows, cols) = match shape[..] {
         [r] => (r, 1),
         [r, c] => (r, c),
-        _ => return Err(err(path, "shape", format!("{shape:?}: expected (N, d) or (N,)"))),
+        _ => return Err(Error::field(path, "shape", format!("{shape:?}: expected (N, d) or (N,)"))),
     };
     if rows == 0 || cols == 0 {
-        return Err(err(path, "shape", format!("{shape:?}: no data")));
+        return Err(Error::field(path, "shape", format!("{shape:?}: no data")));
     }
     let fortran = file.order() == npyz::Order::Fortran;
-    let truncated = |e: std::io::Error| err(path, "data", format!("{} values of {dtype} expected: {e}", rows * cols));
+    let truncated = |e: std::io::Error| Error::field(path, "data", format!("{} values of {dtype} expected: {e}", rows * cols));
     let values: Vec<(f64, String)> = match dtype.as_str() {
         "<f8" => file.into_vec::<f64>().map_err(truncated)?.into_iter().map(|v| (v, format!("{v:e}"))).collect(),
         "<f4" => file.into_vec::<f32>().map_err(truncated)?.into_iter().map(|v| (v as f64, format!("{v:e}"))).collect(),
-        _ => return Err(err(path, "dtype", format!("`{dtype}`: expected little-endian f64 (`<f8`) or f32 (`<f4`)"))),
+        _ => return Err(Error::field(path, "dtype", format!("`{dtype}`: expected little-endian f64 (`<f8`) or f32 (`<f4`)"))),
     };
     let (rows, cols) = (rows as usize, cols as usize);
     (0..rows)
@@ -188,7 +184,7 @@ pub fn npy_table(path: &Path, bytes: &[u8]) -> Result<Rows, Error> {
                     if v.is_finite() {
                         Ok(text.clone())
                     } else {
-                        Err(err(path, format!("[{i}][{j}]"), format!("value {v} is not finite")))
+                        Err(Error::field(path, format!("[{i}][{j}]"), format!("value {v} is not finite")))
                     }
                 })
                 .collect()
@@ -213,23 +209,23 @@ pub fn load(
     if let Some(pin) = pinned {
         let now = digest_of(&contents);
         if now != pin {
-            return Err(err(&paths[0], "data_sha256", format!("the data changed since the experiment was read (SHA-256 {now}, expected {pin})")));
+            return Err(Error::field(&paths[0], "data_sha256", format!("the data changed since the experiment was read (SHA-256 {now}, expected {pin})")));
         }
     }
     let (d0, dl) = (layers[0], layers[layers.len() - 1]);
     let table = |i: usize| if data.starts_with("csv:") { csv_table(&paths[i], &contents[i]) } else { npy_table(&paths[i], &contents[i]) };
     if paths.len() == 2 {
         if y_columns.is_some() {
-            return Err(err(exp_path, "y_columns", "applies to a CSV file or a single .npy array, not to separate x and y arrays".into()));
+            return Err(Error::field(exp_path, "y_columns", "applies to a CSV file or a single .npy array, not to separate x and y arrays"));
         }
         let (x, y) = (table(0)?, table(1)?);
         for (p, t, d, what) in [(&paths[0], &x, d0, "inputs"), (&paths[1], &y, dl, "targets")] {
             if t[0].len() != d {
-                return Err(err(p, "shape", format!("{} × {}: layers {layers:?} need {d} {what} per row", t.len(), t[0].len())));
+                return Err(Error::field(p, "shape", format!("{} × {}: layers {layers:?} need {d} {what} per row", t.len(), t[0].len())));
             }
         }
         if x.len() != y.len() {
-            return Err(err(&paths[1], "shape", format!("{} rows, but {} has {}", y.len(), paths[0].display(), x.len())));
+            return Err(Error::field(&paths[1], "shape", format!("{} rows, but {} has {}", y.len(), paths[0].display(), x.len())));
         }
         return Ok((x, y));
     }
@@ -241,15 +237,15 @@ pub fn load(
     };
     for (k, &c) in ycols.iter().enumerate() {
         if c >= width {
-            return Err(err(exp_path, format!("y_columns[{k}]"), format!("{c} is not a column of {} ({width} columns, numbered from 0)", paths[0].display())));
+            return Err(Error::field(exp_path, format!("y_columns[{k}]"), format!("{c} is not a column of {} ({width} columns, numbered from 0)", paths[0].display())));
         }
         if ycols[..k].contains(&c) {
-            return Err(err(exp_path, format!("y_columns[{k}]"), format!("column {c} is listed twice")));
+            return Err(Error::field(exp_path, format!("y_columns[{k}]"), format!("column {c} is listed twice")));
         }
     }
     let xcols: Vec<usize> = (0..width).filter(|c| !ycols.contains(c)).collect();
     if xcols.len() != d0 || ycols.len() != dl {
-        return Err(err(
+        return Err(Error::field(
             &paths[0],
             "columns",
             format!("{width} columns: {} inputs and {} targets (y_columns {ycols:?}), but layers {layers:?} need d0 = {d0} and dL = {dl}", xcols.len(), ycols.len()),

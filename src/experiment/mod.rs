@@ -11,16 +11,12 @@ pub use data::{digest as data_digest, is_file_source};
 
 use crate::analysis::Request;
 use crate::error::Error;
-use crate::hessian::fd::StepRule;
+use crate::method::StepRule;
 use crate::model::problem::Uniform;
 use crate::model::{Activation, InputMode, Loss, Problem, Spec};
 use crate::order::{Eval, Order};
 use crate::scalar::hw::HwCtx;
 use crate::scalar::{FmaPolicy, MathLib, Precision};
-
-fn bad(path: &Path, field: &str, message: String) -> Error {
-    Error::Field { path: path.to_path_buf(), field: field.into(), message }
-}
 
 fn dec(v: f64) -> String {
     format!("{v:e}")
@@ -122,18 +118,18 @@ pub fn resolve_problem(cell: &CellConfig, exp_path: &Path, id: &str) -> Result<P
             let mut activations = cell
                 .activations
                 .iter()
-                .map(|a| Activation::by_name(a).ok_or_else(|| bad(exp_path, "activations", format!("unknown activation \"{a}\""))))
+                .map(|a| Activation::by_name(a).ok_or_else(|| Error::field(exp_path, "activations", format!("unknown activation \"{a}\""))))
                 .collect::<Result<Vec<_>, _>>()?;
             if cell.layers.len() < 2 || cell.layers.contains(&0) {
-                return Err(bad(exp_path, "layers", format!("{:?}: need at least two widths ≥ 1", cell.layers)));
+                return Err(Error::field(exp_path, "layers", format!("{:?}: need at least two widths ≥ 1", cell.layers)));
             }
             if activations.len() == 1 {
                 activations = vec![activations[0]; cell.layers.len() - 1];
             }
             if activations.len() != cell.layers.len() - 1 {
-                return Err(bad(exp_path, "activations", format!("{} given for {} layers", activations.len(), cell.layers.len() - 1)));
+                return Err(Error::field(exp_path, "activations", format!("{} given for {} layers", activations.len(), cell.layers.len() - 1)));
             }
-            let loss = Loss::by_name(&cell.loss).ok_or_else(|| bad(exp_path, "loss", format!("unknown loss \"{}\"", cell.loss)))?;
+            let loss = Loss::by_name(&cell.loss).ok_or_else(|| Error::field(exp_path, "loss", format!("unknown loss \"{}\"", cell.loss)))?;
             Spec { layers: cell.layers.clone(), activations, loss }
         }
     };
@@ -144,27 +140,27 @@ pub fn resolve_problem(cell: &CellConfig, exp_path: &Path, id: &str) -> Result<P
         (_, Some(pr)) => (pr.n, pr.x.clone(), pr.y.clone()),
         ("generated", _) => {
             if cell.n == 0 {
-                return Err(bad(exp_path, "n", "must be at least 1".into()));
+                return Err(Error::field(exp_path, "n", "must be at least 1"));
             }
             let g = Problem::generate(&spec, cell.n, cell.data_seed);
             (cell.n, g.x, g.y)
         }
         ("inline", _) => {
             let (Some(x), Some(y)) = (&cell.x, &cell.y) else {
-                return Err(bad(exp_path, "data", "inline data needs `x` and `y`".into()));
+                return Err(Error::field(exp_path, "data", "inline data needs `x` and `y`"));
             };
             if x.is_empty() || x.len() != y.len() || x.iter().any(|r| r.len() != d0) || y.iter().any(|r| r.len() != dl) {
-                return Err(bad(exp_path, "x", format!("inline x/y must be N rows of {d0} and {dl} numbers")));
+                return Err(Error::field(exp_path, "x", format!("inline x/y must be N rows of {d0} and {dl} numbers")));
             }
             let flat = |m: &Vec<Vec<f64>>| -> Result<Vec<String>, Error> {
-                m.iter().flatten().map(|v| if v.is_finite() { Ok(dec(*v)) } else { Err(bad(exp_path, "x", format!("{v} is not finite"))) }).collect()
+                m.iter().flatten().map(|v| if v.is_finite() { Ok(dec(*v)) } else { Err(Error::field(exp_path, "x", format!("{v} is not finite"))) }).collect()
             };
             (x.len(), flat(x)?, flat(y)?)
         }
         (set @ ("iris" | "diabetes" | "winequality"), _) => {
             let (n, x, y, w0, wl) = dataset(set, cell.n).expect("known data set");
             if (w0, wl) != (d0, dl) {
-                return Err(bad(exp_path, "layers", format!("{:?}: the {set} data set needs {w0} inputs and {wl} outputs", spec.layers)));
+                return Err(Error::field(exp_path, "layers", format!("{:?}: the {set} data set needs {w0} inputs and {wl} outputs", spec.layers)));
             }
             (n, x, y)
         }
@@ -174,34 +170,34 @@ pub fn resolve_problem(cell: &CellConfig, exp_path: &Path, id: &str) -> Result<P
             let flat = |m: &[Vec<String>]| pick.iter().flat_map(|&i| m[i].iter().cloned()).collect::<Vec<_>>();
             (pick.len(), flat(&x), flat(&y))
         }
-        (other, _) => return Err(bad(exp_path, "data", format!("unknown data source \"{other}\" (expected generated, inline, iris, diabetes, winequality, problem:<path>, csv:<path> or npy:<path>[,<path>])"))),
+        (other, _) => return Err(Error::field(exp_path, "data", format!("unknown data source \"{other}\" (expected generated, inline, iris, diabetes, winequality, problem:<path>, csv:<path> or npy:<path>[,<path>])"))),
     };
     if cell.y_columns.is_some() && !is_file_source(&cell.data) {
-        return Err(bad(exp_path, "y_columns", format!("applies to csv: and npy: data, not \"{}\"", cell.data)));
+        return Err(Error::field(exp_path, "y_columns", format!("applies to csv: and npy: data, not \"{}\"", cell.data)));
     }
     let mut problem = Problem { source, spec: spec.clone(), n, x, y, params: Vec::new() };
     let p = spec.num_params();
     problem.params = match cell.weights.as_str() {
         "glorot" | "he" => init_weights(&spec, &cell.weights, cell.weights_seed).into_iter().map(dec).collect(),
         "explicit" => {
-            let v = cell.params.as_ref().ok_or_else(|| bad(exp_path, "params", "explicit weights need `params`".into()))?;
+            let v = cell.params.as_ref().ok_or_else(|| Error::field(exp_path, "params", "explicit weights need `params`"))?;
             if v.len() != p || v.iter().any(|x| !x.is_finite()) {
-                return Err(bad(exp_path, "params", format!("need {p} finite numbers, got {}", v.len())));
+                return Err(Error::field(exp_path, "params", format!("need {p} finite numbers, got {}", v.len())));
             }
             v.iter().map(|x| dec(*x)).collect()
         }
         "problem" => match &from_file {
             Some(pr) => pr.params.clone(),
-            None => return Err(bad(exp_path, "weights", "\"problem\" weights need data = \"problem:<path>\"".into())),
+            None => return Err(Error::field(exp_path, "weights", "\"problem\" weights need data = \"problem:<path>\"")),
         },
         "trained" => {
             if !(cell.train_lr.is_finite() && cell.train_lr > 0.0) {
-                return Err(bad(exp_path, "train_lr", format!("{} must be positive", cell.train_lr)));
+                return Err(Error::field(exp_path, "train_lr", format!("{} must be positive", cell.train_lr)));
             }
             let theta0 = init_weights(&spec, "glorot", cell.weights_seed);
             train(&problem, theta0, cell.train_steps, cell.train_lr).into_iter().map(dec).collect()
         }
-        other => return Err(bad(exp_path, "weights", format!("unknown initialization \"{other}\" (expected glorot, he, explicit, problem or trained)"))),
+        other => return Err(Error::field(exp_path, "weights", format!("unknown initialization \"{other}\" (expected glorot, he, explicit, problem or trained)"))),
     };
     Ok(problem)
 }
@@ -210,7 +206,7 @@ pub fn resolve_problem(cell: &CellConfig, exp_path: &Path, id: &str) -> Result<P
 pub fn request(cell: &CellConfig, problem: Problem, exp_path: &Path) -> Result<Request, Error> {
     let parse_list = |field: &str, v: &[String]| -> Result<(), Error> {
         if v.is_empty() {
-            return Err(bad(exp_path, field, "empty list".into()));
+            return Err(Error::field(exp_path, field, "empty list"));
         }
         Ok(())
     };
@@ -219,7 +215,7 @@ pub fn request(cell: &CellConfig, problem: Problem, exp_path: &Path) -> Result<R
     parse_list("orders", &cell.orders)?;
     parse_list("fma", &cell.fma)?;
     fn named<T>(exp_path: &Path, field: &str, s: &str, r: Result<T, String>) -> Result<T, Error> {
-        r.map_err(|m| bad(exp_path, field, format!("\"{s}\": {m}")))
+        r.map_err(|m| Error::field(exp_path, field, format!("\"{s}\": {m}")))
     }
     let methods = cell.methods.iter().map(|s| named(exp_path, "methods", s, s.parse())).collect::<Result<Vec<_>, _>>()?;
     let precisions: Vec<Precision> = cell.precisions.iter().map(|s| named(exp_path, "precisions", s, s.parse())).collect::<Result<_, _>>()?;
@@ -230,13 +226,13 @@ pub fn request(cell: &CellConfig, problem: Problem, exp_path: &Path) -> Result<R
         "auto" => None,
         s => match s.parse::<Precision>() {
             Ok(Precision::Mp(b)) => Some(b),
-            _ => return Err(bad(exp_path, "truth", format!("\"{s}\" (expected auto or mp:<bits>)"))),
+            _ => return Err(Error::field(exp_path, "truth", format!("\"{s}\" (expected auto or mp:<bits>)"))),
         },
     };
     let step = match cell.step_rule.as_str() {
         "optimal" => StepRule::Optimal,
         "fixed" | "relative" => named(exp_path, "step_h", &cell.step_h.to_string(), format!("{}:{}", cell.step_rule, dec(cell.step_h)).parse())?,
-        other => return Err(bad(exp_path, "step_rule", format!("\"{other}\" (expected optimal, fixed or relative)"))),
+        other => return Err(Error::field(exp_path, "step_rule", format!("\"{other}\" (expected optimal, fixed or relative)"))),
     };
     // every number must be finite in every requested format: checked by the analysis itself
     Ok(Request {

@@ -22,18 +22,11 @@
 //! residue of the cancellation (kept to measure that residue, as the article's float64 run
 //! would see it).
 //!
-//! Step rules (ε = 2^(1−bits), the spacing of the working format at 1): `fixed:<h>` (h_j = h),
-//! `relative:<h>` (h_j = h·max(1, |θ_j|), one rounding), `optimal` (h_j = ε^(1/k)·max(1, |θ_j|)
-//! with k from the table, ε^(1/k) correctly rounded into the format). Each h_j is a value of the
-//! working format; the step actually taken, `(θ_j ⊕ h_j) − θ_j`, can differ from it and is
-//! reported by [`actual_steps`].
+//! The step rules and the steps h_j they give ([`StepRule`], [`steps`], [`actual_steps`]) are
+//! names and formulas that need no Hessian code: they live in [`crate::method`] and are
+//! re-exported here.
 
-use std::fmt;
-use std::str::FromStr;
 use std::sync::Arc;
-
-use rug::ops::Pow;
-use rug::Float;
 
 use super::{Matrix, Method};
 use crate::model::mlp::{forward, gradient, ActTable, Workspace};
@@ -42,105 +35,7 @@ use crate::model::Spec;
 use crate::order::Eval;
 use crate::scalar::Real;
 
-/// How the finite-difference step is chosen.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
-pub enum StepRule {
-    /// h_j = h (decimal text, rounded once into the format).
-    Fixed(String),
-    /// h_j = h·max(1, |θ_j|).
-    Relative(String),
-    /// h_j = ε^(1/k)·max(1, |θ_j|), k as the scheme needs.
-    Optimal,
-}
-
-impl fmt::Display for StepRule {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            StepRule::Fixed(h) => write!(f, "fixed:{h}"),
-            StepRule::Relative(h) => write!(f, "relative:{h}"),
-            StepRule::Optimal => f.write_str("optimal"),
-        }
-    }
-}
-
-impl FromStr for StepRule {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Self, String> {
-        if s == "optimal" {
-            return Ok(StepRule::Optimal);
-        }
-        let (kind, h) = s.split_once(':').ok_or_else(|| {
-            format!("unknown step rule `{s}` (expected optimal, fixed:<h> or relative:<h>)")
-        })?;
-        let ok = matches!(h.parse::<f64>(), Ok(v) if v.is_finite() && v > 0.0)
-            && Float::parse(h).is_ok();
-        if !ok {
-            return Err(format!("step `{s}`: h must be a positive finite decimal number"));
-        }
-        match kind {
-            "fixed" => Ok(StepRule::Fixed(h.to_string())),
-            "relative" => Ok(StepRule::Relative(h.to_string())),
-            _ => Err(format!("unknown step rule `{s}` (expected optimal, fixed:<h> or relative:<h>)")),
-        }
-    }
-}
-
-/// The exponent k of the optimal step ε^(1/k) of a finite-difference method.
-pub fn optimal_root(method: Method) -> Option<u32> {
-    match method {
-        Method::FdGradForward => Some(2),
-        Method::FdGradCentral => Some(3),
-        Method::FdGradCentral4 => Some(5),
-        Method::FdLoss4pt | Method::FdLoss4ptAsPrinted => Some(4),
-        _ => None,
-    }
-}
-
-/// The nominal steps h_j in the working format.
-pub fn steps<R: Real>(method: Method, rule: &StepRule, theta: &[R], bits: u32, ctx: &R::RCtx) -> Vec<R> {
-    let c = R::consts(ctx);
-    let base = match rule {
-        StepRule::Fixed(h) | StepRule::Relative(h) => R::parse_decimal(h, ctx),
-        StepRule::Optimal => {
-            let k = optimal_root(method).expect("a finite-difference method");
-            // ε^(1/k) = 2^((1 − bits)/k), correctly rounded (computed with 64 guard bits)
-            let e = Float::with_val(bits + 64, 1i32 - bits as i32) / k;
-            let v = Float::with_val(bits + 64, 2).pow(&e);
-            R::from_float(&v, ctx)
-        }
-    };
-    theta
-        .iter()
-        .map(|t| match rule {
-            StepRule::Fixed(_) => base.clone(),
-            StepRule::Relative(_) | StepRule::Optimal => {
-                let mut a = t.clone();
-                a.set_abs(t, ctx);
-                if a.gt(&c.one) {
-                    let mut h = a.clone();
-                    h.set_mul(&base, &a, ctx);
-                    h
-                } else {
-                    base.clone()
-                }
-            }
-        })
-        .collect()
-}
-
-/// The steps actually taken, `(θ_j ⊕ h_j) − θ_j` (exact: computed in MPFR).
-pub fn actual_steps<R: Real>(theta: &[R], h: &[R], ctx: &R::RCtx) -> Vec<Float> {
-    theta
-        .iter()
-        .zip(h)
-        .map(|(t, hj)| {
-            let mut moved = t.clone();
-            moved.set_add(t, hj, ctx);
-            let (a, b) = (moved.to_float(), t.to_float());
-            Float::with_val(a.prec().max(b.prec()) + 64, &a - &b)
-        })
-        .collect()
-}
+pub use crate::method::{actual_steps, optimal_root, steps, StepRule};
 
 /// `θ_j ← θ_j ⊕ s·h` with `s ∈ {+1, −1, +2, −2}` (2h is exact).
 fn perturb<R: Real>(theta: &mut [R], j: usize, base: &R, h: &R, s: i32, ctx: &R::RCtx) {

@@ -18,14 +18,17 @@
 //!
 //! Parallel work units are independent and results are placed by index, so the matrix is
 //! bit-identical at any thread count.
+//!
+//! The method names and step rules are [`crate::method`]'s (re-exported here); a validated
+//! request for one Hessian, computed in its format, is a [`Request`]; what a computation will
+//! cost in memory before it runs is [`cost`].
 
+pub mod cost;
 pub mod fd;
 mod fwd_fwd;
 pub mod fwd_rev;
+mod request;
 mod rev_rev;
-
-use std::fmt;
-use std::str::FromStr;
 
 use std::borrow::Cow;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -41,92 +44,8 @@ use crate::order::Eval;
 use crate::packed::{PackedFloats, PackedMatrix};
 use crate::scalar::{IeeeFormat, Precision, Real};
 
-/// A way to compute (or approximate) the Hessian.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum Method {
-    /// Forward-over-reverse: Hessian-vector products, one column per basis vector.
-    FwdRev,
-    /// Reverse-over-reverse: one reverse sweep per gradient component (a row).
-    RevRev,
-    /// Forward-over-forward: hyper-dual numbers, one entry per evaluation.
-    FwdFwd,
-    /// Generalized Gauss–Newton (an approximation).
-    GaussNewton,
-    /// Forward differences of the exact gradient.
-    FdGradForward,
-    /// Central differences of the exact gradient.
-    FdGradCentral,
-    /// Fourth-order central differences of the exact gradient.
-    FdGradCentral4,
-    /// Four-point second differences of the loss.
-    FdLoss4pt,
-    /// The TF2 article's Example 2 formula as printed, `((L₊₊ + L₋₋) − L₊₊) − L₋₋` over
-    /// `4·(h_i·h_j)`: zero in exact arithmetic, its rounding residue otherwise ([`fd`]).
-    FdLoss4ptAsPrinted,
-}
-
-impl Method {
-    /// The exact differentiation modes.
-    pub const EXACT: [Method; 3] = [Method::FwdRev, Method::RevRev, Method::FwdFwd];
-    /// Every method.
-    pub const ALL: [Method; 9] = [
-        Method::FwdRev,
-        Method::RevRev,
-        Method::FwdFwd,
-        Method::GaussNewton,
-        Method::FdGradForward,
-        Method::FdGradCentral,
-        Method::FdGradCentral4,
-        Method::FdLoss4pt,
-        Method::FdLoss4ptAsPrinted,
-    ];
-    /// The finite-difference methods.
-    pub const FINITE_DIFFERENCES: [Method; 5] =
-        [Method::FdGradForward, Method::FdGradCentral, Method::FdGradCentral4, Method::FdLoss4pt, Method::FdLoss4ptAsPrinted];
-
-    /// Canonical name.
-    pub fn name(self) -> &'static str {
-        match self {
-            Method::FwdRev => "fwd-rev",
-            Method::RevRev => "rev-rev",
-            Method::FwdFwd => "fwd-fwd",
-            Method::GaussNewton => "gauss-newton",
-            Method::FdGradForward => "fd-grad-forward",
-            Method::FdGradCentral => "fd-grad-central",
-            Method::FdGradCentral4 => "fd-grad-central4",
-            Method::FdLoss4pt => "fd-loss-4pt",
-            Method::FdLoss4ptAsPrinted => "fd-loss-4pt-as-printed",
-        }
-    }
-
-    /// Whether the method is exact (up to rounding) rather than an approximation.
-    pub fn is_exact(self) -> bool {
-        Self::EXACT.contains(&self)
-    }
-
-    /// Whether the method takes a finite-difference step.
-    pub fn is_finite_difference(self) -> bool {
-        Self::FINITE_DIFFERENCES.contains(&self)
-    }
-}
-
-impl fmt::Display for Method {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.name())
-    }
-}
-
-impl FromStr for Method {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Self, String> {
-        Self::ALL.into_iter().find(|m| m.name() == s).ok_or_else(|| {
-            format!(
-                "unknown method `{s}` (expected {})",
-                Self::ALL.map(|m| m.name()).join(", ")
-            )
-        })
-    }
-}
+pub use crate::method::Method;
+pub use request::{Computed, Request, Sink};
 
 /// A P × P matrix of a format.
 ///

@@ -96,11 +96,7 @@ impl Problem {
             path: path.to_path_buf(),
             message: e.to_string(),
         })?;
-        let field_err = |field: &str, message: String| Error::Field {
-            path: path.to_path_buf(),
-            field: field.to_string(),
-            message,
-        };
+        let field_err = |field: &str, message: String| Error::field(path, field, message);
         let obj = match value {
             Value::Object(mut m) if m.contains_key("problem") && !m.contains_key("layers") => {
                 match m.remove("problem") {
@@ -290,7 +286,7 @@ fn numbers(v: &Value, field: &str, path: &Path) -> Result<Vec<String>, Error> {
 
 /// A list of rows of `width` numbers, flattened row-major.
 fn matrix(obj: &Map<String, Value>, field: &str, width: usize, path: &Path) -> Result<Vec<String>, Error> {
-    let err = |f: String, message: String| Error::Field { path: path.to_path_buf(), field: f, message };
+    let err = |f: String, message: String| Error::field(path, f, message);
     let Some(Value::Array(rows)) = obj.get(field) else {
         return Err(err(field.to_string(), "missing, or not a list of rows".into()));
     };

@@ -189,9 +189,9 @@ fn thread_count_does_not_change_the_matrix_file() {
 
 #[test]
 fn bench_smoke_runs_print_their_tables() {
-    // `bench --quick` (the cost in gradients) and a one-problem `bench --table` with the peers'
+    // `bench ratio --quick` (the cost in gradients) and a one-problem `bench table` with the peers'
     // committed timings: every figure is present and sane; no time is asserted.
-    let out = clairaut().args(["bench", "--quick"]).output().unwrap();
+    let out = clairaut().args(["bench", "ratio", "--quick"]).output().unwrap();
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(text.contains("T_H / (P × T_grad)") && text.contains("mp:256"), "{text}");
@@ -199,7 +199,7 @@ fn bench_smoke_runs_print_their_tables() {
     let dir = tempfile::tempdir().unwrap();
     let json = dir.path().join("bench.json");
     let out = clairaut()
-        .args(["bench", "--table", "--problems", "experiments/bench/p40-tanh-mse.json", "--precisions", "f64,mp:256"])
+        .args(["bench", "table", "--problems", "experiments/bench/p40-tanh-mse.json", "--precisions", "f64,mp:256"])
         .args(["--methods", "fwd-rev,gauss-newton", "--peers", "results/peers/peers-2026-11-26.json", "--json"])
         .arg(&json)
         .output()
@@ -231,9 +231,9 @@ fn bench_smoke_runs_print_their_tables() {
         }
     }
 
-    // `bench --scaling` on a small problem: one row per thread count, efficiency 1 at the first
+    // `bench scaling` on a small problem: one row per thread count, efficiency 1 at the first
     let out = clairaut()
-        .args(["bench", "--scaling", "1,2", "--repeat", "2", "--precision", "mp:64"])
+        .args(["bench", "scaling", "1,2", "--repeat", "2", "--precision", "mp:64"])
         .args(["--problem", "experiments/bench/p40-tanh-mse.json"])
         .output()
         .unwrap();
@@ -249,7 +249,7 @@ fn bench_smoke_runs_print_their_tables() {
     assert_eq!((rows[0][2], rows[0][4], rows[0][5]), (1.0, 1.0, 1.0), "{text}");
     assert!(rows.iter().all(|r| r.iter().all(|x| x.is_finite() && *x > 0.0)), "{text}");
     // a bad count is a one-line error
-    let out = clairaut().args(["bench", "--scaling", "1,0"]).output().unwrap();
+    let out = clairaut().args(["bench", "scaling", "1,0"]).output().unwrap();
     assert_eq!(out.status.code(), Some(2));
-    assert!(String::from_utf8_lossy(&out.stderr).contains("--scaling"));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("THREADS"));
 }
