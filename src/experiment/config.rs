@@ -312,10 +312,40 @@ impl Experiment {
         }
         // validate the base alone first (unknown keys, types)
         cell(path, &base, &[])?;
+        let sweep = Sweep::split(path, &file.sweep)?;
+        sweep.validate(path, &base)?;
+        let mut cells = sweep.grid(path, &base)?;
+        cells.extend(sweep.included(path, &base)?);
+        pin_data_digests(path, &mut cells)?;
+        // a cell listed twice is computed once
+        let mut seen = BTreeMap::new();
+        cells.retain(|c| seen.insert(c.hash(), ()).is_none());
+        if cells.is_empty() {
+            return Err(Error::field(path, "sweep", "the grid is empty (every cell excluded)"));
+        }
+        Ok(Experiment {
+            path: path.to_path_buf(),
+            name: file.name.unwrap_or_else(|| path.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default()),
+            cells,
+        })
+    }
+}
+
+/// The `[sweep]` table split into its swept keys (each with its expanded values, in file order)
+/// and its `include` / `exclude` lists of tables.
+struct Sweep {
+    keys: Vec<(String, Vec<toml::Value>)>,
+    include: Vec<toml::Table>,
+    exclude: Vec<toml::Table>,
+}
+
+impl Sweep {
+    /// Splits `[sweep]`, expanding each swept key's values (errors in file order).
+    fn split(path: &Path, sweep: &toml::Table) -> Result<Sweep, Error> {
         let mut keys: Vec<(String, Vec<toml::Value>)> = Vec::new();
         let mut include = Vec::new();
         let mut exclude = Vec::new();
-        for (k, v) in &file.sweep {
+        for (k, v) in sweep {
             match k.as_str() {
                 "include" | "exclude" => {
                     let list = v
@@ -331,23 +361,34 @@ impl Experiment {
                 _ => keys.push((k.clone(), expand_values(path, k, v)?)),
             }
         }
-        // validate each sweep key and value against the configuration
-        for (k, vals) in &keys {
+        Ok(Sweep { keys, include, exclude })
+    }
+
+    /// Validates each sweep key and value against the configuration (errors name `sweep.KEY`).
+    fn validate(&self, path: &Path, base: &toml::Table) -> Result<(), Error> {
+        for (k, vals) in &self.keys {
             for v in vals {
-                cell(path, &base, &[(k.as_str(), v)]).map_err(|e| match e {
+                cell(path, base, &[(k.as_str(), v)]).map_err(|e| match e {
                     Error::Field { path, message, .. } => Error::Field { path, field: format!("sweep.{k}"), message },
                     other => other,
                 })?;
             }
         }
+        Ok(())
+    }
+
+    /// The grid's cells: every combination of the swept keys' values (last key fastest), less
+    /// those an `exclude` entry matches.
+    fn grid(&self, path: &Path, base: &toml::Table) -> Result<Vec<CellConfig>, Error> {
+        let keys = &self.keys;
         let mut cells = Vec::new();
         let mut idx = vec![0usize; keys.len()];
         loop {
             let assignment: Vec<(&str, &toml::Value)> =
                 keys.iter().zip(&idx).map(|((k, v), &i)| (k.as_str(), &v[i])).collect();
-            let excluded = exclude.iter().any(|ex| ex.iter().all(|(k, v)| assignment.iter().any(|(ak, av)| ak == k && *av == v)));
+            let excluded = self.exclude.iter().any(|ex| ex.iter().all(|(k, v)| assignment.iter().any(|(ak, av)| ak == k && *av == v)));
             if !excluded {
-                cells.push(cell(path, &base, &assignment)?);
+                cells.push(cell(path, base, &assignment)?);
             }
             // next index (odometer, last key fastest)
             let mut d = keys.len();
@@ -370,42 +411,43 @@ impl Experiment {
                 break;
             }
         }
-        for (i, inc) in include.iter().enumerate() {
+        Ok(cells)
+    }
+
+    /// The cells the `include` entries add (errors name `sweep.include[i].KEY`).
+    fn included(&self, path: &Path, base: &toml::Table) -> Result<Vec<CellConfig>, Error> {
+        let mut cells = Vec::new();
+        for (i, inc) in self.include.iter().enumerate() {
             let ov: Vec<(&str, &toml::Value)> = inc.iter().map(|(k, v)| (k.as_str(), v)).collect();
-            cells.push(cell(path, &base, &ov).map_err(|e| match e {
+            cells.push(cell(path, base, &ov).map_err(|e| match e {
                 Error::Field { path, field, message } => Error::Field { path, field: format!("sweep.include[{i}].{field}"), message },
                 other => other,
             })?);
         }
-        // data files: their digest joins each cell's identity (read once per source)
-        let mut digests: BTreeMap<String, Option<String>> = BTreeMap::new();
-        for c in &mut cells {
-            if !digests.contains_key(&c.data) {
-                digests.insert(c.data.clone(), super::data_digest(&c.data, path)?);
-            }
-            if let Some(d) = &digests[&c.data] {
-                if let Some(pinned) = &c.data_sha256 {
-                    if pinned != d {
-                        return Err(Error::field(path, "data_sha256", format!("{pinned} is pinned, but the data of \"{}\" now has SHA-256 {d}", c.data)));
-                    }
-                }
-                c.data_sha256 = Some(d.clone());
-            } else if c.data_sha256.is_some() {
-                return Err(Error::field(path, "data_sha256", format!("applies to csv:/npy: data only, not \"{}\"", c.data)));
-            }
-        }
-        // a cell listed twice is computed once
-        let mut seen = BTreeMap::new();
-        cells.retain(|c| seen.insert(c.hash(), ()).is_none());
-        if cells.is_empty() {
-            return Err(Error::field(path, "sweep", "the grid is empty (every cell excluded)"));
-        }
-        Ok(Experiment {
-            path: path.to_path_buf(),
-            name: file.name.unwrap_or_else(|| path.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default()),
-            cells,
-        })
+        Ok(cells)
     }
+}
+
+/// Data files: their digest joins each cell's identity (read once per source), and a pinned
+/// `data_sha256` must match it.
+fn pin_data_digests(path: &Path, cells: &mut [CellConfig]) -> Result<(), Error> {
+    let mut digests: BTreeMap<String, Option<String>> = BTreeMap::new();
+    for c in cells {
+        if !digests.contains_key(&c.data) {
+            digests.insert(c.data.clone(), super::data_digest(&c.data, path)?);
+        }
+        if let Some(d) = &digests[&c.data] {
+            if let Some(pinned) = &c.data_sha256 {
+                if pinned != d {
+                    return Err(Error::field(path, "data_sha256", format!("{pinned} is pinned, but the data of \"{}\" now has SHA-256 {d}", c.data)));
+                }
+            }
+            c.data_sha256 = Some(d.clone());
+        } else if c.data_sha256.is_some() {
+            return Err(Error::field(path, "data_sha256", format!("applies to csv:/npy: data only, not \"{}\"", c.data)));
+        }
+    }
+    Ok(())
 }
 
 /// Parses `key=value` (value in TOML syntax; bare words are strings).

@@ -114,49 +114,54 @@ pub fn resolve_problem(cell: &CellConfig, exp_path: &Path, id: &str) -> Result<P
     };
     let spec = match &from_file {
         Some(pr) => pr.spec.clone(),
-        None => {
-            let mut activations = cell
-                .activations
-                .iter()
-                .map(|a| Activation::by_name(a).ok_or_else(|| Error::field(exp_path, "activations", format!("unknown activation \"{a}\""))))
-                .collect::<Result<Vec<_>, _>>()?;
-            if cell.layers.len() < 2 || cell.layers.contains(&0) {
-                return Err(Error::field(exp_path, "layers", format!("{:?}: need at least two widths ≥ 1", cell.layers)));
-            }
-            if activations.len() == 1 {
-                activations = vec![activations[0]; cell.layers.len() - 1];
-            }
-            if activations.len() != cell.layers.len() - 1 {
-                return Err(Error::field(exp_path, "activations", format!("{} given for {} layers", activations.len(), cell.layers.len() - 1)));
-            }
-            let loss = Loss::by_name(&cell.loss).ok_or_else(|| Error::field(exp_path, "loss", format!("unknown loss \"{}\"", cell.loss)))?;
-            Spec { layers: cell.layers.clone(), activations, loss }
-        }
+        None => cell_spec(cell, exp_path)?,
     };
+    let source = PathBuf::from(format!("{}#{id}", exp_path.display()));
+    let (n, x, y) = cell_data(cell, exp_path, &spec, from_file.as_ref())?;
+    if cell.y_columns.is_some() && !is_file_source(&cell.data) {
+        return Err(Error::field(exp_path, "y_columns", format!("applies to csv: and npy: data, not \"{}\"", cell.data)));
+    }
+    let mut problem = Problem { source, spec: spec.clone(), n, x, y, params: Vec::new() };
+    problem.params = cell_params(cell, exp_path, &problem, from_file.as_ref())?;
+    Ok(problem)
+}
+
+/// The network a cell configures (`layers`, `activations` — one for all layers or one per
+/// layer — and `loss`), when it does not come from a problem file.
+fn cell_spec(cell: &CellConfig, exp_path: &Path) -> Result<Spec, Error> {
+    let mut activations = cell
+        .activations
+        .iter()
+        .map(|a| Activation::by_name(a).ok_or_else(|| Error::field(exp_path, "activations", format!("unknown activation \"{a}\""))))
+        .collect::<Result<Vec<_>, _>>()?;
+    if cell.layers.len() < 2 || cell.layers.contains(&0) {
+        return Err(Error::field(exp_path, "layers", format!("{:?}: need at least two widths ≥ 1", cell.layers)));
+    }
+    if activations.len() == 1 {
+        activations = vec![activations[0]; cell.layers.len() - 1];
+    }
+    if activations.len() != cell.layers.len() - 1 {
+        return Err(Error::field(exp_path, "activations", format!("{} given for {} layers", activations.len(), cell.layers.len() - 1)));
+    }
+    let loss = Loss::by_name(&cell.loss).ok_or_else(|| Error::field(exp_path, "loss", format!("unknown loss \"{}\"", cell.loss)))?;
+    Ok(Spec { layers: cell.layers.clone(), activations, loss })
+}
+
+/// The cell's data as (N, x, y), numbers as decimal text: from the problem file, generated,
+/// inline, a bundled data set, or a csv:/npy: file.
+fn cell_data(cell: &CellConfig, exp_path: &Path, spec: &Spec, from_file: Option<&Problem>) -> Result<(usize, Vec<String>, Vec<String>), Error> {
     let d0 = spec.layers[0];
     let dl = spec.layers[spec.depth()];
-    let source = PathBuf::from(format!("{}#{id}", exp_path.display()));
-    let (n, x, y) = match (cell.data.as_str(), &from_file) {
+    Ok(match (cell.data.as_str(), from_file) {
         (_, Some(pr)) => (pr.n, pr.x.clone(), pr.y.clone()),
         ("generated", _) => {
             if cell.n == 0 {
                 return Err(Error::field(exp_path, "n", "must be at least 1"));
             }
-            let g = Problem::generate(&spec, cell.n, cell.data_seed);
+            let g = Problem::generate(spec, cell.n, cell.data_seed);
             (cell.n, g.x, g.y)
         }
-        ("inline", _) => {
-            let (Some(x), Some(y)) = (&cell.x, &cell.y) else {
-                return Err(Error::field(exp_path, "data", "inline data needs `x` and `y`"));
-            };
-            if x.is_empty() || x.len() != y.len() || x.iter().any(|r| r.len() != d0) || y.iter().any(|r| r.len() != dl) {
-                return Err(Error::field(exp_path, "x", format!("inline x/y must be N rows of {d0} and {dl} numbers")));
-            }
-            let flat = |m: &Vec<Vec<f64>>| -> Result<Vec<String>, Error> {
-                m.iter().flatten().map(|v| if v.is_finite() { Ok(dec(*v)) } else { Err(Error::field(exp_path, "x", format!("{v} is not finite"))) }).collect()
-            };
-            (x.len(), flat(x)?, flat(y)?)
-        }
+        ("inline", _) => inline_data(cell, exp_path, d0, dl)?,
         (set @ ("iris" | "diabetes" | "winequality"), _) => {
             let (n, x, y, w0, wl) = dataset(set, cell.n).expect("known data set");
             if (w0, wl) != (d0, dl) {
@@ -171,14 +176,30 @@ pub fn resolve_problem(cell: &CellConfig, exp_path: &Path, id: &str) -> Result<P
             (pick.len(), flat(&x), flat(&y))
         }
         (other, _) => return Err(Error::field(exp_path, "data", format!("unknown data source \"{other}\" (expected generated, inline, iris, diabetes, winequality, problem:<path>, csv:<path> or npy:<path>[,<path>])"))),
+    })
+}
+
+/// `data = "inline"`: the cell's `x` and `y`, N rows of `d0` and `dl` finite numbers.
+fn inline_data(cell: &CellConfig, exp_path: &Path, d0: usize, dl: usize) -> Result<(usize, Vec<String>, Vec<String>), Error> {
+    let (Some(x), Some(y)) = (&cell.x, &cell.y) else {
+        return Err(Error::field(exp_path, "data", "inline data needs `x` and `y`"));
     };
-    if cell.y_columns.is_some() && !is_file_source(&cell.data) {
-        return Err(Error::field(exp_path, "y_columns", format!("applies to csv: and npy: data, not \"{}\"", cell.data)));
+    if x.is_empty() || x.len() != y.len() || x.iter().any(|r| r.len() != d0) || y.iter().any(|r| r.len() != dl) {
+        return Err(Error::field(exp_path, "x", format!("inline x/y must be N rows of {d0} and {dl} numbers")));
     }
-    let mut problem = Problem { source, spec: spec.clone(), n, x, y, params: Vec::new() };
+    let flat = |m: &Vec<Vec<f64>>| -> Result<Vec<String>, Error> {
+        m.iter().flatten().map(|v| if v.is_finite() { Ok(dec(*v)) } else { Err(Error::field(exp_path, "x", format!("{v} is not finite"))) }).collect()
+    };
+    Ok((x.len(), flat(x)?, flat(y)?))
+}
+
+/// The cell's weights θ as decimal text: initialized, explicit, from the problem file, or
+/// trained on `problem` (its data and network).
+fn cell_params(cell: &CellConfig, exp_path: &Path, problem: &Problem, from_file: Option<&Problem>) -> Result<Vec<String>, Error> {
+    let spec = &problem.spec;
     let p = spec.num_params();
-    problem.params = match cell.weights.as_str() {
-        "glorot" | "he" => init_weights(&spec, &cell.weights, cell.weights_seed).into_iter().map(dec).collect(),
+    Ok(match cell.weights.as_str() {
+        "glorot" | "he" => init_weights(spec, &cell.weights, cell.weights_seed).into_iter().map(dec).collect(),
         "explicit" => {
             let v = cell.params.as_ref().ok_or_else(|| Error::field(exp_path, "params", "explicit weights need `params`"))?;
             if v.len() != p || v.iter().any(|x| !x.is_finite()) {
@@ -186,7 +207,7 @@ pub fn resolve_problem(cell: &CellConfig, exp_path: &Path, id: &str) -> Result<P
             }
             v.iter().map(|x| dec(*x)).collect()
         }
-        "problem" => match &from_file {
+        "problem" => match from_file {
             Some(pr) => pr.params.clone(),
             None => return Err(Error::field(exp_path, "weights", "\"problem\" weights need data = \"problem:<path>\"")),
         },
@@ -194,12 +215,11 @@ pub fn resolve_problem(cell: &CellConfig, exp_path: &Path, id: &str) -> Result<P
             if !(cell.train_lr.is_finite() && cell.train_lr > 0.0) {
                 return Err(Error::field(exp_path, "train_lr", format!("{} must be positive", cell.train_lr)));
             }
-            let theta0 = init_weights(&spec, "glorot", cell.weights_seed);
-            train(&problem, theta0, cell.train_steps, cell.train_lr).into_iter().map(dec).collect()
+            let theta0 = init_weights(spec, "glorot", cell.weights_seed);
+            train(problem, theta0, cell.train_steps, cell.train_lr).into_iter().map(dec).collect()
         }
         other => return Err(Error::field(exp_path, "weights", format!("unknown initialization \"{other}\" (expected glorot, he, explicit, problem or trained)"))),
-    };
-    Ok(problem)
+    })
 }
 
 /// The analysis request of a cell on `problem`.

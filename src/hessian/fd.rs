@@ -68,79 +68,128 @@ pub fn hessian_with_steps<R: Real>(
     h: &[R],
     reuse_primal: bool,
 ) -> Matrix<R> {
-    let p = spec.num_params();
-    let (theta0, y) = (&inputs.theta, &inputs.y);
-    let table = reuse_primal.then(|| Arc::new(ActTable::checked(spec, n, &inputs.x, theta0, y, eval, ctx)));
-    let init = || {
-        let mut ws = Workspace::new(spec, n, &inputs.x, ctx);
-        ws.table = table.clone();
-        (ws, theta0.clone(), [theta0[0].clone(), theta0[0].clone()])
-    };
-    if matches!(method, Method::FdLoss4pt | Method::FdLoss4ptAsPrinted) {
-        let as_printed = method == Method::FdLoss4ptAsPrinted;
-        return Matrix::from_par_lines(p, false, 1, ctx, init, |(ws, theta, [t1, t2]), i| {
-            let mut loss_at = |si: i32, j: usize, sj: i32| -> R {
-                perturb(theta, i, &theta0[i], &h[i], si, ctx);
-                let moved_i = theta[i].clone();
-                perturb(theta, j, if i == j { &moved_i } else { &theta0[j] }, &h[j], sj, ctx);
-                let ((li, ui), (lj, uj)) = (spec.unit_of(i), spec.unit_of(j));
-                let changed = match li.cmp(&lj) {
-                    std::cmp::Ordering::Equal => (li, [ui, uj]),
-                    std::cmp::Ordering::Less => (li, [ui, ui]),
-                    std::cmp::Ordering::Greater => (lj, [uj, uj]),
-                };
-                ws.from_table(changed.0, changed.1, ctx);
-                forward(spec, n, theta, y, eval, ws, ctx);
-                theta[i].set(&theta0[i], ctx);
-                theta[j].set(&theta0[j], ctx);
-                ws.loss.clone()
-            };
-            let row = (0..p)
-                .map(|j| {
-                    let (pp, mm) = (loss_at(1, j, 1), loss_at(-1, j, -1));
-                    let mut num = pp.clone();
-                    if as_printed {
-                        // ((L₊₊ + L₋₋) − L₊₊) − L₋₋, left to right as printed
-                        t1.set_add(&pp, &mm, ctx);
-                        t2.set_sub(t1, &pp, ctx);
-                        num.set_sub(t2, &mm, ctx);
-                    } else {
-                        let (pm, mp) = (loss_at(1, j, -1), loss_at(-1, j, 1));
-                        t1.set_add(&pp, &mm, ctx);
-                        t2.set_add(&pm, &mp, ctx);
-                        num.set_sub(t1, t2, ctx);
-                    }
-                    t1.set_mul(&h[i], &h[j], ctx);
-                    t2.set_mul(&R::consts(ctx).two, t1, ctx);
-                    t1.set_mul(&R::consts(ctx).two, t2, ctx); // 4·(h_i·h_j)
-                    let mut e = num.clone();
-                    e.set_div(&num, t1, ctx);
-                    e
-                })
-                .collect();
-            vec![row]
-        });
+    let table = reuse_primal.then(|| Arc::new(ActTable::checked(spec, n, &inputs.x, &inputs.theta, &inputs.y, eval, ctx)));
+    let fd = Fd { spec, n, inputs, eval, ctx, h, table };
+    match method {
+        Method::FdLoss4pt | Method::FdLoss4ptAsPrinted => fd.loss_4pt(method == Method::FdLoss4ptAsPrinted),
+        _ => fd.grad_diff(method),
     }
-    let g0 = (method == Method::FdGradForward).then(|| {
-        let (mut ws, ..) = init();
-        gradient(spec, n, theta0, y, eval, &mut ws, ctx);
-        ws.grad
-    });
-    Matrix::from_par_lines(p, true, 1, ctx, init, |(ws, theta, [t1, t2]), j| {
-        let (layer, unit) = spec.unit_of(j);
-        let mut g_at = |s: i32| {
-            perturb(theta, j, &theta0[j], &h[j], s, ctx);
-            ws.from_table(layer, [unit, unit], ctx);
-            gradient(spec, n, theta, y, eval, ws, ctx);
-            let g = ws.grad.clone();
-            theta[j].set(&theta0[j], ctx);
-            g
+}
+
+/// What every evaluation of one finite-difference Hessian shares: the problem at the base point,
+/// the format's context, the steps, and (with `reuse_primal`) the base point's checked table.
+struct Fd<'a, R: Real> {
+    spec: &'a Spec,
+    n: usize,
+    inputs: &'a Inputs<R>,
+    eval: &'a Eval,
+    ctx: &'a R::RCtx,
+    h: &'a [R],
+    table: Option<Arc<ActTable<R>>>,
+}
+
+/// One worker's state: a workspace on the base point's table, its own copy of θ to perturb, and
+/// two temporaries.
+type FdState<R> = (Workspace<R>, Vec<R>, [R; 2]);
+
+impl<R: Real> Fd<'_, R> {
+    /// A fresh worker state (θ at the base point).
+    fn state(&self) -> FdState<R> {
+        let mut ws = Workspace::new(self.spec, self.n, &self.inputs.x, self.ctx);
+        ws.table = self.table.clone();
+        let theta0 = &self.inputs.theta;
+        (ws, theta0.clone(), [theta0[0].clone(), theta0[0].clone()])
+    }
+
+    /// The loss at θ with θ_i ⊕ si·h_i, then θ_j ⊕ sj·h_j (from the moved θ_i when i = j);
+    /// θ is back at the base point on return.
+    fn loss_at(&self, ws: &mut Workspace<R>, theta: &mut [R], i: usize, si: i32, j: usize, sj: i32) -> R {
+        let (spec, theta0, h, ctx) = (self.spec, &self.inputs.theta, self.h, self.ctx);
+        perturb(theta, i, &theta0[i], &h[i], si, ctx);
+        let moved_i = theta[i].clone();
+        perturb(theta, j, if i == j { &moved_i } else { &theta0[j] }, &h[j], sj, ctx);
+        let ((li, ui), (lj, uj)) = (spec.unit_of(i), spec.unit_of(j));
+        let changed = match li.cmp(&lj) {
+            std::cmp::Ordering::Equal => (li, [ui, uj]),
+            std::cmp::Ordering::Less => (li, [ui, ui]),
+            std::cmp::Ordering::Greater => (lj, [uj, uj]),
         };
+        ws.from_table(changed.0, changed.1, ctx);
+        forward(spec, self.n, theta, &self.inputs.y, self.eval, ws, ctx);
+        theta[i].set(&theta0[i], ctx);
+        theta[j].set(&theta0[j], ctx);
+        ws.loss.clone()
+    }
+
+    /// `fd-loss-4pt` (or, with `as_printed`, `fd-loss-4pt-as-printed`), row by row.
+    fn loss_4pt(&self, as_printed: bool) -> Matrix<R> {
+        let p = self.spec.num_params();
+        Matrix::from_par_lines(p, false, 1, self.ctx, || self.state(), |(ws, theta, t), i| {
+            let row = (0..p).map(|j| self.loss_4pt_entry(ws, theta, t, as_printed, i, j)).collect();
+            vec![row]
+        })
+    }
+
+    /// Entry (i, j) of the four-point loss scheme: its numerator over `4·(h_i·h_j)`.
+    fn loss_4pt_entry(&self, ws: &mut Workspace<R>, theta: &mut [R], [t1, t2]: &mut [R; 2], as_printed: bool, i: usize, j: usize) -> R {
+        let (h, ctx) = (self.h, self.ctx);
+        let (pp, mm) = (self.loss_at(ws, theta, i, 1, j, 1), self.loss_at(ws, theta, i, -1, j, -1));
+        let mut num = pp.clone();
+        if as_printed {
+            // ((L₊₊ + L₋₋) − L₊₊) − L₋₋, left to right as printed
+            t1.set_add(&pp, &mm, ctx);
+            t2.set_sub(t1, &pp, ctx);
+            num.set_sub(t2, &mm, ctx);
+        } else {
+            let (pm, mp) = (self.loss_at(ws, theta, i, 1, j, -1), self.loss_at(ws, theta, i, -1, j, 1));
+            t1.set_add(&pp, &mm, ctx);
+            t2.set_add(&pm, &mp, ctx);
+            num.set_sub(t1, t2, ctx);
+        }
+        t1.set_mul(&h[i], &h[j], ctx);
+        t2.set_mul(&R::consts(ctx).two, t1, ctx);
+        t1.set_mul(&R::consts(ctx).two, t2, ctx); // 4·(h_i·h_j)
+        let mut e = num.clone();
+        e.set_div(&num, t1, ctx);
+        e
+    }
+
+    /// The gradient at θ with θ_j ⊕ s·h_j; θ is back at the base point on return.
+    fn gradient_at(&self, ws: &mut Workspace<R>, theta: &mut [R], j: usize, s: i32) -> Vec<R> {
+        let (theta0, ctx) = (&self.inputs.theta, self.ctx);
+        let (layer, unit) = self.spec.unit_of(j);
+        perturb(theta, j, &theta0[j], &self.h[j], s, ctx);
+        ws.from_table(layer, [unit, unit], ctx);
+        gradient(self.spec, self.n, theta, &self.inputs.y, self.eval, ws, ctx);
+        let g = ws.grad.clone();
+        theta[j].set(&theta0[j], ctx);
+        g
+    }
+
+    /// A gradient-difference scheme (`fd-grad-*`), column by column.
+    fn grad_diff(&self, method: Method) -> Matrix<R> {
+        let g0 = (method == Method::FdGradForward).then(|| {
+            let (mut ws, ..) = self.state();
+            gradient(self.spec, self.n, &self.inputs.theta, &self.inputs.y, self.eval, &mut ws, self.ctx);
+            ws.grad
+        });
+        let p = self.spec.num_params();
+        Matrix::from_par_lines(p, true, 1, self.ctx, || self.state(), |(ws, theta, t), j| {
+            let (num, den) = self.grad_diff_column(method, g0.as_deref(), ws, theta, t, j);
+            vec![num.iter().map(|d| { let mut e = d.clone(); e.set_div(d, &den, self.ctx); e }).collect()]
+        })
+    }
+
+    /// Column j of a gradient-difference scheme as (numerator per entry, denominator); `g0` is
+    /// the base point's gradient (forward differences only).
+    fn grad_diff_column(&self, method: Method, g0: Option<&[R]>, ws: &mut Workspace<R>, theta: &mut [R], [t1, t2]: &mut [R; 2], j: usize) -> (Vec<R>, R) {
+        let (p, h, ctx) = (self.spec.num_params(), self.h, self.ctx);
+        let mut g_at = |s: i32| self.gradient_at(ws, theta, j, s);
         let c = R::consts(ctx);
-        let (num, den): (Vec<R>, R) = match method {
+        match method {
             Method::FdGradForward => {
                 let gp = g_at(1);
-                let g0 = g0.as_ref().expect("computed for forward differences");
+                let g0 = g0.expect("computed for forward differences");
                 let num = gp.iter().zip(g0).map(|(a, b)| { let mut d = a.clone(); d.set_sub(a, b, ctx); d }).collect();
                 (num, h[j].clone())
             }
@@ -169,7 +218,6 @@ pub fn hessian_with_steps<R: Real>(
                 (num, den)
             }
             _ => unreachable!("not a gradient-difference method"),
-        };
-        vec![num.iter().map(|d| { let mut e = d.clone(); e.set_div(d, &den, ctx); e }).collect()]
-    })
+        }
+    }
 }

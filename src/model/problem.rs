@@ -97,77 +97,9 @@ impl Problem {
             message: e.to_string(),
         })?;
         let field_err = |field: &str, message: String| Error::field(path, field, message);
-        let obj = match value {
-            Value::Object(mut m) if m.contains_key("problem") && !m.contains_key("layers") => {
-                match m.remove("problem") {
-                    Some(Value::Object(p)) => p,
-                    _ => return Err(field_err("problem", "must be an object".into())),
-                }
-            }
-            Value::Object(m) => m,
-            other => {
-                return Err(field_err("(top level)", format!("expected an object, got {}", kind(&other))))
-            }
-        };
-        for k in obj.keys() {
-            if !KEYS.contains(&k.as_str()) {
-                return Err(field_err(k, format!("unknown field (expected one of {})", KEYS.join(", "))));
-            }
-        }
-        let get = |k: &str| obj.get(k).ok_or_else(|| field_err(k, "missing".into()));
-
-        let layers: Vec<usize> = match get("layers")? {
-            Value::Array(v) if v.len() >= 2 => v
-                .iter()
-                .enumerate()
-                .map(|(i, w)| match w.as_u64() {
-                    Some(u) if u >= 1 && u <= 1 << 24 => Ok(u as usize),
-                    _ => Err(field_err(
-                        &format!("layers[{i}]"),
-                        format!("`{w}` is not a width (an integer from 1 to 2^24)"),
-                    )),
-                })
-                .collect::<Result<_, _>>()?,
-            other => {
-                return Err(field_err("layers", format!("expected a list of at least 2 widths, got {other}")))
-            }
-        };
-        let depth = layers.len() - 1;
-        let activations: Vec<Activation> = match get("activations")? {
-            Value::Array(v) => v
-                .iter()
-                .enumerate()
-                .map(|(i, a)| {
-                    a.as_str().and_then(Activation::by_name).ok_or_else(|| {
-                        field_err(
-                            &format!("activations[{i}]"),
-                            format!(
-                                "unknown activation {a} (expected one of {})",
-                                Activation::ALL.map(|a| a.name()).join(", ")
-                            ),
-                        )
-                    })
-                })
-                .collect::<Result<_, _>>()?,
-            other => return Err(field_err("activations", format!("expected a list, got {other}"))),
-        };
-        if activations.len() != depth {
-            return Err(field_err(
-                "activations",
-                format!(
-                    "has {} entries but `layers` {:?} defines {depth} layer(s)",
-                    activations.len(),
-                    layers
-                ),
-            ));
-        }
-        let loss = match get("loss")? {
-            Value::String(s) => Loss::by_name(s).ok_or_else(|| {
-                field_err("loss", format!("unknown loss \"{s}\" (expected mse or softmax_cross_entropy)"))
-            })?,
-            other => return Err(field_err("loss", format!("expected a string, got {other}"))),
-        };
-        let spec = Spec { layers, activations, loss };
+        let obj = problem_object(value, path)?;
+        let spec = spec_of(&obj, path)?;
+        let depth = spec.layers.len() - 1;
 
         let x = matrix(&obj, "x", spec.layers[0], path)?;
         let y = matrix(&obj, "y", spec.layers[depth], path)?;
@@ -179,7 +111,7 @@ impl Problem {
         if ny != n {
             return Err(field_err("y", format!("has {ny} rows but `x` has {n}")));
         }
-        let params = numbers(get("params")?, "params", path)?;
+        let params = numbers(required(&obj, "params", path)?, "params", path)?;
         let p = spec.num_params();
         if params.len() != p {
             return Err(field_err(
@@ -258,6 +190,103 @@ fn kind(v: &Value) -> &'static str {
         Value::String(_) => "a string",
         Value::Array(_) => "a list",
         Value::Object(_) => "an object",
+    }
+}
+
+
+/// The problem object of a parsed file (the file itself, or its `problem` member when it wraps
+/// one), checked to have no key outside [`KEYS`].
+fn problem_object(value: Value, path: &Path) -> Result<Map<String, Value>, Error> {
+    let field_err = |field: &str, message: String| Error::field(path, field, message);
+    let obj = match value {
+        Value::Object(mut m) if m.contains_key("problem") && !m.contains_key("layers") => {
+            match m.remove("problem") {
+                Some(Value::Object(p)) => p,
+                _ => return Err(field_err("problem", "must be an object".into())),
+            }
+        }
+        Value::Object(m) => m,
+        other => {
+            return Err(field_err("(top level)", format!("expected an object, got {}", kind(&other))))
+        }
+    };
+    for k in obj.keys() {
+        if !KEYS.contains(&k.as_str()) {
+            return Err(field_err(k, format!("unknown field (expected one of {})", KEYS.join(", "))));
+        }
+    }
+    Ok(obj)
+}
+
+/// Member `k` of the problem object, which must be there.
+fn required<'a>(obj: &'a Map<String, Value>, k: &str, path: &Path) -> Result<&'a Value, Error> {
+    obj.get(k).ok_or_else(|| Error::field(path, k, "missing".to_string()))
+}
+
+/// The network: `layers`, one of `activations` per layer, and `loss`.
+fn spec_of(obj: &Map<String, Value>, path: &Path) -> Result<Spec, Error> {
+    let field_err = |field: &str, message: String| Error::field(path, field, message);
+    let layers = layers_of(required(obj, "layers", path)?, path)?;
+    let depth = layers.len() - 1;
+    let activations = activations_of(required(obj, "activations", path)?, path)?;
+    if activations.len() != depth {
+        return Err(field_err(
+            "activations",
+            format!(
+                "has {} entries but `layers` {:?} defines {depth} layer(s)",
+                activations.len(),
+                layers
+            ),
+        ));
+    }
+    let loss = match required(obj, "loss", path)? {
+        Value::String(s) => Loss::by_name(s).ok_or_else(|| {
+            field_err("loss", format!("unknown loss \"{s}\" (expected mse or softmax_cross_entropy)"))
+        })?,
+        other => return Err(field_err("loss", format!("expected a string, got {other}"))),
+    };
+    Ok(Spec { layers, activations, loss })
+}
+
+/// `layers`: at least two widths, each from 1 to 2^24.
+fn layers_of(v: &Value, path: &Path) -> Result<Vec<usize>, Error> {
+    let field_err = |field: &str, message: String| Error::field(path, field, message);
+    match v {
+        Value::Array(v) if v.len() >= 2 => v
+            .iter()
+            .enumerate()
+            .map(|(i, w)| match w.as_u64() {
+                Some(u) if u >= 1 && u <= 1 << 24 => Ok(u as usize),
+                _ => Err(field_err(
+                    &format!("layers[{i}]"),
+                    format!("`{w}` is not a width (an integer from 1 to 2^24)"),
+                )),
+            })
+            .collect(),
+        other => Err(field_err("layers", format!("expected a list of at least 2 widths, got {other}"))),
+    }
+}
+
+/// `activations`: a list of activation names.
+fn activations_of(v: &Value, path: &Path) -> Result<Vec<Activation>, Error> {
+    let field_err = |field: &str, message: String| Error::field(path, field, message);
+    match v {
+        Value::Array(v) => v
+            .iter()
+            .enumerate()
+            .map(|(i, a)| {
+                a.as_str().and_then(Activation::by_name).ok_or_else(|| {
+                    field_err(
+                        &format!("activations[{i}]"),
+                        format!(
+                            "unknown activation {a} (expected one of {})",
+                            Activation::ALL.map(|a| a.name()).join(", ")
+                        ),
+                    )
+                })
+            })
+            .collect(),
+        other => Err(field_err("activations", format!("expected a list, got {other}"))),
     }
 }
 
