@@ -190,7 +190,7 @@ pub fn run(args: AnalyzeArgs) -> anyhow::Result<()> {
     if !args.force {
         let what = format!("P = {p}: this analysis (fewer methods, precisions or orders would need less) needs");
         let threads = args.threads.unwrap_or_else(rayon::current_num_threads);
-        super::refuse_if_too_large(&req.problem.source, memory_estimate(&req, threads), &what)?;
+        crate::hessian::cost::refuse_if_too_large(&req.problem.source, memory_estimate(&req, threads), &what)?;
     }
     println!("problem: {} (P = {p}, N = {})", req.problem.source.display(), req.problem.n);
     let analysis = with_threads(args.threads, || analysis::analyze(&req))??;
@@ -234,7 +234,7 @@ mod tests {
         assert!(gib(need) < 24.0, "estimated {:.1} GiB", gib(need));
         assert!(gib(need) > 2.0, "estimated {:.1} GiB: at least T, T(q) and H at mp:256 are held", gib(need));
         eprintln!("P = 4810, typical analyze: {:.2} GiB", gib(need));
-        let h = super::super::hessian::memory_estimate(&req.problem, Method::FwdRev, Precision::Mp(256), 16);
+        let h = crate::hessian::cost::memory_estimate(&req.problem, Method::FwdRev, Precision::Mp(256), 16);
         assert!(gib(h) < 24.0);
         eprintln!("P = 4810, hessian fwd-rev mp:256: {:.2} GiB", gib(h));
     }

@@ -16,8 +16,6 @@ use crate::results::matrix::{write_matrix, MatrixMeta};
 use crate::scalar::precision::Arith;
 use crate::scalar::{MathLib, Precision, Real};
 
-pub use crate::hessian::cost::{check_memory, memory_estimate, work_estimate};
-
 /// Options of `clairaut hessian`.
 #[derive(Debug, Args)]
 pub struct HessianArgs {
@@ -121,7 +119,7 @@ pub fn run(args: HessianArgs) -> anyhow::Result<()> {
         req.method,
         req.arith.precision,
         req.order,
-        if req.arith.fma { "fma" } else { "no-fma" },
+        crate::scalar::FmaPolicy::from_fused(req.arith.fma),
         req.arith.math.name(),
         req.inputs.name()
     );

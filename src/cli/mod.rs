@@ -102,8 +102,6 @@ pub fn with_threads<T: Send>(threads: Option<usize>, f: impl FnOnce() -> T + Sen
     }
 }
 
-pub use crate::hessian::cost::{available_memory, fmt_bytes, refuse_if_too_large};
-
 #[cfg(test)]
 mod tests {
     use super::*;

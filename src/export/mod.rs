@@ -22,7 +22,6 @@ pub mod tidy;
 
 use std::path::Path;
 
-use serde_json::Value as Json;
 
 use crate::error::Error;
 use crate::results::ResultFile;
@@ -105,55 +104,4 @@ pub fn read_dir(dir: &Path) -> Result<Vec<ResultFile>, Error> {
         out.push(r);
     }
     Ok(out)
-}
-
-/// The text of a table format's one file.
-fn table(format: Format, results: &[ResultFile]) -> String {
-    let mut files = format.exporter().export(results).expect("result files checked by read_dir");
-    String::from_utf8(files.swap_remove(0).bytes).expect("tables are UTF-8")
-}
-
-/// Tidy CSV. Panics on a result whose analysis does not decode (which [`read_dir`] rules out).
-pub fn csv(results: &[ResultFile]) -> String {
-    table(Format::Csv, results)
-}
-
-/// Markdown table. Panics as [`csv()`] does.
-pub fn markdown(results: &[ResultFile]) -> String {
-    table(Format::Markdown, results)
-}
-
-/// LaTeX (booktabs) table. Panics as [`csv()`] does.
-pub fn latex(results: &[ResultFile]) -> String {
-    table(Format::Latex, results)
-}
-
-/// JSON summary. Panics as [`csv()`] does.
-pub fn json(results: &[ResultFile]) -> String {
-    table(Format::Json, results)
-}
-
-/// The line figures of the results, as (file name, SVG) (see [`figures::line_figures`]).
-/// Panics as [`csv()`] does.
-pub fn figures(results: &[ResultFile]) -> Vec<(String, String)> {
-    figures::line_figures(&tidy::rows(results).expect("result files checked by read_dir"))
-}
-
-/// The tidy rows of all results, as JSON objects with the [`COLUMNS`] keys (the values of the
-/// JSON summary). Panics as [`csv()`] does.
-pub fn rows(results: &[ResultFile]) -> Vec<serde_json::Map<String, Json>> {
-    let rows = tidy::rows(results).expect("result files checked by read_dir");
-    match json::value(&rows) {
-        Json::Array(a) => a.into_iter().map(|r| if let Json::Object(m) = r { m } else { unreachable!("a row is an object") }).collect(),
-        _ => unreachable!("rows are an array"),
-    }
-}
-
-/// A numeric field of a tidy row: a JSON number, or a decimal string (beyond f64's range).
-pub fn num(v: Option<&Json>) -> Option<f64> {
-    match v? {
-        Json::Number(n) => n.as_f64(),
-        Json::String(s) => s.parse().ok(),
-        _ => None,
-    }
 }

@@ -42,7 +42,7 @@ pub fn stored_matrices(r: &ResultFile) -> Vec<StoredMatrix> {
     for row in get(m, "rows").and_then(|r| r.as_array()).into_iter().flatten() {
         let text = |k: &str| get(row, k).and_then(|v| v.as_text()).unwrap_or("").to_string();
         let fma = get(row, "fma").and_then(|v| v.as_bool()).unwrap_or(false);
-        let name = format!("{id}-{}-{}-{}-{}", text("method"), text("precision").replace(':', "_"), text("order").replace(':', "_"), if fma { "fma" } else { "no-fma" });
+        let name = format!("{id}-{}-{}-{}-{}", text("method"), text("precision").replace(':', "_"), text("order").replace(':', "_"), crate::scalar::FmaPolicy::from_fused(fma));
         let v: Vec<f64> = match (get(row, "f64"), get(row, "decimals")) {
             (Some(ciborium::Value::Bytes(b)), _) => b.chunks_exact(8).map(|c| f64::from_le_bytes(c.try_into().expect("8 bytes"))).collect(),
             (_, Some(d)) => from_decimals(d),

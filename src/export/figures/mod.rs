@@ -10,7 +10,7 @@ use super::tidy::{self, metric_f64, TidyRow};
 use super::{ExportFile, Exporter};
 use crate::error::Error;
 // The one place exports read method facts (canonical names, the FD optimal-step root).
-use crate::hessian::{fd::optimal_root, Method};
+use crate::method::{optimal_root, Method};
 use crate::results::ResultFile;
 use crate::scalar::Precision;
 use svg::{Figure, Series};

@@ -15,7 +15,7 @@ use serde_json::Value as Json;
 use super::Section;
 use crate::error::Error;
 use crate::experiment::{runner, CellConfig, Experiment};
-use crate::export;
+use crate::export::{self, Format};
 use crate::results::record;
 use crate::results::ResultFile;
 
@@ -235,9 +235,13 @@ pub fn write(exp_dir: &Path, out: &Path) -> Result<(PathBuf, Figures), Error> {
         let exp = Experiment::load(&f, &[])?;
         let results = export::read_dir(&out.join(&exp.name))?;
         let results: Vec<_> = results.into_iter().filter(|r| exp.cells.iter().any(|c| c.hash() == r.config_hash)).collect();
-        crate::results::write_atomic(&tables.join(format!("{}.csv", exp.name)), export::csv(&results).as_bytes())?;
-        crate::results::write_atomic(&tables.join(format!("{}.tex", exp.name)), export::latex(&results).as_bytes())?;
-        for (name, svg) in export::figures(&results) {
+        for (format, ext) in [(Format::Csv, "csv"), (Format::Latex, "tex")] {
+            for file in format.exporter().export(&results)? {
+                crate::results::write_atomic(&tables.join(format!("{}.{ext}", exp.name)), &file.bytes)?;
+            }
+        }
+        // the line figures only (heat maps of stored matrices are `clairaut export --format svg`'s)
+        for (name, svg) in export::figures::line_figures(&export::tidy::rows(&results)?) {
             crate::results::write_atomic(&figures.join(format!("{}-{name}", exp.name)), svg.as_bytes())?;
         }
     }
