@@ -16,11 +16,12 @@
 //!    validated request and its cost (storing matrices with [`packed`], the compact exact
 //!    storage of MPFR numbers, which depends on nothing in the crate);
 //! 5. [`analysis`] — the certified truth, each cell's metrics and the attribution of its error;
-//! 6. [`results`] — the typed result records, result files, provenance, matrix files, atomic
-//!    writes; [`experiment`] — configurations, sweeps, shards;
-//! 7. [`export`] — tables and figures from result files; [`study`] — studies of committed
+//! 6. [`experiment`] — experiment files: configurations, data, a cell's problem and request;
+//! 7. [`results`] — the typed result records, result files, provenance, matrix files, atomic
+//!    writes; [`sweep`] — the runner: cells in parallel, resume, shards, merge;
+//! 8. [`export`] — tables and figures from result files; [`study`] — studies of committed
 //!    results (the TF2 article's claims); [`perf`] — benchmarks;
-//! 8. [`cli`] — the `clairaut` command.
+//! 9. [`cli`] — the `clairaut` command.
 
 #![warn(missing_docs)]
 
@@ -38,6 +39,7 @@ pub mod perf;
 pub mod results;
 pub mod scalar;
 pub mod study;
+pub mod sweep;
 
 pub use error::Error;
 /// Orders are part of the arithmetic layer; re-exported for brevity.

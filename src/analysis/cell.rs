@@ -18,7 +18,6 @@ use crate::model::problem::Inputs;
 use crate::model::{InputMode, Problem};
 use crate::order::{Eval, Order};
 use crate::packed::PackedMatrix;
-use crate::results::record::{self, Metric, Spectrum};
 use crate::ad::{LaneDot, WithReal};
 use crate::scalar::precision::Arith;
 use crate::scalar::{MpCtx, Precision, Real};
@@ -70,44 +69,15 @@ pub struct Row {
     pub seconds: f64,
 }
 
-impl Part {
-    /// As recorded.
-    pub fn record(&self) -> record::Part {
-        record::Part { antisym: Metric::of(&self.antisym), total: Metric::of(&self.total) }
-    }
-}
-
-impl Row {
-    /// The row as recorded (with its seconds).
-    pub fn record(&self) -> record::Row {
-        record::Row {
-            asym_dominant: self.asym_dominant.to_string(),
-            asym_max_abs: Metric::of(&self.asym.max_abs),
-            asym_pairs_fraction: self.asym.pairs_fraction,
-            asym_rel_fro: Metric::of(&self.asym.rel_fro),
-            attribution: record::Attribution {
-                approximation: self.approximation.record(),
-                input: self.input.record(),
-                order: self.order_spread.record(),
-                rounding: self.rounding.record(),
-            },
-            certified: self.certified,
-            error_max_rel: Metric::of(&self.error_max_rel),
-            error_rel_fro: Metric::of(&self.error_rel_fro),
-            fma: self.fma,
-            method: self.method.name().to_string(),
-            order: self.order.to_string(),
-            precision: self.precision.to_string(),
-            residual: Metric::of(&self.residual),
-            seconds: Some(self.seconds),
-            sigbits_histogram: self.sigbits_hist.clone(),
-            sigbits_median: self.sigbits_median,
-            sigbits_min: self.sigbits_min,
-            spectrum: self.spectrum.clone(),
-            step: self.step.clone(),
-            step_actual: self.step_actual.map(|(min, max)| record::StepActual { max, min }),
-        }
-    }
+/// Eigenvalues of the symmetric part (H + Hᵀ)/2, at f64.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Spectrum {
+    /// Smallest eigenvalue.
+    pub min: f64,
+    /// Largest eigenvalue.
+    pub max: f64,
+    /// max_k |λ_k(H) − λ_k(T)| / max_k |λ_k(T)| (eigenvalues sorted).
+    pub shift_rel: f64,
 }
 
 /// The problem's inputs rounded to `arith`'s format, then exactly at `bits` precision.

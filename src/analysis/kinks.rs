@@ -7,7 +7,6 @@ use crate::model::mlp::{forward, Workspace};
 use crate::model::problem::Inputs;
 use crate::model::{Activation, Problem};
 use crate::order::{Eval, Order};
-use crate::results::record;
 use crate::scalar::MpCtx;
 
 /// How many kinks the record lists (it counts them all).
@@ -37,18 +36,6 @@ pub struct KinkReport {
     pub flagged_entries: u64,
     /// Flag per entry, row-major (true: not defined).
     pub flagged: Vec<bool>,
-}
-
-impl KinkReport {
-    /// The report as recorded: the count, the flagged entries and the first [`LISTED`] kinks.
-    pub fn record(&self) -> record::Kinks {
-        record::Kinks {
-            count: self.kinks.len(),
-            flagged_entries: self.flagged_entries,
-            tolerance: self.tolerance,
-            units: self.kinks.iter().take(LISTED).map(|k| record::Kink { layer: k.layer, sample: k.sample, unit: k.unit, z: k.z }).collect(),
-        }
-    }
 }
 
 /// Relu pre-activations within `tol` of 0, and the Hessian entries undefined there.

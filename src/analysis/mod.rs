@@ -25,7 +25,7 @@
 //! [`Analysis`]), [`cell`] (one cell's computation and its metrics), [`norms`] (the one exact
 //! accumulator of Frobenius norms and asymmetry), [`truth`] (the certified truth), [`metrics`]
 //! (asymmetry of a Hessian, metric formatting), [`kinks`] (the relu kink report). The analysis
-//! is recorded as [`crate::results::record::Analysis`] ([`Analysis::record`]).
+//! is recorded as [`crate::results::record::Analysis`] (`record::Analysis::of`).
 
 use std::time::Instant;
 
@@ -36,7 +36,6 @@ use crate::hessian::Method;
 use crate::model::{InputMode, Problem};
 use crate::order::Order;
 use crate::packed::PackedMatrix;
-use crate::results::record::{self, Timings};
 use crate::scalar::precision::Arith;
 use crate::scalar::{MathLib, MpCtx, Precision};
 
@@ -49,7 +48,7 @@ pub mod truth;
 pub use cell::Row;
 pub use kinks::{Kink, KinkReport};
 pub use norms::Part;
-pub use record::Spectrum;
+pub use cell::Spectrum;
 
 use cell::{CellContext, CellKey, Computed, Quantized};
 use truth::Truth;
@@ -100,18 +99,17 @@ pub struct TruthSummary {
     pub bits_needed: u32,
 }
 
-impl TruthSummary {
-    /// As recorded.
-    pub fn record(&self) -> record::Truth {
-        record::Truth {
-            bits_needed: self.bits_needed,
-            certified: self.certified,
-            certified_bits_median: self.certified_bits_median,
-            certified_bits_min: self.certified_bits_min,
-            check_precision: self.check_precision.to_string(),
-            precision: self.precision.to_string(),
-        }
-    }
+/// Where the time of an analysis went (recorded as [`crate::results::record::Timings`]).
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Timings {
+    /// Truth and its certification.
+    pub truth_s: f64,
+    /// T(q) for each precision.
+    pub quantized_truths_s: f64,
+    /// All cells (H at p and at truth precision), summed over the cells.
+    pub cells_s: f64,
+    /// Metrics, spectra and order spreads, summed over the cells (they overlap the next cell).
+    pub metrics_s: f64,
 }
 
 /// The whole analysis.
@@ -130,21 +128,6 @@ pub struct Analysis {
     /// The matrices, when the request asked for them: the truth and each row's H (exact values,
     /// packed), in row order.
     pub matrices: Option<(PackedMatrix, Vec<PackedMatrix>)>,
-}
-
-impl Analysis {
-    /// The analysis as recorded (`analyze --json`, and a result file's `analysis` once its
-    /// timings are taken out with [`record::Analysis::take_timings`]).
-    pub fn record(&self, problem: &Problem) -> record::Analysis {
-        record::Analysis {
-            kinks: self.kinks.record(),
-            p: self.p,
-            problem: problem.source.display().to_string(),
-            rows: self.rows.iter().map(Row::record).collect(),
-            timings: Some(self.timings.clone()),
-            truth: self.truth.record(),
-        }
-    }
 }
 
 /// The truth at the exact inputs, packed, with its certification.
@@ -326,40 +309,4 @@ fn finish_cell(
         cx.spreads(&members, cells)
     });
     Finished { g, k, row, h: c.h, spreads, seconds: start.elapsed().as_secs_f64() }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    /// `analyze --json` prints the record; schema 1 was written through `serde_json::Value`
-    /// (keys sorted), so the record's text must be its own `Value`'s text, byte for byte.
-    #[test]
-    fn the_record_prints_as_its_sorted_json_value() {
-        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("experiments/tf2-article/example1.json");
-        let req = Request {
-            problem: Problem::load(&path).unwrap(),
-            methods: vec![Method::FwdRev, Method::FdGradCentral],
-            precisions: vec![Precision::F32, Precision::Mp(113)],
-            orders: vec![Order::Sequential, Order::Pairwise],
-            fmas: vec![false],
-            math: MathLib::CoreMath,
-            step: "optimal".parse().unwrap(),
-            truth_bits: None,
-            check_extra: truth::DEFAULT_CHECK_EXTRA,
-            kink_tol: 1e-9,
-            spectrum: true,
-            keep_matrices: false,
-        };
-        let record = analyze(&req).unwrap().record(&req.problem);
-        let text = serde_json::to_string_pretty(&record).unwrap();
-        let value: serde_json::Value = serde_json::from_str(&text).unwrap();
-        assert_eq!(text, serde_json::to_string_pretty(&value).unwrap());
-        // reads back exactly: serde_json's `float_roundtrip` parses every f64 correctly rounded
-        // (without it, a measured time such as 0.00040331 could come back one ulp off)
-        let back: record::Analysis = serde_json::from_str(&text).unwrap();
-        assert_eq!(back, record);
-        assert_eq!(record.rows.len(), 8);
-        assert!(record.rows.iter().all(|r| r.seconds.is_some()) && record.timings.is_some());
-    }
 }

@@ -196,7 +196,7 @@ pub fn run(args: AnalyzeArgs) -> anyhow::Result<()> {
     let analysis = with_threads(args.threads, || analysis::analyze(&req))??;
     print_table(&analysis);
     if let Some(path) = &args.json {
-        let mut text = serde_json::to_vec_pretty(&analysis.record(&req.problem)).expect("serializable");
+        let mut text = serde_json::to_vec_pretty(&crate::results::record::Analysis::of(&analysis, &req.problem)).expect("serializable");
         text.push(b'\n');
         crate::results::write_atomic(path, &text)?;
         println!("wrote {}", path.display());

@@ -5,7 +5,7 @@ use std::path::PathBuf;
 
 use clap::Args;
 
-use crate::experiment::runner::compute_cell;
+use crate::sweep::compute_cell;
 use crate::results::{cbor_to_json, ResultFile};
 
 /// A typed record as JSON, for [`diff`].

@@ -7,7 +7,7 @@ use clap::Args;
 
 use super::with_threads;
 use crate::experiment::config::parse_set;
-use crate::experiment::runner::{self, Shard};
+use crate::sweep::{self, Shard};
 use crate::experiment::Experiment;
 
 /// Options of `clairaut sweep`.
@@ -40,7 +40,7 @@ pub fn run(args: SweepArgs) -> anyhow::Result<()> {
     let shard = args.shard.as_deref().map(Shard::parse).transpose()?;
     let out = args.out.clone().unwrap_or_else(|| PathBuf::from("results").join(&exp.name));
     eprintln!("sweep {}: {} cells{}", exp.name, exp.cells.len(), shard.map(|s| format!(", shard {}/{}", s.k, s.n)).unwrap_or_default());
-    let s = with_threads(args.threads, || runner::run(&exp, &out, shard))??;
+    let s = with_threads(args.threads, || sweep::run(&exp, &out, shard))??;
     println!(
         "{}: {} cells in this shard, {} already complete, {} computed; compute {:.2} s, wall {:.2} s, overhead {:.1}%",
         out.display(),
@@ -71,7 +71,7 @@ pub struct MergeArgs {
 
 /// Runs `clairaut merge`.
 pub fn merge(args: MergeArgs) -> anyhow::Result<()> {
-    let n = runner::merge(&args.out, &args.shards)?;
+    let n = sweep::merge(&args.out, &args.shards)?;
     println!("merged {n} cells into {}", args.out.display());
     Ok(())
 }
@@ -93,7 +93,7 @@ pub struct StatusArgs {
 pub fn status(args: StatusArgs) -> anyhow::Result<()> {
     let exp = load(&args.experiment, &args.sets)?;
     let out = args.out.clone().unwrap_or_else(|| PathBuf::from("results").join(&exp.name));
-    let missing = runner::missing(&exp, &out);
+    let missing = sweep::missing(&exp, &out);
     println!("{}: {} of {} cells complete", out.display(), exp.cells.len() - missing.len(), exp.cells.len());
     for c in &missing {
         println!("missing {} (layers {:?}, precisions {:?}, methods {:?})", c.id(), c.layers, c.precisions, c.methods);

@@ -259,6 +259,17 @@ pub fn load(
 mod tests {
     use super::*;
 
+    /// An `.npy` file of `f64` in C order (written with `npyz`, independently of the result
+    /// files' matrix writer).
+    fn npy_bytes(data: &[f64], shape: &[u64]) -> Vec<u8> {
+        use npyz::WriterBuilder;
+        let mut out = Vec::new();
+        let mut npy = npyz::WriteOptions::<f64>::new().default_dtype().shape(shape).writer(&mut out).begin_nd().unwrap();
+        npy.extend(data.iter().copied()).unwrap();
+        npy.finish().unwrap();
+        out
+    }
+
     #[test]
     fn decimals_keep_their_digits() {
         for (s, want) in [
@@ -302,14 +313,14 @@ mod tests {
     #[test]
     fn npy_in_either_order_and_width() {
         let p = Path::new("t.npy");
-        let c = crate::results::matrix::npy_bytes(&[0.1, 2.0, -3.5, 1e-300, 5.0, 6.0], &[3, 2]);
+        let c = npy_bytes(&[0.1, 2.0, -3.5, 1e-300, 5.0, 6.0], &[3, 2]);
         let t = npy_table(p, &c).unwrap();
         assert_eq!(t, [["1e-1", "2e0"], ["-3.5e0", "1e-300"], ["5e0", "6e0"]]);
-        let col = npy_table(p, &crate::results::matrix::npy_bytes(&[1.0, 2.0], &[2])).unwrap();
+        let col = npy_table(p, &npy_bytes(&[1.0, 2.0], &[2])).unwrap();
         assert_eq!(col, [["1e0"], ["2e0"]]);
-        let e = npy_table(p, &crate::results::matrix::npy_bytes(&[1.0; 8], &[2, 2, 2])).unwrap_err().to_string();
+        let e = npy_table(p, &npy_bytes(&[1.0; 8], &[2, 2, 2])).unwrap_err().to_string();
         assert!(e.contains("t.npy") && e.contains("shape") && e.contains("[2, 2, 2]"), "{e}");
-        let e = npy_table(p, &crate::results::matrix::npy_bytes(&[1.0, f64::NAN], &[1, 2])).unwrap_err().to_string();
+        let e = npy_table(p, &npy_bytes(&[1.0, f64::NAN], &[1, 2])).unwrap_err().to_string();
         assert!(e.contains("[0][1]") && e.contains("NaN"), "{e}");
         // f32 in Fortran order: the shortest decimal of each f32, rows as in C order
         let mut f = Vec::new();

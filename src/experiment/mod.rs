@@ -1,8 +1,7 @@
-//! Experiments: configuration files, their resolution into problems, and the sweep runner.
+//! Experiments: configuration files and their resolution into problems and analysis requests (the sweep runner is [`crate::sweep`]).
 
 pub mod config;
 pub mod data;
-pub mod runner;
 
 use std::path::{Path, PathBuf};
 

@@ -338,3 +338,136 @@ pub struct Provenance {
     /// Timings of the computation.
     pub timings: RunTimings,
 }
+
+// --- from the analysis -------------------------------------------------------------------
+
+use crate::analysis;
+use crate::model::Problem;
+
+impl Analysis {
+    /// The analysis as recorded (`analyze --json`, and a result file's `analysis` once its
+    /// timings are taken out with [`Analysis::take_timings`]).
+    pub fn of(a: &analysis::Analysis, problem: &Problem) -> Analysis {
+        Analysis {
+            kinks: Kinks::of(&a.kinks),
+            p: a.p,
+            problem: problem.source.display().to_string(),
+            rows: a.rows.iter().map(Row::of).collect(),
+            timings: Some(Timings::of(&a.timings)),
+            truth: Truth::of(&a.truth),
+        }
+    }
+}
+
+impl Truth {
+    /// The truth's certification as recorded.
+    pub fn of(t: &analysis::TruthSummary) -> Truth {
+        Truth {
+            bits_needed: t.bits_needed,
+            certified: t.certified,
+            certified_bits_median: t.certified_bits_median,
+            certified_bits_min: t.certified_bits_min,
+            check_precision: t.check_precision.to_string(),
+            precision: t.precision.to_string(),
+        }
+    }
+}
+
+impl Timings {
+    /// The stage timings as recorded.
+    pub fn of(t: &analysis::Timings) -> Timings {
+        Timings { cells_s: t.cells_s, metrics_s: t.metrics_s, quantized_truths_s: t.quantized_truths_s, truth_s: t.truth_s }
+    }
+}
+
+impl Kinks {
+    /// The kink report as recorded: the count, the flagged entries and the first
+    /// [`analysis::kinks::LISTED`] kinks.
+    pub fn of(k: &analysis::KinkReport) -> Kinks {
+        Kinks {
+            count: k.kinks.len(),
+            flagged_entries: k.flagged_entries,
+            tolerance: k.tolerance,
+            units: k.kinks.iter().take(analysis::kinks::LISTED).map(|k| Kink { layer: k.layer, sample: k.sample, unit: k.unit, z: k.z }).collect(),
+        }
+    }
+}
+
+impl Part {
+    /// One cause's share as recorded.
+    pub fn of(p: &analysis::Part) -> Part {
+        Part { antisym: Metric::of(&p.antisym), total: Metric::of(&p.total) }
+    }
+}
+
+impl Row {
+    /// A cell's row as recorded (with its seconds).
+    pub fn of(r: &analysis::Row) -> Row {
+        Row {
+            asym_dominant: r.asym_dominant.to_string(),
+            asym_max_abs: Metric::of(&r.asym.max_abs),
+            asym_pairs_fraction: r.asym.pairs_fraction,
+            asym_rel_fro: Metric::of(&r.asym.rel_fro),
+            attribution: Attribution {
+                approximation: Part::of(&r.approximation),
+                input: Part::of(&r.input),
+                order: Part::of(&r.order_spread),
+                rounding: Part::of(&r.rounding),
+            },
+            certified: r.certified,
+            error_max_rel: Metric::of(&r.error_max_rel),
+            error_rel_fro: Metric::of(&r.error_rel_fro),
+            fma: r.fma,
+            method: r.method.name().to_string(),
+            order: r.order.to_string(),
+            precision: r.precision.to_string(),
+            residual: Metric::of(&r.residual),
+            seconds: Some(r.seconds),
+            sigbits_histogram: r.sigbits_hist.clone(),
+            sigbits_median: r.sigbits_median,
+            sigbits_min: r.sigbits_min,
+            spectrum: r.spectrum.as_ref().map(|s| Spectrum { max: s.max, min: s.min, shift_rel: s.shift_rel }),
+            step: r.step.clone(),
+            step_actual: r.step_actual.map(|(min, max)| StepActual { max, min }),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::hessian::Method;
+    use crate::order::Order;
+    use crate::scalar::{MathLib, Precision};
+
+    /// `analyze --json` prints the record; schema 1 was written through `serde_json::Value`
+    /// (keys sorted), so the record's text must be its own `Value`'s text, byte for byte.
+    #[test]
+    fn the_record_prints_as_its_sorted_json_value() {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("experiments/tf2-article/example1.json");
+        let req = analysis::Request {
+            problem: Problem::load(&path).unwrap(),
+            methods: vec![Method::FwdRev, Method::FdGradCentral],
+            precisions: vec![Precision::F32, Precision::Mp(113)],
+            orders: vec![Order::Sequential, Order::Pairwise],
+            fmas: vec![false],
+            math: MathLib::CoreMath,
+            step: "optimal".parse().unwrap(),
+            truth_bits: None,
+            check_extra: analysis::truth::DEFAULT_CHECK_EXTRA,
+            kink_tol: 1e-9,
+            spectrum: true,
+            keep_matrices: false,
+        };
+        let record = Analysis::of(&analysis::analyze(&req).unwrap(), &req.problem);
+        let text = serde_json::to_string_pretty(&record).unwrap();
+        let value: serde_json::Value = serde_json::from_str(&text).unwrap();
+        assert_eq!(text, serde_json::to_string_pretty(&value).unwrap());
+        // reads back exactly: serde_json's `float_roundtrip` parses every f64 correctly rounded
+        // (without it, a measured time such as 0.00040331 could come back one ulp off)
+        let back: Analysis = serde_json::from_str(&text).unwrap();
+        assert_eq!(back, record);
+        assert_eq!(record.rows.len(), 8);
+        assert!(record.rows.iter().all(|r| r.seconds.is_some()) && record.timings.is_some());
+    }
+}

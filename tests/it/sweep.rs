@@ -65,7 +65,7 @@ fn thread_counts_and_shards_give_identical_result_files() {
 #[test]
 fn without_a_terminal_progress_is_plain_log_lines() {
     // stderr is a pipe here: no progress bar, no escape sequences, the plain lines (the last
-    // always) — the bar itself is tested in `experiment::runner`'s unit tests
+    // always) — the bar itself is tested in `sweep`'s unit tests
     let dir = tempfile::tempdir().unwrap();
     let exp = dir.path().join("small.toml");
     std::fs::write(&exp, SMALL).unwrap();

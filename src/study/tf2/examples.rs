@@ -129,7 +129,7 @@ fn stored_f64(file: &ResultFile, method: &str, dir: &Path) -> Result<Vec<f64>, E
         .find(|r| get(r, "method").and_then(Cbor::as_text) == Some(method))
         .and_then(|r| get(r, "f64")?.as_bytes());
     let bytes = bytes.ok_or_else(|| Error::Field {
-        path: crate::experiment::runner::cell_path(dir, &file.config),
+        path: crate::sweep::cell_path(dir, &file.config),
         field: "matrices".into(),
         message: format!("no stored f64 matrix of {method} (run the experiment with store_matrices = true at f64)"),
     })?;

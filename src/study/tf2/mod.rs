@@ -14,7 +14,8 @@ use serde_json::Value as Json;
 
 use super::Section;
 use crate::error::Error;
-use crate::experiment::{runner, CellConfig, Experiment};
+use crate::experiment::{CellConfig, Experiment};
+use crate::sweep;
 use crate::export::{self, Format};
 use crate::results::record;
 use crate::results::ResultFile;
@@ -144,7 +145,7 @@ impl Study {
 fn load(exp_dir: &Path, results: &Path, name: &str) -> Result<Loaded, Error> {
     let exp = Experiment::load(&exp_dir.join(format!("{name}.toml")), &[])?;
     let dir = results.join(&exp.name);
-    let missing = runner::missing(&exp, &dir);
+    let missing = sweep::missing(&exp, &dir);
     if !missing.is_empty() {
         return Err(Error::Io {
             path: dir,
@@ -160,7 +161,7 @@ fn load(exp_dir: &Path, results: &Path, name: &str) -> Result<Loaded, Error> {
     }
     let mut rows = Vec::new();
     for file in &files {
-        let bad = |field: &str, message: String| Error::Field { path: runner::cell_path(&dir, &file.config), field: field.into(), message };
+        let bad = |field: &str, message: String| Error::Field { path: sweep::cell_path(&dir, &file.config), field: field.into(), message };
         let analysis = file.analysis.clone();
         let shape: Shape = file.problem.deserialized().map_err(|e| bad("problem", e.to_string()))?;
         for row in analysis.rows {

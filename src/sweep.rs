@@ -12,7 +12,7 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use rayon::prelude::*;
 use std::io::Write;
 
-use super::{request, resolve, CellConfig, Experiment};
+use crate::experiment::{request, resolve, CellConfig, Experiment};
 use crate::model::Problem;
 use crate::error::Error;
 use crate::packed::PackedMatrix;
@@ -89,7 +89,7 @@ pub fn compute_cell(exp_name: &str, exp_path: &Path, cell: &CellConfig, problem:
         None => resolve(cell, exp_path, &cell.id())?,
     };
     let analysis = crate::analysis::analyze(&req)?;
-    let mut record = analysis.record(&problem);
+    let mut record = crate::results::record::Analysis::of(&analysis, &problem);
     // the problem's source names the experiment file as given on the command line: keep the
     // file name only, so the result does not depend on the working directory
     record.problem = format!("{}#{}", exp_name, cell.id());
