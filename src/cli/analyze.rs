@@ -22,8 +22,8 @@ pub struct AnalyzeArgs {
     #[arg(long, value_name = "FILE")]
     pub problem: PathBuf,
     /// Comma-separated methods.
-    #[arg(long, value_name = "M1,M2,..", default_value = "fwd-rev,rev-rev,fwd-fwd,gauss-newton,fd-grad-central,fd-loss-4pt")]
-    pub methods: String,
+    #[arg(long, value_name = "M1,M2,..", value_enum, value_delimiter = ',', default_value = "fwd-rev,rev-rev,fwd-fwd,gauss-newton,fd-grad-central,fd-loss-4pt")]
+    pub methods: Vec<Method>,
     /// Comma-separated precisions.
     #[arg(long, value_name = "P1,P2,..", default_value = "f32,f64")]
     pub precisions: String,
@@ -31,8 +31,8 @@ pub struct AnalyzeArgs {
     #[arg(long, value_name = "O1,O2,..", default_value = "sequential")]
     pub orders: String,
     /// Comma-separated FMA policies (no-fma, fma).
-    #[arg(long = "fma-policies", value_name = "F1,F2", default_value = "no-fma")]
-    pub fma_policies: String,
+    #[arg(long = "fma-policies", value_name = "F1,F2", value_enum, value_delimiter = ',', default_value = "no-fma")]
+    pub fma_policies: Vec<FmaPolicy>,
     /// Truth precision, mp:<bits> (default mp:256, raised to 2p+74 for the finest precision p).
     #[arg(long, value_name = "PREC")]
     pub truth: Option<String>,
@@ -43,8 +43,8 @@ pub struct AnalyzeArgs {
     #[arg(long, value_name = "RULE", default_value = "optimal")]
     pub step: String,
     /// f32/f64 math library: core-math or libm.
-    #[arg(long, value_name = "LIB", default_value = "core-math")]
-    pub math: String,
+    #[arg(long, value_name = "LIB", value_enum, default_value = "core-math")]
+    pub math: MathLib,
     /// |z| at or below which a relu pre-activation counts as a kink.
     #[arg(long, value_name = "TOL", default_value_t = 1e-9)]
     pub kink_tol: f64,
@@ -90,14 +90,10 @@ fn list<T: std::str::FromStr<Err = String>>(option: &str, s: &str) -> Result<Vec
 impl AnalyzeArgs {
     /// Validates every option before any work starts.
     pub fn validate(&self) -> Result<Request, Error> {
-        let methods: Vec<Method> = list("--methods", &self.methods)?;
+        let methods = self.methods.clone();
         let precisions: Vec<Precision> = list("--precisions", &self.precisions)?;
         let orders: Vec<Order> = list("--orders", &self.orders)?;
-        let fmas = self
-            .fma_policies
-            .split(',')
-            .map(|f| f.trim().parse().map(FmaPolicy::fused).map_err(|message| Error::Option { option: "--fma-policies".into(), message }))
-            .collect::<Result<Vec<_>, _>>()?;
+        let fmas: Vec<bool> = self.fma_policies.iter().map(|f| f.fused()).collect();
         let truth_bits = match &self.truth {
             None => None,
             Some(t) => match parse_option::<Precision>("--truth", t)? {
@@ -110,7 +106,6 @@ impl AnalyzeArgs {
                 }
             },
         };
-        let math: MathLib = parse_option("--math", &self.math)?;
         if !(self.kink_tol >= 0.0 && self.kink_tol.is_finite()) {
             return Err(Error::Option { option: "--kink-tol".into(), message: format!("`{}` must be ≥ 0", self.kink_tol) });
         }
@@ -122,7 +117,7 @@ impl AnalyzeArgs {
             precisions,
             orders,
             fmas,
-            math,
+            math: self.math,
             step,
             truth_bits,
             check_extra: self.check_extra,
@@ -213,14 +208,14 @@ mod tests {
     fn an_analysis_at_p_5000_is_estimated_within_24_gib() {
         let args = AnalyzeArgs {
             problem: PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("experiments/bench/p5000-tanh-ce.json"),
-            methods: "fwd-rev,rev-rev,gauss-newton,fd-grad-central".into(),
+            methods: vec![Method::FwdRev, Method::RevRev, Method::GaussNewton, Method::FdGradCentral],
             precisions: "binary16,bfloat16,f32,f64".into(),
             orders: "sequential,pairwise".into(),
-            fma_policies: "no-fma".into(),
+            fma_policies: vec![FmaPolicy::NoFma],
             truth: None,
             check_extra: truth::DEFAULT_CHECK_EXTRA,
             step: "optimal".into(),
-            math: "core-math".into(),
+            math: MathLib::CoreMath,
             kink_tol: 1e-9,
             no_spectrum: false,
             json: None,

@@ -14,11 +14,11 @@ pub struct GenerateArgs {
     #[arg(long, value_name = "D0,D1,..")]
     pub layers: String,
     /// One activation per layer (or one for all).
-    #[arg(long, value_name = "A1,..")]
-    pub activations: String,
-    /// mse or softmax_cross_entropy.
-    #[arg(long, default_value = "mse")]
-    pub loss: String,
+    #[arg(long, value_name = "A1,..", value_enum, value_delimiter = ',', required = true)]
+    pub activations: Vec<Activation>,
+    /// The loss.
+    #[arg(long, value_enum, default_value = "mse")]
+    pub loss: Loss,
     /// Batch size N.
     #[arg(long, default_value_t = 8)]
     pub n: usize,
@@ -44,18 +44,14 @@ pub fn run(args: GenerateArgs) -> anyhow::Result<()> {
     if layers.len() < 2 {
         return Err(opt("--layers", "needs at least two widths".into()).into());
     }
-    let mut activations: Vec<Activation> = args
-        .activations
-        .split(',')
-        .map(|a| Activation::by_name(a.trim()).ok_or_else(|| opt("--activations", format!("unknown activation `{a}`"))))
-        .collect::<Result<_, _>>()?;
+    let mut activations = args.activations.clone();
     if activations.len() == 1 {
         activations = vec![activations[0]; layers.len() - 1];
     }
     if activations.len() != layers.len() - 1 {
         return Err(opt("--activations", format!("{} given for {} layers", activations.len(), layers.len() - 1)).into());
     }
-    let loss = Loss::by_name(&args.loss).ok_or_else(|| opt("--loss", format!("unknown loss `{}`", args.loss)))?;
+    let loss = args.loss;
     if args.n == 0 {
         return Err(opt("--n", "must be at least 1".into()).into());
     }

@@ -38,11 +38,11 @@ pub struct HessianArgs {
     #[arg(long = "no-fma")]
     pub no_fma: bool,
     /// f32/f64 math library: core-math (correctly rounded) or libm.
-    #[arg(long, value_name = "LIB", default_value = "core-math")]
-    pub math: String,
+    #[arg(long, value_name = "LIB", value_enum, default_value = "core-math")]
+    pub math: MathLib,
     /// How the file's decimals become working values: decimal (exact), binary64 or binary32.
-    #[arg(long, value_name = "MODE", default_value = "decimal")]
-    pub inputs: String,
+    #[arg(long, value_name = "MODE", value_enum, default_value = "decimal")]
+    pub inputs: InputMode,
     /// Finite-difference step: optimal, fixed:<h> or relative:<h>.
     #[arg(long, value_name = "RULE", default_value = "optimal")]
     pub step: String,
@@ -63,14 +63,9 @@ impl HessianArgs {
         let precision: Precision = parse_option("--precision", &self.precision)?;
         let order: Order = parse_option("--order", &self.order)?;
         let step: StepRule = parse_option("--step", &self.step)?;
-        let math: MathLib = parse_option("--math", &self.math)?;
-        let inputs = InputMode::by_name(&self.inputs).ok_or_else(|| Error::Option {
-            option: "--inputs".into(),
-            message: format!("unknown input mode `{}` (expected decimal, binary64 or binary32)", self.inputs),
-        })?;
         let problem = Problem::load(&self.problem)?;
-        let arith = Arith { precision, math, fma: self.fma && !self.no_fma };
-        Ok(Request { problem, method: self.method, arith, order, inputs, step })
+        let arith = Arith { precision, math: self.math, fma: self.fma && !self.no_fma };
+        Ok(Request { problem, method: self.method, arith, order, inputs: self.inputs, step })
     }
 }
 

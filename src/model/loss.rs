@@ -15,11 +15,13 @@ use crate::order::{dot, sum, Eval, KernelScratch, Strided};
 use crate::scalar::{Fun, Real, Scalar};
 
 /// A loss function.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, clap::ValueEnum)]
 pub enum Loss {
     /// Mean squared error over all entries.
+    #[value(name = "mse")]
     Mse,
     /// Mean over rows of the softmax cross-entropy.
+    #[value(name = "softmax_cross_entropy")]
     SoftmaxCrossEntropy,
 }
 

@@ -25,13 +25,16 @@ use crate::error::Error;
 use crate::scalar::Real;
 
 /// How the decimal numbers of a problem become values of the working format.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, clap::ValueEnum)]
 pub enum InputMode {
     /// The exact decimal, correctly rounded into the working format (default).
+    #[value(name = "decimal")]
     Decimal,
     /// The nearest `f64`, then exactly (or correctly rounded, if narrower) into the format.
+    #[value(name = "binary64")]
     Binary64,
     /// The nearest `f32`, then into the format.
+    #[value(name = "binary32")]
     Binary32,
 }
 

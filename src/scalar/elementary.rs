@@ -35,7 +35,7 @@ pub enum Fun {
 }
 
 /// An activation function.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, clap::ValueEnum)]
 pub enum Activation {
     /// σ(x) = x
     Identity,
