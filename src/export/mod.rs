@@ -9,8 +9,7 @@
 //! Layout: [`tidy`] builds the typed tidy rows from the result records
 //! ([`crate::results::record`]); [`csv`](mod@csv), [`markdown`](mod@markdown),
 //! [`latex`](mod@latex) and [`json`](mod@json) write them; [`npy`] writes the stored matrices;
-//! [`figures`](mod@figures) draws the SVG figures. The functions [`csv()`], [`latex()`],
-//! [`rows`] … are the earlier text API, thin wrappers over the exporters.
+//! [`figures`](mod@figures) draws the SVG figures.
 
 pub mod csv;
 pub mod figures;
