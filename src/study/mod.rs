@@ -23,6 +23,19 @@ pub enum Verdict {
 }
 
 impl Verdict {
+    /// A claim measured by one figure at two precisions (f32, f64): supported when `supported`
+    /// holds for both, refuted when `refuted` holds for both, nuanced otherwise.
+    pub fn at_both(figures: (f64, f64), supported: impl Fn(f64) -> bool, refuted: impl Fn(f64) -> bool) -> Verdict {
+        let (a, b) = figures;
+        if supported(a) && supported(b) {
+            Verdict::Supported
+        } else if refuted(a) && refuted(b) {
+            Verdict::Refuted
+        } else {
+            Verdict::Nuanced
+        }
+    }
+
     /// The verdict as the report prints it.
     pub fn name(self) -> &'static str {
         match self {

@@ -53,13 +53,7 @@ pub fn section(study: &Study, fig: &mut Figures) -> Result<Section, Error> {
         v.sort_by(f64::total_cmp);
         v.get(v.len() / 2).copied().unwrap_or(f64::NAN)
     };
-    let verdict = if fig.size_rho.0 > 0.7 && fig.size_rho.1 > 0.7 {
-        Verdict::Supported
-    } else if fig.size_rho.0 < 0.0 && fig.size_rho.1 < 0.0 {
-        Verdict::Refuted
-    } else {
-        Verdict::Nuanced
-    };
+    let verdict = Verdict::at_both(fig.size_rho, |rho| rho > 0.7, |rho| rho < 0.0);
     let mut body = String::new();
     let _ = writeln!(
         body,

@@ -35,13 +35,7 @@ fn libm_ratio(e: &[Row], prec: &str) -> f64 {
 pub fn section(study: &Study, fig: &mut Figures) -> Result<Section, Error> {
     let e = study.rows("claim-e-mathlib");
     fig.libm_ratio = (libm_ratio(e, "f32"), libm_ratio(e, "f64"));
-    let verdict = if fig.libm_ratio.0 > 1.5 && fig.libm_ratio.1 > 1.5 {
-        Verdict::Supported
-    } else if fig.libm_ratio.0 < 1.5 && fig.libm_ratio.1 < 1.5 {
-        Verdict::Refuted
-    } else {
-        Verdict::Nuanced
-    };
+    let verdict = Verdict::at_both(fig.libm_ratio, |ratio| ratio > 1.5, |ratio| ratio < 1.5);
     let mut body = String::new();
     let _ = writeln!(
         body,
