@@ -1,6 +1,8 @@
 //! The sweep runner: cells in parallel, each written as soon as it finishes (atomically), and
 //! skipped on the next run when its result file is complete and matches — so a sweep killed at
-//! any point resumes without losing or corrupting a finished cell.
+//! any point resumes without losing or corrupting a finished cell. A result file with a schema
+//! newer than this Clairaut's is never overwritten ([`CellState::NewerSchema`]), and temporary
+//! files left by killed writers are removed when a sweep starts ([`STALE_TEMP_AGE`]).
 
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
@@ -77,8 +79,44 @@ pub fn cell_path(dir: &Path, cell: &CellConfig) -> PathBuf {
 
 /// Whether `path` holds a complete, valid result of `cell`.
 pub fn is_complete(path: &Path, cell: &CellConfig) -> bool {
-    matches!(ResultFile::read(path), Ok(f) if f.config_hash == cell.hash())
+    cell_state(path, cell) == CellState::Complete
 }
+
+/// What the result file of a cell holds, as a sweep sees it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CellState {
+    /// A complete, valid result of the cell: skipped.
+    Complete,
+    /// A result file written by a newer Clairaut (its schema version, above [`SCHEMA`]): this
+    /// one cannot read it, and a sweep never overwrites it.
+    NewerSchema(u64),
+    /// No valid result (absent, unreadable, or of another configuration): computed by a sweep.
+    Missing,
+}
+
+/// The state of the result file `path` of `cell`.
+pub fn cell_state(path: &Path, cell: &CellConfig) -> CellState {
+    match ResultFile::read(path) {
+        Ok(f) if f.config_hash == cell.hash() => CellState::Complete,
+        Ok(_) => CellState::Missing,
+        Err(_) => newer_schema(path).map_or(CellState::Missing, CellState::NewerSchema),
+    }
+}
+
+/// The schema version of the file at `path` when it is a CBOR map whose `schema` is a version
+/// newer than [`SCHEMA`].
+pub fn newer_schema(path: &Path) -> Option<u64> {
+    let bytes = std::fs::read(path).ok()?;
+    let raw: ciborium::Value = ciborium::from_reader(&bytes[..]).ok()?;
+    let schema = raw.as_map()?.iter().find(|(k, _)| k.as_text() == Some("schema"))?.1.as_integer()?;
+    u64::try_from(schema).ok().filter(|&s| s > u64::from(SCHEMA))
+}
+
+/// Temporary files of atomic writes ([`crate::results::atomic::TEMP_PREFIX`]) older than this
+/// in a sweep's output folder are left by killed processes, and removed when a sweep starts.
+/// Sweeps take no lock on their folder: a write in progress (possibly another sweep's) writes,
+/// syncs and renames its temporary file at once, so its modification time is never this old.
+pub const STALE_TEMP_AGE: std::time::Duration = std::time::Duration::from_secs(600);
 
 /// Computes one cell (on the current rayon pool). With `problem`, that problem is used instead
 /// of resolving the cell's data and weights again (reruns of `problem:<path>` cells).
@@ -218,15 +256,32 @@ pub struct SweepSummary {
     pub compute_s: f64,
     /// Wall-clock seconds of the whole sweep.
     pub wall_s: f64,
+    /// Result files with a newer schema, left untouched (their path and schema version): the
+    /// sweep is incomplete.
+    pub newer_schema: Vec<(PathBuf, u64)>,
+    /// Stale temporary files of killed writers removed at the start ([`STALE_TEMP_AGE`]).
+    pub stale_temps_removed: usize,
 }
 
-/// Runs (or resumes) the sweep, writing `<out>/<cell id>.cbor` for every cell of `shard`.
+/// Runs (or resumes) the sweep, writing `<out>/<cell id>.cbor` for every cell of `shard`. First
+/// removes stale temporary files in `out` ([`STALE_TEMP_AGE`]); a cell whose file has a newer
+/// schema is left untouched and listed in [`SweepSummary::newer_schema`] (the caller reports it).
 pub fn run(exp: &Experiment, out: &Path, shard: Option<Shard>) -> Result<SweepSummary, Error> {
     let wall = Instant::now();
     std::fs::create_dir_all(out).map_err(|e| Error::Io { path: out.to_path_buf(), message: e.to_string() })?;
+    let stale_temps_removed = crate::results::atomic::remove_stale_temps(out, STALE_TEMP_AGE)?;
     let mine: Vec<&CellConfig> =
         exp.cells.iter().enumerate().filter(|(i, _)| shard.is_none_or(|s| s.has(*i))).map(|(_, c)| c).collect();
-    let pending: Vec<&CellConfig> = mine.iter().copied().filter(|c| !is_complete(&cell_path(out, c), c)).collect();
+    let states: Vec<CellState> = mine.iter().map(|c| cell_state(&cell_path(out, c), c)).collect();
+    let pending: Vec<&CellConfig> = mine.iter().zip(&states).filter(|(_, s)| **s == CellState::Missing).map(|(c, _)| *c).collect();
+    let newer_schema: Vec<(PathBuf, u64)> = mine
+        .iter()
+        .zip(&states)
+        .filter_map(|(c, s)| match s {
+            CellState::NewerSchema(v) => Some((cell_path(out, c), *v)),
+            _ => None,
+        })
+        .collect();
     let total = pending.len();
     let done = AtomicUsize::new(0);
     let compute_s = Mutex::new(0.0f64);
@@ -256,16 +311,23 @@ pub fn run(exp: &Experiment, out: &Path, shard: Option<Shard>) -> Result<SweepSu
     outcome?;
     Ok(SweepSummary {
         cells: mine.len(),
-        skipped: mine.len() - total,
+        skipped: mine.len() - total - newer_schema.len(),
         computed: total,
         compute_s: compute_s.into_inner().expect("not poisoned"),
         wall_s: wall.elapsed().as_secs_f64(),
+        newer_schema,
+        stale_temps_removed,
     })
 }
 
-/// Cells of `exp` without a complete result in `dir`.
+/// Cells of `exp` without a complete result in `dir` (those with a newer schema included).
 pub fn missing<'a>(exp: &'a Experiment, dir: &Path) -> Vec<&'a CellConfig> {
     exp.cells.iter().filter(|c| !is_complete(&cell_path(dir, c), c)).collect()
+}
+
+/// Every cell of `exp` with the state of its result file in `dir`, in grid order.
+pub fn states<'a>(exp: &'a Experiment, dir: &Path) -> Vec<(&'a CellConfig, CellState)> {
+    exp.cells.iter().map(|c| (c, cell_state(&cell_path(dir, c), c))).collect()
 }
 
 /// Copies every valid result file of `shards` into `out` (a cell present in several shards
