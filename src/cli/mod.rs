@@ -148,7 +148,7 @@ mod tests {
         let status = cli.find_subcommand_mut("status").expect("a status subcommand").render_help().to_string();
         assert!(status.contains("3 cells are missing"), "{status}");
         let sweep = cli.find_subcommand_mut("sweep").expect("a sweep subcommand").render_help().to_string();
-        assert!(sweep.contains("overhead = the share"), "{sweep}");
+        assert!(sweep.contains("overhead  the share of the workers' time"), "{sweep}");
     }
 
     #[test]

@@ -46,11 +46,13 @@ pub fn run(args: SweepArgs) -> anyhow::Result<()> {
 }
 
 /// What the figures of the line `sweep` prints at the end mean (shown by `clairaut sweep --help`).
-pub const SUMMARY_LEGEND: &str = "The closing line: compute = the seconds spent computing cells, summed over \
-cells (so over all worker threads; writing, hashing and logging excluded); wall = the sweep's elapsed seconds; \
-workers = the threads that had a cell to compute (at most --threads, at most the cells computed); \
-overhead = the share of the workers' time not spent computing cells, \
-1 − compute / (workers × wall), at least 0.";
+pub const SUMMARY_LEGEND: &str = "The closing line:
+  compute   the seconds spent computing cells, summed over cells (so over all worker threads;
+            writing, hashing and logging excluded)
+  wall      the sweep's elapsed seconds
+  workers   the threads that had a cell to compute (at most --threads, at most the cells computed)
+  overhead  the share of the workers' time not spent computing cells:
+            1 − compute / (workers × wall), at least 0";
 
 /// The closing line of `sweep`: counts, then compute, wall and overhead as [`SUMMARY_LEGEND`]
 /// defines them, for a sweep run on `threads` worker threads.
