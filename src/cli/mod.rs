@@ -14,9 +14,18 @@ use clap::{Parser, Subcommand};
 
 use crate::error::Error;
 
+/// The exit statuses of every command, as `clairaut --help` lists them (and the README's "Exit
+/// codes" section).
+pub const EXIT_CODES: &str = "Exit codes:
+  0  success
+  1  any other failure (e.g. an error writing to stdout); `rerun`: a recomputed result differs from its file
+  2  bad input: a missing, malformed or incomplete file, a bad option value, a usage error
+  3  `status`: cells are missing
+  4  `hessian` found non-finite entries (see --allow-nonfinite)";
+
 /// Clairaut: why is a computed Hessian not symmetric, or not right?
 #[derive(Debug, Parser)]
-#[command(name = "clairaut", version, about, long_about = None)]
+#[command(name = "clairaut", version, about, long_about = None, after_help = EXIT_CODES)]
 pub struct Cli {
     /// The subcommand.
     #[command(subcommand)]
@@ -27,17 +36,21 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Compute one Hessian and print its asymmetry.
+    #[command(after_help = "Exit codes: 0 success, 2 bad input, 4 the Hessian has non-finite entries (see --allow-nonfinite).")]
     Hessian(hessian::HessianArgs),
     /// Compute the requested Hessians and the certified truth; attribute every error and
     /// asymmetry to rounding, evaluation order, approximation method and input quantization.
     Analyze(analyze::AnalyzeArgs),
     /// Run (or resume) an experiment's sweep, writing one result file per cell.
+    #[command(after_help = sweep::SUMMARY_LEGEND)]
     Sweep(sweep::SweepArgs),
     /// Combine the outputs of sweep shards.
     Merge(sweep::MergeArgs),
     /// List the cells of an experiment that have no complete result yet.
+    #[command(after_help = "Exit codes: 0 every cell is complete, 3 cells are missing, 2 bad input.")]
     Status(sweep::StatusArgs),
     /// Recompute result files from their own configuration; report identity or a diff.
+    #[command(after_help = "Exit codes: 0 every file recomputed bit-identically, 1 a file differs, 2 bad input.")]
     Rerun(rerun::RerunArgs),
     /// Tables (CSV, Markdown, LaTeX, JSON) from result files.
     Export(export::ExportArgs),
@@ -123,6 +136,19 @@ mod tests {
         }
         let cli = Cli::try_parse_from(["clairaut", "hessian", "--problem", "p.json", "--method", "fd-loss-4pt"]).unwrap();
         assert!(matches!(cli.command, Command::Hessian(a) if a.method == crate::method::Method::FdLoss4pt));
+    }
+
+    #[test]
+    fn help_lists_the_exit_codes() {
+        let help = Cli::command().render_help().to_string();
+        for code in ["0  success", "1  any other failure", "2  bad input", "3  `status`", "4  `hessian`"] {
+            assert!(help.contains(code), "{code} not in: {help}");
+        }
+        let mut cli = Cli::command();
+        let status = cli.find_subcommand_mut("status").expect("a status subcommand").render_help().to_string();
+        assert!(status.contains("3 cells are missing"), "{status}");
+        let sweep = cli.find_subcommand_mut("sweep").expect("a sweep subcommand").render_help().to_string();
+        assert!(sweep.contains("overhead  the share of the workers' time"), "{sweep}");
     }
 
     #[test]

@@ -1,7 +1,7 @@
 //! `clairaut sweep`, `clairaut merge`, `clairaut status`: run an experiment's grid (resumably,
 //! optionally one shard of it), combine shard outputs, and list missing cells.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use clap::Args;
 
@@ -9,7 +9,7 @@ use super::with_threads;
 use crate::experiment::config::parse_set;
 use crate::error::Error;
 use crate::results::SCHEMA;
-use crate::sweep::{self, CellState, Shard};
+use crate::sweep::{self, CellState, Shard, SweepSummary};
 use crate::experiment::Experiment;
 
 /// Options of `clairaut sweep`.
@@ -48,16 +48,7 @@ pub fn run(args: SweepArgs) -> anyhow::Result<()> {
     if s.stale_temps_removed > 0 {
         eprintln!("removed {} stale temporary file(s) of killed runs from {}", s.stale_temps_removed, out.display());
     }
-    println!(
-        "{}: {} cells in this shard, {} already complete, {} computed; compute {:.2} s, wall {:.2} s, overhead {:.1}%",
-        out.display(),
-        s.cells,
-        s.skipped,
-        s.computed,
-        s.compute_s,
-        s.wall_s,
-        if s.compute_s > 0.0 { 100.0 * (s.wall_s * rayon_threads(args.threads) as f64 - s.compute_s).max(0.0) / s.compute_s } else { 0.0 }
-    );
+    println!("{}", summary_line(&out, &s, rayon_threads(args.threads)));
     for (path, schema) in &s.newer_schema {
         eprintln!("newer schema: {}: schema {schema} (this Clairaut writes {SCHEMA}), left untouched", path.display());
     }
@@ -69,6 +60,39 @@ pub fn run(args: SweepArgs) -> anyhow::Result<()> {
         return Err(Error::Io { path: out, message }.into());
     }
     Ok(())
+}
+
+/// What the figures of the line `sweep` prints at the end mean (shown by `clairaut sweep --help`).
+pub const SUMMARY_LEGEND: &str = "The closing line:
+  compute   the seconds spent computing cells, summed over cells (so over all worker threads;
+            writing, hashing and logging excluded)
+  wall      the sweep's elapsed seconds
+  workers   the threads that had a cell to compute (at most --threads, at most the cells computed)
+  overhead  the share of the workers' time not spent computing cells:
+            1 − compute / (workers × wall), at least 0";
+
+/// The closing line of `sweep`: counts, then compute, wall and overhead as [`SUMMARY_LEGEND`]
+/// defines them, for a sweep run on `threads` worker threads.
+pub fn summary_line(out: &Path, s: &SweepSummary, threads: usize) -> String {
+    let counts = format!("{}: {} cells in this shard, {} already complete, {} computed", out.display(), s.cells, s.skipped, s.computed);
+    if s.computed == 0 {
+        return format!("{counts}; wall {:.2} s", s.wall_s);
+    }
+    let workers = threads.min(s.computed).max(1);
+    format!(
+        "{counts}; compute {:.2} s over {workers} worker{}, wall {:.2} s, overhead {:.1}%",
+        s.compute_s,
+        if workers == 1 { "" } else { "s" },
+        s.wall_s,
+        100.0 * overhead(s.compute_s, s.wall_s, workers)
+    )
+}
+
+/// The share of `workers` threads' time over `wall_s` seconds not spent in `compute_s` seconds
+/// of cell computation: 1 − compute / (workers × wall), clamped to [0, 1].
+fn overhead(compute_s: f64, wall_s: f64, workers: usize) -> f64 {
+    let capacity = workers as f64 * wall_s;
+    if capacity > 0.0 { (1.0 - compute_s / capacity).clamp(0.0, 1.0) } else { 0.0 }
 }
 
 fn rayon_threads(t: Option<usize>) -> usize {
@@ -127,4 +151,37 @@ pub fn status(args: StatusArgs) -> anyhow::Result<()> {
         std::process::exit(3);
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn summary(computed: usize, compute_s: f64, wall_s: f64) -> SweepSummary {
+        SweepSummary { cells: 4, skipped: 4 - computed, computed, compute_s, wall_s, newer_schema: Vec::new(), stale_temps_removed: 0 }
+    }
+
+    #[test]
+    fn overhead_is_the_idle_share_of_the_workers_time() {
+        // 2 threads busy 0.19 s of 2 × 0.16 s: 59.4% computing, 40.6% overhead
+        assert!((overhead(0.19, 0.16, 2) - 0.40625).abs() < 1e-12);
+        // one thread: wall − compute over wall
+        assert!((overhead(0.75, 1.0, 1) - 0.25).abs() < 1e-12);
+        // clock jitter never gives a negative share, an empty run no division by zero
+        assert_eq!(overhead(0.33, 0.16, 2), 0.0);
+        assert_eq!(overhead(0.0, 0.0, 2), 0.0);
+    }
+
+    #[test]
+    fn the_line_names_the_workers_and_never_contradicts_itself() {
+        let out = Path::new("results/x");
+        let line = summary_line(out, &summary(2, 0.19, 0.16), 2);
+        assert_eq!(line, "results/x: 4 cells in this shard, 2 already complete, 2 computed; compute 0.19 s over 2 workers, wall 0.16 s, overhead 40.6%");
+        // 16 threads but 2 cells: only 2 threads had work, the idle 14 are not overhead
+        assert_eq!(summary_line(out, &summary(2, 0.19, 0.16), 16), line);
+        let line = summary_line(out, &summary(1, 0.9, 1.0), 8);
+        assert!(line.ends_with("compute 0.90 s over 1 worker, wall 1.00 s, overhead 10.0%"), "{line}");
+        let line = summary_line(out, &summary(0, 0.0, 0.01), 8);
+        assert!(line.ends_with("0 computed; wall 0.01 s"), "{line}");
+    }
 }

@@ -253,3 +253,19 @@ fn bench_smoke_runs_print_their_tables() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("THREADS"));
 }
+
+/// `clairaut --help` lists every exit status the binary uses, and `status --help` its own
+/// (`status` exiting 3 on missing cells is run in tests/it/sweep.rs and data_sources.rs).
+#[test]
+fn help_lists_every_exit_code() {
+    let out = clairaut().arg("--help").output().unwrap();
+    assert!(out.status.success());
+    let help = String::from_utf8(out.stdout).unwrap();
+    for code in ["0  success", "1  any other failure", "2  bad input", "3  `status`: cells are missing", "4  `hessian` found non-finite entries"] {
+        assert!(help.contains(code), "{code} not in: {help}");
+    }
+    let status = String::from_utf8(clairaut().args(["status", "--help"]).output().unwrap().stdout).unwrap();
+    assert!(status.contains("0 every cell is complete, 3 cells are missing"), "{status}");
+    // a usage error exits 2, as the list says
+    assert_eq!(clairaut().arg("no-such-command").output().unwrap().status.code(), Some(2));
+}

@@ -72,3 +72,19 @@ fn example2_as_printed(problem: &Problem, eps: f64) -> (usize, f64, usize) {
     let max = entries.iter().fold(0.0f64, |m, x| m.max(x.abs()));
     (entries.iter().filter(|x| **x != 0.0).count(), max, p)
 }
+
+/// `report` into a folder with no results names the real command that fills it: the experiment
+/// file and the output folder, not a placeholder.
+#[test]
+fn report_into_an_empty_folder_names_the_sweep_to_run() {
+    let out = tempfile::tempdir().unwrap();
+    let exps = root().join("experiments/tf2-article");
+    let run = std::process::Command::new(env!("CARGO_BIN_EXE_clairaut")).arg("report").arg(&exps).arg("--out").arg(out.path()).output().unwrap();
+    let stderr = String::from_utf8_lossy(&run.stderr);
+    assert_eq!(run.status.code(), Some(2), "{stderr}");
+    assert!(!stderr.contains('…'), "{stderr}");
+    let first = report::EXPERIMENTS[0];
+    let command = format!("run `clairaut sweep {}/{first}.toml --out {}/", exps.display(), out.path().display());
+    assert!(stderr.contains(&command), "{command} not in: {stderr}");
+    assert!(stderr.contains("` first"), "{stderr}");
+}

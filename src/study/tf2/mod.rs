@@ -147,10 +147,14 @@ fn load(exp_dir: &Path, results: &Path, name: &str) -> Result<Loaded, Error> {
     let dir = results.join(&exp.name);
     let missing = sweep::missing(&exp, &dir);
     if !missing.is_empty() {
-        return Err(Error::Io {
-            path: dir,
-            message: format!("{} of {} cells missing: run `clairaut sweep {} --out …` first", missing.len(), exp.cells.len(), exp.path.display()),
-        });
+        let message = format!(
+            "{} of {} cells missing: run `clairaut sweep {} --out {}` first",
+            missing.len(),
+            exp.cells.len(),
+            exp.path.display(),
+            dir.display()
+        );
+        return Err(Error::Io { path: dir, message });
     }
     let mut all = export::read_dir(&dir)?;
     let mut files = Vec::new();
