@@ -18,6 +18,7 @@ mod exporters;
 mod generated;
 mod golden;
 mod layering;
+mod nonfinite;
 mod properties;
 mod report;
 mod sweep;
