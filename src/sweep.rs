@@ -230,6 +230,18 @@ impl Progress {
         }
     }
 
+    /// A warning line, above the bar or among the plain lines.
+    pub fn warn(&self, line: &str) {
+        match self {
+            Progress::Bar(bar) => bar.suspend(|| eprintln!("{line}")),
+            Progress::Lines { sink, .. } => {
+                let mut w = sink.lock().expect("not poisoned");
+                let _ = writeln!(w, "{line}");
+                let _ = w.flush();
+            }
+        }
+    }
+
     /// The sweep ended: the bar stays with its final count after success, and is cleared after
     /// an error so that the error is the only line left.
     pub fn finish(&self, ok: bool) {
@@ -302,6 +314,11 @@ pub fn run(exp: &Experiment, out: &Path, shard: Option<Shard>) -> Result<SweepSu
         // compute time only: writing, hashing and logging count as the sweep's overhead
         let secs = t.elapsed().as_secs_f64();
         result.write(&cell_path(out, cell))?;
+        let nonfinite = result.analysis.rows.iter().filter(|r| r.asym_dominant == crate::analysis::NON_FINITE).count();
+        if nonfinite > 0 {
+            let rows = result.analysis.rows.len();
+            progress.warn(&format!("warning: cell {}: {nonfinite} of {rows} rows non-finite (NaN or ±∞ in H or the truth), written all the same", cell.id()));
+        }
         *compute_s.lock().expect("not poisoned") += secs;
         let k = done.fetch_add(1, Ordering::SeqCst) + 1;
         progress.cell_done(k, total, &cell.id(), secs, wall.elapsed().as_secs_f64());

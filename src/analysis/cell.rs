@@ -2,13 +2,16 @@
 //! working precision and at truth precision on the same rounded inputs (`CellContext::compute`),
 //! then its row of metrics against the truth (`CellContext::metrics`): error, asymmetry,
 //! significant bits, the attribution parts, spectrum; and the order spreads of a group of cells
-//! that differ only in their order (`CellContext::spreads`).
+//! that differ only in their order (`CellContext::spreads`). A row with anything non-finite
+//! (its H, the truth, the parts of the attribution) names [`NON_FINITE`] as its dominant cause
+//! and is not certified.
 
 use std::time::Instant;
 
 use rug::ops::NegAssign;
 use rug::{Assign, Float};
 
+use super::metrics::NonFinite;
 use super::norms::{AntiSum, Asymmetry, Norms, Part};
 use super::truth;
 use super::Request;
@@ -21,6 +24,10 @@ use crate::packed::PackedMatrix;
 use crate::ad::{LaneDot, WithReal};
 use crate::scalar::precision::Arith;
 use crate::scalar::{MpCtx, Precision, Real};
+
+/// The dominant cause of a row with something non-finite: its H, the truth, or a part of the
+/// attribution has an entry NaN or ±∞ (the row is then not certified either).
+pub const NON_FINITE: &str = "non-finite";
 
 /// The analysis of one (method, precision, order, fma) cell.
 #[derive(Clone, Debug)]
@@ -59,10 +66,13 @@ pub struct Row {
     pub input: Part,
     /// ‖(H − T) − Σ parts‖/‖T‖.
     pub residual: Float,
-    /// Which cause dominates the asymmetry: "rounding", "approximation" or "none".
+    /// Which cause dominates the asymmetry: "rounding", "approximation" or "none" — or
+    /// [`NON_FINITE`] when H, the truth or a part is not finite.
     pub asym_dominant: &'static str,
-    /// Whether the truth is certified for this precision.
+    /// Whether the truth is certified for this precision (and the row is finite).
     pub certified: bool,
+    /// H's non-finite entries.
+    pub nonfinite: NonFinite,
     /// Spectrum of (H + Hᵀ)/2.
     pub spectrum: Option<Spectrum>,
     /// Seconds to compute H at p and at truth precision.
@@ -149,9 +159,13 @@ fn f64s(m: &PackedMatrix) -> Vec<f64> {
     v
 }
 
-/// The eigenvalues of the symmetric part of a packed matrix, at f64, ascending.
+/// The eigenvalues of the symmetric part of a packed matrix, at f64, ascending; all NaN when an
+/// entry is not finite at f64.
 pub(super) fn eigenvalues(m: &PackedMatrix) -> Vec<f64> {
     let (v, p) = (f64s(m), m.p);
+    if !v.iter().all(|x| x.is_finite()) {
+        return vec![f64::NAN; p];
+    }
     let m = faer::Mat::<f64>::from_fn(p, p, |i, j| 0.5 * (v[i * p + j] + v[j * p + i]));
     m.self_adjoint_eigenvalues(faer::Side::Lower).unwrap_or_default()
 }
@@ -200,11 +214,13 @@ struct PairNorms {
     asym: Asymmetry,
 }
 
-/// Significant bits of H against T (sorted), their histogram, and max |H_ij − T_ij|/|T_ij|.
+/// Significant bits of H against T (sorted), their histogram, max |H_ij − T_ij|/|T_ij|, and H's
+/// non-finite entries.
 struct EntryErrors {
     sorted_bits: Vec<u32>,
     hist: Vec<u64>,
     max_rel: Float,
+    nonfinite: NonFinite,
 }
 
 /// What every cell's computation and metrics share.
@@ -215,6 +231,8 @@ pub(super) struct CellContext<'a> {
     pub(super) t: &'a PackedMatrix,
     pub(super) t_eigs: Option<&'a [f64]>,
     pub(super) cert_min: u32,
+    /// Whether every entry of the truth is finite.
+    pub(super) t_finite: bool,
 }
 
 impl CellContext<'_> {
@@ -310,8 +328,8 @@ impl CellContext<'_> {
         PairNorms { parts: acc.map(|a| a.relative(self.norm_t)), asym: asym.asymmetry() }
     }
 
-    /// Significant bits of each entry of H against T (capped at `cap`) and the largest
-    /// entrywise relative error, row-major.
+    /// Significant bits of each entry of H against T (capped at `cap`), the largest entrywise
+    /// relative error, and H's non-finite entries, row-major.
     fn entry_errors(&self, h: &PackedMatrix, cap: u32) -> EntryErrors {
         let (p, t) = (h.p, self.t);
         let wide = self.tbits + 64;
@@ -319,10 +337,12 @@ impl CellContext<'_> {
         let mut max_rel = Float::new(64);
         let mut r = Float::new(64);
         let (mut hk, mut tk) = (Float::new(wide), Float::new(wide));
+        let mut nonfinite = NonFinite::default();
         for i in 0..p {
             for j in 0..p {
                 h.get_into(i, j, &mut hk);
                 t.get_into(i, j, &mut tk);
+                nonfinite.note(i, j, hk.is_finite());
                 bits.push(truth::agreeing(&hk, &tk, cap));
                 if !tk.is_zero() {
                     r.assign(&hk - &tk);
@@ -339,7 +359,7 @@ impl CellContext<'_> {
             hist[b as usize] += 1;
         }
         bits.sort_unstable();
-        EntryErrors { sorted_bits: bits, hist, max_rel }
+        EntryErrors { sorted_bits: bits, hist, max_rel, nonfinite }
     }
 
     /// The spectrum of (H + Hᵀ)/2 and its largest eigenvalue shift from T's, when asked.
@@ -347,7 +367,11 @@ impl CellContext<'_> {
         self.t_eigs.map(|te| {
             let e = eigenvalues(h);
             let scale = te.iter().fold(0.0f64, |a, x| a.max(x.abs()));
-            let shift = e.iter().zip(te).fold(0.0f64, |a, (x, y)| a.max((x - y).abs()));
+            let shift = if e.iter().chain(te).any(|x| x.is_nan()) {
+                f64::NAN
+            } else {
+                e.iter().zip(te).fold(0.0f64, |a, (x, y)| a.max((x - y).abs()))
+            };
             Spectrum {
                 min: e.first().copied().unwrap_or(0.0),
                 max: e.last().copied().unwrap_or(0.0),
@@ -359,14 +383,17 @@ impl CellContext<'_> {
     /// The row of a computed cell, its order spread left at 0 (filled in by [`super::analyze`]).
     pub(super) fn metrics(&self, (m, prec, o, fma): CellKey, c: &Computed, tq: &PackedMatrix) -> Row {
         let PairNorms { parts: [total, rounding, approximation, input, resid], asym } = self.pair_norms(c, tq);
-        let asym_dominant = if asym.pairs_differing == 0 {
+        let errors = self.entry_errors(&c.h, prec.bits());
+        let finite = errors.nonfinite.is_empty() && self.t_finite && rounding.antisym.is_finite() && approximation.antisym.is_finite();
+        let asym_dominant = if !finite {
+            NON_FINITE
+        } else if asym.pairs_differing == 0 {
             "none"
         } else if rounding.antisym >= approximation.antisym {
             "rounding"
         } else {
             "approximation"
         };
-        let errors = self.entry_errors(&c.h, prec.bits());
         let bits = &errors.sorted_bits;
         Row {
             method: m,
@@ -387,7 +414,8 @@ impl CellContext<'_> {
             input,
             residual: resid.total,
             asym_dominant,
-            certified: self.cert_min >= truth::bits_needed(prec.bits()),
+            certified: finite && self.cert_min >= truth::bits_needed(prec.bits()),
+            nonfinite: errors.nonfinite,
             spectrum: self.spectrum(&c.h),
             seconds: c.seconds,
         }

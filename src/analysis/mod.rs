@@ -21,6 +21,11 @@
 //! symmetric (to the truth's rounding), `H − Hᵀ` is exactly the antisymmetric part of rounding
 //! plus that of approximation; `asym_dominant` names the larger.
 //!
+//! **Non-finite values** are never reported as a result: a truth with an entry NaN or ±∞ is not
+//! certified ([`TruthSummary::nonfinite`]), and a row whose H, truth or parts are not finite has
+//! `asym_dominant` = `"non-finite"` ([`cell::NON_FINITE`]) and is not certified, its H's
+//! non-finite entries in [`Row::nonfinite`].
+//!
 //! The folder: this file (the [`Request`], the pipeline [`analyze`] and the whole
 //! [`Analysis`]), [`cell`] (one cell's computation and its metrics), [`norms`] (the one exact
 //! accumulator of Frobenius norms and asymmetry), [`truth`] (the certified truth), [`metrics`]
@@ -45,7 +50,8 @@ pub mod metrics;
 pub mod norms;
 pub mod truth;
 
-pub use cell::Row;
+pub use cell::{Row, NON_FINITE};
+pub use metrics::NonFinite;
 pub use kinks::{Kink, KinkReport};
 pub use norms::Part;
 pub use cell::Spectrum;
@@ -97,6 +103,8 @@ pub struct TruthSummary {
     pub certified: bool,
     /// Agreeing bits needed by the finest requested precision.
     pub bits_needed: u32,
+    /// The truth's non-finite entries (a truth with any is not certified).
+    pub nonfinite: NonFinite,
 }
 
 /// Where the time of an analysis went (recorded as [`crate::results::record::Timings`]).
@@ -136,13 +144,15 @@ struct CertifiedTruth {
     check_bits: u32,
     min_bits: u32,
     median_bits: u32,
+    nonfinite: NonFinite,
 }
 
 impl CertifiedTruth {
     fn compute(req: &Request, inputs: &crate::model::problem::Inputs<Float>, tbits: u32) -> CertifiedTruth {
         let truth = Truth::compute(&req.problem.spec, req.problem.n, inputs, tbits, req.check_extra);
         let (check_bits, min_bits, median_bits) = (truth.check_bits, truth.min_bits(), truth.median_bits());
-        CertifiedTruth { matrix: truth.matrix.into_packed(), check_bits, min_bits, median_bits }
+        let nonfinite = NonFinite::of(&truth.matrix);
+        CertifiedTruth { matrix: truth.matrix.into_packed(), check_bits, min_bits, median_bits, nonfinite }
     }
 }
 
@@ -217,7 +227,7 @@ pub fn analyze(req: &Request) -> Result<Analysis, crate::Error> {
 
     let cells = cells(req);
     let mut out = Outcome { rows: cells.iter().map(|_| None).collect(), kept: cells.iter().map(|_| None).collect(), timings };
-    let cx = CellContext { req, tbits, norm_t: &norm_t, t: &t.matrix, t_eigs: t_eigs.as_deref(), cert_min: t.min_bits };
+    let cx = CellContext { req, tbits, norm_t: &norm_t, t: &t.matrix, t_eigs: t_eigs.as_deref(), cert_min: t.min_bits, t_finite: t.nonfinite.is_empty() };
     let mut done: Vec<Precision> = Vec::new();
     for &prec in &req.precisions {
         if !done.contains(&prec) {
@@ -234,8 +244,9 @@ pub fn analyze(req: &Request) -> Result<Analysis, crate::Error> {
             check_precision: Precision::Mp(t.check_bits),
             certified_bits_min: t.min_bits,
             certified_bits_median: t.median_bits,
-            certified: t.min_bits >= needed,
+            certified: t.min_bits >= needed && t.nonfinite.is_empty(),
             bits_needed: needed,
+            nonfinite: t.nonfinite,
         },
         rows: out.rows.into_iter().map(|r| r.expect("every cell analyzed")).collect(),
         kinks,

@@ -4,7 +4,8 @@
 //! at `mp:<bits>` (default 256, raised to `2p + 74` when a requested precision p needs more).
 //! It is **certified** by recomputing it at `bits + check` bits (default +64) and counting, per
 //! entry, the agreeing bits `−log₂(|T_ij − C_ij| / |C_ij|)` (capped at `bits`; both exactly
-//! zero counts as `bits`; T_ij ≠ C_ij = 0 counts as 0). A comparison of a precision with p
+//! zero counts as `bits`; T_ij ≠ C_ij = 0 counts as 0; an entry NaN or ±∞ in either counts as 0,
+//! so a truth with a non-finite entry is never certified). A comparison of a precision with p
 //! significand bits needs `2p + 10` agreeing bits — enough that the truth's own error is
 //! negligible against the p-bit result's error even in its last bits; a truth that falls short
 //! is reported as not certified for that comparison.
@@ -95,7 +96,8 @@ pub fn exact_hessian(spec: &Spec, n: usize, inputs: &Inputs<Float>, bits: u32) -
 
 /// Agreeing bits of `a` with the more precise `b`, capped at `cap`: `⌊−log₂ r⌋` with
 /// `r = |a − b| / |b|` (difference, |b| and quotient each rounded to 64 bits, the logarithm to
-/// 64 bits and then to f64), 0 when that is not positive.
+/// 64 bits and then to f64), 0 when that is not positive or when `a` or `b` is NaN or ±∞ (an
+/// infinity agrees with nothing, not even itself).
 ///
 /// Counted from r's exponent, without a logarithm or an allocation: with `r = m·2^e`,
 /// `½ ≤ m < 1`, `−log₂ r ∈ (−e, −e + 1]`, so the floor is `−e` — except when m is within
@@ -103,6 +105,9 @@ pub fn exact_hessian(spec: &Spec, n: usize, inputs: &Inputs<Float>, bits: u32) -
 /// number; those cases take the logarithm as written above ([`agreeing_by_log`]). Both give
 /// the same count on every input (tested).
 pub fn agreeing(a: &Float, b: &Float, cap: u32) -> u32 {
+    if !(a.is_finite() && b.is_finite()) {
+        return 0;
+    }
     if a == b {
         return cap;
     }
@@ -125,6 +130,9 @@ pub fn agreeing(a: &Float, b: &Float, cap: u32) -> u32 {
 
 /// [`agreeing`] by its definition, with the logarithm.
 pub fn agreeing_by_log(a: &Float, b: &Float, cap: u32) -> u32 {
+    if !(a.is_finite() && b.is_finite()) {
+        return 0;
+    }
     if a == b {
         return cap;
     }
@@ -181,5 +189,28 @@ mod tests {
         assert_eq!(agreeing(&Float::with_val(53, f64::NAN), &one, 53), agreeing_by_log(&Float::with_val(53, f64::NAN), &one, 53));
         assert_eq!(agreeing(&Float::with_val(53, f64::INFINITY), &one, 53), 0);
         assert!(checked > 100_000);
+    }
+
+    #[test]
+    fn non_finite_entries_agree_with_nothing() {
+        let (inf, nan, one) = (Float::with_val(53, f64::INFINITY), Float::with_val(53, f64::NAN), Float::with_val(53, 1));
+        for (a, b) in [(&inf, &inf), (&nan, &nan), (&one, &inf), (&inf, &one), (&one, &nan), (&nan, &one)] {
+            assert_eq!(agreeing(a, b, 256), 0, "{a} vs {b}");
+            assert_eq!(agreeing_by_log(a, b, 256), 0, "{a} vs {b}");
+        }
+    }
+
+    /// A truth with an infinite input has non-finite entries, agreeing with their recomputation
+    /// bit for bit (∞ = ∞): it is still never certified.
+    #[test]
+    fn a_truth_with_non_finite_entries_is_not_certified() {
+        use crate::model::{Activation, Loss};
+        let spec = Spec { layers: vec![2, 2], activations: vec![Activation::Identity], loss: Loss::Mse };
+        let f = |v: &[f64]| v.iter().map(|&x| Float::with_val(256, x)).collect::<Vec<_>>();
+        let inputs = Inputs { x: f(&[f64::INFINITY, 2.0]), y: f(&[0.5, 0.5]), theta: f(&[0.1, 0.2, 0.3, 0.4, 0.5, 0.6]) };
+        let t = Truth::compute(&spec, 1, &inputs, 256, 64);
+        assert!(!crate::analysis::metrics::NonFinite::of(&t.matrix).is_empty());
+        assert_eq!(t.min_bits(), 0);
+        assert!(!t.certifies(2));
     }
 }

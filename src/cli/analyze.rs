@@ -1,5 +1,6 @@
 //! `clairaut analyze`: every requested Hessian against the certified truth, with the attribution
-//! of its error and asymmetry (see [`crate::analysis`]).
+//! of its error and asymmetry (see [`crate::analysis`]). Non-finite values (NaN, ±∞) in the truth
+//! or in a row's H are reported, one line each, after the table.
 
 use std::path::PathBuf;
 
@@ -171,11 +172,24 @@ pub fn print_table(a: &Analysis) {
             if r.certified { "" } else { " (truth not certified)" }
         );
     }
+    print_nonfinite(a);
     let tm = &a.timings;
     println!(
         "time: truth {:.2} s, quantized truths {:.2} s, cells {:.2} s, metrics {:.2} s",
         tm.truth_s, tm.quantized_truths_s, tm.cells_s, tm.metrics_s
     );
+}
+
+/// One line for a truth with non-finite entries, one for each row whose H has some (a row
+/// whose only non-finite values are in the truth or in its parts is marked in the table).
+fn print_nonfinite(a: &Analysis) {
+    if !a.truth.nonfinite.is_empty() {
+        println!("non-finite truth (not certified): {}", a.truth.nonfinite);
+    }
+    for r in a.rows.iter().filter(|r| !r.nonfinite.is_empty()) {
+        let fma = crate::scalar::FmaPolicy::from_fused(r.fma);
+        println!("non-finite H: {} {} {} {fma}: {}", r.method.name(), r.precision, r.order, r.nonfinite);
+    }
 }
 
 /// Runs `clairaut analyze`.

@@ -1,5 +1,7 @@
 //! `clairaut hessian`: compute one Hessian ([`hessian::Request`]), print its asymmetry, optionally
-//! write it.
+//! write it. A Hessian with an entry NaN or ±∞ is reported (how many, the first few) and, unless
+//! `--allow-nonfinite` is given, exits with status [`EXIT_NONFINITE`] after printing and writing
+//! it.
 
 use std::path::{Path, PathBuf};
 
@@ -7,7 +9,7 @@ use clap::Args;
 
 use super::{parse_option, with_threads};
 use crate::error::Error;
-use crate::analysis::metrics::{self, Asymmetry};
+use crate::analysis::metrics::{self, Asymmetry, NonFinite};
 use crate::hessian::{self, Matrix, Request};
 use crate::method::{Method, StepRule};
 use crate::model::{InputMode, Problem};
@@ -16,8 +18,13 @@ use crate::results::matrix::{write_matrix, MatrixMeta};
 use crate::scalar::precision::Arith;
 use crate::scalar::{MathLib, Precision, Real};
 
+/// Exit status of `clairaut hessian` when H has an entry NaN or ±∞ (without `--allow-nonfinite`).
+pub const EXIT_NONFINITE: i32 = 4;
+
 /// Options of `clairaut hessian`.
 #[derive(Debug, Args)]
+#[command(after_help = "Exit status: 0 on success; 2 for bad input (files, options, sizes); 4 when H has an entry \
+NaN or ±∞ (printed and written all the same), unless --allow-nonfinite is given; 1 for any other error.")]
 pub struct HessianArgs {
     /// Problem file (JSON).
     #[arg(long, value_name = "FILE")]
@@ -55,6 +62,10 @@ pub struct HessianArgs {
     /// Run even if the memory estimate exceeds the available memory.
     #[arg(long)]
     pub force: bool,
+    /// Exit 0 even when H has entries NaN or ±∞ (they are reported either way; without this
+    /// option such a Hessian exits with status 4).
+    #[arg(long)]
+    pub allow_nonfinite: bool,
 }
 
 impl HessianArgs {
@@ -69,14 +80,15 @@ impl HessianArgs {
     }
 }
 
-/// The asymmetry of a computed Hessian, after writing it to `out` if given.
+/// The asymmetry and the non-finite entries of a computed Hessian, after writing it to `out` if
+/// given.
 struct Summary<'a> {
     out: Option<&'a Path>,
 }
 
 impl hessian::Sink for Summary<'_> {
-    type Output = Asymmetry;
-    fn take<R: Real>(self, req: &Request, h: Matrix<R>, ctx: &R::RCtx) -> Result<Asymmetry, Error> {
+    type Output = (Asymmetry, NonFinite);
+    fn take<R: Real>(self, req: &Request, h: Matrix<R>, ctx: &R::RCtx) -> Result<(Asymmetry, NonFinite), Error> {
         if let Some(path) = self.out {
             let meta = MatrixMeta {
                 method: req.method.to_string(),
@@ -86,7 +98,7 @@ impl hessian::Sink for Summary<'_> {
             };
             write_matrix(path, &h, &meta, ctx)?;
         }
-        Ok(metrics::asymmetry(&h))
+        Ok((metrics::asymmetry(&h), NonFinite::of(&h)))
     }
 }
 
@@ -100,7 +112,7 @@ pub fn run(args: HessianArgs) -> anyhow::Result<()> {
     let report = with_threads(args.threads, || req.compute(Summary { out: args.out.as_deref() }))??;
     let spec = &req.problem.spec;
     let p = spec.num_params();
-    let a = &report.output;
+    let (a, nonfinite) = &report.output;
     println!(
         "problem: {} (P = {p}, N = {}, layers {:?}, {}, {})",
         req.problem.source.display(),
@@ -119,8 +131,10 @@ pub fn run(args: HessianArgs) -> anyhow::Result<()> {
         req.inputs.name()
     );
     println!("P: {p}");
-    println!("asymmetry ‖H−Hᵀ‖_F/‖H‖_F: {}", metrics::fmt_metric(&a.rel_fro));
-    println!("asymmetry max |H_ij−H_ji|: {}", metrics::fmt_metric(&a.max_abs));
+    // the figures of a matrix with NaN or ±∞ entries say nothing (NaN pairs are bitwise equal)
+    let figure = |x| if nonfinite.is_empty() { metrics::fmt_metric(x) } else { "not finite".to_string() };
+    println!("asymmetry ‖H−Hᵀ‖_F/‖H‖_F: {}", figure(&a.rel_fro));
+    println!("asymmetry max |H_ij−H_ji|: {}", figure(&a.max_abs));
     println!(
         "pairs i<j with H_ij ≠ H_ji bitwise: {} of {} ({:.4})",
         a.pairs_differing,
@@ -130,6 +144,13 @@ pub fn run(args: HessianArgs) -> anyhow::Result<()> {
     println!("time: {:.6} s", report.seconds);
     if let Some(out) = &args.out {
         println!("wrote {}", out.display());
+    }
+    if !nonfinite.is_empty() {
+        println!("non-finite: {nonfinite}");
+        if !args.allow_nonfinite {
+            eprintln!("error: H has {} non-finite entries (NaN or ±∞); pass --allow-nonfinite to accept it", nonfinite.count);
+            std::process::exit(EXIT_NONFINITE);
+        }
     }
     Ok(())
 }

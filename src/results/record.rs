@@ -162,7 +162,8 @@ pub struct Spectrum {
 /// The analysis of one (method, precision, order, FMA) cell against the truth.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Row {
-    /// Which cause dominates the asymmetry: `rounding`, `approximation` or `none`.
+    /// Which cause dominates the asymmetry: `rounding`, `approximation` or `none` — or `non-finite`
+    /// when H, the truth or a part has an entry NaN or ±∞ (the row is then not certified).
     pub asym_dominant: String,
     /// max_{i<j} |H_ij − H_ji|.
     pub asym_max_abs: Metric,

@@ -19,6 +19,7 @@ mod generated;
 mod golden;
 mod integrity;
 mod layering;
+mod nonfinite;
 mod properties;
 mod report;
 mod sweep;
