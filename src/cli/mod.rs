@@ -36,7 +36,6 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Compute one Hessian and print its asymmetry.
-    #[command(after_help = "Exit codes: 0 success, 2 bad input, 4 the Hessian has non-finite entries (see --allow-nonfinite).")]
     Hessian(hessian::HessianArgs),
     /// Compute the requested Hessians and the certified truth; attribute every error and
     /// asymmetry to rounding, evaluation order, approximation method and input quantization.
