@@ -1,22 +1,11 @@
 //! End-to-end behaviour of the `clairaut` binary: outputs, and one-line errors (exit status 2,
 //! no panic) for every kind of bad input.
 
-use std::path::{Path, PathBuf};
-
-use assert_cmd::Command;
-
-fn clairaut() -> Command {
-    Command::cargo_bin("clairaut").unwrap()
-}
+use crate::common::{clairaut, write};
 
 const EXAMPLE: &str = r#"{"layers": [2, 2], "activations": ["sigmoid"], "loss": "mse",
   "x": [[1.0, 2.0]], "y": [[0.5, 0.5]], "params": [0.1, 0.2, 0.3, 0.4, 0.5, 0.6]}"#;
 
-fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
-    let p = dir.join(name);
-    std::fs::write(&p, text).unwrap();
-    p
-}
 
 /// Runs `hessian` on `text` with extra args; asserts exit 2 and a one-line error containing
 /// every string of `expect`.

@@ -9,11 +9,8 @@ use clairaut::experiment::Experiment;
 use clairaut::results::matrix::npy_bytes;
 use clairaut::results::{problem_from_cbor, ResultFile};
 
-use crate::common::expect_error;
+use crate::common::{bin, expect_error};
 
-fn bin() -> PathBuf {
-    assert_cmd::cargo::cargo_bin("clairaut")
-}
 
 fn experiment(data: &str, extra: &str) -> String {
     format!(

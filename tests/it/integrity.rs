@@ -2,15 +2,13 @@
 //! removed by the next sweep of their folder, and a result file with a newer schema is never
 //! overwritten (`status` names it, `sweep` leaves it and fails at the end).
 
+use crate::common::bin;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime};
 
 use assert_cmd::Command;
 use clairaut::results::ResultFile;
 
-fn bin() -> PathBuf {
-    assert_cmd::cargo::cargo_bin("clairaut")
-}
 
 /// Two cells, fast.
 const TWO: &str = r#"

@@ -3,23 +3,14 @@
 //! `hessian` name its NaN/±∞ entries and exit 4 unless `--allow-nonfinite`; `analyze` marks the
 //! overflowing rows "non-finite" and not certified; `sweep` writes the cell and warns.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
-use assert_cmd::Command;
-
-fn clairaut() -> Command {
-    Command::cargo_bin("clairaut").unwrap()
-}
+use crate::common::{clairaut, write};
 
 /// Finite at the truth's precision, overflowing (∞, then NaN) in f64 and f32.
 const OVERFLOW: &str = r#"{"layers": [2, 2], "activations": ["identity"], "loss": "mse",
   "x": [[1e300, 2.0]], "y": [[0.5, 0.5]], "params": [1e10, 0.2, 0.3, 0.4, 0.5, 0.6]}"#;
 
-fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
-    let p = dir.join(name);
-    std::fs::write(&p, text).unwrap();
-    p
-}
 
 #[test]
 fn hessian_names_the_non_finite_entries_and_exits_4_unless_allowed() {

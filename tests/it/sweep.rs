@@ -8,11 +8,8 @@ use std::process::Command as Std;
 use assert_cmd::Command;
 use clairaut::results::ResultFile;
 
-use crate::common::{deterministic, expect_error};
+use crate::common::{bin, deterministic, expect_error};
 
-fn bin() -> PathBuf {
-    assert_cmd::cargo::cargo_bin("clairaut")
-}
 
 fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))

@@ -135,3 +135,20 @@ pub fn expect_error(cmd: &mut assert_cmd::Command, expect: &[&str]) {
         assert!(stderr.contains(e), "`{e}` not in {stderr}");
     }
 }
+
+/// The `clairaut` binary under test.
+pub fn bin() -> std::path::PathBuf {
+    assert_cmd::cargo::cargo_bin("clairaut")
+}
+
+/// A command running the `clairaut` binary under test.
+pub fn clairaut() -> assert_cmd::Command {
+    assert_cmd::Command::cargo_bin("clairaut").unwrap()
+}
+
+/// Writes `text` to `dir/name` and returns the path.
+pub fn write(dir: &Path, name: &str, text: &str) -> std::path::PathBuf {
+    let p = dir.join(name);
+    std::fs::write(&p, text).unwrap();
+    p
+}
