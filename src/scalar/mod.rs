@@ -40,6 +40,7 @@
 
 pub mod elementary;
 pub mod hw;
+pub mod matmul;
 pub mod mpfr;
 pub mod narrow;
 pub mod opcount;

@@ -1,0 +1,195 @@
+//! The dot product of a precision policy, on `f64` values of the run's format.
+//!
+//! One **pass** over the terms `k = idx(0), idx(1), …` of two converted input vectors:
+//! `p_k = a_k·b_k` exactly (inputs of at most 24 significand bits: a product fits `f64`'s 53,
+//! and f32's exponent range squared fits `f64`'s), or rounded to `acc` under `prod=rounded`;
+//! `acc = round_acc(p_first)`, then `acc = round_acc(acc + p_k)` — one rounding of the exact
+//! sum (TwoSum + [`Fmt::round_sum`]); under `promote=K` every K consecutive terms form a group
+//! with a fresh accumulator, and the groups are added into an f32 master
+//! (`master = round_f32(master + group)`), the first group initializing it.
+//!
+//! The split algorithms run several passes and combine them in f32 exactly as XLA's
+//! `dot_algorithm_rewriter.cc` does (see [`super::policy::Passes`]); a NaN of the low-order
+//! partial sum becomes +0 before `hi·hi` is added (XLA's `ReplaceNaNWithZeros`: an infinite
+//! input gives `∞·0` in the low products). The result is converted to `out` (to nearest even,
+//! or stochastically: the random bits are a SplitMix64 hash of the seed, the exact result, the
+//! length and the first and last operands — a function of the operation alone, so results
+//! are the same at any thread count).
+
+use super::format::{Conv, Fmt};
+use super::policy::{Fields, Passes, Prod, Rounding};
+
+/// Reusable buffers of the split algorithms (one per worker).
+#[derive(Clone, Debug, Default)]
+pub struct Scratch {
+    pieces: Vec<f64>,
+}
+
+/// `Σ a_k·b_k` under the policy `f`, the terms in the order `idx` (a permutation of
+/// `0..a.len()`); `a` and `b` hold values of the run's format, of equal length. An empty dot
+/// is +0.
+pub fn dot(f: &Fields, a: &[f64], b: &[f64], idx: impl Fn(usize) -> usize + Copy, s: &mut Scratch) -> f64 {
+    let n = a.len();
+    debug_assert_eq!(n, b.len());
+    if n == 0 {
+        return 0.0;
+    }
+    let (m, conv) = f.mul;
+    let cv = |x: f64| m.convert(x, conv, f.sat);
+    let r = match f.passes {
+        Passes::One => pass(f, n, idx, |i| cv(a[i]), |i| cv(b[i])),
+        Passes::X3 | Passes::X6 => {
+            let k = if f.passes == Passes::X3 { 2 } else { 3 };
+            s.pieces.clear();
+            for x in a.iter().chain(b) {
+                let p = split(m, *x, k);
+                s.pieces.extend_from_slice(&p[..k]);
+            }
+            // piece j of a_i is pieces[k·i + j]; of b_i, pieces[k·(n + i) + j]
+            let pc = &s.pieces;
+            let d = |ja: usize, jb: usize| pass(f, n, idx, |i| cv(pc[k * i + ja]), |i| cv(pc[k * (n + i) + jb]));
+            let add = |x: f64, y: f64| add_f32(x, y);
+            let low = if k == 2 {
+                add(d(1, 0), d(0, 1))
+            } else {
+                [d(0, 2), d(2, 0), d(0, 1), d(1, 0)].into_iter().fold(d(1, 1), add)
+            };
+            add(if low.is_nan() { 0.0 } else { low }, d(0, 0))
+        }
+    };
+    match f.round {
+        Rounding::Rne => f.out.convert(r, Conv::Rne, f.sat),
+        Rounding::Stochastic(seed) => {
+            let key = [r.to_bits(), n as u64, a[0].to_bits(), b[0].to_bits(), a[n - 1].to_bits(), b[n - 1].to_bits()];
+            f.out.round_stochastic(r, key.into_iter().fold(splitmix(seed), |h, x| splitmix(h ^ x)), f.sat)
+        }
+    }
+}
+
+/// XLA's split of `x` into `k` = 2 or 3 pieces for a pass in format `m` (bf16 or tf32):
+/// bf16: `hi = trunc(x)`, then (k = 2) `lo = rne(x − hi)` or (k = 3) `mid = trunc(x − hi)`,
+/// `lo = rne(x − hi − mid)`; tf32 (k = 2): `hi = trunc(x)`, `lo = x − hi` (converted later by
+/// the pass like any input). Every difference is exact.
+fn split(m: Fmt, x: f64, k: usize) -> [f64; 3] {
+    let hi = m.convert(x, Conv::Trunc, false);
+    let rest = x - hi;
+    match (m, k) {
+        (Fmt::Tf32, _) => [hi, rest, 0.0],
+        (_, 2) => [hi, m.convert(rest, Conv::Rne, false), 0.0],
+        _ => {
+            let mid = m.convert(rest, Conv::Trunc, false);
+            [hi, mid, m.convert(rest - mid, Conv::Rne, false)]
+        }
+    }
+}
+
+/// One pass: the converted inputs `a(i)`, `b(i)`, exact (or rounded) products, accumulation in
+/// `acc` with promotion to an f32 master every `promote` terms.
+#[inline]
+fn pass(f: &Fields, n: usize, idx: impl Fn(usize) -> usize, a: impl Fn(usize) -> f64, b: impl Fn(usize) -> f64) -> f64 {
+    let group = if f.promote == 0 { usize::MAX } else { f.promote as usize };
+    let mut master: Option<f64> = None;
+    let mut acc = 0.0;
+    let mut count = 0;
+    for k in 0..n {
+        let i = idx(k);
+        let mut p = a(i) * b(i);
+        if f.prod == Prod::Rounded {
+            p = f.acc.convert(p, Conv::Rne, false);
+        }
+        acc = if count == 0 { f.acc.round_sum(p, 0.0, false) } else { add_in(f.acc, acc, p) };
+        count += 1;
+        if count == group {
+            master = Some(master.map_or(acc, |m| add_f32(m, acc)));
+            count = 0;
+        }
+    }
+    match master {
+        Some(m) if count > 0 => add_f32(m, acc),
+        Some(m) => m,
+        None => acc,
+    }
+}
+
+/// `round_fmt(x + y)`, one rounding of the exact sum.
+#[inline]
+fn add_in(fmt: Fmt, x: f64, y: f64) -> f64 {
+    let s = x + y;
+    if !s.is_finite() {
+        return fmt.round_sum(s, 0.0, false);
+    }
+    // TwoSum (Knuth): s + e = x + y exactly
+    let bb = s - x;
+    let e = (x - (s - bb)) + (y - bb);
+    fmt.round_sum(s, e, false)
+}
+
+/// `round_f32(x + y)`.
+#[inline]
+fn add_f32(x: f64, y: f64) -> f64 {
+    add_in(Fmt::F32, x, y)
+}
+
+/// SplitMix64's finalizer (Steele, Lea, Flood 2014): a bijective 64-bit mix.
+fn splitmix(mut z: u64) -> u64 {
+    z = z.wrapping_add(0x9E37_79B9_7F4A_7C15);
+    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    z ^ (z >> 31)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::scalar::matmul::PrecisionPolicy;
+
+    fn vectors(n: usize, seed: u64) -> (Vec<f32>, Vec<f32>) {
+        let mut x = seed;
+        let mut next = || {
+            x = splitmix(x);
+            let m = (x >> 40) as f32 / (1u64 << 24) as f32 - 0.5;
+            m * 2f32.powi(((x >> 8) % 24) as i32 - 12)
+        };
+        ((0..n).map(|_| next()).collect(), (0..n).map(|_| next()).collect())
+    }
+
+    #[test]
+    fn f32_f32_f32_is_the_fma_chain_and_rounded_products_the_plain_loop() {
+        let fused = PrecisionPolicy::parse("f32-f32-f32").unwrap();
+        let plain = PrecisionPolicy::parse("f32-f32-f32,prod=rounded").unwrap();
+        for n in [1, 2, 3, 17, 300] {
+            let (a, b) = vectors(n, n as u64);
+            let chain = (1..n).fold(a[0] * b[0], |s, k| a[k].mul_add(b[k], s));
+            let naive = (1..n).fold(a[0] * b[0], |s, k| s + a[k] * b[k]);
+            assert_eq!(fused.dot_f32(&a, &b, false).to_bits(), chain.to_bits());
+            assert_eq!(plain.dot_f32(&a, &b, false).to_bits(), naive.to_bits());
+        }
+    }
+
+    #[test]
+    fn bf16_products_in_f32_are_the_f32_sum_of_rounded_inputs() {
+        // bf16 × bf16 is exact in f32, so the f32 accumulation is the plain f32 loop
+        let p = PrecisionPolicy::parse("bf16-bf16-f32").unwrap();
+        let bf = |x: f32| Fmt::Bf16.convert(x as f64, Conv::Rne, false) as f32;
+        for n in [1, 5, 64] {
+            let (a, b) = vectors(n, 7 + n as u64);
+            let want = (0..n).rev().fold(None, |s: Option<f32>, k| Some(s.map_or(bf(a[k]) * bf(b[k]), |s| s + bf(a[k]) * bf(b[k]))));
+            assert_eq!(p.dot_f32(&a, &b, true).to_bits(), want.unwrap().to_bits());
+        }
+    }
+
+    #[test]
+    fn splits_are_exact_and_x6_beats_x3_beats_one_pass() {
+        let (a, b) = vectors(64, 3);
+        let exact: f64 = a.iter().zip(&b).map(|(x, y)| *x as f64 * *y as f64).sum();
+        let err = |name: &str| (PrecisionPolicy::parse(name).unwrap().dot_f32(&a, &b, false) as f64 - exact).abs();
+        let (e1, e3, e6) = (err("bf16-bf16-f32"), err("bf16-bf16-f32-x3"), err("bf16-bf16-f32-x6"));
+        assert!(e3 < e1 && e6 <= e3, "{e1:e} {e3:e} {e6:e}");
+        for x in a {
+            let p = split(Fmt::Bf16, x as f64, 3);
+            assert_eq!(p[0] + p[1] + p[2], x as f64);
+            let p = split(Fmt::Tf32, x as f64, 2);
+            assert_eq!(p[0] + p[1], x as f64);
+        }
+    }
+}
