@@ -15,6 +15,7 @@
 //! * exact sums: each component is one correctly rounded sum (`t` of a dot product is the
 //!   correctly rounded Σ (aᵢ.v·bᵢ.t + aᵢ.t·bᵢ.v) over all 2n products).
 
+use crate::scalar::order::{PolicyDot, PolicyScratch, Strided};
 use crate::scalar::{Fun, Real, Scalar};
 
 /// A dual number over the format `R`.
@@ -130,6 +131,22 @@ impl<R: Real> Scalar for Dual<R> {
     fn set_fun_known(&mut self, a: &Self, d: [&R; 3], ctx: &Self::Ctx) {
         self.t.set_mul(d[1], &a.t, ctx);
         self.v.set(d[0], ctx);
+    }
+    fn dot_policy(
+        &mut self,
+        a: Strided<'_, Self>,
+        b: Strided<'_, Self>,
+        pd: &PolicyDot<'_>,
+        s: &mut PolicyScratch,
+        value: Option<&R>,
+        ctx: &Self::Ctx,
+    ) {
+        let n = a.len();
+        match value {
+            Some(v) => self.v.set(v, ctx),
+            None => self.v = pd.dot(n, |k| &a.get(k).v, |k| &b.get(k).v, s, ctx),
+        }
+        pd.dot2(&mut self.t, n, (|k| &a.get(k).v, |k| &b.get(k).t), (|k| &a.get(k).t, |k| &b.get(k).v), s, ctx);
     }
     fn set_dot_exact<'a, I>(&mut self, terms: I, ctx: &Self::Ctx)
     where

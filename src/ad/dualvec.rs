@@ -8,7 +8,7 @@
 //! terms of a sum.
 
 use super::lanes::LaneDot;
-use crate::scalar::order::Strided;
+use crate::scalar::order::{PolicyDot, PolicyScratch, Strided};
 use crate::scalar::{Fun, Real, Scalar};
 
 /// A value with `K` tangent lanes.
@@ -147,6 +147,24 @@ impl<R: LaneDot, const K: usize> Scalar for DualVec<R, K> {
             self.t[k].set_mul(d[1], &a.t[k], ctx);
         }
         self.v.set(d[0], ctx);
+    }
+    fn dot_policy(
+        &mut self,
+        a: Strided<'_, Self>,
+        b: Strided<'_, Self>,
+        pd: &PolicyDot<'_>,
+        s: &mut PolicyScratch,
+        value: Option<&R>,
+        ctx: &Self::Ctx,
+    ) {
+        let n = a.len();
+        match value {
+            Some(v) => self.v.set(v, ctx),
+            None => self.v = pd.dot(n, |k| &a.get(k).v, |k| &b.get(k).v, s, ctx),
+        }
+        for (l, t) in self.t.iter_mut().enumerate() {
+            pd.dot2(t, n, (|k| &a.get(k).v, |k| &b.get(k).t[l]), (|k| &a.get(k).t[l], |k| &b.get(k).v), s, ctx);
+        }
     }
     fn set_dot_exact<'a, I>(&mut self, terms: I, ctx: &Self::Ctx)
     where

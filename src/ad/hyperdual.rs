@@ -15,6 +15,7 @@
 //!   `d = f′·a.d + f″·(a.e1·a.e2)` (`fma`: the first product fused).
 //! * exact sums: one correctly rounded sum per component.
 
+use crate::scalar::order::{PolicyDot, PolicyScratch, Strided};
 use crate::scalar::{Fun, Real, Scalar};
 
 /// A hyper-dual number over the format `R`.
@@ -153,6 +154,34 @@ impl<R: Real> Scalar for HyperDual<R> {
     }
     fn set_fun_known(&mut self, a: &Self, d: [&R; 3], ctx: &Self::Ctx) {
         lift(self, a, d[0], d[1], d[2], ctx);
+    }
+    fn dot_policy(
+        &mut self,
+        a: Strided<'_, Self>,
+        b: Strided<'_, Self>,
+        pd: &PolicyDot<'_>,
+        s: &mut PolicyScratch,
+        value: Option<&R>,
+        ctx: &Self::Ctx,
+    ) {
+        let n = a.len();
+        match value {
+            Some(v) => self.v.set(v, ctx),
+            None => self.v = pd.dot(n, |k| &a.get(k).v, |k| &b.get(k).v, s, ctx),
+        }
+        pd.dot2(&mut self.e1, n, (|k| &a.get(k).v, |k| &b.get(k).e1), (|k| &a.get(k).e1, |k| &b.get(k).v), s, ctx);
+        pd.dot2(&mut self.e2, n, (|k| &a.get(k).v, |k| &b.get(k).e2), (|k| &a.get(k).e2, |k| &b.get(k).v), s, ctx);
+        // d = ((a·ḋ + ȧ₁·ḃ₂) + ȧ₂·ḃ₁) + ḋa·b: the second-order part of the product rule
+        let mut first = pd.dot(n, |k| &a.get(k).v, |k| &b.get(k).d, s, ctx);
+        let cross = [
+            pd.dot(n, |k| &a.get(k).e1, |k| &b.get(k).e2, s, ctx),
+            pd.dot(n, |k| &a.get(k).e2, |k| &b.get(k).e1, s, ctx),
+            pd.dot(n, |k| &a.get(k).d, |k| &b.get(k).v, s, ctx),
+        ];
+        for c in &cross {
+            first.add_assign(c, ctx);
+        }
+        self.d.set(&first, ctx);
     }
     fn set_dot_exact<'a, I>(&mut self, terms: I, ctx: &Self::Ctx)
     where

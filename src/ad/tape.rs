@@ -18,6 +18,7 @@
 
 use std::cell::RefCell;
 
+use crate::scalar::order::{PolicyDot, PolicyScratch, Strided};
 use crate::scalar::{Fun, Real, Scalar};
 
 /// Index of a node on the tape.
@@ -188,6 +189,26 @@ impl<R: Real> Scalar for TapeVar<R> {
             (tape.partials.len() - 1) as u32
         };
         self.record(Op::Unary(a.idx, k), &[a.idx], ctx);
+    }
+    /// Records the policy's value as a dot node whose partials are the other operands (exact
+    /// linearization): `rev-rev`'s reverse sweep would not follow the policy, so requests refuse
+    /// `rev-rev` with a policy (see `hessian::request`); this keeps the type total.
+    fn dot_policy(
+        &mut self,
+        a: Strided<'_, Self>,
+        b: Strided<'_, Self>,
+        pd: &PolicyDot<'_>,
+        s: &mut PolicyScratch,
+        value: Option<&R>,
+        ctx: &Self::Ctx,
+    ) {
+        let n = a.len();
+        let v = match value {
+            Some(v) => v.clone(),
+            None => pd.dot(n, |k| &a.get(k).v, |k| &b.get(k).v, s, &ctx.real),
+        };
+        self.set_dot_exact((0..n).map(|k| (a.get(k), b.get(k))), ctx);
+        self.v = v;
     }
     fn set_dot_exact<'a, I>(&mut self, terms: I, ctx: &Self::Ctx)
     where

@@ -10,12 +10,13 @@ use clap::Args;
 use super::{parse_option, with_threads};
 use crate::error::Error;
 use crate::analysis::metrics::{self, Asymmetry, NonFinite};
-use crate::hessian::{self, Matrix, Request};
+use crate::hessian::{self, check_policy, Matrix, Request};
 use crate::method::{Method, StepRule};
 use crate::model::{InputMode, Problem};
 use crate::order::Order;
 use crate::results::matrix::{write_matrix, MatrixMeta};
 use crate::scalar::precision::Arith;
+use crate::scalar::matmul::PrecisionPolicy;
 use crate::scalar::{MathLib, Precision, Real};
 
 /// Exit status of `clairaut hessian` when H has an entry NaN or ±∞ (without `--allow-nonfinite`).
@@ -38,6 +39,11 @@ pub struct HessianArgs {
     /// sequential, reversed, pairwise, kahan, exact or shuffled:<seed>.
     #[arg(long, value_name = "O", default_value = "sequential")]
     pub order: String,
+    /// Precision policy of the matrix products: uniform (every operation in --precision), a
+    /// preset (tf32-tf32-f32, bf16-bf16-f32, tf2-ampere, torch-autocast-bf16, … — see the
+    /// README) or a preset with overrides, e.g. bf16-bf16-f32,round=sr:7.
+    #[arg(long, value_name = "POLICY", default_value = "uniform")]
+    pub policy: String,
     /// Fuse multiply-adds in dot products.
     #[arg(long, overrides_with = "no_fma")]
     pub fma: bool,
@@ -74,9 +80,11 @@ impl HessianArgs {
         let precision: Precision = parse_option("--precision", &self.precision)?;
         let order: Order = parse_option("--order", &self.order)?;
         let step: StepRule = parse_option("--step", &self.step)?;
+        let policy: PrecisionPolicy = parse_option("--policy", &self.policy)?;
+        check_policy(&policy, self.method, precision, order).map_err(|message| Error::Option { option: "--policy".into(), message })?;
         let problem = Problem::load(&self.problem)?;
         let arith = Arith { precision, math: self.math, fma: self.fma && !self.no_fma };
-        Ok(Request { problem, method: self.method, arith, order, inputs: self.inputs, step })
+        Ok(Request { problem, method: self.method, arith, order, inputs: self.inputs, step, policy })
     }
 }
 
@@ -122,9 +130,10 @@ pub fn run(args: HessianArgs) -> anyhow::Result<()> {
         spec.loss.name()
     );
     println!(
-        "method {}, precision {}, order {}, {}, math {}, inputs {}, threads {threads}",
+        "method {}, precision {}, policy {}, order {}, {}, math {}, inputs {}, threads {threads}",
         req.method,
         req.arith.precision,
+        req.policy,
         req.order,
         crate::scalar::FmaPolicy::from_fused(req.arith.fma),
         req.arith.math.name(),

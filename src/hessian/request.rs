@@ -1,5 +1,5 @@
-//! A validated request for one Hessian — problem, method, arithmetic, order, input conversion,
-//! step rule — and its computation in the request's format.
+//! A validated request for one Hessian — problem, method, arithmetic, order, precision policy,
+//! input conversion, step rule — and its computation in the request's format.
 //!
 //! The format is chosen at run time ([`Arith::dispatch`]), so the matrix exists only inside a
 //! function generic over the format: what is done with it (its asymmetry, writing it to a file)
@@ -14,7 +14,8 @@ use crate::model::{InputMode, Problem};
 use crate::order::{Eval, Order};
 use crate::ad::{LaneDot, WithReal};
 use crate::scalar::precision::Arith;
-use crate::scalar::Real;
+use crate::scalar::matmul::PrecisionPolicy;
+use crate::scalar::{Precision, Real};
 
 /// A fully validated request for one Hessian.
 #[derive(Clone, Debug)]
@@ -31,6 +32,8 @@ pub struct Request {
     pub inputs: InputMode,
     /// Finite-difference step rule.
     pub step: StepRule,
+    /// Precision policy of the matmul-shaped dot products (`uniform`: none).
+    pub policy: PrecisionPolicy,
 }
 
 /// What is done with a computed Hessian, in its own format `R`.
@@ -48,6 +51,19 @@ pub struct Computed<T> {
     pub output: T,
     /// Wall-clock seconds of the computation (input conversion and the sink excluded).
     pub seconds: f64,
+}
+
+/// Whether `policy` can run with `method` at `precision` in `order`
+/// ([`PrecisionPolicy::check_run`]); `rev-rev` is refused with a policy: its reverse sweep
+/// accumulates adjoints node by node, not as the matrix products a policy describes.
+pub fn check_policy(policy: &PrecisionPolicy, method: Method, precision: Precision, order: Order) -> Result<(), String> {
+    if method == Method::RevRev && !policy.is_uniform() {
+        return Err(format!(
+            "policy {policy} is not implemented for rev-rev (its reverse sweep accumulates adjoints node by node, not as \
+             matrix products); use fwd-rev, which is jax.hessian's composition"
+        ));
+    }
+    policy.check_run(precision, order)
 }
 
 impl Request {
@@ -84,7 +100,7 @@ impl<S: Sink> WithReal for Job<'_, S> {
         let req = self.req;
         let pr = &req.problem;
         let inputs = pr.inputs::<R>(req.inputs, &ctx)?;
-        let eval = Eval::new(req.order, pr.spec.sum_lengths(pr.n));
+        let eval = Eval::new(req.order, pr.spec.sum_lengths(pr.n)).with_policy(&req.policy);
         let t0 = Instant::now();
         let h = compute_with(req.method, &pr.spec, pr.n, &inputs, &eval, &ctx, &req.options());
         let seconds = t0.elapsed().as_secs_f64();

@@ -6,7 +6,9 @@
 //! `∂L/∂W_l[i,j] = Σ_n a_{l−1}[n,i]·G_l[n,j]` (a dot product over the batch),
 //! `∂L/∂b_l[j] = Σ_n G_l[n,j]` (a batch sum),
 //! and, for l > 1, `G_{l−1}[n,i] = (Σ_j G_l[n,j]·W_l[i,j]) · σ′_{l−1}(z_{l−1}[n,i])`.
-//! Every Σ is evaluated in the order under study ([`crate::order`]); each ⊙ is one product.
+//! Every Σ is evaluated in the order under study ([`crate::order`]); each ⊙ is one product. The
+//! three matrix products (`a·W`, `aᵀ·G`, `G·Wᵀ`) go through [`matmul`], which applies the
+//! precision policy of `eval` ([`crate::scalar::matmul`]), if any.
 
 use std::sync::Arc;
 
@@ -14,7 +16,7 @@ use rayon::prelude::*;
 
 use super::loss::{loss_and_grad, LossScratch};
 use super::Spec;
-use crate::order::{dot, dot_with_value, sum, Eval, KernelScratch, Strided};
+use crate::order::{matmul, sum, Eval, KernelScratch, Strided};
 use crate::scalar::{Fun, Real, Scalar};
 
 /// Buffers of one evaluation, allocated once per worker and reused.
@@ -166,10 +168,8 @@ pub fn forward<S: Scalar>(
                     Some(t) => zk.set_constant(&t.z[l][r * dout + j], ctx),
                     None => {
                         let col = Strided::new(theta, w0 + j, dout, din);
-                        match known {
-                            Some(d) => dot_with_value(zk, row, col, eval, &mut ws.ks, &d.zdot[l][r * dout + j], ctx),
-                            None => dot(zk, row, col, eval, &mut ws.ks, ctx),
-                        }
+                        let value = known.map(|d| &d.zdot[l][r * dout + j]);
+                        matmul(zk, row, col, eval, &mut ws.ks, value, ctx);
                         if let Some(rec) = &mut ws.record {
                             rec.zdot[l][r * dout + j] = zk.value().clone();
                         }
@@ -224,10 +224,7 @@ pub fn backward<S: Scalar>(
                 let col_a = Strided::new(a_in, i, din, n);
                 let col_g = Strided::new(g, j, dout, n);
                 let w = w0 + i * dout + j;
-                match known {
-                    Some(d) => dot_with_value(&mut ws.grad[w], col_a, col_g, eval, &mut ws.ks, &d.grad[w], ctx),
-                    None => dot(&mut ws.grad[w], col_a, col_g, eval, &mut ws.ks, ctx),
-                }
+                matmul(&mut ws.grad[w], col_a, col_g, eval, &mut ws.ks, known.map(|d| &d.grad[w]), ctx);
             }
         }
         for j in 0..dout {
@@ -240,10 +237,7 @@ pub fn backward<S: Scalar>(
                     let row_g = Strided::new(g, r * dout, 1, dout);
                     let row_w = Strided::new(theta, w0 + i * dout, 1, dout);
                     let k = r * din + i;
-                    match known {
-                        Some(d) => dot_with_value(&mut gp[k], row_g, row_w, eval, &mut ws.ks, &d.gdot[l - 1][k], ctx),
-                        None => dot(&mut gp[k], row_g, row_w, eval, &mut ws.ks, ctx),
-                    }
+                    matmul(&mut gp[k], row_g, row_w, eval, &mut ws.ks, known.map(|d| &d.gdot[l - 1][k]), ctx);
                 }
             }
             if let Some(rec) = &mut ws.record {

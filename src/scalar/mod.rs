@@ -54,7 +54,7 @@ use rug::Float;
 
 pub use elementary::Fun;
 pub use mpfr::{IeeeFormat, MpCtx};
-use order::Strided;
+use order::{PolicyDot, PolicyScratch, Strided};
 pub use policy::{FmaPolicy, MathLib};
 pub use precision::Precision;
 
@@ -146,6 +146,21 @@ pub trait Scalar: Clone + Send + Debug {
     ) {
         order::dot_in_order(self, a, b, idx, tmp, ctx)
     }
+
+    /// `self = Σ a_k·b_k` under the precision policy of `pd` ([`order::matmul`]); `value`, when
+    /// given, is the primal's result of this very dot product (the value part is taken from
+    /// it). A format computes one policy dot; a lifted scalar composes its parts as a
+    /// framework's JVP does: the value one policy dot, each tangent `Σ a·ḃ + ȧ·b` two policy
+    /// dots added in the format ([`PolicyDot::dot2`]).
+    fn dot_policy(
+        &mut self,
+        a: Strided<'_, Self>,
+        b: Strided<'_, Self>,
+        pd: &PolicyDot<'_>,
+        s: &mut PolicyScratch,
+        value: Option<&Self::Real>,
+        ctx: &Self::Ctx,
+    );
 
     /// [`Scalar::dot_in_order`] when the value `Σ a_i·b_i` is known already — `value`, the
     /// primal's result of this very sum, bit for bit (see [`order::dot_with_value`]): a type may compute only the derivative parts, each
@@ -248,6 +263,20 @@ macro_rules! real_scalar_ops {
         #[inline]
         fn set_fun_known(&mut self, _a: &Self, d: [&Self; 3], ctx: &Self::Ctx) {
             $crate::scalar::Scalar::set(self, d[0], ctx)
+        }
+        fn dot_policy(
+            &mut self,
+            a: $crate::scalar::order::Strided<'_, Self>,
+            b: $crate::scalar::order::Strided<'_, Self>,
+            pd: &$crate::scalar::order::PolicyDot<'_>,
+            s: &mut $crate::scalar::order::PolicyScratch,
+            value: Option<&Self>,
+            ctx: &Self::Ctx,
+        ) {
+            match value {
+                Some(v) => $crate::scalar::Scalar::set(self, v, ctx),
+                None => *self = pd.dot(a.len(), |k| a.get(k), |k| b.get(k), s, ctx),
+            }
         }
     };
 }

@@ -5,6 +5,8 @@ use std::fmt;
 use std::str::FromStr;
 
 use super::format::{Conv, Fmt};
+use crate::scalar::order::{policy_accepts, Order};
+use crate::scalar::Precision;
 
 /// Whether a product of two converted inputs is exact or rounded to the accumulator first.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -159,6 +161,32 @@ impl PrecisionPolicy {
             PrecisionPolicy::Uniform => None,
             PrecisionPolicy::Mixed { fields, .. } => Some(fields),
         }
+    }
+
+    /// Whether this policy can run at `precision` in `order`: a policy's formats are computed
+    /// exactly on `f64` values, so the run's format must be one whose values are (`f32`, `f64`,
+    /// `binary16`, `bfloat16`, `binary32`, `binary64`; not `mp:<bits>`); its accumulator adds
+    /// one product at a time (`sequential`, `reversed`, `shuffled`); and an `elementwise`
+    /// format must be the run's precision. `uniform` runs everywhere.
+    pub fn check_run(&self, precision: Precision, order: Order) -> Result<(), String> {
+        let Some(f) = self.fields() else { return Ok(()) };
+        if matches!(precision, Precision::Mp(_)) {
+            return Err(format!("policy {self} runs at f32, f64 or an emulated IEEE format, not precision {precision}"));
+        }
+        if !policy_accepts(order) {
+            return Err(format!("policy {self} accumulates term by term: order {order} is not one (use sequential, reversed or shuffled:<seed>)"));
+        }
+        if let Some(e) = f.elementwise {
+            let names: &[&str] = match e {
+                Fmt::F32 => &["f32", "binary32"],
+                Fmt::Bf16 => &["bfloat16"],
+                _ => &["binary16"],
+            };
+            if !names.contains(&precision.to_string().as_str()) {
+                return Err(format!("policy {self} computes element-wise work in {e}: it needs precision {}, not {precision}", names[0]));
+            }
+        }
+        Ok(())
     }
 
     /// Whether this is `uniform`.

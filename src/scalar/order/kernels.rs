@@ -81,7 +81,7 @@ pub fn dot<S: Scalar>(
 }
 
 /// [`dot`], with the value given or not ([`dot_with_value`]).
-fn dot_given<S: Scalar>(
+pub(super) fn dot_given<S: Scalar>(
     out: &mut S,
     a: Strided<'_, S>,
     b: Strided<'_, S>,

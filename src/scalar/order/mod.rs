@@ -31,6 +31,7 @@
 
 mod compensated;
 mod kernels;
+mod matmul;
 mod pairwise;
 mod strided;
 
@@ -42,7 +43,10 @@ use rand::RngCore;
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 
+use crate::scalar::matmul::{Fields, PrecisionPolicy};
+
 pub use kernels::{dot, dot_in_order, dot_with_value, sum};
+pub use matmul::{matmul, policy_accepts, PolicyDot, PolicyScratch};
 pub use strided::{KernelScratch, Strided};
 
 /// A summation order.
@@ -121,6 +125,8 @@ impl FromStr for Order {
 pub struct Eval {
     /// The order.
     pub order: Order,
+    /// The precision policy of the matmul-shaped dot products ([`matmul`]); `None`: uniform.
+    pub policy: Option<Fields>,
     perms: HashMap<usize, Vec<u32>>,
 }
 
@@ -133,7 +139,13 @@ impl Eval {
                 perms.entry(n).or_insert_with(|| permutation(seed, n));
             }
         }
-        Eval { order, perms }
+        Eval { order, policy: None, perms }
+    }
+
+    /// This order with the precision policy `p` for the matmul-shaped dot products.
+    pub fn with_policy(mut self, p: &PrecisionPolicy) -> Self {
+        self.policy = p.fields().copied();
+        self
     }
 
     #[inline(always)]

@@ -59,11 +59,13 @@ pub struct KernelScratch<S> {
     pub(super) t: [S; 7],
     /// One value per term (the pairwise trees).
     pub(super) buf: Vec<S>,
+    /// Buffers of precision-policy dot products.
+    pub(super) policy: super::PolicyScratch,
 }
 
 impl<S: Scalar> KernelScratch<S> {
     /// Scratch for sums of length up to `max_len`, initialized from `zero`.
     pub fn new(zero: &S, max_len: usize) -> Self {
-        KernelScratch { t: std::array::from_fn(|_| zero.clone()), buf: vec![zero.clone(); max_len] }
+        KernelScratch { t: std::array::from_fn(|_| zero.clone()), buf: vec![zero.clone(); max_len], policy: Default::default() }
     }
 }

@@ -1,0 +1,87 @@
+//! The matmul-shaped dot products of the model: under `uniform` exactly [`super::dot`]; under a
+//! precision policy ([`crate::scalar::matmul`]) the policy's kernel, in this order's term order.
+
+use super::kernels::dot_given;
+use super::{Eval, KernelScratch, Order, Strided};
+use crate::scalar::matmul::{kernel, Fields};
+use crate::scalar::{Real, Scalar};
+
+/// `out = Σ_k a_k·b_k` for a dot product of a matrix product (forward `a·W`, backward `G·Wᵀ`,
+/// weight gradient `aᵀ·G`): [`super::dot`] (or [`super::dot_with_value`] when `value`, the
+/// primal's result, is given) without a policy, [`Scalar::dot_policy`] with one.
+pub fn matmul<S: Scalar>(
+    out: &mut S,
+    a: Strided<'_, S>,
+    b: Strided<'_, S>,
+    eval: &Eval,
+    ks: &mut KernelScratch<S>,
+    value: Option<&S::Real>,
+    ctx: &S::Ctx,
+) {
+    match &eval.policy {
+        None => dot_given(out, a, b, eval, ks, value, ctx),
+        Some(fields) => {
+            let pd = PolicyDot { fields, eval };
+            out.dot_policy(a, b, &pd, &mut ks.policy, value, ctx)
+        }
+    }
+}
+
+/// Whether a precision policy can take its terms in `order`: the term-by-term orders
+/// (`sequential`, `reversed`, `shuffled`) — an accumulator adds one product at a time.
+pub fn policy_accepts(order: Order) -> bool {
+    matches!(order, Order::Sequential | Order::Reversed | Order::Shuffled(_))
+}
+
+/// A policy and the order of its terms: what [`Scalar::dot_policy`] computes with.
+pub struct PolicyDot<'e> {
+    fields: &'e Fields,
+    eval: &'e Eval,
+}
+
+/// Buffers of policy dot products (one per worker, in [`KernelScratch`]).
+#[derive(Clone, Debug, Default)]
+pub struct PolicyScratch {
+    a: Vec<f64>,
+    b: Vec<f64>,
+    kernel: kernel::Scratch,
+}
+
+impl PolicyDot<'_> {
+    /// `Σ a(k)·b(k)`, `k < n`, under the policy, as a value of the run's format `R` (the
+    /// policy's `out` result, stored in `R`). `a(k)`, `b(k)` are values of `R`, exactly
+    /// representable in `f64` (every format a policy runs at is).
+    pub fn dot<'r, R: Real + 'r>(&self, n: usize, a: impl Fn(usize) -> &'r R, b: impl Fn(usize) -> &'r R, s: &mut PolicyScratch, ctx: &R::RCtx) -> R {
+        s.a.clear();
+        s.b.clear();
+        s.a.extend((0..n).map(|k| a(k).to_f64()));
+        s.b.extend((0..n).map(|k| b(k).to_f64()));
+        let r = match self.eval.order {
+            Order::Reversed => kernel::dot(self.fields, &s.a, &s.b, |k| n - 1 - k, &mut s.kernel),
+            Order::Shuffled(_) => {
+                let perm = self.eval.perm(n).expect("a permutation");
+                kernel::dot(self.fields, &s.a, &s.b, |k| perm[k] as usize, &mut s.kernel)
+            }
+            // the other orders are refused with a policy (`policy_accepts`)
+            _ => kernel::dot(self.fields, &s.a, &s.b, |k| k, &mut s.kernel),
+        };
+        R::from_f64(r, ctx)
+    }
+
+    /// `out = pdot(a₁, b₁) + pdot(a₂, b₂)`, the sum rounded once in `R`: a tangent of a
+    /// product, as a framework's JVP of `dot_general` composes it.
+    #[allow(clippy::too_many_arguments)]
+    pub fn dot2<'r, R: Real + 'r>(
+        &self,
+        out: &mut R,
+        n: usize,
+        (a1, b1): (impl Fn(usize) -> &'r R, impl Fn(usize) -> &'r R),
+        (a2, b2): (impl Fn(usize) -> &'r R, impl Fn(usize) -> &'r R),
+        s: &mut PolicyScratch,
+        ctx: &R::RCtx,
+    ) {
+        let x = self.dot(n, a1, b1, s, ctx);
+        let y = self.dot(n, a2, b2, s, ctx);
+        out.set_add(&x, &y, ctx);
+    }
+}
