@@ -19,6 +19,7 @@ use crate::hessian::fd::{self, StepRule};
 use crate::hessian::{self, Method, Options};
 use crate::model::problem::Inputs;
 use crate::model::{InputMode, Problem};
+use crate::scalar::matmul::PrecisionPolicy;
 use crate::order::{Eval, Order};
 use crate::packed::PackedMatrix;
 use crate::ad::{LaneDot, WithReal};
@@ -40,6 +41,9 @@ pub struct Row {
     pub order: Order,
     /// FMA policy.
     pub fma: bool,
+    /// Precision policy of the matrix products (H at truth precision is uniform: the rounding
+    /// part holds every rounding the policy adds).
+    pub policy: PrecisionPolicy,
     /// Step rule (finite differences only).
     pub step: Option<String>,
     /// Smallest and largest step actually taken, |(θ_j ⊕ h_j) − θ_j| (finite differences only).
@@ -110,6 +114,7 @@ struct Working<'a> {
     problem: &'a Problem,
     method: Method,
     order: Order,
+    policy: PrecisionPolicy,
     step: &'a StepRule,
 }
 
@@ -118,7 +123,7 @@ impl WithReal for Working<'_> {
     fn run<R: LaneDot>(self, ctx: R::RCtx) -> Self::Output {
         let pr = self.problem;
         let inputs = pr.inputs::<R>(InputMode::Decimal, &ctx)?;
-        let eval = Eval::new(self.order, pr.spec.sum_lengths(pr.n));
+        let eval = Eval::new(self.order, pr.spec.sum_lengths(pr.n)).with_policy(&self.policy);
         let opts = Options { step: self.step.clone(), ..Default::default() };
         let h = hessian::compute_with(self.method, &pr.spec, pr.n, &inputs, &eval, &ctx, &opts);
         let (steps, actual) = if self.method.is_finite_difference() {
@@ -170,8 +175,8 @@ pub(super) fn eigenvalues(m: &PackedMatrix) -> Vec<f64> {
     m.self_adjoint_eigenvalues(faer::Side::Lower).unwrap_or_default()
 }
 
-/// A cell of the request: method, precision, order, fma.
-pub(super) type CellKey = (Method, Precision, Order, bool);
+/// A cell of the request: method, precision, order, fma, precision policy.
+pub type CellKey = (Method, Precision, Order, bool, PrecisionPolicy);
 
 /// A computed cell: H at p, H at truth precision (exact values, packed), the range of steps
 /// actually taken (finite differences), seconds.
@@ -237,12 +242,12 @@ pub(super) struct CellContext<'a> {
 
 impl CellContext<'_> {
     /// H at p and at truth precision on the same inputs q.
-    pub(super) fn compute(&self, (m, prec, o, fma): CellKey, q: &Inputs<Float>) -> Result<Computed, crate::Error> {
+    pub(super) fn compute(&self, (m, prec, o, fma, policy): CellKey, q: &Inputs<Float>) -> Result<Computed, crate::Error> {
         let (req, tbits) = (self.req, self.tbits);
         let (spec, n) = (&req.problem.spec, req.problem.n);
         let start = Instant::now();
         let arith = Arith { precision: prec, math: req.math, fma };
-        let (h, steps, actual) = arith.dispatch(Working { problem: &req.problem, method: m, order: o, step: &req.step })?;
+        let (h, steps, actual) = arith.dispatch(Working { problem: &req.problem, method: m, order: o, policy, step: &req.step })?;
         let ctx = MpCtx::new(tbits, None, fma);
         let eval = Eval::new(o, spec.sum_lengths(n));
         let hhi = match steps {
@@ -381,7 +386,7 @@ impl CellContext<'_> {
     }
 
     /// The row of a computed cell, its order spread left at 0 (filled in by [`super::analyze`]).
-    pub(super) fn metrics(&self, (m, prec, o, fma): CellKey, c: &Computed, tq: &PackedMatrix) -> Row {
+    pub(super) fn metrics(&self, (m, prec, o, fma, policy): CellKey, c: &Computed, tq: &PackedMatrix) -> Row {
         let PairNorms { parts: [total, rounding, approximation, input, resid], asym } = self.pair_norms(c, tq);
         let errors = self.entry_errors(&c.h, prec.bits());
         let finite = errors.nonfinite.is_empty() && self.t_finite && rounding.antisym.is_finite() && approximation.antisym.is_finite();
@@ -400,6 +405,7 @@ impl CellContext<'_> {
             precision: prec,
             order: o,
             fma,
+            policy,
             step: m.is_finite_difference().then(|| self.req.step.to_string()),
             step_actual: c.actual,
             error_rel_fro: total.total,

@@ -42,6 +42,7 @@ use crate::model::{InputMode, Problem};
 use crate::order::Order;
 use crate::packed::PackedMatrix;
 use crate::scalar::precision::Arith;
+use crate::scalar::matmul::PrecisionPolicy;
 use crate::scalar::{MathLib, MpCtx, Precision};
 
 pub mod cell;
@@ -50,13 +51,13 @@ pub mod metrics;
 pub mod norms;
 pub mod truth;
 
-pub use cell::{Row, NON_FINITE};
+pub use cell::{CellKey, Row, NON_FINITE};
 pub use metrics::NonFinite;
 pub use kinks::{Kink, KinkReport};
 pub use norms::Part;
 pub use cell::Spectrum;
 
-use cell::{CellContext, CellKey, Computed, Quantized};
+use cell::{CellContext, Computed, Quantized};
 use truth::Truth;
 
 /// What to analyze.
@@ -72,6 +73,10 @@ pub struct Request {
     pub orders: Vec<Order>,
     /// FMA policies (`false` = no-fma).
     pub fmas: Vec<bool>,
+    /// Precision policies of the matrix products (`[uniform]`: none). A cell whose policy
+    /// cannot run with its method, precision or order ([`crate::hessian::check_policy`]) is
+    /// not analyzed.
+    pub policies: Vec<PrecisionPolicy>,
     /// f32/f64 math library.
     pub math: MathLib,
     /// Finite-difference step rule.
@@ -156,14 +161,20 @@ impl CertifiedTruth {
     }
 }
 
-/// Every cell of the request, in request order (method, precision, order, fma).
-fn cells(req: &Request) -> Vec<CellKey> {
+/// Every cell of the request, in request order (method, precision, policy, order, fma), less
+/// those whose policy cannot run with their method, precision and order.
+pub fn cells(req: &Request) -> Vec<CellKey> {
     let mut cells = Vec::new();
     for &m in &req.methods {
         for &prec in &req.precisions {
-            for &o in &req.orders {
-                for &fma in &req.fmas {
-                    cells.push((m, prec, o, fma));
+            for &policy in &req.policies {
+                for &o in &req.orders {
+                    if crate::hessian::check_policy(&policy, m, prec, o).is_err() {
+                        continue;
+                    }
+                    for &fma in &req.fmas {
+                        cells.push((m, prec, o, fma, policy));
+                    }
                 }
             }
         }
@@ -171,11 +182,24 @@ fn cells(req: &Request) -> Vec<CellKey> {
     cells
 }
 
-/// The cells at precision `prec`, grouped by (method, fma): each group holds its orders.
+/// Refuses a request with a policy that runs in none of its cells (naming the reason for the
+/// first combination), so that no requested policy is silently absent from the rows.
+pub fn check_policies(req: &Request) -> Result<(), String> {
+    for policy in &req.policies {
+        let combos = || req.methods.iter().flat_map(|&m| req.precisions.iter().flat_map(move |&p| req.orders.iter().map(move |&o| (m, p, o))));
+        if !combos().any(|(m, p, o)| crate::hessian::check_policy(policy, m, p, o).is_ok()) {
+            let (m, p, o) = combos().next().ok_or("no cells")?;
+            return Err(crate::hessian::check_policy(policy, m, p, o).expect_err("refused"));
+        }
+    }
+    Ok(())
+}
+
+/// The cells at precision `prec`, grouped by (method, fma, policy): each group holds its orders.
 fn groups(cells: &[CellKey], prec: Precision) -> Vec<Vec<usize>> {
     let mut groups: Vec<Vec<usize>> = Vec::new();
     for (k, c) in cells.iter().enumerate().filter(|(_, c)| c.1 == prec) {
-        match groups.iter_mut().find(|g| cells[g[0]].0 == c.0 && cells[g[0]].3 == c.3) {
+        match groups.iter_mut().find(|g| cells[g[0]].0 == c.0 && cells[g[0]].3 == c.3 && cells[g[0]].4 == c.4) {
             Some(g) => g.push(k),
             None => groups.push(vec![k]),
         }

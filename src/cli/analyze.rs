@@ -14,6 +14,7 @@ use crate::hessian::fd::StepRule;
 use crate::hessian::Method;
 use crate::model::Problem;
 use crate::order::Order;
+use crate::scalar::matmul::PrecisionPolicy;
 use crate::scalar::{FmaPolicy, MathLib, Precision};
 
 /// Options of `clairaut analyze`.
@@ -34,6 +35,11 @@ pub struct AnalyzeArgs {
     /// Comma-separated FMA policies (no-fma, fma).
     #[arg(long = "fma-policies", value_name = "F1,F2", value_enum, value_delimiter = ',', default_value = "no-fma")]
     pub fma_policies: Vec<FmaPolicy>,
+    /// Comma-separated precision policies of the matrix products: uniform, presets
+    /// (tf32-tf32-f32, bf16-bf16-f32, tf2-ampere, torch-autocast-bf16, … — see the README);
+    /// a field=value item overrides the policy before it: uniform,bf16-bf16-f32,round=sr:7.
+    #[arg(long, value_name = "POL1,POL2,..", default_value = "uniform")]
+    pub policies: String,
     /// Truth precision, mp:<bits> (default mp:256, raised to 2p+74 for the finest precision p).
     #[arg(long, value_name = "PREC")]
     pub truth: Option<String>,
@@ -88,6 +94,22 @@ fn list<T: std::str::FromStr<Err = String>>(option: &str, s: &str) -> Result<Vec
     Ok(v)
 }
 
+/// The policies of `--policies`: comma-separated, an item with `=` overriding a field of the
+/// policy before it (`uniform,bf16-bf16-f32,round=sr:7` is two policies).
+fn policy_list(s: &str) -> Result<Vec<PrecisionPolicy>, Error> {
+    let mut texts: Vec<String> = Vec::new();
+    for item in s.split(',').map(str::trim) {
+        match texts.last_mut() {
+            Some(last) if item.contains('=') => {
+                last.push(',');
+                last.push_str(item);
+            }
+            _ => texts.push(item.to_string()),
+        }
+    }
+    texts.iter().map(|t| parse_option("--policies", t)).collect()
+}
+
 impl AnalyzeArgs {
     /// Validates every option before any work starts.
     pub fn validate(&self) -> Result<Request, Error> {
@@ -111,13 +133,15 @@ impl AnalyzeArgs {
             return Err(Error::Option { option: "--kink-tol".into(), message: format!("`{}` must be ≥ 0", self.kink_tol) });
         }
         let step: StepRule = parse_option("--step", &self.step)?;
+        let policies = policy_list(&self.policies)?;
         let problem = Problem::load(&self.problem)?;
-        Ok(Request {
+        let req = Request {
             problem,
             methods,
             precisions,
             orders,
             fmas,
+            policies,
             math: self.math,
             step,
             truth_bits,
@@ -125,7 +149,9 @@ impl AnalyzeArgs {
             kink_tol: self.kink_tol,
             spectrum: !self.no_spectrum,
             keep_matrices: false,
-        })
+        };
+        analysis::check_policies(&req).map_err(|message| Error::Option { option: "--policies".into(), message })?;
+        Ok(req)
     }
 }
 
@@ -157,7 +183,10 @@ pub fn print_table(a: &Analysis) {
         println!(
             "{:<17} {:<9} {:<12} {:<6} {:>10} {:>10} {:>21} {:>21} {:>21} {:>21} {:>9} {:>10}  {}{}",
             r.method.name(),
-            r.precision.to_string(),
+            match r.policy.is_uniform() {
+                true => r.precision.to_string(),
+                false => format!("{} {}", r.precision, r.policy),
+            },
             r.order.to_string(),
             if r.fma { "fma" } else { "no" },
             fmt_metric(&r.error_rel_fro),

@@ -71,6 +71,12 @@ fn d_orders() -> Vec<String> {
 fn d_fma() -> Vec<String> {
     vec!["no-fma".into()]
 }
+fn d_policies() -> Vec<String> {
+    vec!["uniform".into()]
+}
+fn only_uniform(p: &[String]) -> bool {
+    p.len() == 1 && p[0] == "uniform"
+}
 fn d_math() -> String {
     "core-math".into()
 }
@@ -166,6 +172,11 @@ pub struct CellConfig {
     /// FMA policies.
     #[serde(default = "d_fma")]
     pub fma: Vec<String>,
+    /// Precision policies of the matrix products (`uniform`, presets, overrides: see
+    /// `crate::scalar::matmul`). `["uniform"]`, the default, is not written, so the canonical
+    /// JSON — and the id — of a configuration without policies is what it was before them.
+    #[serde(default = "d_policies", skip_serializing_if = "only_uniform")]
+    pub policies: Vec<String>,
     /// Math library.
     #[serde(default = "d_math")]
     pub math: String,

@@ -240,6 +240,7 @@ pub fn request(cell: &CellConfig, problem: Problem, exp_path: &Path) -> Result<R
     let precisions: Vec<Precision> = cell.precisions.iter().map(|s| named(exp_path, "precisions", s, s.parse())).collect::<Result<_, _>>()?;
     let orders = cell.orders.iter().map(|s| named(exp_path, "orders", s, s.parse())).collect::<Result<Vec<_>, _>>()?;
     let fmas = cell.fma.iter().map(|s| named(exp_path, "fma", s, s.parse().map(FmaPolicy::fused))).collect::<Result<Vec<_>, _>>()?;
+    let policies = cell.policies.iter().map(|s| named(exp_path, "policies", s, s.parse())).collect::<Result<Vec<_>, _>>()?;
     let math: MathLib = named(exp_path, "math", &cell.math, cell.math.parse())?;
     let truth_bits = match cell.truth.as_str() {
         "auto" => None,
@@ -254,12 +255,13 @@ pub fn request(cell: &CellConfig, problem: Problem, exp_path: &Path) -> Result<R
         other => return Err(Error::field(exp_path, "step_rule", format!("\"{other}\" (expected optimal, fixed or relative)"))),
     };
     // every number must be finite in every requested format: checked by the analysis itself
-    Ok(Request {
+    let req = Request {
         problem,
         methods,
         precisions,
         orders,
         fmas,
+        policies,
         math,
         step,
         truth_bits,
@@ -267,5 +269,7 @@ pub fn request(cell: &CellConfig, problem: Problem, exp_path: &Path) -> Result<R
         kink_tol: cell.kink_tol,
         spectrum: cell.spectrum,
         keep_matrices: cell.store_matrices,
-    })
+    };
+    crate::analysis::check_policies(&req).map_err(|m| Error::field(exp_path, "policies", m))?;
+    Ok(req)
 }

@@ -186,6 +186,10 @@ pub struct Row {
     pub method: String,
     /// Summation order (canonical name).
     pub order: String,
+    /// Precision policy of the matrix products (canonical spelling); absent means `uniform`
+    /// (rows written before policies existed read back as `uniform`).
+    #[serde(default = "uniform", skip_serializing_if = "is_uniform")]
+    pub policy: String,
     /// Precision (canonical name).
     pub precision: String,
     /// ‖(H − T) − Σ parts‖_F / ‖T‖_F.
@@ -421,6 +425,7 @@ impl Row {
             fma: r.fma,
             method: r.method.name().to_string(),
             order: r.order.to_string(),
+            policy: r.policy.to_string(),
             precision: r.precision.to_string(),
             residual: Metric::of(&r.residual),
             seconds: Some(r.seconds),
@@ -471,4 +476,14 @@ mod tests {
         assert_eq!(record.rows.len(), 8);
         assert!(record.rows.iter().all(|r| r.seconds.is_some()) && record.timings.is_some());
     }
+}
+
+/// The policy of a row without one: `uniform`.
+fn uniform() -> String {
+    "uniform".into()
+}
+
+/// Whether a row's policy is `uniform` (then not written: schema-1 rows keep their bytes).
+fn is_uniform(p: &str) -> bool {
+    p == "uniform"
 }

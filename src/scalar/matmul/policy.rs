@@ -68,7 +68,7 @@ pub const MAX_PROMOTE: u32 = 1 << 20;
 
 /// A precision policy: `uniform` (every operation in the run's format: the behaviour without
 /// policies) or a preset with overrides.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum PrecisionPolicy {
     /// Every dot product in the run's format and order, as without a policy.
     Uniform,
