@@ -457,6 +457,7 @@ mod tests {
             precisions: vec![Precision::F32, Precision::Mp(113)],
             orders: vec![Order::Sequential, Order::Pairwise],
             fmas: vec![false],
+            policies: vec![crate::scalar::matmul::PrecisionPolicy::Uniform],
             math: MathLib::CoreMath,
             step: "optimal".parse().unwrap(),
             truth_bits: None,

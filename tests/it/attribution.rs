@@ -23,6 +23,7 @@ fn request(problem: Problem, methods: &[Method], precisions: &[Precision]) -> Re
         precisions: precisions.to_vec(),
         orders: vec![Order::Sequential],
         fmas: vec![false],
+        policies: vec![clairaut::scalar::matmul::PrecisionPolicy::Uniform],
         math: MathLib::CoreMath,
         step: StepRule::Optimal,
         truth_bits: None,

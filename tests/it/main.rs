@@ -20,6 +20,8 @@ mod golden;
 mod integrity;
 mod layering;
 mod nonfinite;
+mod policy;
+mod policy_golden;
 mod properties;
 mod report;
 mod sweep;
