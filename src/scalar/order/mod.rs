@@ -263,5 +263,13 @@ mod tests {
         }
         assert!("shuffled:x".parse::<Order>().is_err());
         assert!("random".parse::<Order>().is_err());
+        for o in [Order::Lanes(1), Order::Lanes(8), Order::Blocked(3), Order::SplitK(Order::MAX_PARAM)] {
+            assert_eq!(o.to_string().parse::<Order>().unwrap(), o);
+        }
+        assert_eq!("lanes:8".parse::<Order>().unwrap(), Order::Lanes(8));
+        for bad in ["lanes:0", "lanes:08", "lanes:+8", "lanes:", "blocked:65537", "splitk:-2", "splitk:1e3"] {
+            let e = bad.parse::<Order>().unwrap_err();
+            assert!(e.contains(&format!("`{bad}`")), "{bad}: {e}");
+        }
     }
 }

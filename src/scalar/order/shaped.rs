@@ -61,7 +61,7 @@ fn fold_halves<S: Scalar>(lanes: &mut [S], width: usize, ctx: &S::Ctx) {
     while width > 1 {
         let h = width.div_ceil(2);
         // lane i + h is present iff i + h < present
-        let (lo, hi) = lanes.split_at_mut(h.min(present));
+        let (lo, hi) = lanes[..present].split_at_mut(h.min(present));
         for (x, y) in lo.iter_mut().zip(hi.iter()) {
             x.add_assign(y, ctx);
         }
