@@ -16,7 +16,7 @@
 //!
 //! **The reduction shapes** (`lanes`, `blocked`, `splitk`; parameter 1 ≤ w, b, k ≤
 //! [`Order::MAX_PARAM`] = 2^16, written in decimal without leading zeros) model real kernels:
-//! * `lanes:<w>` is a vectorized CPU reduction with w accumulators (Eigen's, XLA CPU's, any
+//! * `lanes:<w>` is a vectorized CPU reduction with w accumulators (Eigen's, or any
 //!   auto-vectorized loop). The **horizontal sum** folds the vector in halves: with W lanes and
 //!   `h = ⌈W/2⌉`, `lane[i] ← lane[i] + lane[i+h]` for `i < W − h`, then `W ← h`, until one lane
 //!   is left. For W a power of two this is exactly Eigen's `predux` (`Eigen/src/Core/arch/SSE/
