@@ -29,7 +29,8 @@ pub struct AnalyzeArgs {
     /// Comma-separated precisions.
     #[arg(long, value_name = "P1,P2,..", default_value = "f32,f64")]
     pub precisions: String,
-    /// Comma-separated orders.
+    /// Comma-separated orders: sequential, reversed, pairwise, kahan, exact, shuffled:<seed>,
+    /// lanes:<w>, blocked:<b>, splitk:<k> (1 ≤ w, b, k ≤ 65536).
     #[arg(long, value_name = "O1,O2,..", default_value = "sequential")]
     pub orders: String,
     /// Comma-separated FMA policies (no-fma, fma).

@@ -36,7 +36,8 @@ pub struct HessianArgs {
     /// f32, f64, mp:<bits>, binary16, bfloat16, binary32 or binary64.
     #[arg(long, value_name = "P", default_value = "f64")]
     pub precision: String,
-    /// sequential, reversed, pairwise, kahan, exact or shuffled:<seed>.
+    /// sequential, reversed, pairwise, kahan, exact, shuffled:<seed>, lanes:<w>, blocked:<b> or
+    /// splitk:<k> (1 ≤ w, b, k ≤ 65536).
     #[arg(long, value_name = "O", default_value = "sequential")]
     pub order: String,
     /// Precision policy of the matrix products: uniform (every operation in --precision), a

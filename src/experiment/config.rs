@@ -166,7 +166,8 @@ pub struct CellConfig {
     /// Precisions.
     #[serde(default = "d_precisions")]
     pub precisions: Vec<String>,
-    /// Orders.
+    /// Orders, named as `hessian --order` names them (`sequential`, …, `lanes:<w>`,
+    /// `blocked:<b>`, `splitk:<k>`), in their canonical spelling (no leading zeros).
     #[serde(default = "d_orders")]
     pub orders: Vec<String>,
     /// FMA policies.

@@ -22,6 +22,7 @@ mod layering;
 mod nonfinite;
 mod policy;
 mod policy_golden;
+mod orders;
 mod properties;
 mod report;
 mod sweep;

@@ -2,6 +2,7 @@
 
 use super::compensated::{kahan_dot, kahan_sum};
 use super::pairwise::{pairwise_dot, pairwise_reduce};
+use super::shaped::{blocked_dot, blocked_sum, lanes_dot, lanes_sum, split_size};
 use super::{Eval, KernelScratch, Order, Strided};
 use crate::scalar::{Real, Scalar};
 
@@ -9,7 +10,8 @@ use crate::scalar::{Real, Scalar};
 /// …`, `out = a_{i₀}·b_{i₀}` and then, for each further term, `out = out + a_i·b_i` (the
 /// product rounded first) under `no-fma` or `out = fma(a_i, b_i, out)` under `fma`. This is the
 /// definition; [`Scalar::dot_in_order`] (which defaults to it) may arrange the same operations
-/// for speed. `a` and `b` are non-empty and of equal length.
+/// for speed. `a` and `b` are non-empty and of equal length. The lanes, blocks and parts of
+/// `lanes`/`blocked`/`splitk` call this definition directly.
 #[inline(always)]
 pub fn dot_in_order<S: Scalar>(
     out: &mut S,
@@ -35,9 +37,9 @@ pub fn dot_in_order<S: Scalar>(
 
 /// [`dot`] when its value is known: `value` must be what [`dot`] gives for the values of `a`
 /// and `b` (the primal pass's result of the same sum, as the model tabulates it).
-/// In the term-by-term orders a scalar with derivative parts may then compute only those
-/// ([`Scalar::dot_tangents_in_order`]); the other orders compute everything. Either way the
-/// result is [`dot`]'s, bit for bit.
+/// In the term-by-term orders (`sequential`, `reversed`, `shuffled`) a scalar with derivative
+/// parts may then compute only those ([`Scalar::dot_tangents_in_order`]); the other orders
+/// compute everything. Either way the result is [`dot`]'s, bit for bit.
 pub fn dot_with_value<S: Scalar>(
     out: &mut S,
     a: Strided<'_, S>,
@@ -114,6 +116,15 @@ pub(super) fn dot_given<S: Scalar>(
             let (ai, bi) = (a.iter(), b.iter());
             out.set_dot_exact(ai.zip(bi), ctx);
         }
+        Order::Lanes(w) => lanes_dot(out, a, b, w as usize, &mut ks.buf, &mut ks.t[0], ctx),
+        Order::Blocked(size) => {
+            let [tmp, part, ..] = &mut ks.t;
+            blocked_dot(out, a, b, size as usize, part, tmp, ctx)
+        }
+        Order::SplitK(k) => {
+            let [tmp, part, ..] = &mut ks.t;
+            blocked_dot(out, a, b, split_size(n, k as usize), part, tmp, ctx)
+        }
     }
 }
 
@@ -147,6 +158,9 @@ pub fn sum<S: Scalar>(
         }
         Order::Kahan => kahan_sum(out, a, &mut ks.t, ctx),
         Order::Exact => out.set_sum_exact(a.iter(), ctx),
+        Order::Lanes(w) => lanes_sum(out, a, w as usize, &mut ks.buf, ctx),
+        Order::Blocked(size) => blocked_sum(out, a, size as usize, &mut ks.t[0], ctx),
+        Order::SplitK(k) => blocked_sum(out, a, split_size(n, k as usize), &mut ks.t[0], ctx),
     }
 }
 

@@ -10,10 +10,38 @@
 //! | `pairwise` | balanced tree: `S(lo,hi) = S(lo,mid) + S(mid,hi)`, `mid = lo + ⌊(hi−lo)/2⌋` |
 //! | `kahan` | Neumaier's compensated sum: `s` with a running correction `c`, result `s + c` |
 //! | `exact` | the correctly rounded value of the exact sum (MPFR `sum`/`dot`): one rounding |
+//! | `lanes:<w>` | w interleaved accumulators, as SIMD lanes: lane j sums `x_j, x_{j+w}, x_{j+2w}, …` sequentially; then the lanes' horizontal sum, folded in halves (below) |
+//! | `blocked:<b>` | contiguous blocks of b terms (the last one shorter), each summed sequentially; the block sums added sequentially in block order |
+//! | `splitk:<k>` | `blocked:⌈n/k⌉`: k contiguous parts of ⌈n/k⌉ terms, the last shorter, as cuBLAS/CUTLASS split-K |
+//!
+//! **The reduction shapes** (`lanes`, `blocked`, `splitk`; parameter 1 ≤ w, b, k ≤
+//! [`Order::MAX_PARAM`] = 2^16, written in decimal without leading zeros) model real kernels:
+//! * `lanes:<w>` is a vectorized CPU reduction with w accumulators (Eigen's, or any
+//!   auto-vectorized loop). The **horizontal sum** folds the vector in halves: with W lanes and
+//!   `h = ⌈W/2⌉`, `lane[i] ← lane[i] + lane[i+h]` for `i < W − h`, then `W ← h`, until one lane
+//!   is left. For W a power of two this is exactly Eigen's `predux` (`Eigen/src/Core/arch/SSE/
+//!   PacketMath.h`: `predux<Packet4f>` adds `movehl(a)` — lanes 2,3 onto 0,1 — then lane 1 onto
+//!   lane 0; `arch/AVX/PacketMath.h`: `predux<Packet8f>` first adds the upper 128 bits onto the
+//!   lower), LLVM's "splitting" vector reduction and XLA GPU's warp shuffle-down tree: for w = 8,
+//!   `((l₀+l₄) + (l₂+l₆)) + ((l₁+l₅) + (l₃+l₇))`. Every term goes to its lane (a kernel with a
+//!   masked tail); real kernels that add the `n mod w` leftover terms after the horizontal sum
+//!   are not modelled.
+//! * `blocked:<b>`: partial sums of b terms promoted into a running total (FP8 recipes promote
+//!   every 128 terms; cuBLAS/CUTLASS main loops over K tiles).
+//! * `splitk:<k>`: CUTLASS sizes the K partitions `gemm_k_size = ceil_div(K, split_k_slices)`
+//!   (`GemmUniversalBase::get_grid_shape_`, alignment one element here), the last partition
+//!   takes the rest, and serial split-K adds the partitions' results in partition order.
+//!
+//! A lane, block or part with no terms is **absent**: it adds nothing (not `+0`, which would
+//! turn a sum of `−0`s into `+0`). So `lanes:1`, `blocked:b` for b ≥ n and `splitk:1` are
+//! `sequential`, bit for bit.
 //!
 //! **FMA policy** (dot products only; sums have no products): under `no-fma` every product is
 //! rounded before it is added. Under `fma`:
 //! * sequential / reversed / shuffled: `acc = fma(a_k, b_k, acc)` after `acc = a₀·b₀`;
+//! * lanes / blocked / splitk: each lane, block or part as `sequential` (its first product
+//!   rounded, then one FMA per term); the lanes', blocks' or parts' results are added with
+//!   ordinary (rounded) additions;
 //! * pairwise: a leaf pair `(k, k+1)` is `fma(a_k, b_k, a_{k+1}·b_{k+1})`;
 //! * kahan: the product errors are recovered exactly with `fma(a_k, b_k, −p_k)` and added to the
 //!   correction, which is Ogita–Rump–Oishi's `Dot2` (compensated dot, as if in twice the
@@ -27,12 +55,14 @@
 //! Orders are part of the arithmetic layer: a summation order is as much a rounding decision as
 //! a format. This module names them ([`Order`], [`Eval`]); [`Strided`] views and
 //! [`KernelScratch`] feed the kernels ([`dot`], [`sum`], [`dot_in_order`], [`dot_with_value`]);
-//! the pairwise trees and the compensated (TwoSum) kernels have their own files.
+//! the pairwise trees, the compensated (TwoSum) kernels and the reduction shapes (`shaped`)
+//! have their own files.
 
 mod compensated;
 mod kernels;
 mod matmul;
 mod pairwise;
+mod shaped;
 mod strided;
 
 use std::collections::HashMap;
@@ -64,6 +94,12 @@ pub enum Order {
     Exact,
     /// Sequential in a seeded pseudo-random permutation.
     Shuffled(u64),
+    /// `lanes:<w>`: w interleaved accumulators, then their horizontal sum (folded in halves).
+    Lanes(u32),
+    /// `blocked:<b>`: sequential within blocks of b terms, block sums added sequentially.
+    Blocked(u32),
+    /// `splitk:<k>`: k contiguous parts of ⌈n/k⌉ terms, each sequential, then added in order.
+    SplitK(u32),
 }
 
 impl Order {
@@ -76,6 +112,27 @@ impl Order {
         Order::Exact,
         Order::Shuffled(0),
     ];
+
+    /// The largest parameter of `lanes:<w>`, `blocked:<b>` and `splitk:<k>` (2^16).
+    pub const MAX_PARAM: u32 = 1 << 16;
+}
+
+/// The parameter of `name:<count>` (`s` the whole order name): decimal digits without leading
+/// zeros, 1 ≤ count ≤ [`Order::MAX_PARAM`].
+fn parse_param(s: &str, name: &str, count: &str, what: &str) -> Result<u32, String> {
+    let max = Order::MAX_PARAM;
+    let range = || format!("the {what} of `{s}` must be an integer in 1..={max}");
+    if count.is_empty() || !count.bytes().all(|c| c.is_ascii_digit()) {
+        return Err(range());
+    }
+    let v: u32 = match count.parse() {
+        Ok(v) if (1..=max).contains(&v) => v,
+        _ => return Err(range()),
+    };
+    if count.starts_with('0') {
+        return Err(format!("the {what} of `{s}` has leading zeros (write `{name}:{v}`)"));
+    }
+    Ok(v)
 }
 
 impl fmt::Display for Order {
@@ -87,6 +144,9 @@ impl fmt::Display for Order {
             Order::Kahan => f.write_str("kahan"),
             Order::Exact => f.write_str("exact"),
             Order::Shuffled(seed) => write!(f, "shuffled:{seed}"),
+            Order::Lanes(w) => write!(f, "lanes:{w}"),
+            Order::Blocked(b) => write!(f, "blocked:{b}"),
+            Order::SplitK(k) => write!(f, "splitk:{k}"),
         }
     }
 }
@@ -100,14 +160,17 @@ impl FromStr for Order {
             "pairwise" => Order::Pairwise,
             "kahan" => Order::Kahan,
             "exact" => Order::Exact,
-            _ => match s.strip_prefix("shuffled:") {
-                Some(seed) => Order::Shuffled(seed.parse().map_err(|_| {
+            _ => match s.split_once(':') {
+                Some(("shuffled", seed)) => Order::Shuffled(seed.parse().map_err(|_| {
                     format!("the seed of `{s}` must be an integer in 0..2^64")
                 })?),
-                None => {
+                Some(("lanes", w)) => Order::Lanes(parse_param(s, "lanes", w, "lane count w")?),
+                Some(("blocked", b)) => Order::Blocked(parse_param(s, "blocked", b, "block size b")?),
+                Some(("splitk", k)) => Order::SplitK(parse_param(s, "splitk", k, "part count k")?),
+                _ => {
                     return Err(format!(
                         "unknown order `{s}` (expected sequential, reversed, pairwise, kahan, \
-                         exact or shuffled:<seed>)"
+                         exact, shuffled:<seed>, lanes:<w>, blocked:<b> or splitk:<k>)"
                     ))
                 }
             },
@@ -212,5 +275,13 @@ mod tests {
         }
         assert!("shuffled:x".parse::<Order>().is_err());
         assert!("random".parse::<Order>().is_err());
+        for o in [Order::Lanes(1), Order::Lanes(8), Order::Blocked(3), Order::SplitK(Order::MAX_PARAM)] {
+            assert_eq!(o.to_string().parse::<Order>().unwrap(), o);
+        }
+        assert_eq!("lanes:8".parse::<Order>().unwrap(), Order::Lanes(8));
+        for bad in ["lanes:0", "lanes:08", "lanes:+8", "lanes:", "blocked:65537", "splitk:-2", "splitk:1e3"] {
+            let e = bad.parse::<Order>().unwrap_err();
+            assert!(e.contains(&format!("`{bad}`")), "{bad}: {e}");
+        }
     }
 }

@@ -45,6 +45,13 @@ impl<'a, S> Strided<'a, S> {
     pub fn is_empty(&self) -> bool {
         self.len == 0
     }
+    /// The view of elements `first, first + step, first + 2·step, …` of this one, `len` of them
+    /// (`first + (len − 1)·step < self.len()` when `len > 0`).
+    #[inline(always)]
+    pub(super) fn sub(&self, first: usize, step: usize, len: usize) -> Self {
+        debug_assert!(len == 0 || first + (len - 1) * step < self.len);
+        Strided { data: self.data, start: self.start + first * self.stride, stride: self.stride * step, len }
+    }
     /// The elements in index order.
     pub(super) fn iter(&self) -> impl Iterator<Item = &'a S> + Clone + 'a {
         let (data, start, stride) = (self.data, self.start, self.stride);
