@@ -4,6 +4,7 @@ pub mod analyze;
 pub mod bench;
 pub mod export;
 pub mod generate;
+pub mod progress;
 pub mod report;
 pub mod rerun;
 pub mod sweep;
