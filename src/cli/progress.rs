@@ -86,7 +86,8 @@ impl Reporter {
             }
             Kind::Lines { sink, every_s, last } => {
                 let mut last = last.lock().expect("not poisoned");
-                if fraction >= 1.0 || last.elapsed().as_secs_f64() < *every_s {
+                // the last step (its sum may round either side of the total) prints nothing
+                if fraction >= 1.0 - 1e-9 || last.elapsed().as_secs_f64() < *every_s {
                     return;
                 }
                 let elapsed = self.start.elapsed().as_secs_f64();
@@ -253,6 +254,42 @@ pub fn estimate_analysis(req: &Request, threads: usize) -> Result<AnalysisEstima
     };
     let seconds = cost::analysis_seconds(&shape, &|q| prices.at(q), threads);
     Ok(AnalysisEstimate { seconds, truth_bits: tbits, threads, prices: prices.seconds })
+}
+
+/// The estimated seconds of several analyses run side by side on `threads` workers (a sweep's
+/// cells, a rerun's files): each estimated on one worker, summed, and shared among the workers;
+/// with the sum per method. A gradient is timed once per network, batch size and precision.
+pub fn estimate_many(reqs: &[Request], threads: usize) -> Result<(f64, Vec<(Method, f64)>), Error> {
+    let mut prices: HashMap<String, HashMap<Precision, f64>> = HashMap::new();
+    let (mut total, mut methods): (f64, Vec<(Method, f64)>) = (0.0, Vec::new());
+    for req in reqs {
+        let key = format!("{:?} {} {:?}", req.problem.spec, req.problem.n, req.math);
+        let (tbits, all) = analysis_precisions(req);
+        let known = prices.entry(key).or_default();
+        let missing: Vec<Precision> = all.iter().copied().filter(|q| !known.contains_key(q)).collect();
+        known.extend(GradientPrices::measure(&req.problem, req.math, &missing)?.seconds);
+        let shape = AnalysisShape {
+            problem: &req.problem,
+            methods: &req.methods,
+            precisions: &req.precisions,
+            orders: req.orders.len(),
+            fmas: req.fmas.len(),
+            truth_bits: tbits,
+            check_extra: req.check_extra,
+            spectrum: req.spectrum,
+            keep_matrices: req.keep_matrices,
+        };
+        let s = cost::analysis_seconds(&shape, &|q| known.get(&q).copied().unwrap_or(0.0), 1);
+        let share = threads.max(1) as f64;
+        total += s.total() / share;
+        for (m, x) in s.methods {
+            match methods.iter_mut().find(|e| e.0 == m) {
+                Some(e) => e.1 += x / share,
+                None => methods.push((m, x / share)),
+            }
+        }
+    }
+    Ok((total, methods))
 }
 
 /// The label of a finished step, for the progress line.

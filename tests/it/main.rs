@@ -20,6 +20,7 @@ mod golden;
 mod integrity;
 mod layering;
 mod nonfinite;
+mod progress;
 mod properties;
 mod report;
 mod sweep;
