@@ -95,7 +95,7 @@ fn the_estimate_comes_before_the_work_and_progress_is_plain_lines_on_a_pipe() {
     let steps: Vec<&str> = stderr.lines().filter(|l| l.starts_with("[analyze ")).collect();
     // truth, T(q) at f32 and f64, 4 methods × 2 precisions, less the last
     assert_eq!(steps.len(), 1 + 2 + 8 - 1, "{stderr}");
-    assert!(steps.iter().all(|l| l.contains("% ") && l.contains(" done; elapsed ") && l.contains(", ETA ")), "{stderr}");
+    assert!(steps.iter().all(|l| l.contains("%] ") && l.contains(" done; elapsed ") && l.contains(", ETA ")), "{stderr}");
     assert!(steps[0].contains("truth done") && steps[1].contains("T(q) at f32 done"), "{stderr}");
     assert!(!stdout.contains("estimate") && !stdout.contains("[analyze"), "{stdout}");
     // by default (a line every few seconds at most), a short run prints the estimate only
