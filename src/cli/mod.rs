@@ -1,4 +1,5 @@
-//! The `clairaut` command line: one module per subcommand.
+//! The `clairaut` command line: one module per subcommand, plus [`help`] (every help text fitted
+//! to 100 columns) and [`progress`] (time estimates and progress on stderr).
 
 pub mod analyze;
 pub mod bench;
