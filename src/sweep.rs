@@ -180,9 +180,24 @@ fn matrices_cbor(a: &crate::analysis::Analysis, truth: &PackedMatrix, hs: &[Pack
     ])
 }
 
+/// The environment variable that sets the seconds between two plain progress lines (when stderr
+/// is not a terminal) of every long command — `sweep`, `analyze`, `rerun`, `bench`; default
+/// [`DEFAULT_PROGRESS_EVERY_S`], 0 for a line at every step.
+pub const PROGRESS_EVERY_VAR: &str = "CLAIRAUT_PROGRESS_EVERY";
+
+/// Seconds between two plain progress lines unless [`PROGRESS_EVERY_VAR`] says otherwise.
+pub const DEFAULT_PROGRESS_EVERY_S: f64 = 5.0;
+
+/// Seconds between two plain progress lines: [`PROGRESS_EVERY_VAR`] when it is a number ≥ 0,
+/// else [`DEFAULT_PROGRESS_EVERY_S`].
+pub fn progress_every_s() -> f64 {
+    std::env::var(PROGRESS_EVERY_VAR).ok().and_then(|v| v.trim().parse::<f64>().ok()).filter(|s| *s >= 0.0).unwrap_or(DEFAULT_PROGRESS_EVERY_S)
+}
+
 /// How a sweep reports progress on stderr: an `indicatif` bar (done/total cells, elapsed, ETA)
 /// when stderr is a terminal, plain log lines otherwise (`[k/total] cell … done in …, elapsed …,
-/// ETA …`, at most one every 5 s, and always the last). Neither touches a result file.
+/// ETA …`, at most one every [`progress_every_s`] s, and always the last). Neither touches a
+/// result file.
 pub enum Progress {
     /// A progress bar.
     Bar(ProgressBar),
@@ -218,8 +233,8 @@ impl Progress {
             Progress::Bar(bar) => bar.set_position(k as u64),
             Progress::Lines { sink, last } => {
                 let mut last = last.lock().expect("not poisoned");
-                // at most one line every 5 s (logs), and always the last
-                if k == total || last.elapsed().as_secs_f64() >= 5.0 {
+                // at most one line every few seconds (logs), and always the last
+                if k == total || last.elapsed().as_secs_f64() >= progress_every_s() {
                     let eta = elapsed / k as f64 * (total - k) as f64;
                     let mut w = sink.lock().expect("not poisoned");
                     let _ = writeln!(w, "[{k}/{total}] cell {id} done in {secs:.2} s, elapsed {elapsed:.1} s, ETA {eta:.1} s");

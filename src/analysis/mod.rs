@@ -225,7 +225,24 @@ struct Finished {
     seconds: f64,
 }
 
-/// Runs the analysis on the current rayon pool.
+/// A stage of [`analyze_observed`] that has just finished, in the order the analysis runs them.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Step {
+    /// The certified truth (T and its check).
+    Truth,
+    /// T(q) at this precision.
+    Quantized(Precision),
+    /// One cell's H at its precision and at truth precision: (method, precision, order, fma).
+    Cell(Method, Precision, Order, bool),
+}
+
+/// Runs the analysis on the current rayon pool ([`analyze_observed`] without an observer).
+pub fn analyze(req: &Request) -> Result<Analysis, crate::Error> {
+    analyze_observed(req, &|_| {})
+}
+
+/// Runs the analysis on the current rayon pool, calling `observe` (on the calling thread) as
+/// each [`Step`] finishes — for progress reports; it changes nothing computed.
 ///
 /// Memory is kept to what the metrics need at each moment ([`crate::cli::analyze::memory_estimate`]):
 /// every matrix is packed ([`PackedMatrix`]); the precisions are taken one at a time, with
@@ -233,7 +250,7 @@ struct Finished {
 /// other, each cell's metrics running while the next cell is computed; H at truth precision is
 /// dropped after its cell's metrics, and H itself after the order spreads of its (method,
 /// precision, fma). Every figure is the same, bit for bit, as when all matrices were kept.
-pub fn analyze(req: &Request) -> Result<Analysis, crate::Error> {
+pub fn analyze_observed(req: &Request, observe: &dyn Fn(Step)) -> Result<Analysis, crate::Error> {
     let pr = &req.problem;
     let p = pr.spec.num_params();
     let p_max = req.precisions.iter().map(|q| q.bits()).max().unwrap_or(53);
@@ -248,6 +265,7 @@ pub fn analyze(req: &Request) -> Result<Analysis, crate::Error> {
     let norm_t = cell::fro(&t.matrix);
     timings.truth_s = t0.elapsed().as_secs_f64();
     let t_eigs = req.spectrum.then(|| cell::eigenvalues(&t.matrix));
+    observe(Step::Truth);
 
     let cells = cells(req);
     let mut out = Outcome { rows: cells.iter().map(|_| None).collect(), kept: cells.iter().map(|_| None).collect(), timings };
@@ -256,7 +274,7 @@ pub fn analyze(req: &Request) -> Result<Analysis, crate::Error> {
     for &prec in &req.precisions {
         if !done.contains(&prec) {
             done.push(prec);
-            analyze_precision(&cx, &cells, prec, &mut out)?;
+            analyze_precision(&cx, &cells, prec, &mut out, observe)?;
         }
     }
 
@@ -283,7 +301,7 @@ pub fn analyze(req: &Request) -> Result<Analysis, crate::Error> {
 /// The cells of one precision: T(q), then each (method, fma) group's cells one after the other,
 /// each cell's metrics (and, when it completes its group, the group's order spreads) running
 /// while the next cell is computed.
-fn analyze_precision(cx: &CellContext, cells: &[CellKey], prec: Precision, out: &mut Outcome) -> Result<(), crate::Error> {
+fn analyze_precision(cx: &CellContext, cells: &[CellKey], prec: Precision, out: &mut Outcome, observe: &dyn Fn(Step)) -> Result<(), crate::Error> {
     let (req, tbits) = (cx.req, cx.tbits);
     let pr = &req.problem;
     // T(q): the exact Hessian at the inputs rounded to this precision
@@ -292,6 +310,7 @@ fn analyze_precision(cx: &CellContext, cells: &[CellKey], prec: Precision, out: 
     let q = arith.dispatch(Quantized { problem: pr, bits: tbits })?;
     let tq = truth::exact_hessian(&pr.spec, pr.n, &q, tbits).into_packed();
     out.timings.quantized_truths_s += t1.elapsed().as_secs_f64();
+    observe(Step::Quantized(prec));
     let groups = groups(cells, prec);
     // H of the cells whose metrics are done, by group, until the group is complete
     let mut hs: Vec<Vec<(usize, PackedMatrix)>> = groups.iter().map(|_| Vec::new()).collect();
@@ -319,8 +338,10 @@ fn analyze_precision(cx: &CellContext, cells: &[CellKey], prec: Precision, out: 
             }
         }
         pending = computed?;
-        if let Some((.., c)) = &pending {
+        if let Some((_, k, c)) = &pending {
             out.timings.cells_s += c.seconds;
+            let (m, q, o, fma) = cells[*k];
+            observe(Step::Cell(m, q, o, fma));
         }
     }
     Ok(())

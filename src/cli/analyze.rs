@@ -1,10 +1,15 @@
 //! `clairaut analyze`: every requested Hessian against the certified truth, with the attribution
-//! of its error and asymmetry (see [`crate::analysis`]). Non-finite values (NaN, ±∞) in the truth
-//! or in a row's H are reported, one line each, after the table.
+//! of its error and asymmetry (see [`crate::analysis`]). Before the work, the estimated time on
+//! stderr, then its progress ([`super::progress`]); after it, the table on stdout: by default
+//! one that fits 120 columns (each part whole, two significant digits) with a legend under it,
+//! with `--wide` every part whole and antisymmetric. Non-finite values (NaN, ±∞) in the truth or
+//! in a row's H are reported, one line each, after the table.
 
 use std::path::PathBuf;
 
-use clap::Args;
+use clap::builder::{PossibleValue, PossibleValuesParser, TypedValueParser};
+use clap::{Args, ValueEnum};
+use rug::Float;
 
 use super::{parse_option, with_threads};
 use crate::analysis::metrics::fmt_metric;
@@ -23,8 +28,9 @@ pub struct AnalyzeArgs {
     /// Problem file (JSON).
     #[arg(long, value_name = "FILE")]
     pub problem: PathBuf,
-    /// Comma-separated methods.
-    #[arg(long, value_name = "M1,M2,..", value_enum, value_delimiter = ',', default_value = "fwd-rev,rev-rev,fwd-fwd,gauss-newton,fd-grad-central,fd-loss-4pt")]
+    /// Comma-separated methods. The default takes seconds at P ≈ 300; fwd-fwd and fd-loss-4pt
+    /// grow as P³ (cost: the time relative to fwd-rev's at P ≈ 300 and the truth's mp:256).
+    #[arg(long, value_name = "M1,M2,..", value_parser = method_parser(), value_delimiter = ',', default_value = DEFAULT_METHODS)]
     pub methods: Vec<Method>,
     /// Comma-separated precisions.
     #[arg(long, value_name = "P1,P2,..", default_value = "f32,f64")]
@@ -68,6 +74,48 @@ pub struct AnalyzeArgs {
     /// Run even if the memory estimate exceeds the available memory.
     #[arg(long)]
     pub force: bool,
+    /// The full table: every part whole / antisymmetric, and the residual (over 200 columns).
+    #[arg(long)]
+    pub wide: bool,
+    /// Omit the legend under the table.
+    #[arg(long)]
+    pub no_legend: bool,
+}
+
+/// The methods `analyze` runs by default: those that build H a line at a time, so that P ≈ 300
+/// takes seconds; `fwd-fwd` and `fd-loss-4pt` make P² evaluations (hundreds of times the
+/// others' time at P ≈ 300) and are asked for by name.
+pub const DEFAULT_METHODS: &str = "fwd-rev,rev-rev,gauss-newton,fd-grad-central";
+
+/// What each method is, in a few words (for `--help`).
+fn method_summary(m: Method) -> &'static str {
+    match m {
+        Method::FwdRev => "exact: Hessian-vector products, a column each",
+        Method::RevRev => "exact: a reverse sweep per row",
+        Method::FwdFwd => "exact: hyper-dual numbers, an evaluation per entry",
+        Method::GaussNewton => "the Gauss–Newton matrix Jᵀ H_ℓ J (approximation)",
+        Method::FdGradForward => "forward differences of the gradient",
+        Method::FdGradCentral => "central differences of the gradient",
+        Method::FdGradCentral4 => "4th-order central differences of the gradient",
+        Method::FdLoss4pt => "4-point second differences of the loss",
+        Method::FdLoss4ptAsPrinted => "the TF2 article's Example 2 formula as printed",
+    }
+}
+
+/// A method's cost relative to `fwd-rev` at P ≈ 300 ([`crate::hessian::cost::relative_cost`]).
+fn fmt_cost(m: Method) -> String {
+    let c = crate::hessian::cost::relative_cost(m);
+    if c < 10.0 { format!("{c:.1}×") } else { format!("{:.0}×", (c / 10.0).round() * 10.0) }
+}
+
+/// The accepted methods, every variant of [`Method`]'s `ValueEnum`, each with what it is and its
+/// cost (`--method` of `hessian`, `--methods` of `analyze`).
+pub fn method_parser() -> impl TypedValueParser<Value = Method> {
+    let values: Vec<PossibleValue> = Method::value_variants()
+        .iter()
+        .filter_map(|m| m.to_possible_value().map(|v| v.help(format!("{}; cost {}", method_summary(*m), fmt_cost(*m)))))
+        .collect();
+    PossibleValuesParser::new(values).map(|s| s.parse::<Method>().expect("a possible value is a method"))
 }
 
 /// Estimated peak memory of an analysis, in bytes ([`crate::hessian::cost::analysis_memory`]).
@@ -156,17 +204,14 @@ impl AnalyzeArgs {
     }
 }
 
-/// Prints the attribution table.
-pub fn print_table(a: &Analysis) {
+/// The lines above the table: the truth and its certification, the kinks.
+fn print_header(a: &Analysis) {
     let t = &a.truth;
+    let verdict = if t.certified { "certified" } else { "NOT certified for every requested precision" };
+    println!("truth T: fwd-rev, exact order, {}, checked at {}: {verdict}", t.precision, t.check_precision);
     println!(
-        "truth: fwd-rev, exact order, {} checked at {}: agreeing bits min {} / median {} (need {}) — {}",
-        t.precision,
-        t.check_precision,
-        t.certified_bits_min,
-        t.certified_bits_median,
-        t.bits_needed,
-        if t.certified { "certified" } else { "NOT certified for every requested precision" }
+        "  agreeing bits of T and its check: min {} / median {} (certified needs {})",
+        t.certified_bits_min, t.certified_bits_median, t.bits_needed
     );
     println!(
         "kinks (relu, |z| ≤ {:e}): {} — {} Hessian entries undefined",
@@ -174,33 +219,150 @@ pub fn print_table(a: &Analysis) {
         a.kinks.kinks.len(),
         a.kinks.flagged_entries
     );
-    println!("all parts relative to ‖T‖_F; each as whole / antisymmetric");
-    println!(
-        "{:<17} {:<9} {:<12} {:<6} {:>10} {:>10} {:>21} {:>21} {:>21} {:>21} {:>9} {:>10}  {}",
-        "method", "precision", "order", "fma", "error", "asym", "rounding", "approximation", "order", "input", "sigbits", "residual", "asym from"
-    );
-    for r in &a.rows {
-        let pair = |p: &analysis::Part| format!("{} / {}", fmt_metric(&p.total), fmt_metric(&p.antisym));
-        println!(
-            "{:<17} {:<9} {:<12} {:<6} {:>10} {:>10} {:>21} {:>21} {:>21} {:>21} {:>9} {:>10}  {}{}",
-            r.method.name(),
-            match r.policy.is_uniform() {
-                true => r.precision.to_string(),
-                false => format!("{} {}", r.precision, r.policy),
-            },
-            r.order.to_string(),
-            if r.fma { "fma" } else { "no" },
-            fmt_metric(&r.error_rel_fro),
-            fmt_metric(&r.asym.rel_fro),
-            pair(&r.rounding),
-            pair(&r.approximation),
-            pair(&r.order_spread),
-            pair(&r.input),
-            format!("{}/{}", r.sigbits_min, r.sigbits_median),
-            fmt_metric(&r.residual),
-            r.asym_dominant,
-            if r.certified { "" } else { " (truth not certified)" }
-        );
+}
+
+/// A figure in two significant digits (`1.1e-6`, `0`), MPFR's notation outside f64's range.
+fn short(x: &Float) -> String {
+    let f = x.to_f64();
+    if x.is_zero() {
+        "0".into()
+    } else if f != 0.0 && f.is_finite() {
+        format!("{f:.1e}")
+    } else {
+        x.to_string_radix(10, Some(2))
+    }
+}
+
+/// A table with left-aligned text columns and right-aligned figures, each column as wide as its
+/// widest cell, separated by one space.
+struct Table {
+    headers: Vec<&'static str>,
+    /// How many leading columns are text (left-aligned).
+    text: usize,
+    rows: Vec<Vec<String>>,
+}
+
+impl Table {
+    fn lines(&self) -> Vec<String> {
+        let widths: Vec<usize> = (0..self.headers.len())
+            .map(|c| self.rows.iter().map(|r| r[c].chars().count()).chain([self.headers[c].chars().count()]).max().unwrap_or(0))
+            .collect();
+        let line = |cells: Vec<&str>| {
+            let last = cells.len() - 1;
+            let parts: Vec<String> = cells
+                .iter()
+                .enumerate()
+                .map(|(c, x)| match (c < self.text || c == last, c == last) {
+                    (_, true) => x.to_string(),
+                    (true, _) => format!("{x:<w$}", w = widths[c]),
+                    _ => format!("{x:>w$}", w = widths[c]),
+                })
+                .collect();
+            parts.join(" ").trim_end().to_string()
+        };
+        let mut out = vec![line(self.headers.clone())];
+        out.extend(self.rows.iter().map(|r| line(r.iter().map(String::as_str).collect())));
+        out
+    }
+}
+
+/// Every column of either table and what it means, in the order the wide table shows them.
+pub const LEGEND: [(&str, &str); 14] = [
+    ("method", "how H was computed (see --methods in `clairaut analyze --help`)"),
+    ("precision", "the working format p, and its precision policy when not uniform"),
+    ("sum order", "the summation order o of dot products and sums"),
+    ("fma", "fma: fused multiply-adds; no: every product rounded first"),
+    ("error", "‖H − T‖: H against the certified truth T at the exact inputs"),
+    ("asym", "‖H − Hᵀ‖: H's asymmetry"),
+    ("rounding", "‖H − H(t)‖: H against the same method at truth precision t, same inputs q"),
+    ("approx", "‖H(t) − T(q)‖: the method's approximation (FD truncation, Gauss–Newton's terms)"),
+    ("ord part", "max ‖H(o) − H(o′)‖ over the other requested sum orders o′ (0 with one order)"),
+    ("input", "‖T(q) − T‖: the inputs' rounding into p"),
+    ("sigbits", "bits of H's entries that agree with T: min/median, of p's (f32: 24, f64: 53)"),
+    ("residual", "‖(H − T) − parts‖: what the parts leave, at the truth's rounding level"),
+    ("asym from", "the part whose antisymmetric half is larger (none: H symmetric)"),
+    ("*", "the truth is not certified for this precision"),
+];
+
+/// The header and rows of the default table (≤ 120 columns): each part whole.
+fn narrow_table(a: &Analysis) -> Table {
+    let rows = a
+        .rows
+        .iter()
+        .map(|r| {
+            let mut cells = vec![r.method.name().to_string(), precision_cell(r), r.order.to_string(), fma(r.fma).into()];
+            cells.extend([&r.error_rel_fro, &r.asym.rel_fro, &r.rounding.total, &r.approximation.total, &r.order_spread.total, &r.input.total].map(short));
+            cells.push(format!("{}/{}", r.sigbits_min, r.sigbits_median));
+            cells.push(format!("{}{}", r.asym_dominant, if r.certified { "" } else { " *" }));
+            cells
+        })
+        .collect();
+    let headers = vec!["method", "precision", "sum order", "fma", "error", "asym", "rounding", "approx", "ord part", "input", "sigbits", "asym from"];
+    Table { headers, text: 4, rows }
+}
+
+/// The header and rows of the wide table: each part whole / antisymmetric, and the residual.
+fn wide_table(a: &Analysis) -> Table {
+    let pair = |p: &analysis::Part| format!("{} / {}", fmt_metric(&p.total), fmt_metric(&p.antisym));
+    let rows = a
+        .rows
+        .iter()
+        .map(|r| {
+            let mut cells = vec![r.method.name().to_string(), precision_cell(r), r.order.to_string(), fma(r.fma).into()];
+            cells.extend([fmt_metric(&r.error_rel_fro), fmt_metric(&r.asym.rel_fro)]);
+            cells.extend([&r.rounding, &r.approximation, &r.order_spread, &r.input].map(pair));
+            cells.push(format!("{}/{}", r.sigbits_min, r.sigbits_median));
+            cells.push(fmt_metric(&r.residual));
+            cells.push(format!("{}{}", r.asym_dominant, if r.certified { "" } else { " *" }));
+            cells
+        })
+        .collect();
+    let headers =
+        vec!["method", "precision", "sum order", "fma", "error", "asym", "rounding", "approx", "ord part", "input", "sigbits", "residual", "asym from"];
+    Table { headers, text: 4, rows }
+}
+
+/// The precision, followed by the row's precision policy when it is not `uniform`.
+fn precision_cell(r: &analysis::Row) -> String {
+    match r.policy.is_uniform() {
+        true => r.precision.to_string(),
+        false => format!("{} {}", r.precision, r.policy),
+    }
+}
+
+fn fma(fused: bool) -> &'static str {
+    if fused { "fma" } else { "no" }
+}
+
+/// The legend of the columns of `headers` (and of `*` when a row is marked with it).
+pub fn legend(headers: &[&str], starred: bool) -> Vec<String> {
+    let mut out = vec!["columns (each figure ‖·‖_F relative to ‖T‖_F; H(t): H at truth precision t):".to_string()];
+    for (name, text) in LEGEND {
+        if headers.contains(&name) || (name == "*" && starred) {
+            out.push(format!("  {name:<9}  {text}"));
+        }
+    }
+    out
+}
+
+/// Prints the attribution table: by default ≤ 120 columns, `wide` the full one; with `legend`,
+/// what each column means under it.
+pub fn print_table(a: &Analysis, wide: bool, with_legend: bool) {
+    print_header(a);
+    let table = if wide { wide_table(a) } else { narrow_table(a) };
+    for line in table.lines() {
+        println!("{line}");
+    }
+    if !wide {
+        let largest = a.rows.iter().map(|r| &r.residual).max_by(|x, y| x.partial_cmp(y).unwrap_or(std::cmp::Ordering::Equal));
+        if let Some(res) = largest {
+            println!("residual ‖(H − T) − parts‖/‖T‖, largest over the rows: {} (--wide: per row)", fmt_metric(res));
+        }
+    }
+    if with_legend {
+        for line in legend(&table.headers, a.rows.iter().any(|r| !r.certified)) {
+            println!("{line}");
+        }
     }
     print_nonfinite(a);
     let tm = &a.timings;
@@ -232,8 +394,17 @@ pub fn run(args: AnalyzeArgs) -> anyhow::Result<()> {
         crate::hessian::cost::refuse_if_too_large(&req.problem.source, memory_estimate(&req, threads), &what)?;
     }
     println!("problem: {} (P = {p}, N = {})", req.problem.source.display(), req.problem.n);
-    let analysis = with_threads(args.threads, || analysis::analyze(&req))??;
-    print_table(&analysis);
+    let threads = args.threads.unwrap_or_else(rayon::current_num_threads);
+    let estimate = super::progress::estimate_analysis(&req, threads)?;
+    for line in estimate.lines(p) {
+        eprintln!("{line}");
+    }
+    let report = super::progress::Reporter::stderr("analyze", estimate.seconds.total());
+    let observe = |step| report.advance(estimate.step_seconds(&req, step), &super::progress::step_label(step));
+    let analysis = with_threads(args.threads, || analysis::analyze_observed(&req, &observe));
+    report.finish();
+    let analysis = analysis??;
+    print_table(&analysis, args.wide, !args.no_legend);
     if let Some(path) = &args.json {
         let mut text = serde_json::to_vec_pretty(&crate::results::record::Analysis::of(&analysis, &req.problem)).expect("serializable");
         text.push(b'\n');
@@ -265,6 +436,8 @@ mod tests {
             json: None,
             threads: None,
             force: false,
+            wide: false,
+            no_legend: false,
         };
         let req = args.validate().unwrap();
         assert_eq!(req.problem.spec.num_params(), 4810);

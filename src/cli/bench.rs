@@ -1,5 +1,7 @@
 //! `clairaut bench ratio | scaling | table`: the options of each table and its printing; the
 //! measurements are [`crate::perf`]'s. Times are measured in the same run; nothing is asserted.
+//! Each first prints its estimated time on stderr ([`crate::hessian::cost`]); `table`, the
+//! longest, then shows its progress ([`super::progress`]).
 
 use std::path::PathBuf;
 
@@ -10,9 +12,10 @@ use crate::error::Error;
 use crate::method::Method;
 use crate::model::Problem;
 use crate::perf::table::{self, Cell, Peers, Table};
+use crate::hessian::cost::{self, fmt_seconds};
 use crate::perf::{ratio, scaling};
 use crate::scalar::opcount::Op;
-use crate::scalar::Precision;
+use crate::scalar::{MathLib, Precision};
 
 /// Options of `clairaut bench`.
 #[derive(Debug, Args)]
@@ -108,6 +111,14 @@ fn run_ratio(args: &RatioArgs) -> anyhow::Result<()> {
         spec.num_params(),
         args.threads
     );
+    let estimate: f64 = ratio::PRECISIONS
+        .iter()
+        .map(|&q| {
+            let g = cost::gradient_seconds(&problem, q, MathLib::CoreMath).unwrap_or(0.0);
+            0.2 + cost::hessian_seconds(Method::FwdRev, q, spec.num_params(), g, args.threads)
+        })
+        .sum();
+    eprintln!("estimate: {}", fmt_seconds(estimate));
     println!("{:<10} {:>14} {:>14} {:>22}", "precision", "gradient [s]", "Hessian [s]", "T_H / (P × T_grad)");
     for precision in ratio::PRECISIONS {
         let r = ratio::measure(&problem, precision, args.threads)?;
@@ -136,6 +147,13 @@ fn run_scaling(args: &ScalingArgs) -> anyhow::Result<()> {
         std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1),
         scaling::cpu_model()
     );
+    let g = cost::gradient_seconds(&problem, precision, MathLib::CoreMath).unwrap_or(0.0);
+    // each repetition: the Hessian, and the tight loop for about as long
+    let estimate: f64 = threads
+        .iter()
+        .map(|&t| 2.0 * f64::from(args.repeat) * cost::hessian_seconds(Method::FwdRev, precision, problem.spec.num_params(), g, t))
+        .sum();
+    eprintln!("estimate: {}", fmt_seconds(estimate));
     println!("{:>7} {:>12} {:>12} {:>12} {:>12} {:>10}", "threads", "Hessian [s]", "efficiency", "loop [s]", "loop eff.", "ratio");
     scaling::measure(&problem, precision, &threads, args.repeat, |r| {
         println!(
@@ -154,20 +172,20 @@ fn fmt_s(x: Option<f64>) -> String {
     x.map_or_else(|| "–".into(), |v| format!("{v:.3e}"))
 }
 
-fn print_cell(c: &Cell) {
+/// The row of a cell.
+fn cell_line(c: &Cell) -> String {
     let stem = c.problem.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
     let (p, precision, method) = (c.p, c.precision.to_string(), c.method.name());
     let Some(m) = &c.measured else {
-        println!("{stem:<16} {p:>5} {precision:<9} {method:<13} skipped: estimated {:.0} s > budget", c.estimate_s);
-        return;
+        return format!("{stem:<14} {p:>5} {precision:<9} {method:<12} skipped: estimated {:.0} s > budget", c.estimate_s);
     };
     let ratio_s = match (m.faster_peer_s, c.mpmath_s) {
         (Some(_), _) => format!("{:.2}", c.ratio().unwrap_or(f64::NAN)),
         (None, Some(_)) => format!("{:.0}×", c.ratio().unwrap_or(f64::NAN)),
         _ => "–".into(),
     };
-    println!(
-        "{stem:<16} {p:>5} {precision:<9} {method:<13} {:>10.3e} {:>8.2} {:>7} {:>10} {:>10} {:>10} {ratio_s:>9} {:>7}",
+    format!(
+        "{stem:<14} {p:>5} {precision:<9} {method:<12} {:>9.3e} {:>6.2} {:>8} {:>9} {:>9} {:>10} {ratio_s:>7} {:>6}",
         m.hessian_s,
         m.cost_in_gradients,
         m.mpfr_efficiency.map_or_else(|| "–".into(), |e| format!("{:.0}%", 100.0 * e)),
@@ -175,7 +193,30 @@ fn print_cell(c: &Cell) {
         fmt_s(c.tensorflow_s),
         fmt_s(c.mpmath_s),
         c.max_speedup_vs_mpmath().map_or_else(|| "–".into(), |x| format!("{x:.0}×"))
-    );
+    )
+}
+
+/// The estimated seconds of each cell of a table (problem, precision, method in the order
+/// measured): the Hessian repeated for [`table::HESSIAN_MIN_S`] on the threads and on one, the
+/// MPFR operations counted once, the gradient timed; 0 for a cell the budget skips.
+fn table_estimate(spec: &table::Spec) -> Result<Vec<f64>, Error> {
+    let mut out = Vec::new();
+    for path in &spec.problems {
+        let problem = Problem::load(path)?;
+        let p = problem.spec.num_params();
+        for &q in &spec.precisions {
+            let g = cost::gradient_seconds(&problem, q, MathLib::CoreMath)?;
+            for &m in &spec.methods {
+                let (t_h, t_h1) = (cost::hessian_seconds(m, q, p, g, spec.threads), cost::hessian_seconds(m, q, p, g, 1));
+                let runs = t_h.max(table::HESSIAN_MIN_S) + if spec.threads > 1 { t_h1.max(table::HESSIAN_MIN_S) } else { 0.0 };
+                let counted = if matches!(q, Precision::Mp(_)) { t_h1 } else { 0.0 };
+                // the table's own rule (perf::table), with this T_grad
+                let rule = p as f64 * g * if m == Method::RevRev { 6.0 } else { 1.0 } * if matches!(q, Precision::Mp(_)) { 3.0 } else { 2.0 };
+                out.push(if rule / spec.threads as f64 > spec.budget { 0.0 } else { 0.3 + runs + counted });
+            }
+        }
+    }
+    Ok(out)
 }
 
 fn table_spec(args: &TableArgs) -> Result<table::Spec, Error> {
@@ -193,26 +234,45 @@ fn table_spec(args: &TableArgs) -> Result<table::Spec, Error> {
     Ok(table::Spec { problems, methods, precisions, peers, budget: args.budget, threads })
 }
 
+/// What each column of `bench table` means (printed under it; see [`crate::perf::table`]).
+pub const TABLE_LEGEND: [(&str, &str); 8] = [
+    ("T_H [s]", "the Hessian's wall time on the table's threads (the median of repeated runs)"),
+    ("grads", "its cost in gradients: T_H1 / (P × T_grad), both on one thread"),
+    ("MPFR eff", "MPFR efficiency: the Hessian's MPFR operations at their tight-loop prices / T_H1"),
+    ("JAX [s]", "JAX's Hessian time at the same dtype (the peers' file, same run; – none)"),
+    ("TF [s]", "TensorFlow's, likewise"),
+    ("mpmath [s]", "mpmath's forward-over-reverse at 77 digits (≈ 256 bits)"),
+    ("ratio", "T_H / the faster of JAX and TF (≤ 1 is the target); for mp:256, mpmath / T_H"),
+    ("max×", "mpmath / the MPFR floor (the operations without a zero operand at their tight-loop prices, shared perfectly among the threads): the largest ratio any MPFR computation of these bits could reach here"),
+];
+
 fn run_table(args: &TableArgs) -> anyhow::Result<()> {
     let spec = table_spec(args)?;
     let threads = spec.threads;
+    println!("clairaut bench table: sequential order, no-fma, {threads} thread(s) for the Hessian");
+    println!("peers from {}; budget {} s per cell", args.peers.as_ref().map_or("(none)".into(), |p| p.display().to_string()), args.budget);
     println!(
-        "clairaut bench table: sequential order, no-fma, {threads} thread(s) for the Hessian; peers from {}; budget {} s per cell",
-        args.peers.as_ref().map_or("(none)".into(), |p| p.display().to_string()),
-        args.budget
+        "{:<14} {:>5} {:<9} {:<12} {:>9} {:>6} {:>8} {:>9} {:>9} {:>10} {:>7} {:>6}",
+        "problem", "P", "precision", "method", "T_H [s]", "grads", "MPFR eff", "JAX [s]", "TF [s]", "mpmath [s]", "ratio", "max×"
     );
-    println!(
-        "{:<16} {:>5} {:<9} {:<13} {:>10} {:>8} {:>7} {:>10} {:>10} {:>10} {:>9} {:>7}",
-        "problem", "P", "precision", "method", "T_H [s]", "T_H1/PTg", "MPFReff", "JAX [s]", "TF [s]", "mpmath[s]", "ratio", "max×"
-    );
-    let table = Table::measure(&spec, print_cell)?;
-    println!("ratio: T_H / faster of JAX and TF at the same dtype (≤ 1 is the target); for mp:256, mpmath (77 digits, forward-over-reverse) / T_H");
-    println!(
-        "max×: mpmath / the MPFR floor — the Hessian's MPFR operations without a zero operand at their tight-loop prices, shared \
-         perfectly among the {threads} thread(s): the largest ratio any computation of these bits with MPFR could reach here"
-    );
-    let prices = table.loop_ns.iter().map(|((b, k), ns)| format!("{} @{b}: {ns:.1}", Op::ALL[*k].name()));
-    println!("MPFR tight-loop prices [ns/op]: {}", prices.collect::<Vec<_>>().join(", "));
+    let estimate = table_estimate(&spec)?;
+    eprintln!("estimate: {} for {} cells", fmt_seconds(estimate.iter().sum()), estimate.len());
+    let report = super::progress::Reporter::stderr("bench table", estimate.iter().sum());
+    let mut k = 0;
+    let table = Table::measure(&spec, |c| {
+        report.println(&cell_line(c));
+        report.advance(estimate.get(k).copied().unwrap_or(0.0), &format!("{} {} {}", c.p, c.precision, c.method));
+        k += 1;
+    });
+    report.finish();
+    let table = table?;
+    for line in TABLE_LEGEND.iter().flat_map(|(name, text)| super::help::wrap(&format!("  {name:<10}  {text}"), 100).lines().map(String::from).collect::<Vec<_>>()) {
+        println!("{line}");
+    }
+    let prices: Vec<String> = table.loop_ns.iter().map(|((b, k), ns)| format!("{} @{b}: {ns:.1}", Op::ALL[*k].name())).collect();
+    for line in super::progress::wrap("MPFR tight-loop prices [ns/op]:", &prices, 100) {
+        println!("{line}");
+    }
     if let Some(out) = &args.json {
         let peers_file = args.peers.as_ref().map(|p| p.display().to_string());
         crate::results::write_atomic(out, serde_json::to_string_pretty(&table.to_json(peers_file.as_deref()))?.as_bytes())?;

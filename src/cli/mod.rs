@@ -1,31 +1,39 @@
-//! The `clairaut` command line: one module per subcommand.
+//! The `clairaut` command line: one module per subcommand, plus [`help`] (every help text fitted
+//! to 100 columns) and [`progress`] (time estimates and progress on stderr).
 
 pub mod analyze;
 pub mod bench;
 pub mod export;
 pub mod generate;
+pub mod help;
+pub mod progress;
 pub mod report;
 pub mod rerun;
 pub mod sweep;
 pub mod hessian;
 
 use clap::error::ErrorKind;
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
 
 use crate::error::Error;
+
+/// What `clairaut --help` says Clairaut is (the package description, in lines of ≤ 88 columns).
+const ABOUT: &str = "Why is a computed MLP loss Hessian not symmetric, or not right? The same Hessian at f32,
+f64, emulated IEEE formats and MPFR, with the attribution of every discrepancy.";
 
 /// The exit statuses of every command, as `clairaut --help` lists them (and the README's "Exit
 /// codes" section).
 pub const EXIT_CODES: &str = "Exit codes:
   0  success
-  1  any other failure (e.g. an error writing to stdout); `rerun`: a recomputed result differs from its file
+  1  any other failure (e.g. an error writing to stdout);
+     `rerun`: a recomputed result differs from its file
   2  bad input: a missing, malformed or incomplete file, a bad option value, a usage error
   3  `status`: cells are missing
   4  `hessian` found non-finite entries (see --allow-nonfinite)";
 
 /// Clairaut: why is a computed Hessian not symmetric, or not right?
 #[derive(Debug, Parser)]
-#[command(name = "clairaut", version, about, long_about = None, after_help = EXIT_CODES)]
+#[command(name = "clairaut", version, about = ABOUT, long_about = None, after_help = EXIT_CODES)]
 pub struct Cli {
     /// The subcommand.
     #[command(subcommand)]
@@ -37,6 +45,8 @@ pub struct Cli {
 pub enum Command {
     /// Compute one Hessian and print its asymmetry.
     Hessian(hessian::HessianArgs),
+    /// Hessians against a certified truth; each error and asymmetry split into its causes.
+    ///
     /// Compute the requested Hessians and the certified truth; attribute every error and
     /// asymmetry to rounding, evaluation order, approximation method and input quantization.
     Analyze(analyze::AnalyzeArgs),
@@ -57,8 +67,7 @@ pub enum Command {
     Report(report::ReportArgs),
     /// Write a seeded random problem file.
     Generate(generate::GenerateArgs),
-    /// Measure Clairaut's speed: the Hessian's cost in gradients, multi-core scaling, the table
-    /// beside the peers.
+    /// Measure Clairaut's speed: cost in gradients, scaling over cores, the peers' table.
     Bench(bench::BenchArgs),
 }
 
@@ -66,7 +75,7 @@ pub enum Command {
 /// with the accepted values, and exits with status 2 like every other input error; help,
 /// version and the other usage errors are printed as clap prints them.
 pub fn parse() -> Cli {
-    Cli::try_parse().unwrap_or_else(|e| match e.kind() {
+    command().try_get_matches().and_then(|m| Cli::from_arg_matches(&m)).unwrap_or_else(|e| match e.kind() {
         ErrorKind::InvalidValue | ErrorKind::ValueValidation => {
             let text = e.render().to_string();
             let lines: Vec<&str> =
@@ -76,6 +85,11 @@ pub fn parse() -> Cli {
         }
         _ => e.exit(),
     })
+}
+
+/// The command line's definition, every help text fitted to 100 columns ([`help::fit`]).
+pub fn command() -> clap::Command {
+    help::fit(Cli::command())
 }
 
 /// Runs a parsed command line.

@@ -1,5 +1,6 @@
 //! `clairaut rerun RESULT…`: recompute each result file from its own configuration and report
-//! `bit-identical` or an entry-level diff. Exit 0 only when every file is identical.
+//! `bit-identical` or an entry-level diff. Exit 0 only when every file is identical. Before the
+//! work, the estimated time on stderr; then the progress, file by file ([`super::progress`]).
 
 use std::path::PathBuf;
 
@@ -49,6 +50,39 @@ pub fn diff(a: &serde_json::Value, b: &serde_json::Value, path: &str, out: &mut 
     }
 }
 
+/// The problem a rerun computes `stored` on: generated, inline and trained problems are resolved
+/// again from the configuration (checking that data, initialization and training reproduce
+/// too); a problem read from a file (problem, CSV or .npy) is taken from the result file itself,
+/// which stores its exact decimals (the file's digest is part of the stored configuration).
+fn given_problem(stored: &ResultFile, f: &std::path::Path) -> anyhow::Result<Option<crate::model::Problem>> {
+    let data = &stored.config.data;
+    Ok(if data.starts_with("problem:") || crate::experiment::is_file_source(data) {
+        Some(crate::results::problem_from_cbor(&stored.problem, f)?)
+    } else {
+        None
+    })
+}
+
+/// The estimated seconds of rerunning each file on `threads` workers (0 for a file whose
+/// request cannot be rebuilt here: the rerun reports it), after one line on stderr.
+fn estimate(files: &[PathBuf], threads: usize) -> Vec<f64> {
+    let one = |f: &PathBuf| -> Option<f64> {
+        let stored = ResultFile::read(f).ok()?;
+        let exp_path = f.with_extension("toml");
+        let problem = match given_problem(&stored, f).ok()? {
+            Some(p) => p,
+            None => crate::experiment::resolve_problem(&stored.config, &exp_path, &stored.config.id()).ok()?,
+        };
+        let req = crate::experiment::request(&stored.config, problem, &exp_path).ok()?;
+        super::progress::estimate_analysis(&req, threads).ok().map(|e| e.seconds.total())
+    };
+    let seconds: Vec<f64> = files.iter().map(|f| one(f).unwrap_or(0.0)).collect();
+    let plural = if threads == 1 { "" } else { "s" };
+    let total = crate::hessian::cost::fmt_seconds(seconds.iter().sum());
+    eprintln!("rerun: {} file(s), estimated {total} on {threads} thread{plural}", files.len());
+    seconds
+}
+
 /// Runs `clairaut rerun`.
 pub fn run(args: RerunArgs) -> anyhow::Result<()> {
     let mut files = Vec::new();
@@ -59,36 +93,45 @@ pub fn run(args: RerunArgs) -> anyhow::Result<()> {
             files.push(p.clone());
         }
     }
+    let threads = args.threads.unwrap_or_else(rayon::current_num_threads);
+    let seconds = estimate(&files, threads);
+    let report = super::progress::Reporter::stderr("rerun", seconds.iter().sum());
     let mut all_identical = true;
-    for f in &files {
-        let stored = ResultFile::read(f)?;
-        // Generated, inline and trained problems are resolved again from the configuration
-        // (checking that data, initialization and training reproduce too); a problem read
-        // from a file (problem, CSV or .npy) is taken from the result file itself, which stores
-        // its exact decimals (the file's digest is part of the stored configuration).
-        let data = &stored.config.data;
-        let given = if data.starts_with("problem:") || crate::experiment::is_file_source(data) {
-            Some(crate::results::problem_from_cbor(&stored.problem, f)?)
-        } else {
-            None
-        };
-        let exp_path = f.with_extension("toml");
-        let fresh = super::with_threads(args.threads, || compute_cell(&stored.experiment, &exp_path, &stored.config, given))??;
-        if fresh.deterministic_bytes() == stored.deterministic_bytes() {
-            println!("{}: bit-identical", f.display());
-        } else {
-            all_identical = false;
-            let mut d = Vec::new();
-            diff(&json(&stored.analysis), &json(&fresh.analysis), "analysis", &mut d, 20);
-            diff(&cbor_to_json(&stored.problem), &cbor_to_json(&fresh.problem), "problem", &mut d, 20);
-            println!("{}: DIFFERS ({} differences shown)", f.display(), d.len());
-            for line in d {
-                println!("  {line}");
+    for (f, secs) in files.iter().zip(&seconds) {
+        let outcome = rerun_one(f, args.threads, &report);
+        report.advance(*secs, &f.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default());
+        match outcome {
+            Ok(identical) => all_identical &= identical,
+            Err(e) => {
+                report.finish();
+                return Err(e);
             }
         }
     }
+    report.finish();
     if !all_identical {
         std::process::exit(1);
     }
     Ok(())
+}
+
+/// Reruns one file and prints its verdict (through `report`, above its bar); whether it is
+/// bit-identical.
+fn rerun_one(f: &std::path::Path, threads: Option<usize>, report: &super::progress::Reporter) -> anyhow::Result<bool> {
+    let stored = ResultFile::read(f)?;
+    let given = given_problem(&stored, f)?;
+    let exp_path = f.with_extension("toml");
+    let fresh = super::with_threads(threads, || compute_cell(&stored.experiment, &exp_path, &stored.config, given))??;
+    if fresh.deterministic_bytes() == stored.deterministic_bytes() {
+        report.println(&format!("{}: bit-identical", f.display()));
+        return Ok(true);
+    }
+    let mut d = Vec::new();
+    diff(&json(&stored.analysis), &json(&fresh.analysis), "analysis", &mut d, 20);
+    diff(&cbor_to_json(&stored.problem), &cbor_to_json(&fresh.problem), "problem", &mut d, 20);
+    report.println(&format!("{}: DIFFERS ({} differences shown)", f.display(), d.len()));
+    for line in d {
+        report.println(&format!("  {line}"));
+    }
+    Ok(false)
 }

@@ -11,6 +11,7 @@ use crate::error::Error;
 use crate::results::SCHEMA;
 use crate::sweep::{self, CellState, Shard, SweepSummary};
 use crate::experiment::Experiment;
+use crate::hessian::cost::fmt_seconds;
 
 /// Options of `clairaut sweep`.
 #[derive(Debug, Args)]
@@ -43,7 +44,10 @@ pub fn run(args: SweepArgs) -> anyhow::Result<()> {
     let exp = load(&args.experiment, &args.sets)?;
     let shard = args.shard.as_deref().map(Shard::parse).transpose()?;
     let out = args.out.clone().unwrap_or_else(|| PathBuf::from("results").join(&exp.name));
-    eprintln!("sweep {}: {} cells{}", exp.name, exp.cells.len(), shard.map(|s| format!(", shard {}/{}", s.k, s.n)).unwrap_or_default());
+    let head = format!("sweep {}: {} cells{}", exp.name, exp.cells.len(), shard.map(|s| format!(", shard {}/{}", s.k, s.n)).unwrap_or_default());
+    for line in estimate_lines(&head, &exp, &out, shard, rayon_threads(args.threads)) {
+        eprintln!("{line}");
+    }
     let s = with_threads(args.threads, || sweep::run(&exp, &out, shard))??;
     if s.stale_temps_removed > 0 {
         eprintln!("removed {} stale temporary file(s) of killed runs from {}", s.stale_temps_removed, out.display());
@@ -60,6 +64,30 @@ pub fn run(args: SweepArgs) -> anyhow::Result<()> {
         return Err(Error::Io { path: out, message }.into());
     }
     Ok(())
+}
+
+/// The first lines of a sweep on stderr: `head`, the cells to compute and their estimated time
+/// on `threads` workers ([`super::progress::estimate_many`]; a cell whose problem cannot be
+/// resolved is left out here, the sweep reports it), then the time per method.
+fn estimate_lines(head: &str, exp: &Experiment, out: &Path, shard: Option<Shard>, threads: usize) -> Vec<String> {
+    let pending: Vec<crate::analysis::Request> = sweep::states(exp, out)
+        .into_iter()
+        .enumerate()
+        .filter(|(i, (_, state))| shard.is_none_or(|s| s.has(*i)) && *state == CellState::Missing)
+        .filter_map(|(_, (c, _))| crate::experiment::resolve(c, &exp.path, &c.id()).ok().map(|(_, req)| req))
+        .collect();
+    if pending.is_empty() {
+        return vec![head.to_string()];
+    }
+    let Ok((total, methods)) = super::progress::estimate_many(&pending, threads) else {
+        return vec![head.to_string()];
+    };
+    let plural = if threads == 1 { "" } else { "s" };
+    let mut lines = vec![format!("{head}; {} to compute, estimated {} on {threads} thread{plural}", pending.len(), fmt_seconds(total))];
+    let items: Vec<String> = methods.iter().map(|(m, s)| format!("{m} {}", fmt_seconds(*s))).collect();
+    let per_method = super::progress::wrap("[estimate]", &items, 100);
+    lines.extend(per_method.into_iter().map(|l| if l.starts_with('[') { l } else { format!("[estimate] {}", l.trim_start()) }));
+    lines
 }
 
 /// What the figures of the line `sweep` prints at the end mean (shown by `clairaut sweep --help`).

@@ -23,6 +23,7 @@ mod nonfinite;
 mod policy;
 mod policy_golden;
 mod orders;
+mod progress;
 mod properties;
 mod report;
 mod sweep;
