@@ -32,6 +32,7 @@ pub mod error;
 pub mod experiment;
 pub mod export;
 pub mod hessian;
+pub mod limits;
 pub mod method;
 pub mod model;
 pub mod packed;
