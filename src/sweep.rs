@@ -45,7 +45,8 @@ impl Shard {
             ] {
                 if let (Some(k), Some(n)) = (var(rank), var(size)) {
                     // SLURM arrays may start at 1 (--array=1-N): shift by SLURM_ARRAY_TASK_MIN
-                    let k = if rank == "SLURM_ARRAY_TASK_ID" { k - var("SLURM_ARRAY_TASK_MIN").unwrap_or(0) } else { k };
+                    let min = if rank == "SLURM_ARRAY_TASK_ID" { var("SLURM_ARRAY_TASK_MIN").unwrap_or(0) } else { 0 };
+                    let k = k.checked_sub(min).ok_or_else(|| err(format!("`auto`: {rank} = {k} is below SLURM_ARRAY_TASK_MIN = {min}")))?;
                     return Shard::new(k, n).map_err(err);
                 }
             }

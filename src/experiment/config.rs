@@ -25,7 +25,13 @@
 //! Unknown keys anywhere are rejected with the file and key named. `--set key=value` (value in
 //! TOML syntax) overrides the base before expansion. Each cell is identified by the SHA-256 of
 //! its normalized configuration ([`CellConfig::hash`]), so a cell's identity does not depend on
-//! how the grid was written.
+//! how the grid was written; NaN and ±∞ are refused (JSON would write all three as `null`).
+//!
+//! Swept keys vary in name order, the last fastest. The grid is counted before it is built (more
+//! than [`MAX_CELLS`] combinations are refused) and is never held whole: [`Cells`] keeps the
+//! keys' values and builds each cell when it is reached. Every cell is validated when the file is
+//! read ([`super::check`]: names, values — as `analyze` checks them — and sizes), so a bad value
+//! deep in a grid is reported before any cell runs.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};

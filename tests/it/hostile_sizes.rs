@@ -94,6 +94,8 @@ fn thread_counts_are_bounded_in_every_command() {
         (&["bench", "table", "--threads", "100000"], &["--threads", "100000"]),
         (&["bench", "ratio", "--threads", "100000"], &["--threads", "100000"]),
         (&["bench", "scaling", "1,100000", "--repeat", "1"], &["THREADS", "1,100000", "4096"]),
+        (&["sweep", e, "--out", o, "--shard", "18446744073709551616/2"], &["--shard", "18446744073709551616/2"]),
+        (&["sweep", e, "--out", o, "--shard", "18446744073709551615/18446744073709551615"], &["--shard", "need 0 ≤ K < N"]),
     ];
     for (args, expect) in cases {
         let t = Instant::now();
@@ -262,7 +264,15 @@ fn sizes_claimed_inside_files_are_checked_against_the_file() {
     npy.extend([0u8; 16]);
     std::fs::write(dir.path().join("big.npy"), &npy).unwrap();
     let e = write(dir.path(), "npy.toml", &format!("{BASE}data = \"npy:big.npy\"\n"));
-    refused(&["sweep".into(), e.into(), "--out".into(), out.clone().into()], &["big.npy", "more than 2^64 values of <f8"], Some(&out));
+    // the array is read when its cell runs: the sweep's first line, then the error, no result
+    let output = clairaut().arg("sweep").arg(&e).arg("--out").arg(&out).output().unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(2), "{stderr}");
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    let errors: Vec<&str> = stderr.lines().filter(|l| l.starts_with("error")).collect();
+    assert_eq!(errors.len(), 1, "{stderr}");
+    assert!(errors[0].contains("big.npy") && errors[0].contains("more than 2^64 values of <f8"), "{stderr}");
+    assert_eq!(std::fs::read_dir(&out).map(|d| d.count()).unwrap_or(0), 0);
     // a problem file whose widths overflow, or whose x rows are far shorter than its widths
     let p = write(dir.path(), "wide.json", r#"{"layers": [16777216, 16777216], "activations": ["tanh"], "loss": "mse", "x": [[1]], "y": [[1]], "params": []}"#);
     refused(&["hessian".into(), "--problem".into(), p.into()], &["wide.json", "`x[0]`", "16777216"], None);
@@ -375,7 +385,14 @@ fn sweep_and_analyze_accept_the_same_values() {
         (&["--math", "glibc"], &["math=\"glibc\""]),
     ];
     for (opts, sets) in cases {
-        let analyze = clairaut().arg("analyze").arg("--problem").arg(&problem).args(["--precisions", "f64", "--methods", "fwd-rev", "--no-spectrum"]).args(*opts).output().unwrap();
+        let mut analyze = clairaut();
+        analyze.arg("analyze").arg("--problem").arg(&problem).arg("--no-spectrum").args(*opts);
+        for (option, default) in [("--precisions", "f64"), ("--methods", "fwd-rev")] {
+            if !opts.contains(&option) {
+                analyze.args([option, default]);
+            }
+        }
+        let analyze = analyze.output().unwrap();
         let mut status = clairaut();
         status.arg("status").arg(&exp).arg("--out").arg(dir.path().join("none"));
         for s in *sets {
