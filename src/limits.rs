@@ -127,7 +127,8 @@ mod tests {
         assert_eq!(checked_num_params(&[usize::MAX, 2]), None);
         assert_eq!(checked_num_params(&[1 << 32, 1 << 32]), None);
         assert_eq!(checked_num_params(&[1 << 31, 1 << 31, 1 << 31]), Some(2 * ((1u64 << 62) + (1 << 31))));
-        assert_eq!(checked_num_params(&[1 << 31, 1 << 31, 1 << 31, 1 << 31]), None);
+        assert_eq!(checked_num_params(&[1 << 31; 4]), Some(3 * ((1u64 << 62) + (1 << 31))));
+        assert_eq!(checked_num_params(&[1 << 31; 5]), None); // 4 · (2^62 + 2^31) ≥ 2^64
         assert_eq!(checked_num_params(&[5]), Some(0));
     }
 
