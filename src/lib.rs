@@ -10,6 +10,8 @@
 //! 1. [`scalar`] — the arithmetic: formats, elementary functions ([`scalar::elementary`]) and
 //!    summation orders ([`scalar::order`]); it depends on nothing else in the crate
 //!    (`tests/it/layering.rs`);
+//!    [`limits`] — the documented limits on sizes from untrusted input, checked before memory
+//!    is committed;
 //! 2. [`ad`] — dual, hyper-dual and tape scalars, and the lane kernels of vector dual numbers;
 //! 3. [`model`] — MLP, losses, problem files;
 //! 4. [`method`] — method names and finite-difference step rules; [`hessian`] — the methods, a
@@ -32,6 +34,7 @@ pub mod error;
 pub mod experiment;
 pub mod export;
 pub mod hessian;
+pub mod limits;
 pub mod method;
 pub mod model;
 pub mod packed;

@@ -45,7 +45,8 @@ impl Shard {
             ] {
                 if let (Some(k), Some(n)) = (var(rank), var(size)) {
                     // SLURM arrays may start at 1 (--array=1-N): shift by SLURM_ARRAY_TASK_MIN
-                    let k = if rank == "SLURM_ARRAY_TASK_ID" { k - var("SLURM_ARRAY_TASK_MIN").unwrap_or(0) } else { k };
+                    let min = if rank == "SLURM_ARRAY_TASK_ID" { var("SLURM_ARRAY_TASK_MIN").unwrap_or(0) } else { 0 };
+                    let k = k.checked_sub(min).ok_or_else(|| err(format!("`auto`: {rank} = {k} is below SLURM_ARRAY_TASK_MIN = {min}")))?;
                     return Shard::new(k, n).map_err(err);
                 }
             }
@@ -297,18 +298,19 @@ pub fn run(exp: &Experiment, out: &Path, shard: Option<Shard>) -> Result<SweepSu
     let wall = Instant::now();
     std::fs::create_dir_all(out).map_err(|e| Error::Io { path: out.to_path_buf(), message: e.to_string() })?;
     let stale_temps_removed = crate::results::atomic::remove_stale_temps(out, STALE_TEMP_AGE)?;
-    let mine: Vec<&CellConfig> =
-        exp.cells.iter().enumerate().filter(|(i, _)| shard.is_none_or(|s| s.has(*i))).map(|(_, c)| c).collect();
-    let states: Vec<CellState> = mine.iter().map(|c| cell_state(&cell_path(out, c), c)).collect();
-    let pending: Vec<&CellConfig> = mine.iter().zip(&states).filter(|(_, s)| **s == CellState::Missing).map(|(c, _)| *c).collect();
-    let newer_schema: Vec<(PathBuf, u64)> = mine
-        .iter()
-        .zip(&states)
-        .filter_map(|(c, s)| match s {
-            CellState::NewerSchema(v) => Some((cell_path(out, c), *v)),
-            _ => None,
-        })
-        .collect();
+    // the cells are built as they are reached, never all at once: a first pass counts them and
+    // notes the positions of those to compute, the second computes them
+    let mine = || exp.cells.iter().enumerate().filter(move |(i, _)| shard.is_none_or(|s| s.has(*i)));
+    let (mut cells, mut pending) = (0usize, Vec::new());
+    let mut newer_schema: Vec<(PathBuf, u64)> = Vec::new();
+    for (i, c) in mine() {
+        cells += 1;
+        match cell_state(&cell_path(out, &c), &c) {
+            CellState::Missing => pending.push(i),
+            CellState::NewerSchema(v) => newer_schema.push((cell_path(out, &c), v)),
+            CellState::Complete => {}
+        }
+    }
     let total = pending.len();
     let done = AtomicUsize::new(0);
     let compute_s = Mutex::new(0.0f64);
@@ -323,12 +325,14 @@ pub fn run(exp: &Experiment, out: &Path, shard: Option<Shard>) -> Result<SweepSu
         Progress::lines(Box::new(std::io::stderr()))
     };
     let exp_name = exp.name.clone();
-    let outcome = pending.par_iter().try_for_each(|cell| -> Result<(), Error> {
+    let mut todo = pending.iter().copied().peekable();
+    let pending_cells = mine().filter(move |(i, _)| todo.next_if_eq(i).is_some()).map(|(_, c)| c);
+    let outcome = pending_cells.par_bridge().try_for_each(|cell| -> Result<(), Error> {
         let t = Instant::now();
-        let result = compute_cell(&exp_name, &exp.path, cell, None)?;
+        let result = compute_cell(&exp_name, &exp.path, &cell, None)?;
         // compute time only: writing, hashing and logging count as the sweep's overhead
         let secs = t.elapsed().as_secs_f64();
-        result.write(&cell_path(out, cell))?;
+        result.write(&cell_path(out, &cell))?;
         let nonfinite = result.analysis.rows.iter().filter(|r| r.asym_dominant == crate::analysis::NON_FINITE).count();
         if nonfinite > 0 {
             let rows = result.analysis.rows.len();
@@ -342,8 +346,8 @@ pub fn run(exp: &Experiment, out: &Path, shard: Option<Shard>) -> Result<SweepSu
     progress.finish(outcome.is_ok());
     outcome?;
     Ok(SweepSummary {
-        cells: mine.len(),
-        skipped: mine.len() - total - newer_schema.len(),
+        cells,
+        skipped: cells - total - newer_schema.len(),
         computed: total,
         compute_s: compute_s.into_inner().expect("not poisoned"),
         wall_s: wall.elapsed().as_secs_f64(),
@@ -353,13 +357,17 @@ pub fn run(exp: &Experiment, out: &Path, shard: Option<Shard>) -> Result<SweepSu
 }
 
 /// Cells of `exp` without a complete result in `dir` (those with a newer schema included).
-pub fn missing<'a>(exp: &'a Experiment, dir: &Path) -> Vec<&'a CellConfig> {
+pub fn missing(exp: &Experiment, dir: &Path) -> Vec<CellConfig> {
     exp.cells.iter().filter(|c| !is_complete(&cell_path(dir, c), c)).collect()
 }
 
-/// Every cell of `exp` with the state of its result file in `dir`, in grid order.
-pub fn states<'a>(exp: &'a Experiment, dir: &Path) -> Vec<(&'a CellConfig, CellState)> {
-    exp.cells.iter().map(|c| (c, cell_state(&cell_path(dir, c), c))).collect()
+/// Every cell of `exp` with the state of its result file in `dir`, in grid order (each cell
+/// built as it is reached: the grid is never held whole).
+pub fn states<'a>(exp: &'a Experiment, dir: &'a Path) -> impl Iterator<Item = (CellConfig, CellState)> + 'a {
+    exp.cells.iter().map(move |c| {
+        let state = cell_state(&cell_path(dir, &c), &c);
+        (c, state)
+    })
 }
 
 /// Copies every valid result file of `shards` into `out` (a cell present in several shards

@@ -50,8 +50,8 @@ pub struct AnalyzeArgs {
     /// Truth precision, mp:<bits> (default mp:256, raised to 2p+74 for the finest precision p).
     #[arg(long, value_name = "PREC")]
     pub truth: Option<String>,
-    /// Extra bits of the certifying recomputation.
-    #[arg(long, value_name = "BITS", default_value_t = truth::DEFAULT_CHECK_EXTRA)]
+    /// Extra bits of the certifying recomputation (0 to 65536).
+    #[arg(long, value_name = "BITS", default_value_t = truth::DEFAULT_CHECK_EXTRA, value_parser = super::parse_check_extra)]
     pub check_extra: u32,
     /// Finite-difference step: optimal, fixed:<h> or relative:<h>.
     #[arg(long, value_name = "RULE", default_value = "optimal")]
@@ -69,7 +69,7 @@ pub struct AnalyzeArgs {
     #[arg(long, value_name = "FILE")]
     pub json: Option<PathBuf>,
     /// Worker threads (default: all cores).
-    #[arg(long, value_name = "N")]
+    #[arg(long, value_name = "N", value_parser = super::parse_threads)]
     pub threads: Option<usize>,
     /// Run even if the memory estimate exceeds the available memory.
     #[arg(long)]
@@ -122,7 +122,7 @@ pub fn method_parser() -> impl TypedValueParser<Value = Method> {
 pub fn memory_estimate(req: &Request, threads: usize) -> f64 {
     let p_max = req.precisions.iter().map(|q| q.bits()).max().unwrap_or(53);
     let shape = crate::hessian::cost::AnalysisShape {
-        problem: &req.problem,
+        dims: crate::hessian::cost::Dims::of(&req.problem),
         methods: &req.methods,
         precisions: &req.precisions,
         orders: req.orders.len(),
@@ -178,9 +178,9 @@ impl AnalyzeArgs {
                 }
             },
         };
-        if !(self.kink_tol >= 0.0 && self.kink_tol.is_finite()) {
-            return Err(Error::Option { option: "--kink-tol".into(), message: format!("`{}` must be ≥ 0", self.kink_tol) });
-        }
+        // the same checks as an experiment's check_extra and kink_tol (crate::experiment::check)
+        crate::limits::check_kink_tol(self.kink_tol).map_err(|message| Error::Option { option: "--kink-tol".into(), message })?;
+        crate::limits::check_extra_bits(self.check_extra).map_err(|message| Error::Option { option: "--check-extra".into(), message })?;
         let step: StepRule = parse_option("--step", &self.step)?;
         let policies = policy_list(&self.policies)?;
         let problem = Problem::load(&self.problem)?;

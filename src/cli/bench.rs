@@ -44,7 +44,7 @@ pub struct RatioArgs {
     #[arg(long)]
     pub quick: bool,
     /// Worker threads for the Hessian (default 1: the ratio is per core).
-    #[arg(long, default_value_t = 1)]
+    #[arg(long, default_value_t = 1, value_parser = super::parse_threads)]
     pub threads: usize,
 }
 
@@ -56,7 +56,7 @@ pub struct ScalingArgs {
     pub threads: String,
     /// Measurements per thread count (Hessian and loop each); the fastest is reported — the one
     /// least disturbed by other load on the machine.
-    #[arg(long, default_value_t = 3, value_parser = clap::value_parser!(u32).range(1..))]
+    #[arg(long, default_value_t = 3, value_parser = clap::value_parser!(u32).range(1..=1000))]
     pub repeat: u32,
     /// Problem file (default: generated, layers [32, 48, 8], gelu, N = 16).
     #[arg(long, value_name = "FILE")]
@@ -85,7 +85,7 @@ pub struct TableArgs {
     #[arg(long, default_value_t = 300.0)]
     pub budget: f64,
     /// Worker threads for the Hessian (default: all cores).
-    #[arg(long, value_name = "N")]
+    #[arg(long, value_name = "N", value_parser = super::parse_threads)]
     pub threads: Option<usize>,
     /// Write every figure as JSON.
     #[arg(long, value_name = "FILE")]
@@ -131,9 +131,9 @@ fn run_scaling(args: &ScalingArgs) -> anyhow::Result<()> {
     let list = &args.threads;
     let threads: Vec<usize> = list
         .split(',')
-        .map(|t| t.trim().parse::<usize>().ok().filter(|&v| v >= 1))
+        .map(|t| t.trim().parse::<usize>().ok().filter(|&v| (1..=crate::limits::MAX_THREADS).contains(&v)))
         .collect::<Option<_>>()
-        .ok_or_else(|| Error::Option { option: "THREADS".into(), message: format!("`{list}`: expected thread counts ≥ 1") })?;
+        .ok_or_else(|| Error::Option { option: "THREADS".into(), message: format!("`{list}`: expected thread counts from 1 to {}", crate::limits::MAX_THREADS) })?;
     let precision: Precision = parse_option("--precision", &args.precision)?;
     let problem = match &args.problem {
         Some(p) => Problem::load(p)?,
@@ -230,6 +230,9 @@ fn table_spec(args: &TableArgs) -> Result<table::Spec, Error> {
     let threads = args.threads.unwrap_or_else(|| std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1));
     if threads == 0 {
         return Err(Error::Option { option: "--threads".into(), message: "must be at least 1".into() });
+    }
+    if !(args.budget.is_finite() && args.budget > 0.0) {
+        return Err(Error::Option { option: "--budget".into(), message: format!("`{}` must be a positive number of seconds", args.budget) });
     }
     Ok(table::Spec { problems, methods, precisions, peers, budget: args.budget, threads })
 }

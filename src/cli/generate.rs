@@ -1,10 +1,12 @@
-//! `clairaut generate`: write a seeded random problem file (see [`Problem::generate`]).
+//! `clairaut generate`: write a seeded random problem file (see [`Problem::generate`]), after
+//! refusing sizes that would not fit in memory.
 
 use std::path::PathBuf;
 
 use clap::Args;
 
 use crate::error::Error;
+use crate::hessian::cost;
 use crate::model::{Activation, Loss, Problem, Spec};
 
 /// Options of `clairaut generate`.
@@ -28,6 +30,30 @@ pub struct GenerateArgs {
     /// Output file.
     #[arg(long, value_name = "FILE")]
     pub out: PathBuf,
+}
+
+/// Refuses a problem whose sizes overflow, or whose estimated memory (every number as decimal
+/// text and as JSON, [`cost::Dims::problem_bytes`]) exceeds the available memory — before
+/// anything is generated.
+fn check_size(layers: &[usize], n: usize) -> Result<(), Error> {
+    let what = format!("layers {}, --n {n}", layers.iter().map(|w| w.to_string()).collect::<Vec<_>>().join(","));
+    let dims = cost::Dims::checked(layers, n as u64)
+        .ok_or_else(|| Error::Option { option: "--layers".into(), message: format!("{what}: the number of parameters overflows a 64-bit integer") })?;
+    let need = dims.problem_bytes();
+    match cost::available_memory() {
+        Some(avail) if need > avail as f64 => {
+            let option = if (cost::Dims { n: 1, ..dims }).problem_bytes() > avail as f64 { "--layers" } else { "--n" };
+            let message = format!(
+                "{what}: P = {} parameters and {} data values need an estimated {}, more than the {} available",
+                dims.params,
+                (n as u128) * (dims.sample as u128),
+                cost::fmt_bytes(need),
+                cost::fmt_bytes(avail as f64)
+            );
+            Err(Error::Option { option: option.into(), message })
+        }
+        _ => Ok(()),
+    }
 }
 
 /// Runs `clairaut generate`.
@@ -55,6 +81,7 @@ pub fn run(args: GenerateArgs) -> anyhow::Result<()> {
     if args.n == 0 {
         return Err(opt("--n", "must be at least 1".into()).into());
     }
+    check_size(&layers, args.n)?;
     let problem = Problem::generate(&Spec { layers, activations, loss }, args.n, args.seed);
     let mut text = serde_json::to_vec_pretty(&problem.to_json()).expect("serializable");
     text.push(b'\n');

@@ -61,7 +61,7 @@ pub struct HessianArgs {
     #[arg(long, value_name = "RULE", default_value = "optimal")]
     pub step: String,
     /// Worker threads (default: all cores). Results are identical at any count.
-    #[arg(long, value_name = "N")]
+    #[arg(long, value_name = "N", value_parser = super::parse_threads)]
     pub threads: Option<usize>,
     /// Write the matrix (.json, .npy or .csv).
     #[arg(long, value_name = "FILE")]

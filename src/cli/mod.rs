@@ -113,10 +113,27 @@ pub fn parse_option<T: std::str::FromStr<Err = String>>(option: &str, value: &st
     value.parse().map_err(|message| Error::Option { option: option.into(), message })
 }
 
-/// Runs `f` on a rayon pool of `threads` workers (all cores when `None`).
+/// Parses a `--threads` value (clap's value parser): 1 to [`crate::limits::MAX_THREADS`], so
+/// that a huge count fails at once instead of creating threads.
+pub fn parse_threads(s: &str) -> Result<usize, String> {
+    let n: usize = s.trim().parse().map_err(|_| format!("`{s}` is not a number of threads (1 to {})", crate::limits::MAX_THREADS))?;
+    crate::limits::check_threads("--threads", n).map_err(|e| match e {
+        Error::Option { message, .. } => message,
+        other => other.to_string(),
+    })
+}
+
+/// Parses `--check-extra` (clap's value parser): 0 to [`crate::limits::MAX_CHECK_EXTRA`] bits.
+pub fn parse_check_extra(s: &str) -> Result<u32, String> {
+    let n: u32 = s.trim().parse().map_err(|_| format!("`{s}` is not a number of bits (0 to {})", crate::limits::MAX_CHECK_EXTRA))?;
+    crate::limits::check_extra_bits(n)
+}
+
+/// Runs `f` on a rayon pool of `threads` workers (all cores when `None`); at most
+/// [`crate::limits::MAX_THREADS`].
 pub fn with_threads<T: Send>(threads: Option<usize>, f: impl FnOnce() -> T + Send) -> Result<T, Error> {
     match threads {
-        Some(0) => Err(Error::Option { option: "--threads".into(), message: "must be at least 1".into() }),
+        Some(t) if crate::limits::check_threads("--threads", t).is_err() => Err(crate::limits::check_threads("--threads", t).unwrap_err()),
         _ => {
             let mut b = rayon::ThreadPoolBuilder::new();
             if let Some(t) = threads {

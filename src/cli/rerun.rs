@@ -21,7 +21,7 @@ pub struct RerunArgs {
     #[arg(required = true)]
     pub results: Vec<PathBuf>,
     /// Worker threads (default: all cores).
-    #[arg(long, value_name = "N")]
+    #[arg(long, value_name = "N", value_parser = super::parse_threads)]
     pub threads: Option<usize>,
 }
 

@@ -22,7 +22,7 @@ pub struct SweepArgs {
     #[arg(long, value_name = "DIR")]
     pub out: Option<PathBuf>,
     /// Worker threads (default: all cores).
-    #[arg(long, value_name = "N")]
+    #[arg(long, value_name = "N", value_parser = super::parse_threads)]
     pub threads: Option<usize>,
     /// Run only cells with index ≡ K (mod N): `K/N`, or `auto` from SLURM/MPI variables.
     #[arg(long, value_name = "K/N|auto")]
@@ -156,26 +156,49 @@ pub struct StatusArgs {
     /// Overrides, as for sweep.
     #[arg(long = "set", value_name = "KEY=VALUE")]
     pub sets: Vec<String>,
+    /// List every missing cell (default: the first 1000, then their count).
+    #[arg(long)]
+    pub all: bool,
 }
 
+/// Most missing cells `status` lists (then their count), unless `--all` is given.
+pub const STATUS_LISTED: usize = 1000;
+
 /// Runs `clairaut status`: exit 0 when complete, 3 when cells are missing or have a result
-/// file with a newer schema (listed as `newer schema: <path>: schema N …`, not as missing).
+/// file with a newer schema (listed as `newer schema: <path>: schema N …`, not as missing). The
+/// cells are visited one at a time (a grid of millions costs no more memory than its keys); the
+/// first [`STATUS_LISTED`] missing cells are listed, every one with `--all`.
 pub fn status(args: StatusArgs) -> anyhow::Result<()> {
     let exp = load(&args.experiment, &args.sets)?;
     let out = args.out.clone().unwrap_or_else(|| PathBuf::from("results").join(&exp.name));
-    let states = sweep::states(&exp, &out);
-    let complete = states.iter().filter(|(_, s)| *s == CellState::Complete).count();
-    println!("{}: {} of {} cells complete", out.display(), complete, exp.cells.len());
-    for (c, state) in &states {
-        match state {
-            CellState::Complete => {}
-            CellState::Missing => println!("missing {} (layers {:?}, precisions {:?}, methods {:?})", c.id(), c.layers, c.precisions, c.methods),
-            CellState::NewerSchema(v) => {
-                println!("newer schema: {}: schema {v} (this Clairaut reads {SCHEMA}), not overwritten by sweep", sweep::cell_path(&out, c).display())
+    let (mut complete, mut total, mut unlisted) = (0usize, 0usize, 0usize);
+    let mut lines = Vec::new();
+    for (c, state) in sweep::states(&exp, &out) {
+        total += 1;
+        let line = match state {
+            CellState::Complete => {
+                complete += 1;
+                continue;
             }
+            CellState::Missing => format!("missing {} (layers {:?}, precisions {:?}, methods {:?})", c.id(), c.layers, c.precisions, c.methods),
+            CellState::NewerSchema(v) => {
+                format!("newer schema: {}: schema {v} (this Clairaut reads {SCHEMA}), not overwritten by sweep", sweep::cell_path(&out, &c).display())
+            }
+        };
+        if args.all || lines.len() < STATUS_LISTED {
+            lines.push(line);
+        } else {
+            unlisted += 1;
         }
     }
-    if complete < states.len() {
+    println!("{}: {} of {} cells complete", out.display(), complete, total);
+    for line in &lines {
+        println!("{line}");
+    }
+    if unlisted > 0 {
+        println!("… and {unlisted} more cells missing (--all lists every one)");
+    }
+    if complete < total {
         std::process::exit(3);
     }
     Ok(())

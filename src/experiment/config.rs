@@ -25,7 +25,13 @@
 //! Unknown keys anywhere are rejected with the file and key named. `--set key=value` (value in
 //! TOML syntax) overrides the base before expansion. Each cell is identified by the SHA-256 of
 //! its normalized configuration ([`CellConfig::hash`]), so a cell's identity does not depend on
-//! how the grid was written.
+//! how the grid was written; NaN and ±∞ are refused (JSON would write all three as `null`).
+//!
+//! Swept keys vary in name order, the last fastest. The grid is counted before it is built (more
+//! than [`MAX_CELLS`] combinations are refused) and is never held whole: [`Cells`] keeps the
+//! keys' values and builds each cell when it is reached. Every cell is validated when the file is
+//! read ([`super::check`]: names, values — as `analyze` checks them — and sizes), so a bad value
+//! deep in a grid is reported before any cell runs.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -34,6 +40,7 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use crate::error::Error;
+use crate::limits::{checked_product, range_len, MAX_CELLS};
 
 fn d_layers() -> Vec<usize> {
     vec![2, 2]
@@ -209,7 +216,8 @@ impl CellConfig {
     /// SHA-256 (hex) of the canonical JSON of this configuration.
     pub fn hash(&self) -> String {
         let bytes = serde_json::to_vec(self).expect("serializable");
-        Sha256::digest(&bytes).iter().map(|b| format!("{b:02x}")).collect()
+        const HEX: &[u8; 16] = b"0123456789abcdef";
+        Sha256::digest(&bytes).iter().flat_map(|b| [HEX[usize::from(b >> 4)] as char, HEX[usize::from(b & 15)] as char]).collect()
     }
 
     /// A short name for file names and logs: the first 16 hex digits of the hash.
@@ -240,8 +248,8 @@ pub struct Experiment {
     pub path: PathBuf,
     /// Its name.
     pub name: String,
-    /// The cells, in grid order.
-    pub cells: Vec<CellConfig>,
+    /// The cells, in grid order (expanded lazily: see [`Cells`]).
+    pub cells: Cells,
 }
 
 #[derive(Deserialize)]
@@ -254,7 +262,8 @@ struct ExperimentFile {
     sweep: toml::Table,
 }
 
-/// The values of a `range` / `log2` / list specification.
+/// The values of a `range` / `log2` / list specification. A range is counted before it is
+/// expanded: one of more than [`MAX_CELLS`] values is refused.
 fn expand_values(path: &Path, key: &str, v: &toml::Value) -> Result<Vec<toml::Value>, Error> {
     let field = format!("sweep.{key}");
     let values: Values = v
@@ -262,17 +271,23 @@ fn expand_values(path: &Path, key: &str, v: &toml::Value) -> Result<Vec<toml::Va
         .try_into()
         .map_err(|e| Error::field(path, &field, format!("expected a list, {{range = [a, b, step]}} or {{log2 = [a, b, step]}}: {e}")))?;
     let triple = |r: &[i64], what: &str| -> Result<(i64, i64, i64), Error> {
-        match r {
-            [a, b] if a <= b => Ok((*a, *b, 1)),
-            [a, b, s] if a <= b && *s > 0 => Ok((*a, *b, *s)),
-            _ => Err(Error::field(path, &field, format!("bad {what} {r:?}: expected [start, stop] or [start, stop, step] with start ≤ stop, step > 0"))),
+        let (a, b, s) = match r {
+            [a, b] if a <= b => (*a, *b, 1),
+            [a, b, s] if a <= b && *s > 0 => (*a, *b, *s),
+            _ => return Err(Error::field(path, &field, format!("bad {what} {r:?}: expected [start, stop] or [start, stop, step] with start ≤ stop, step > 0"))),
+        };
+        match range_len(a, b, s) {
+            Some(n) if n <= MAX_CELLS => Ok((a, b, s)),
+            n => Err(Error::field(path, &field, format!("{what} {r:?} has {} values, more than the {MAX_CELLS} cells a grid may have", n.map_or("2^64".into(), |n| n.to_string())))),
         }
     };
     let out: Vec<toml::Value> = match values {
         Values::List(l) => l,
         Values::Spec(RangeSpec { range: Some(r), log2: None }) => {
             let (a, b, s) = triple(&r, "range")?;
-            (a..=b).step_by(s as usize).map(toml::Value::Integer).collect()
+            // counted (at most MAX_CELLS values), and computed in i128: nothing overflows
+            let n = range_len(a, b, s).unwrap_or(0) as i128;
+            (0..n).map(|k| toml::Value::Integer((a as i128 + k * s as i128) as i64)).collect()
         }
         Values::Spec(RangeSpec { range: None, log2: Some(r) }) => {
             let (a, b, s) = triple(&r, "log2 range")?;
@@ -289,29 +304,251 @@ fn expand_values(path: &Path, key: &str, v: &toml::Value) -> Result<Vec<toml::Va
     Ok(out)
 }
 
-/// Applies `overrides` to `base` and validates the result as a cell configuration.
+/// Applies `overrides` to `base` and validates the result as a cell configuration (types,
+/// unknown keys, finite numbers).
 fn cell(path: &Path, base: &toml::Table, overrides: &[(&str, &toml::Value)]) -> Result<CellConfig, Error> {
     let mut t = base.clone();
     for (k, v) in overrides {
         t.insert((*k).to_string(), (*v).clone());
     }
-    toml::Value::Table(t).try_into().map_err(|e: toml::de::Error| {
+    let c: CellConfig = toml::Value::Table(t).try_into().map_err(|e: toml::de::Error| {
         let msg = e.message().to_string();
         // name the key at fault when serde says which
         let key = msg.split('`').nth(1).unwrap_or("base");
         Error::field(path, key, msg.clone())
-    })
+    })?;
+    c.check_finite().map_err(|(field, v)| Error::field(path, field, format!("{v} is not a finite number (NaN and ±inf are not configuration values)")))?;
+    Ok(c)
+}
+
+impl CellConfig {
+    /// The first number of the configuration that is not finite, as (field with indices, value):
+    /// NaN and ±∞ have no canonical encoding (JSON writes them all as `null`, so they would share
+    /// one cell id), and no use as a configuration value.
+    pub fn check_finite(&self) -> Result<(), (String, f64)> {
+        for (field, v) in [("kink_tol", self.kink_tol), ("step_h", self.step_h), ("train_lr", self.train_lr)] {
+            if !v.is_finite() {
+                return Err((field.into(), v));
+            }
+        }
+        let bad = |v: &f64| !v.is_finite();
+        if let Some((i, v)) = self.params.iter().flatten().enumerate().find(|(_, v)| bad(v)) {
+            return Err((format!("params[{i}]"), *v));
+        }
+        for (name, m) in [("x", &self.x), ("y", &self.y)] {
+            for (i, row) in m.iter().flatten().enumerate() {
+                if let Some((j, v)) = row.iter().enumerate().find(|(_, v)| bad(v)) {
+                    return Err((format!("{name}[{i}][{j}]"), *v));
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+/// One field's value, taken from a configuration and set on another.
+#[derive(Clone, Debug, PartialEq)]
+enum FieldValue {
+    Usizes(Vec<usize>),
+    Strings(Vec<String>),
+    String(String),
+    Usize(usize),
+    U64(u64),
+    U32(u32),
+    F64(f64),
+    Bool(bool),
+    Rows(Option<Vec<Vec<f64>>>),
+    F64s(Option<Vec<f64>>),
+    Columns(Option<Vec<usize>>),
+    Digest(Option<String>),
+}
+
+/// Calls `$m!(field, variant)` with every field of [`CellConfig`]: one list for reading and
+/// writing fields by name (`every_field_has_an_accessor` checks it against the serialized names).
+macro_rules! cell_fields {
+    ($m:ident) => {
+        $m! {
+            layers: Usizes, activations: Strings, loss: String, n: Usize, data: String, data_seed: U64,
+            x: Rows, y: Rows, y_columns: Columns, data_sha256: Digest, weights: String, weights_seed: U64,
+            params: F64s, train_steps: U32, train_lr: F64, methods: Strings, precisions: Strings,
+            orders: Strings, fma: Strings, math: String, truth: String, check_extra: U32, step_rule: String,
+            step_h: F64, kink_tol: F64, spectrum: Bool, store_matrices: Bool
+        }
+    };
+}
+
+impl CellConfig {
+    /// The value of the field named `key` (`None`: no such field).
+    fn get_field(&self, key: &str) -> Option<FieldValue> {
+        macro_rules! get {
+            ($($f:ident: $v:ident),*) => {
+                match key {
+                    $(stringify!($f) => Some(FieldValue::$v(self.$f.clone())),)*
+                    _ => None,
+                }
+            };
+        }
+        cell_fields!(get)
+    }
+
+    /// Sets the field named `key` to `value` (of that field's kind, as [`Self::get_field`] gives it).
+    fn set_field(&mut self, key: &str, value: &FieldValue) {
+        macro_rules! set {
+            ($($f:ident: $v:ident),*) => {
+                match (key, value) {
+                    $((stringify!($f), FieldValue::$v(v)) => self.$f = v.clone(),)*
+                    _ => unreachable!("field {key} has another kind"),
+                }
+            };
+        }
+        cell_fields!(set)
+    }
+}
+
+/// One swept key: its distinct values (first occurrences, in file order) as the
+/// configuration's field.
+#[derive(Clone, Debug)]
+struct Key {
+    name: String,
+    fields: Vec<FieldValue>,
+}
+
+/// The configuration's field `key` (every key that deserialized is a field).
+fn field_of(c: &CellConfig, key: &str) -> FieldValue {
+    c.get_field(key).expect("a key of a valid configuration is a field")
+}
+
+/// The cells of an experiment, in grid order: every combination of the swept keys' values (last
+/// key fastest) that no `exclude` entry matches, then the `include` cells that are not grid
+/// cells. Expanded lazily: only the keys' values are held, each cell is built when
+/// [`Cells::iter`] reaches it, so a grid of millions of cells costs memory for its keys, not its
+/// cells. Every cell was validated when the experiment was read ([`Experiment::parse`]).
+#[derive(Clone, Debug)]
+pub struct Cells {
+    base: CellConfig,
+    keys: Vec<Key>,
+    /// Per `exclude` entry: (key, the values it matches) for each key it names.
+    exclude: Vec<Vec<(usize, Vec<bool>)>>,
+    include: Vec<CellConfig>,
+    /// SHA-256 of each `csv:`/`npy:` data source (`None` for other sources).
+    digests: BTreeMap<String, Option<String>>,
+    len: usize,
+}
+
+/// The indices of a grid's combinations, last key fastest.
+struct Odometer {
+    counts: Vec<usize>,
+    next: Option<Vec<usize>>,
+}
+
+impl Iterator for Odometer {
+    type Item = Vec<usize>;
+    fn next(&mut self) -> Option<Vec<usize>> {
+        let current = self.next.take()?;
+        let mut idx = current.clone();
+        for d in (0..idx.len()).rev() {
+            idx[d] += 1;
+            if idx[d] < self.counts[d] {
+                self.next = Some(idx);
+                break;
+            }
+            idx[d] = 0;
+        }
+        Some(current)
+    }
+}
+
+impl Cells {
+    /// The number of cells.
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    /// Whether there is no cell (never, for a loaded experiment).
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    /// The `i`-th cell (0-based), built by walking the grid to it.
+    pub fn get(&self, i: usize) -> Option<CellConfig> {
+        self.iter().nth(i)
+    }
+
+    /// The cells, in grid order, each built as it is reached.
+    pub fn iter(&self) -> impl Iterator<Item = CellConfig> + Send + '_ {
+        self.combinations().map(|idx| self.build(&idx).expect("every cell was validated when the experiment was read")).chain(self.include.iter().cloned())
+    }
+
+    /// The grid's combinations that no `exclude` entry matches.
+    fn combinations(&self) -> impl Iterator<Item = Vec<usize>> + Send + '_ {
+        let odometer = Odometer { counts: self.keys.iter().map(|k| k.fields.len()).collect(), next: Some(vec![0; self.keys.len()]) };
+        odometer.filter(|idx| !self.exclude.iter().any(|ex| ex.iter().all(|(k, matches)| matches[idx[*k]])))
+    }
+
+    /// The cell of the combination `idx`, with its data digest.
+    fn build(&self, idx: &[usize]) -> Result<CellConfig, String> {
+        let mut c = self.base.clone();
+        for (key, &i) in self.keys.iter().zip(idx) {
+            c.set_field(&key.name, &key.fields[i]);
+        }
+        self.pin(&mut c)?;
+        Ok(c)
+    }
+
+    /// Fills in the digest of a `csv:`/`npy:` cell's data; a pinned digest must match it.
+    fn pin(&self, c: &mut CellConfig) -> Result<(), String> {
+        match (self.digests.get(&c.data).cloned().flatten(), &c.data_sha256) {
+            (Some(d), Some(pinned)) if *pinned != d => Err(format!("{pinned} is pinned, but the data of \"{}\" now has SHA-256 {d}", c.data)),
+            (Some(d), _) => {
+                c.data_sha256 = Some(d);
+                Ok(())
+            }
+            (None, Some(_)) => Err(format!("applies to csv:/npy: data only, not \"{}\"", c.data)),
+            (None, None) => Ok(()),
+        }
+    }
+
+    /// Whether `c` is a cell of the grid (a combination of the keys' values, not excluded).
+    fn in_grid(&self, c: &CellConfig) -> bool {
+        let mut idx = Vec::with_capacity(self.keys.len());
+        let mut rest = self.base.clone();
+        for key in &self.keys {
+            match key.fields.iter().position(|f| *f == field_of(c, &key.name)) {
+                Some(i) => idx.push(i),
+                None => return false,
+            }
+            rest.set_field(&key.name, &field_of(c, &key.name));
+        }
+        // the digest is filled in on both sides
+        rest.data_sha256 = c.data_sha256.clone();
+        rest.hash() == c.hash() && !self.exclude.iter().any(|ex| ex.iter().all(|(k, matches)| matches[idx[*k]]))
+    }
+}
+
+/// Names a grid cell's error after its sweep key (`sweep.KEY`) when the field at fault is swept.
+fn in_sweep(e: Error, keys: &[Key]) -> Error {
+    match e {
+        Error::Field { path, field, message } => {
+            let name = field.split('[').next().unwrap_or(&field);
+            let field = if keys.iter().any(|k| k.name == name) { format!("sweep.{field}") } else { field };
+            Error::Field { path, field, message }
+        }
+        other => other,
+    }
 }
 
 impl Experiment {
-    /// Reads an experiment file, applies `--set` overrides, and expands the grid.
+    /// Reads an experiment file (at most [`crate::limits::MAX_EXPERIMENT_BYTES`]), applies
+    /// `--set` overrides, and expands the grid.
     pub fn load(path: &Path, sets: &[(String, toml::Value)]) -> Result<Experiment, Error> {
-        let text = std::fs::read_to_string(path)
-            .map_err(|e| Error::Io { path: path.to_path_buf(), message: e.to_string() })?;
+        let text = crate::limits::read_text_limited(path, crate::limits::MAX_EXPERIMENT_BYTES, "experiment file")?;
         Self::parse(&text, path, sets)
     }
 
-    /// Parses experiment TOML (`path` names it in errors).
+    /// Parses experiment TOML (`path` names it in errors). Every cell is validated here — its
+    /// names, values and sizes ([`super::check`]) — so that a bad value anywhere in the grid is
+    /// reported before any cell runs; the grid is counted first, and one of more than
+    /// [`MAX_CELLS`] combinations is refused.
     pub fn parse(text: &str, path: &Path, sets: &[(String, toml::Value)]) -> Result<Experiment, Error> {
         let file: ExperimentFile = toml::from_str(text).map_err(|e| {
             let msg = e.message().to_string();
@@ -323,15 +560,9 @@ impl Experiment {
             base.insert(k.clone(), v.clone());
         }
         // validate the base alone first (unknown keys, types)
-        cell(path, &base, &[])?;
+        let base_cell = cell(path, &base, &[])?;
         let sweep = Sweep::split(path, &file.sweep)?;
-        sweep.validate(path, &base)?;
-        let mut cells = sweep.grid(path, &base)?;
-        cells.extend(sweep.included(path, &base)?);
-        pin_data_digests(path, &mut cells)?;
-        // a cell listed twice is computed once
-        let mut seen = BTreeMap::new();
-        cells.retain(|c| seen.insert(c.hash(), ()).is_none());
+        let cells = sweep.cells(path, &base, &base_cell)?;
         if cells.is_empty() {
             return Err(Error::field(path, "sweep", "the grid is empty (every cell excluded)"));
         }
@@ -347,14 +578,18 @@ impl Experiment {
 /// and its `include` / `exclude` lists of tables.
 struct Sweep {
     keys: Vec<(String, Vec<toml::Value>)>,
+    /// The keys given as a `range` or `log2` range (distinct values by construction).
+    ranged: Vec<String>,
     include: Vec<toml::Table>,
     exclude: Vec<toml::Table>,
 }
 
 impl Sweep {
-    /// Splits `[sweep]`, expanding each swept key's values (errors in file order).
+    /// Splits `[sweep]`, expanding each swept key's values (errors in file order), and refuses a
+    /// grid of more than [`MAX_CELLS`] combinations.
     fn split(path: &Path, sweep: &toml::Table) -> Result<Sweep, Error> {
         let mut keys: Vec<(String, Vec<toml::Value>)> = Vec::new();
+        let mut ranged = Vec::new();
         let mut include = Vec::new();
         let mut exclude = Vec::new();
         for (k, v) in sweep {
@@ -370,96 +605,122 @@ impl Sweep {
                         if k == "include" { include.push(t.clone()) } else { exclude.push(t.clone()) }
                     }
                 }
-                _ => keys.push((k.clone(), expand_values(path, k, v)?)),
+                _ => {
+                    keys.push((k.clone(), expand_values(path, k, v)?));
+                    if v.is_table() {
+                        ranged.push(k.clone());
+                    }
+                    let product = checked_product(keys.iter().map(|(_, v)| v.len()));
+                    if product.is_none_or(|n| n > MAX_CELLS) {
+                        let counts: Vec<String> = keys.iter().map(|(k, v)| format!("{k}: {}", v.len())).collect();
+                        let total = product.map_or("more than 2^64".into(), |n| n.to_string());
+                        return Err(Error::field(path, "sweep", format!("the grid has {total} combinations ({}), more than the {MAX_CELLS} a grid may have", counts.join(" × "))));
+                    }
+                }
             }
         }
-        Ok(Sweep { keys, include, exclude })
+        Ok(Sweep { keys, ranged, include, exclude })
     }
 
-    /// Validates each sweep key and value against the configuration (errors name `sweep.KEY`).
-    fn validate(&self, path: &Path, base: &toml::Table) -> Result<(), Error> {
+    /// Each swept key's distinct values as configuration fields (errors name `sweep.KEY`): a
+    /// value is validated alone (its type, its key), and values that give the same
+    /// configuration (`1` and `1.0` for a float) count once.
+    fn keys(&self, path: &Path) -> Result<Vec<Key>, Error> {
+        let empty = toml::Table::new();
+        let mut keys = Vec::new();
         for (k, vals) in &self.keys {
+            let ranged = self.ranged.contains(k);
+            let mut seen = std::collections::HashSet::new();
+            let mut fields: Vec<FieldValue> = Vec::new();
             for v in vals {
-                cell(path, base, &[(k.as_str(), v)]).map_err(|e| match e {
+                let c = cell(path, &empty, &[(k.as_str(), v)]).map_err(|e| match e {
                     Error::Field { path, message, .. } => Error::Field { path, field: format!("sweep.{k}"), message },
                     other => other,
                 })?;
+                let f = field_of(&c, k);
+                // a range's values are distinct; a list's are compared by their exact text
+                // (`1` and `1.0` are one value, `0.0` and `-0.0` two)
+                if ranged || seen.insert(format!("{f:?}")) {
+                    fields.push(f);
+                }
             }
+            keys.push(Key { name: k.clone(), fields });
         }
-        Ok(())
+        Ok(keys)
     }
 
-    /// The grid's cells: every combination of the swept keys' values (last key fastest), less
-    /// those an `exclude` entry matches.
-    fn grid(&self, path: &Path, base: &toml::Table) -> Result<Vec<CellConfig>, Error> {
-        let keys = &self.keys;
-        let mut cells = Vec::new();
-        let mut idx = vec![0usize; keys.len()];
-        loop {
-            let assignment: Vec<(&str, &toml::Value)> =
-                keys.iter().zip(&idx).map(|((k, v), &i)| (k.as_str(), &v[i])).collect();
-            let excluded = self.exclude.iter().any(|ex| ex.iter().all(|(k, v)| assignment.iter().any(|(ak, av)| ak == k && *av == v)));
-            if !excluded {
-                cells.push(cell(path, base, &assignment)?);
+    /// The `exclude` entries as masks over the keys' values; an entry naming a key that is not
+    /// swept matches no cell.
+    fn exclusions(&self, path: &Path, keys: &[Key]) -> Vec<Vec<(usize, Vec<bool>)>> {
+        let empty = toml::Table::new();
+        let mut out = Vec::new();
+        'entries: for ex in &self.exclude {
+            let mut entry = Vec::new();
+            for (k, v) in ex {
+                let Some(ki) = keys.iter().position(|key| key.name == *k) else { continue 'entries };
+                let f = cell(path, &empty, &[(k.as_str(), v)]).ok().map(|c| field_of(&c, k));
+                entry.push((ki, keys[ki].fields.iter().map(|g| f.as_ref() == Some(g)).collect()));
             }
-            // next index (odometer, last key fastest)
-            let mut d = keys.len();
-            loop {
-                if d == 0 {
-                    break;
-                }
-                d -= 1;
-                idx[d] += 1;
-                if idx[d] < keys[d].1.len() {
-                    break;
-                }
-                idx[d] = 0;
-                if d == 0 {
-                    d = usize::MAX;
-                    break;
-                }
-            }
-            if keys.is_empty() || d == usize::MAX {
-                break;
-            }
+            out.push(entry);
         }
-        Ok(cells)
+        out
     }
 
-    /// The cells the `include` entries add (errors name `sweep.include[i].KEY`).
-    fn included(&self, path: &Path, base: &toml::Table) -> Result<Vec<CellConfig>, Error> {
-        let mut cells = Vec::new();
+    /// The lazily expanded cells, every one validated and counted.
+    fn cells(&self, path: &Path, base: &toml::Table, base_cell: &CellConfig) -> Result<Cells, Error> {
+        let keys = self.keys(path)?;
+        let exclude = self.exclusions(path, &keys);
+        // data sources: the base's, the swept ones, the included ones (each file read once)
+        let mut include = Vec::new();
         for (i, inc) in self.include.iter().enumerate() {
             let ov: Vec<(&str, &toml::Value)> = inc.iter().map(|(k, v)| (k.as_str(), v)).collect();
-            cells.push(cell(path, base, &ov).map_err(|e| match e {
+            include.push(cell(path, base, &ov).map_err(|e| match e {
                 Error::Field { path, field, message } => Error::Field { path, field: format!("sweep.include[{i}].{field}"), message },
                 other => other,
             })?);
         }
+        let mut sources = vec![base_cell.data.clone()];
+        for key in keys.iter().filter(|k| k.name == "data") {
+            sources.extend(key.fields.iter().filter_map(|f| match f {
+                FieldValue::String(s) => Some(s.clone()),
+                _ => None,
+            }));
+        }
+        sources.extend(include.iter().map(|c| c.data.clone()));
+        let mut digests = BTreeMap::new();
+        for s in sources {
+            if !digests.contains_key(&s) {
+                let d = super::data_digest(&s, path)?;
+                digests.insert(s, d);
+            }
+        }
+        let mut cells = Cells { base: base_cell.clone(), keys, exclude, include: Vec::new(), digests, len: 0 };
+        let available = crate::hessian::cost::available_memory();
+        let mut len = 0usize;
+        for idx in cells.combinations() {
+            let c = cells.build(&idx).map_err(|m| in_sweep(Error::field(path, "data_sha256", m), &cells.keys))?;
+            super::check(&c, path, available).map_err(|e| in_sweep(e, &cells.keys))?;
+            len += 1;
+        }
+        // an included cell that is a grid cell, or listed twice, is computed once
+        let mut hashes = Vec::new();
+        for (i, mut c) in include.into_iter().enumerate() {
+            let named = |e: Error| match e {
+                Error::Field { path, field, message } => Error::Field { path, field: format!("sweep.include[{i}].{field}"), message },
+                other => other,
+            };
+            cells.pin(&mut c).map_err(|m| named(Error::field(path, "data_sha256", m)))?;
+            super::check(&c, path, available).map_err(named)?;
+            let h = c.hash();
+            if !cells.in_grid(&c) && !hashes.contains(&h) {
+                hashes.push(h);
+                cells.include.push(c);
+                len += 1;
+            }
+        }
+        cells.len = len;
         Ok(cells)
     }
-}
-
-/// Data files: their digest joins each cell's identity (read once per source), and a pinned
-/// `data_sha256` must match it.
-fn pin_data_digests(path: &Path, cells: &mut [CellConfig]) -> Result<(), Error> {
-    let mut digests: BTreeMap<String, Option<String>> = BTreeMap::new();
-    for c in cells {
-        if !digests.contains_key(&c.data) {
-            digests.insert(c.data.clone(), super::data_digest(&c.data, path)?);
-        }
-        if let Some(d) = &digests[&c.data] {
-            if let Some(pinned) = &c.data_sha256 {
-                if pinned != d {
-                    return Err(Error::field(path, "data_sha256", format!("{pinned} is pinned, but the data of \"{}\" now has SHA-256 {d}", c.data)));
-                }
-            }
-            c.data_sha256 = Some(d.clone());
-        } else if c.data_sha256.is_some() {
-            return Err(Error::field(path, "data_sha256", format!("applies to csv:/npy: data only, not \"{}\"", c.data)));
-        }
-    }
-    Ok(())
 }
 
 /// Parses `key=value` (value in TOML syntax; bare words are strings).
@@ -473,4 +734,54 @@ pub fn parse_set(s: &str) -> Result<(String, toml::Value), Error> {
         .and_then(|mut t| t.remove("v"))
         .unwrap_or_else(|| toml::Value::String(v.to_string()));
     Ok((k.trim().to_string(), value))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_field_has_an_accessor() {
+        let mut c = cell(Path::new("e.toml"), &toml::Table::new(), &[]).unwrap();
+        c.y_columns = Some(vec![1]);
+        c.data_sha256 = Some("ab".into());
+        c.store_matrices = true;
+        (c.x, c.y, c.params) = (Some(vec![vec![0.5]]), Some(vec![vec![0.25]]), Some(vec![0.125]));
+        let serde_json::Value::Object(m) = serde_json::to_value(&c).unwrap() else { panic!() };
+        let mut count = 0;
+        macro_rules! count {
+            ($($f:ident: $v:ident),*) => { $( let _ = stringify!($f); count += 1; )* };
+        }
+        cell_fields!(count);
+        assert_eq!(count, m.len(), "cell_fields! must list every field of CellConfig");
+        let mut d = cell(Path::new("e.toml"), &toml::Table::new(), &[]).unwrap();
+        for key in m.keys() {
+            let v = c.get_field(key).unwrap_or_else(|| panic!("no accessor for {key}"));
+            d.set_field(key, &v);
+        }
+        assert_eq!(d.hash(), c.hash());
+    }
+
+    #[test]
+    fn the_hash_is_the_hex_sha256_of_the_canonical_json() {
+        let c = cell(Path::new("e.toml"), &toml::Table::new(), &[]).unwrap();
+        let json = serde_json::to_vec(&c).unwrap();
+        // the digest written out by the standard formatter, byte by byte
+        let want: String = Sha256::digest(&json).iter().map(|b| format!("{b:02x}")).collect();
+        assert_eq!(c.hash(), want);
+        assert_eq!(c.id(), want[..16]);
+    }
+
+    #[test]
+    fn grids_are_counted_before_they_are_built() {
+        let path = Path::new("e.toml");
+        let e = Experiment::parse("[sweep]\ndata_seed = { range = [1, 300] }\nweights_seed = { range = [1, 300] }\n", path, &[]).unwrap();
+        assert_eq!(e.cells.len(), 90_000);
+        let e = Experiment::parse("[sweep]\nn = { range = [1, 4] }\nexclude = [{ n = 2 }, { n = 9 }, { loss = \"mse\" }]\n", path, &[]).unwrap();
+        assert_eq!(e.cells.iter().map(|c| c.n).collect::<Vec<_>>(), vec![1, 3, 4]);
+        let err = Experiment::parse("[sweep]\na = { range = [1, 4000] }\nb = { range = [1, 4000] }\n", path, &[]).unwrap_err().to_string();
+        assert!(err.contains("16000000 combinations (a: 4000 × b: 4000), more than the 10000000"), "{err}");
+        let err = Experiment::parse("[sweep]\nn = { range = [-9223372036854775808, 9223372036854775807] }\n", path, &[]).unwrap_err().to_string();
+        assert!(err.contains("2^64 values"), "{err}");
+    }
 }

@@ -49,7 +49,10 @@ pub fn files(data: &str, exp_path: &Path) -> Result<Option<Vec<PathBuf>>, Error>
 }
 
 fn read(path: &Path) -> Result<Vec<u8>, Error> {
-    std::fs::read(path).map_err(|e| Error::Io { path: path.to_path_buf(), message: format!("cannot read the data file: {e}") })
+    crate::limits::read_limited(path, crate::limits::MAX_DATA_BYTES, "data file").map_err(|e| match e {
+        Error::Io { path, message } => Error::Io { path, message: format!("cannot read the data file: {message}") },
+        other => other,
+    })
 }
 
 fn digest_of(contents: &[Vec<u8>]) -> String {
@@ -167,6 +170,13 @@ pub fn npy_table(path: &Path, bytes: &[u8]) -> Result<Rows, Error> {
     };
     if rows == 0 || cols == 0 {
         return Err(Error::field(path, "shape", format!("{shape:?}: no data")));
+    }
+    // the shape is the header's claim: checked against the bytes before anything is allocated
+    let item = if dtype == "<f4" { 4 } else { 8 };
+    let count = rows.checked_mul(cols);
+    if count.and_then(|n| n.checked_mul(item)).is_none_or(|b| b > bytes.len() as u64) {
+        let count = count.map_or("more than 2^64".into(), |n| n.to_string());
+        return Err(Error::field(path, "data", format!("{count} values of {dtype} expected by the shape {shape:?}, but the file has {} bytes", bytes.len())));
     }
     let fortran = file.order() == npyz::Order::Fortran;
     let truncated = |e: std::io::Error| Error::field(path, "data", format!("{} values of {dtype} expected: {e}", rows * cols));

@@ -221,8 +221,20 @@ fn cell_params(cell: &CellConfig, exp_path: &Path, problem: &Problem, from_file:
     })
 }
 
-/// The analysis request of a cell on `problem`.
-pub fn request(cell: &CellConfig, problem: Problem, exp_path: &Path) -> Result<Request, Error> {
+/// A cell's analysis settings, parsed and validated exactly as `analyze` validates its options
+/// (the names of methods, precisions, orders, FMA policies, the math library, the truth, the
+/// step rule, and the bounds of `check_extra` and `kink_tol`), without reading any data.
+struct Settings {
+    methods: Vec<crate::method::Method>,
+    precisions: Vec<Precision>,
+    orders: Vec<Order>,
+    fmas: Vec<bool>,
+    math: MathLib,
+    step: StepRule,
+    truth_bits: Option<u32>,
+}
+
+fn settings(cell: &CellConfig, exp_path: &Path) -> Result<Settings, Error> {
     let parse_list = |field: &str, v: &[String]| -> Result<(), Error> {
         if v.is_empty() {
             return Err(Error::field(exp_path, field, "empty list"));
@@ -254,6 +266,71 @@ pub fn request(cell: &CellConfig, problem: Problem, exp_path: &Path) -> Result<R
         "fixed" | "relative" => named(exp_path, "step_h", &cell.step_h.to_string(), format!("{}:{}", cell.step_rule, dec(cell.step_h)).parse())?,
         other => return Err(Error::field(exp_path, "step_rule", format!("\"{other}\" (expected optimal, fixed or relative)"))),
     };
+    crate::limits::check_extra_bits(cell.check_extra).map_err(|m| Error::field(exp_path, "check_extra", m))?;
+    crate::limits::check_kink_tol(cell.kink_tol).map_err(|m| Error::field(exp_path, "kink_tol", m))?;
+    Ok(Settings { methods, precisions, orders, fmas, math, step, truth_bits })
+}
+
+/// Validates a cell without reading its data: its analysis settings (as [`request`] parses
+/// them), its network, data source and weights, and its size — the estimated memory of its
+/// analysis ([`crate::hessian::cost::analysis_memory`], one worker) against `available` bytes.
+/// A cell whose problem comes from a file (`problem:`) is sized when it runs.
+pub fn check(cell: &CellConfig, exp_path: &Path, available: Option<u64>) -> Result<(), Error> {
+    let s = settings(cell, exp_path)?;
+    let dataset_rows = |set: &str| match set { "iris" => 150, "diabetes" => 442, _ => 1599 };
+    let n = match cell.data.as_str() {
+        d if d.starts_with("problem:") => return Ok(()),
+        "generated" if cell.n == 0 => return Err(Error::field(exp_path, "n", "must be at least 1")),
+        "generated" => cell.n as u64,
+        "inline" => cell.x.as_ref().map_or(1, |x| x.len().max(1) as u64),
+        set @ ("iris" | "diabetes" | "winequality") => (if cell.n == 0 { dataset_rows(set) } else { cell.n.min(dataset_rows(set)) }) as u64,
+        d if is_file_source(d) => 1,
+        other => return Err(Error::field(exp_path, "data", format!("unknown data source \"{other}\" (expected generated, inline, iris, diabetes, winequality, problem:<path>, csv:<path> or npy:<path>[,<path>])"))),
+    };
+    cell_spec(cell, exp_path)?;
+    if !["glorot", "he", "explicit", "problem", "trained"].contains(&cell.weights.as_str()) {
+        return Err(Error::field(exp_path, "weights", format!("unknown initialization \"{}\" (expected glorot, he, explicit, problem or trained)", cell.weights)));
+    }
+    if cell.weights == "trained" && !(cell.train_lr.is_finite() && cell.train_lr > 0.0) {
+        return Err(Error::field(exp_path, "train_lr", format!("{} must be positive", cell.train_lr)));
+    }
+    check_size(cell, exp_path, &s, n, available)
+}
+
+/// Refuses a cell whose analysis would not fit in `available` bytes (or whose sizes overflow).
+fn check_size(cell: &CellConfig, exp_path: &Path, s: &Settings, n: u64, available: Option<u64>) -> Result<(), Error> {
+    use crate::hessian::cost::{analysis_memory, fmt_bytes, AnalysisShape, Dims};
+    let dims = Dims::checked(&cell.layers, n)
+        .ok_or_else(|| Error::field(exp_path, "layers", format!("{:?}: the number of parameters overflows a 64-bit integer", cell.layers)))?;
+    let p_max = s.precisions.iter().map(|q| q.bits()).max().unwrap_or(53);
+    let need = |dims: Dims| {
+        let shape = AnalysisShape {
+            dims,
+            methods: &s.methods,
+            precisions: &s.precisions,
+            orders: s.orders.len(),
+            fmas: s.fmas.len(),
+            truth_bits: s.truth_bits.unwrap_or_else(|| crate::analysis::truth::default_bits(p_max)),
+            check_extra: cell.check_extra,
+            spectrum: cell.spectrum,
+            keep_matrices: cell.store_matrices,
+        };
+        analysis_memory(&shape, 1) + dims.problem_bytes()
+    };
+    match available {
+        Some(avail) if need(dims) > avail as f64 => {
+            // name n when the network alone would fit
+            let field = if need(Dims { n: 1, ..dims }) <= avail as f64 { "n" } else { "layers" };
+            let what = format!("layers {:?}, N = {n}: P = {}", cell.layers, dims.params);
+            Err(Error::field(exp_path, field, format!("{what}: this cell's analysis needs an estimated {}, more than the {} available", fmt_bytes(need(dims)), fmt_bytes(avail as f64))))
+        }
+        _ => Ok(()),
+    }
+}
+
+/// The analysis request of a cell on `problem`.
+pub fn request(cell: &CellConfig, problem: Problem, exp_path: &Path) -> Result<Request, Error> {
+    let Settings { methods, precisions, orders, fmas, math, step, truth_bits } = settings(cell, exp_path)?;
     // every number must be finite in every requested format: checked by the analysis itself
     let req = Request {
         problem,

@@ -3,7 +3,8 @@
 //! and the estimated time ([`hessian_seconds`], [`analysis_seconds`]).
 //!
 //! Per entry, a matrix costs [`EntryBytes`] (packed as its lines are computed for MPFR formats);
-//! the workers add their own state ([`work_estimate`]). The estimates are upper bounds of the
+//! the workers add their own state ([`work_estimate`]). Sizes from untrusted input are checked
+//! first ([`Dims::checked`]); the estimates are `f64`, so they never overflow. The estimates are upper bounds of the
 //! typical case, not measurements: they decide whether to refuse a run (`--force` overrides).
 //!
 //! **Time.** A Hessian by method m at precision q costs about
@@ -28,20 +29,73 @@ use crate::order::{Eval, Order};
 use crate::scalar::precision::Arith;
 use crate::scalar::{MathLib, Precision};
 
+/// The sizes of a problem that its memory depends on, checked when they come from untrusted
+/// input ([`Dims::checked`]): the estimates below are computed in `f64`, so they never
+/// overflow (a huge size gives a huge or infinite estimate, refused).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Dims {
+    /// P, the number of parameters.
+    pub params: u64,
+    /// N, the batch size.
+    pub n: u64,
+    /// Σ d_l, the widths of all layers.
+    pub widths: u64,
+    /// d_0 + d_L, the numbers of one sample (inputs and targets).
+    pub sample: u64,
+}
+
+impl Dims {
+    /// The sizes of `problem`.
+    pub fn of(problem: &Problem) -> Dims {
+        let l = &problem.spec.layers;
+        let (d0, dl) = (l[0] as u64, l[l.len() - 1] as u64);
+        Dims { params: problem.spec.num_params() as u64, n: problem.n as u64, widths: l.iter().map(|&w| w as u64).sum(), sample: d0 + dl }
+    }
+
+    /// The sizes of an MLP of widths `layers` (at least one) on `n` samples, or `None` when P or
+    /// Σ d_l overflows a `u64` ([`crate::limits::checked_num_params`]).
+    pub fn checked(layers: &[usize], n: u64) -> Option<Dims> {
+        let params = crate::limits::checked_num_params(layers)?;
+        let widths = layers.iter().try_fold(0u64, |a, &w| a.checked_add(w as u64))?;
+        let sample = (*layers.first()? as u64).checked_add(*layers.last()? as u64)?;
+        Some(Dims { params, n, widths, sample })
+    }
+
+    /// Estimated memory of the problem itself, held as decimal text (inputs, targets, θ), and of
+    /// its JSON: [`DECIMAL_BYTES`] per number.
+    pub fn problem_bytes(&self) -> f64 {
+        (self.params as f64 + self.n as f64 * self.sample as f64) * DECIMAL_BYTES
+    }
+}
+
+/// Estimated bytes of one number held as decimal text: the `String` (24 bytes), its heap
+/// buffer (~24 bytes), and its pretty-printed JSON (~30 bytes), rounded up.
+pub const DECIMAL_BYTES: f64 = 100.0;
+
 /// Estimated peak memory of a Hessian computation, in bytes: the matrix as it is built
 /// ([`EntryBytes::built`]: packed as its lines are computed for MPFR formats) plus the workers'
 /// state ([`work_estimate`]). Writing it (`--out`) streams the file and adds nothing.
 pub fn memory_estimate(problem: &Problem, method: Method, precision: Precision, threads: usize) -> f64 {
-    let p = problem.spec.num_params() as f64;
-    p * p * EntryBytes::of(precision).built + work_estimate(problem, method, precision, threads)
+    dims_memory(&Dims::of(problem), method, precision, threads)
+}
+
+/// [`memory_estimate`] from the problem's sizes.
+pub fn dims_memory(d: &Dims, method: Method, precision: Precision, threads: usize) -> f64 {
+    let p = d.params as f64;
+    p * p * EntryBytes::of(precision).built + dims_work(d, method, precision, threads)
 }
 
 /// Estimated memory of the workers of a Hessian computation besides the matrix, in bytes.
 pub fn work_estimate(problem: &Problem, method: Method, precision: Precision, threads: usize) -> f64 {
-    let p = problem.spec.num_params() as f64;
-    let n = problem.n as f64;
+    dims_work(&Dims::of(problem), method, precision, threads)
+}
+
+/// [`work_estimate`] from the problem's sizes.
+pub fn dims_work(d: &Dims, method: Method, precision: Precision, threads: usize) -> f64 {
+    let p = d.params as f64;
+    let n = d.n as f64;
     let v = precision.bytes_per_value() as f64;
-    let units = n * problem.spec.layers.iter().sum::<usize>() as f64;
+    let units = n * d.widths as f64;
     match method {
         // tape: ~6 nodes per (sample, parameter); each sweep worker keeps an adjoint per node
         Method::RevRev => 6.0 * n * p * ((v + 16.0) + threads as f64 * (v + 4.0)),
@@ -60,8 +114,8 @@ pub fn check_memory(problem: &Problem, method: Method, precision: Precision, thr
 /// The shape of an analysis, as far as its memory depends on it (see [`analysis_memory`]).
 #[derive(Clone, Copy, Debug)]
 pub struct AnalysisShape<'a> {
-    /// The problem.
-    pub problem: &'a Problem,
+    /// The problem's sizes.
+    pub dims: Dims,
     /// The methods.
     pub methods: &'a [Method],
     /// The working precisions.
@@ -93,11 +147,11 @@ pub struct AnalysisShape<'a> {
 ///
 /// With `keep_matrices`, every cell's H stays to the end.
 pub fn analysis_memory(a: &AnalysisShape<'_>, threads: usize) -> f64 {
-    let pr = a.problem;
-    let p2 = (pr.spec.num_params() as f64).powi(2);
+    let pr = &a.dims;
+    let p2 = (pr.params as f64).powi(2);
     let tbits = a.truth_bits;
     let t = EntryBytes::of(Precision::Mp(tbits));
-    let check = EntryBytes::of(Precision::Mp(tbits + a.check_extra));
+    let check = EntryBytes::of(Precision::Mp(tbits.saturating_add(a.check_extra)));
     let truth = (t.built + check.built + 4.0).max(t.built + 4.0 + t.packed);
     let quantized = t.packed + t.packing();
     let per_cell = (a.orders * a.fmas) as f64;
@@ -109,7 +163,7 @@ pub fn analysis_memory(a: &AnalysisShape<'_>, threads: usize) -> f64 {
             let (h, hi) = (EntryBytes::of(q), EntryBytes::of(Precision::Mp(tbits)));
             let kept = if a.keep_matrices { all_h } else { a.orders as f64 * h.packed };
             let next = h.packing().max(h.packed + hi.packing());
-            let work = work_estimate(pr, m, q, threads).max(work_estimate(pr, m, Precision::Mp(tbits), threads));
+            let work = dims_work(pr, m, q, threads).max(dims_work(pr, m, Precision::Mp(tbits), threads));
             let group = 2.0 * t.packed + kept + hi.packed + 4.0 + spectrum + next;
             peak = peak.max(p2 * group + work);
         }

@@ -86,10 +86,9 @@ pub struct Inputs<R> {
 const KEYS: [&str; 6] = ["layers", "activations", "loss", "x", "y", "params"];
 
 impl Problem {
-    /// Reads and validates a problem file.
+    /// Reads and validates a problem file (at most [`crate::limits::MAX_PROBLEM_BYTES`]).
     pub fn load(path: &Path) -> Result<Problem, Error> {
-        let text = std::fs::read_to_string(path)
-            .map_err(|e| Error::Io { path: path.to_path_buf(), message: e.to_string() })?;
+        let text = crate::limits::read_text_limited(path, crate::limits::MAX_PROBLEM_BYTES, "problem file")?;
         Self::parse(&text, path)
     }
 
@@ -103,6 +102,9 @@ impl Problem {
         let obj = problem_object(value, path)?;
         let spec = spec_of(&obj, path)?;
         let depth = spec.layers.len() - 1;
+        if crate::limits::checked_num_params(&spec.layers).is_none_or(|p| usize::try_from(p).is_err()) {
+            return Err(field_err("layers", format!("{:?}: the number of parameters overflows a 64-bit integer", spec.layers)));
+        }
 
         let x = matrix(&obj, "x", spec.layers[0], path)?;
         let y = matrix(&obj, "y", spec.layers[depth], path)?;
@@ -322,7 +324,8 @@ fn matrix(obj: &Map<String, Value>, field: &str, width: usize, path: &Path) -> R
     let Some(Value::Array(rows)) = obj.get(field) else {
         return Err(err(field.to_string(), "missing, or not a list of rows".into()));
     };
-    let mut out = Vec::with_capacity(rows.len() * width);
+    // the widths are the file's own: reserve no more than its rows can hold
+    let mut out = Vec::with_capacity(rows.len().saturating_mul(width).min(1 << 20));
     for (r, row) in rows.iter().enumerate() {
         let vals = numbers(row, &format!("{field}[{r}]"), path)?;
         if vals.len() != width {

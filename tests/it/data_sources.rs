@@ -122,33 +122,33 @@ fn a_changed_data_file_changes_the_cells_identity() {
     let exp = d.join("e.toml");
     std::fs::write(&exp, experiment("csv:d.csv", "")).unwrap();
     std::fs::write(d.join("d.csv"), "0.1,-2,0.5\n1.25,0.3,-0.75\n").unwrap();
-    let a = Experiment::load(&exp, &[]).unwrap().cells[0].clone();
+    let a = Experiment::load(&exp, &[]).unwrap().cells.get(0).unwrap().clone();
     let out = d.join("out");
     Command::new(bin()).arg("sweep").arg(&exp).arg("--out").arg(&out).assert().success();
     Command::new(bin()).arg("status").arg(&exp).arg("--out").arg(&out).assert().code(0);
     std::fs::write(d.join("d.csv"), "0.1,-2,0.5\n1.25,0.3,-0.76\n").unwrap();
-    let b = Experiment::load(&exp, &[]).unwrap().cells[0].clone();
+    let b = Experiment::load(&exp, &[]).unwrap().cells.get(0).unwrap().clone();
     assert_ne!(a.hash(), b.hash());
     assert_ne!(a.data_sha256, b.data_sha256);
     // the old result is not taken for the new data
     Command::new(bin()).arg("status").arg(&exp).arg("--out").arg(&out).assert().code(3);
     // same bytes, same identity
     std::fs::write(d.join("d.csv"), "0.1,-2,0.5\n1.25,0.3,-0.75\n").unwrap();
-    assert_eq!(Experiment::load(&exp, &[]).unwrap().cells[0].hash(), a.hash());
+    assert_eq!(Experiment::load(&exp, &[]).unwrap().cells.get(0).unwrap().hash(), a.hash());
     // two .npy files: either file's bytes count
     std::fs::write(d.join("x.npy"), npy_bytes(&[0.1, -2.0], &[1, 2])).unwrap();
     std::fs::write(d.join("y.npy"), npy_bytes(&[0.5], &[1])).unwrap();
     std::fs::write(&exp, experiment("npy:x.npy,y.npy", "")).unwrap();
-    let h1 = Experiment::load(&exp, &[]).unwrap().cells[0].hash();
+    let h1 = Experiment::load(&exp, &[]).unwrap().cells.get(0).unwrap().hash();
     std::fs::write(d.join("y.npy"), npy_bytes(&[0.25], &[1])).unwrap();
-    assert_ne!(Experiment::load(&exp, &[]).unwrap().cells[0].hash(), h1);
+    assert_ne!(Experiment::load(&exp, &[]).unwrap().cells.get(0).unwrap().hash(), h1);
     // a pinned digest holds the data still
-    let pin = Experiment::load(&exp, &[]).unwrap().cells[0].data_sha256.clone().unwrap();
+    let pin = Experiment::load(&exp, &[]).unwrap().cells.get(0).unwrap().data_sha256.clone().unwrap();
     std::fs::write(&exp, experiment("npy:x.npy,y.npy", &format!("data_sha256 = \"{pin}\""))).unwrap();
-    assert_eq!(Experiment::load(&exp, &[]).unwrap().cells[0].data_sha256.as_deref(), Some(pin.as_str()));
+    assert_eq!(Experiment::load(&exp, &[]).unwrap().cells.get(0).unwrap().data_sha256.as_deref(), Some(pin.as_str()));
     // other sources are unchanged: no digest, the same identity as before this field existed
     std::fs::write(&exp, experiment("inline", INLINE)).unwrap();
-    assert_eq!(Experiment::load(&exp, &[]).unwrap().cells[0].data_sha256, None);
+    assert_eq!(Experiment::load(&exp, &[]).unwrap().cells.get(0).unwrap().data_sha256, None);
 }
 
 #[test]

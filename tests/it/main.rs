@@ -17,6 +17,7 @@ mod example2_as_printed;
 mod exporters;
 mod generated;
 mod golden;
+mod hostile_sizes;
 mod integrity;
 mod layering;
 mod nonfinite;

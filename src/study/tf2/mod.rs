@@ -158,7 +158,7 @@ fn load(exp_dir: &Path, results: &Path, name: &str) -> Result<Loaded, Error> {
     }
     let mut all = export::read_dir(&dir)?;
     let mut files = Vec::new();
-    for c in &exp.cells {
+    for c in exp.cells.iter() {
         if let Some(k) = all.iter().position(|r| r.config_hash == c.hash()) {
             files.push(all.swap_remove(k));
         }
