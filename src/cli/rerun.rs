@@ -5,6 +5,7 @@ use std::path::PathBuf;
 
 use clap::Args;
 
+use crate::experiment::Access;
 use crate::sweep::compute_cell;
 use crate::results::{cbor_to_json, ResultFile};
 
@@ -73,7 +74,8 @@ pub fn run(args: RerunArgs) -> anyhow::Result<()> {
             None
         };
         let exp_path = f.with_extension("toml");
-        let fresh = super::with_threads(args.threads, || compute_cell(&stored.experiment, &exp_path, &stored.config, given))??;
+        // no data file is read (a file's problem comes from the result itself), so nothing to confine
+        let fresh = super::with_threads(args.threads, || compute_cell(&stored.experiment, &exp_path, Access::Confined, &stored.config, given))??;
         if fresh.deterministic_bytes() == stored.deterministic_bytes() {
             println!("{}: bit-identical", f.display());
         } else {

@@ -10,14 +10,14 @@ use crate::experiment::config::parse_set;
 use crate::error::Error;
 use crate::results::SCHEMA;
 use crate::sweep::{self, CellState, Shard, SweepSummary};
-use crate::experiment::Experiment;
+use crate::experiment::{Access, Experiment};
 
 /// Options of `clairaut sweep`.
 #[derive(Debug, Args)]
 pub struct SweepArgs {
     /// Experiment file (TOML).
     pub experiment: PathBuf,
-    /// Output folder (default: results/<experiment name>).
+    /// Output folder (default: results/<experiment name>); nothing is written elsewhere.
     #[arg(long, value_name = "DIR")]
     pub out: Option<PathBuf>,
     /// Worker threads (default: all cores).
@@ -29,20 +29,31 @@ pub struct SweepArgs {
     /// Override a base key: key=value (TOML syntax), repeatable.
     #[arg(long = "set", value_name = "KEY=VALUE")]
     pub sets: Vec<String>,
+    /// Let the experiment read data files (`problem:`, `csv:`, `npy:`) outside its own folder:
+    /// absolute paths, `..`, symbolic links that lead elsewhere (refused by default).
+    #[arg(long)]
+    pub allow_outside: bool,
 }
 
-fn load(path: &std::path::Path, sets: &[String]) -> anyhow::Result<Experiment> {
+fn load(path: &std::path::Path, sets: &[String], allow_outside: bool) -> anyhow::Result<Experiment> {
     let sets = sets.iter().map(|s| parse_set(s)).collect::<Result<Vec<_>, _>>()?;
-    Ok(Experiment::load(path, &sets)?)
+    let access = if allow_outside { Access::AllowOutside } else { Access::Confined };
+    Ok(Experiment::load_with(path, &sets, access)?)
+}
+
+/// The output folder: `--out`, else `results/<name>` (the name is a plain folder name:
+/// [`Experiment::load`] refuses any other).
+fn out_dir(out: &Option<PathBuf>, exp: &Experiment) -> PathBuf {
+    out.clone().unwrap_or_else(|| PathBuf::from("results").join(&exp.name))
 }
 
 /// Runs `clairaut sweep`. A result file with a newer schema is left untouched: it is reported
 /// in one line (path and schema), the other cells are computed, and the sweep then fails
 /// (exit 2).
 pub fn run(args: SweepArgs) -> anyhow::Result<()> {
-    let exp = load(&args.experiment, &args.sets)?;
+    let exp = load(&args.experiment, &args.sets, args.allow_outside)?;
     let shard = args.shard.as_deref().map(Shard::parse).transpose()?;
-    let out = args.out.clone().unwrap_or_else(|| PathBuf::from("results").join(&exp.name));
+    let out = out_dir(&args.out, &exp);
     eprintln!("sweep {}: {} cells{}", exp.name, exp.cells.len(), shard.map(|s| format!(", shard {}/{}", s.k, s.n)).unwrap_or_default());
     let s = with_threads(args.threads, || sweep::run(&exp, &out, shard))??;
     if s.stale_temps_removed > 0 {
@@ -128,13 +139,17 @@ pub struct StatusArgs {
     /// Overrides, as for sweep.
     #[arg(long = "set", value_name = "KEY=VALUE")]
     pub sets: Vec<String>,
+    /// Let the experiment read data files (`problem:`, `csv:`, `npy:`) outside its own folder:
+    /// absolute paths, `..`, symbolic links that lead elsewhere (refused by default).
+    #[arg(long)]
+    pub allow_outside: bool,
 }
 
 /// Runs `clairaut status`: exit 0 when complete, 3 when cells are missing or have a result
 /// file with a newer schema (listed as `newer schema: <path>: schema N …`, not as missing).
 pub fn status(args: StatusArgs) -> anyhow::Result<()> {
-    let exp = load(&args.experiment, &args.sets)?;
-    let out = args.out.clone().unwrap_or_else(|| PathBuf::from("results").join(&exp.name));
+    let exp = load(&args.experiment, &args.sets, args.allow_outside)?;
+    let out = out_dir(&args.out, &exp);
     let states = sweep::states(&exp, &out);
     let complete = states.iter().filter(|(_, s)| *s == CellState::Complete).count();
     println!("{}: {} of {} cells complete", out.display(), complete, exp.cells.len());

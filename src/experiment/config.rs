@@ -22,7 +22,13 @@
 //! include = [{ n = 64, precisions = ["mp:128"] }]  # extra cells: base + these keys
 //! ```
 //!
-//! Unknown keys anywhere are rejected with the file and key named. `--set key=value` (value in
+//! Unknown keys anywhere are rejected with the file and key named; a TOML syntax error is
+//! reported as `file:line:column`. `name` must be a safe folder name (it names the default
+//! output folder `results/<name>`): no `/`, `\`, `..`, control characters or leading `.`. Data
+//! files (`problem:`, `csv:`, `npy:`) are read relative to the experiment file's folder and must
+//! stay inside it unless [`Access::AllowOutside`] (`--allow-outside`) is given; they are read
+//! (and problem files validated) when the experiment is loaded, before any cell runs.
+//! `--set key=value` (value in
 //! TOML syntax) overrides the base before expansion. Each cell is identified by the SHA-256 of
 //! its normalized configuration ([`CellConfig::hash`]), so a cell's identity does not depend on
 //! how the grid was written.
@@ -33,6 +39,7 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
+use super::data::Access;
 use crate::error::Error;
 
 fn d_layers() -> Vec<usize> {
@@ -230,6 +237,8 @@ pub struct Experiment {
     pub name: String,
     /// The cells, in grid order.
     pub cells: Vec<CellConfig>,
+    /// Whether its data files may lie outside its folder.
+    pub access: Access,
 }
 
 #[derive(Deserialize)]
@@ -283,29 +292,82 @@ fn cell(path: &Path, base: &toml::Table, overrides: &[(&str, &toml::Value)]) -> 
     for (k, v) in overrides {
         t.insert((*k).to_string(), (*v).clone());
     }
-    toml::Value::Table(t).try_into().map_err(|e: toml::de::Error| {
-        let msg = e.message().to_string();
-        // name the key at fault when serde says which
-        let key = msg.split('`').nth(1).unwrap_or("base");
-        Error::field(path, key, msg.clone())
+    let decode = |t: toml::Table| toml::Value::Table(t).try_into::<CellConfig>();
+    decode(t.clone()).map_err(|e| {
+        // the key at fault: the first that does not decode alone (every key has a default)
+        let bad = t.iter().find_map(|(k, v)| decode(toml::Table::from_iter([(k.clone(), v.clone())])).err().map(|e| (k.clone(), e)));
+        match bad {
+            Some((k, e)) => Error::field(path, k, e.message()),
+            None => Error::field(path, "base", e.message()),
+        }
     })
 }
 
+/// The experiment's name, checked to be a safe folder name: not empty, no `/`, `\`, `..`,
+/// control characters, leading `.` (so `results/<name>` stays inside `results/`).
+fn safe_name(path: &Path, name: &str, from_file_name: bool) -> Result<String, Error> {
+    let why = if name.is_empty() {
+        Some("is empty")
+    } else if name.contains(['/', '\\']) {
+        Some("contains a path separator")
+    } else if name.contains("..") {
+        Some("contains `..`")
+    } else if name.chars().any(char::is_control) {
+        Some("contains a control character")
+    } else if name.starts_with('.') {
+        Some("starts with `.`")
+    } else if name.len() > 200 {
+        Some("is longer than 200 bytes")
+    } else {
+        None
+    };
+    match why {
+        None => Ok(name.to_string()),
+        Some(why) => {
+            let origin = if from_file_name { " (taken from the file name)" } else { "" };
+            let message = format!("\"{}\"{origin} {why}: the name must be a plain folder name, as it names the default output folder results/<name>", name.escape_debug());
+            Err(Error::field(path, "name", message))
+        }
+    }
+}
+
+/// Parses the experiment's TOML: a syntax error as `file:line:column`, then a file whose
+/// structure is wrong (unknown top-level key, `name` not a string) at the key's line and column.
+fn parse_file(text: &str, path: &Path) -> Result<ExperimentFile, Error> {
+    let at = |e: toml::de::Error, what: &str| match e.span() {
+        Some(span) => Error::at(path, text, span.start, format!("{what}{}", e.message().trim().replace('\n', ", "))),
+        None => Error::field(path, "(top level)", format!("{what}{}", e.message().trim().replace('\n', ", "))),
+    };
+    toml::from_str::<toml::Table>(text).map_err(|e| at(e, "malformed TOML: "))?;
+    toml::from_str(text).map_err(|e| at(e, ""))
+}
+
 impl Experiment {
-    /// Reads an experiment file, applies `--set` overrides, and expands the grid.
+    /// Reads an experiment file, applies `--set` overrides, and expands the grid; its data files
+    /// must lie in its folder ([`Access::Confined`]).
     pub fn load(path: &Path, sets: &[(String, toml::Value)]) -> Result<Experiment, Error> {
-        let text = std::fs::read_to_string(path)
-            .map_err(|e| Error::Io { path: path.to_path_buf(), message: e.to_string() })?;
-        Self::parse(&text, path, sets)
+        Self::load_with(path, sets, Access::Confined)
     }
 
-    /// Parses experiment TOML (`path` names it in errors).
+    /// [`Experiment::load`], with data files outside the experiment's folder allowed or not.
+    pub fn load_with(path: &Path, sets: &[(String, toml::Value)], access: Access) -> Result<Experiment, Error> {
+        let text = crate::input::read_text(path)?;
+        Self::parse_with(&text, path, sets, access)
+    }
+
+    /// Parses experiment TOML (`path` names it in errors and locates its data files, which must
+    /// lie in its folder).
     pub fn parse(text: &str, path: &Path, sets: &[(String, toml::Value)]) -> Result<Experiment, Error> {
-        let file: ExperimentFile = toml::from_str(text).map_err(|e| {
-            let msg = e.message().to_string();
-            let key = msg.split('`').nth(1).unwrap_or("(top level)").to_string();
-            Error::field(path, &key, msg.replace('\n', " "))
-        })?;
+        Self::parse_with(text, path, sets, Access::Confined)
+    }
+
+    /// [`Experiment::parse`], with data files outside the experiment's folder allowed or not.
+    pub fn parse_with(text: &str, path: &Path, sets: &[(String, toml::Value)], access: Access) -> Result<Experiment, Error> {
+        let file = parse_file(text, path)?;
+        let name = match &file.name {
+            Some(n) => safe_name(path, n, false)?,
+            None => safe_name(path, &path.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default(), true)?,
+        };
         let mut base = file.base;
         for (k, v) in sets {
             base.insert(k.clone(), v.clone());
@@ -316,18 +378,15 @@ impl Experiment {
         sweep.validate(path, &base)?;
         let mut cells = sweep.grid(path, &base)?;
         cells.extend(sweep.included(path, &base)?);
-        pin_data_digests(path, &mut cells)?;
+        pin_data_digests(path, &mut cells, access)?;
+        check_problem_files(path, &cells, access)?;
         // a cell listed twice is computed once
         let mut seen = BTreeMap::new();
         cells.retain(|c| seen.insert(c.hash(), ()).is_none());
         if cells.is_empty() {
             return Err(Error::field(path, "sweep", "the grid is empty (every cell excluded)"));
         }
-        Ok(Experiment {
-            path: path.to_path_buf(),
-            name: file.name.unwrap_or_else(|| path.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default()),
-            cells,
-        })
+        Ok(Experiment { path: path.to_path_buf(), name, cells, access })
     }
 }
 
@@ -430,11 +489,11 @@ impl Sweep {
 
 /// Data files: their digest joins each cell's identity (read once per source), and a pinned
 /// `data_sha256` must match it.
-fn pin_data_digests(path: &Path, cells: &mut [CellConfig]) -> Result<(), Error> {
+fn pin_data_digests(path: &Path, cells: &mut [CellConfig], access: Access) -> Result<(), Error> {
     let mut digests: BTreeMap<String, Option<String>> = BTreeMap::new();
     for c in cells {
         if !digests.contains_key(&c.data) {
-            digests.insert(c.data.clone(), super::data_digest(&c.data, path)?);
+            digests.insert(c.data.clone(), super::data_digest(&c.data, path, access)?);
         }
         if let Some(d) = &digests[&c.data] {
             if let Some(pinned) = &c.data_sha256 {
@@ -445,6 +504,20 @@ fn pin_data_digests(path: &Path, cells: &mut [CellConfig]) -> Result<(), Error> 
             c.data_sha256 = Some(d.clone());
         } else if c.data_sha256.is_some() {
             return Err(Error::field(path, "data_sha256", format!("applies to csv:/npy: data only, not \"{}\"", c.data)));
+        }
+    }
+    Ok(())
+}
+
+/// The `problem:<path>` files of the cells: each confined by `access` and read and validated
+/// once, so that a bad one is reported before any cell runs.
+fn check_problem_files(path: &Path, cells: &[CellConfig], access: Access) -> Result<(), Error> {
+    let mut seen = std::collections::BTreeSet::new();
+    for c in cells {
+        if let Some(rel) = c.data.strip_prefix("problem:") {
+            if seen.insert(rel) {
+                crate::model::Problem::load(&super::data::data_path(path, &c.data, rel, access)?)?;
+            }
         }
     }
     Ok(())

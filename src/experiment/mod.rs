@@ -6,7 +6,7 @@ pub mod data;
 use std::path::{Path, PathBuf};
 
 pub use config::{CellConfig, Experiment};
-pub use data::{digest as data_digest, is_file_source};
+pub use data::{digest as data_digest, is_file_source, Access};
 
 use crate::analysis::Request;
 use crate::error::Error;
@@ -97,18 +97,18 @@ pub fn train(problem: &Problem, theta: Vec<f64>, steps: u32, lr: f64) -> Vec<f64
 }
 
 /// Resolves a cell into its problem (all numbers as decimal text) and analysis request.
-/// `exp_path` is the experiment file (relative paths are resolved against its folder).
-pub fn resolve(cell: &CellConfig, exp_path: &Path, id: &str) -> Result<(Problem, Request), Error> {
-    let problem = resolve_problem(cell, exp_path, id)?;
+/// `exp_path` is the experiment file (relative paths are resolved against its folder, and
+/// confined to it unless `access` allows otherwise: [`data::data_path`]).
+pub fn resolve(cell: &CellConfig, exp_path: &Path, id: &str, access: Access) -> Result<(Problem, Request), Error> {
+    let problem = resolve_problem(cell, exp_path, id, access)?;
     let req = request(cell, problem.clone(), exp_path)?;
     Ok((problem, req))
 }
 
 /// The cell's problem: data and weights generated, read or trained as configured.
-pub fn resolve_problem(cell: &CellConfig, exp_path: &Path, id: &str) -> Result<Problem, Error> {
-    let dir = exp_path.parent().map(Path::to_path_buf).unwrap_or_else(|| PathBuf::from("."));
+pub fn resolve_problem(cell: &CellConfig, exp_path: &Path, id: &str, access: Access) -> Result<Problem, Error> {
     let from_file = match cell.data.strip_prefix("problem:") {
-        Some(p) => Some(Problem::load(&dir.join(p))?),
+        Some(p) => Some(Problem::load(&data::data_path(exp_path, &cell.data, p, access)?)?),
         None => None,
     };
     let spec = match &from_file {
@@ -116,7 +116,7 @@ pub fn resolve_problem(cell: &CellConfig, exp_path: &Path, id: &str) -> Result<P
         None => cell_spec(cell, exp_path)?,
     };
     let source = PathBuf::from(format!("{}#{id}", exp_path.display()));
-    let (n, x, y) = cell_data(cell, exp_path, &spec, from_file.as_ref())?;
+    let (n, x, y) = cell_data(cell, exp_path, &spec, from_file.as_ref(), access)?;
     if cell.y_columns.is_some() && !is_file_source(&cell.data) {
         return Err(Error::field(exp_path, "y_columns", format!("applies to csv: and npy: data, not \"{}\"", cell.data)));
     }
@@ -148,7 +148,7 @@ fn cell_spec(cell: &CellConfig, exp_path: &Path) -> Result<Spec, Error> {
 
 /// The cell's data as (N, x, y), numbers as decimal text: from the problem file, generated,
 /// inline, a bundled data set, or a csv:/npy: file.
-fn cell_data(cell: &CellConfig, exp_path: &Path, spec: &Spec, from_file: Option<&Problem>) -> Result<(usize, Vec<String>, Vec<String>), Error> {
+fn cell_data(cell: &CellConfig, exp_path: &Path, spec: &Spec, from_file: Option<&Problem>, access: Access) -> Result<(usize, Vec<String>, Vec<String>), Error> {
     let d0 = spec.layers[0];
     let dl = spec.layers[spec.depth()];
     Ok(match (cell.data.as_str(), from_file) {
@@ -169,7 +169,7 @@ fn cell_data(cell: &CellConfig, exp_path: &Path, spec: &Spec, from_file: Option<
             (n, x, y)
         }
         (source, _) if is_file_source(source) => {
-            let (x, y) = data::load(source, exp_path, cell.y_columns.as_deref(), &spec.layers, cell.data_sha256.as_deref())?;
+            let (x, y) = data::load(source, exp_path, cell.y_columns.as_deref(), &spec.layers, cell.data_sha256.as_deref(), access)?;
             let pick = evenly(x.len(), cell.n);
             let flat = |m: &[Vec<String>]| pick.iter().flat_map(|&i| m[i].iter().cloned()).collect::<Vec<_>>();
             (pick.len(), flat(&x), flat(&y))
@@ -183,13 +183,28 @@ fn inline_data(cell: &CellConfig, exp_path: &Path, d0: usize, dl: usize) -> Resu
     let (Some(x), Some(y)) = (&cell.x, &cell.y) else {
         return Err(Error::field(exp_path, "data", "inline data needs `x` and `y`"));
     };
-    if x.is_empty() || x.len() != y.len() || x.iter().any(|r| r.len() != d0) || y.iter().any(|r| r.len() != dl) {
-        return Err(Error::field(exp_path, "x", format!("inline x/y must be N rows of {d0} and {dl} numbers")));
+    if x.is_empty() {
+        return Err(Error::field(exp_path, "x", "inline data needs at least one row"));
     }
-    let flat = |m: &Vec<Vec<f64>>| -> Result<Vec<String>, Error> {
-        m.iter().flatten().map(|v| if v.is_finite() { Ok(dec(*v)) } else { Err(Error::field(exp_path, "x", format!("{v} is not finite"))) }).collect()
+    if x.len() != y.len() {
+        return Err(Error::field(exp_path, "y", format!("has {} rows but `x` has {}", y.len(), x.len())));
+    }
+    let flat = |field: &str, m: &Vec<Vec<f64>>, width: usize| -> Result<Vec<String>, Error> {
+        let mut out = Vec::new();
+        for (i, row) in m.iter().enumerate() {
+            if row.len() != width {
+                return Err(Error::field(exp_path, format!("{field}[{i}]"), format!("has {} numbers but layers {:?} need {width}", row.len(), cell.layers)));
+            }
+            for (j, v) in row.iter().enumerate() {
+                if !v.is_finite() {
+                    return Err(Error::field(exp_path, format!("{field}[{i}][{j}]"), format!("{v} is not finite")));
+                }
+                out.push(dec(*v));
+            }
+        }
+        Ok(out)
     };
-    Ok((x.len(), flat(x)?, flat(y)?))
+    Ok((x.len(), flat("x", x, d0)?, flat("y", y, dl)?))
 }
 
 /// The cell's weights θ as decimal text: initialized, explicit, from the problem file, or
@@ -201,8 +216,11 @@ fn cell_params(cell: &CellConfig, exp_path: &Path, problem: &Problem, from_file:
         "glorot" | "he" => init_weights(spec, &cell.weights, cell.weights_seed).into_iter().map(dec).collect(),
         "explicit" => {
             let v = cell.params.as_ref().ok_or_else(|| Error::field(exp_path, "params", "explicit weights need `params`"))?;
-            if v.len() != p || v.iter().any(|x| !x.is_finite()) {
-                return Err(Error::field(exp_path, "params", format!("need {p} finite numbers, got {}", v.len())));
+            if v.len() != p {
+                return Err(Error::field(exp_path, "params", format!("has {} numbers but layers {:?} need P = {p}", v.len(), spec.layers)));
+            }
+            if let Some(i) = v.iter().position(|x| !x.is_finite()) {
+                return Err(Error::field(exp_path, format!("params[{i}]"), format!("{} is not finite", v[i])));
             }
             v.iter().map(|x| dec(*x)).collect()
         }
