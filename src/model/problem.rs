@@ -191,15 +191,17 @@ fn json_error(path: &Path, e: &serde_json::Error) -> Error {
     Error::At { path: path.to_path_buf(), line: e.line().max(1), column: e.column().max(1), message: format!("malformed JSON: {e}") }
 }
 
+/// A JSON string as a message may show it: `"s"` when a short name ([`crate::error::shown`]).
+fn quoted(s: &str) -> Option<String> {
+    crate::error::shown(s).starts_with('`').then(|| format!("\"{s}\""))
+}
+
 /// A value at fault, as a message shows it: a number or a short name quoted, anything else by
 /// its kind ([`crate::error::shown`]).
 fn shown(v: &Value) -> String {
     match v {
         Value::Number(n) => crate::error::shown(&n.to_string()),
-        Value::String(s) => match crate::error::shown(s) {
-            q if q.starts_with('`') => format!("the string {q}"),
-            _ => format!("a string of {} characters", s.chars().count()),
-        },
+        Value::String(s) => quoted(s).map_or_else(|| format!("a string of {} characters", s.chars().count()), |q| format!("the string {q}")),
         other => kind(other).to_string(),
     }
 }
@@ -265,7 +267,8 @@ fn spec_of(obj: &Map<String, Value>, path: &Path) -> Result<Spec, Error> {
     }
     let loss = match required(obj, "loss", path)? {
         Value::String(s) => Loss::by_name(s).ok_or_else(|| {
-            field_err("loss", format!("unknown loss {} (expected mse or softmax_cross_entropy)", crate::error::shown(s)))
+            let name = quoted(s).unwrap_or_else(|| format!("(a string of {} characters)", s.chars().count()));
+            field_err("loss", format!("unknown loss {name} (expected mse or softmax_cross_entropy)"))
         })?,
         other => return Err(field_err("loss", format!("expected a string, got {}", kind(other)))),
     };
@@ -304,8 +307,14 @@ fn activations_of(v: &Value, path: &Path) -> Result<Vec<Activation>, Error> {
                     field_err(
                         &format!("activations[{i}]"),
                         format!(
-                            "unknown activation {} (expected one of {})",
-                            shown(a),
+                            "{} (expected one of {})",
+                            match a {
+                                Value::String(s) => match quoted(s) {
+                                    Some(q) => format!("unknown activation {q}"),
+                                    None => format!("unknown activation (a string of {} characters)", s.chars().count()),
+                                },
+                                other => format!("expected an activation name, got {}", kind(other)),
+                            },
                             Activation::ALL.map(|a| a.name()).join(", ")
                         ),
                     )
@@ -333,7 +342,7 @@ fn numbers(v: &Value, field: &str, path: &Path) -> Result<Vec<String>, Error> {
             other => Err(Error::Field {
                 path: path.to_path_buf(),
                 field: format!("{field}[{i}]"),
-                message: format!("{} is not a number", kind(other)),
+                message: format!("{} is not a number", shown(other)),
             }),
         })
         .collect()

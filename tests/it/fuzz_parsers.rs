@@ -96,10 +96,17 @@ fn apply(text: &str, edits: &[Edit]) -> Vec<u8> {
     b
 }
 
+/// An empty folder for the experiments parsed here (one for all cases: creating one per case
+/// costs more than the parsing).
+fn empty_dir() -> &'static Path {
+    static DIR: std::sync::OnceLock<tempfile::TempDir> = std::sync::OnceLock::new();
+    DIR.get_or_init(|| tempfile::tempdir().unwrap()).path()
+}
+
 /// The experiment parser on `text`, as if read from a file in an empty folder (data paths
 /// resolve there, and stay there).
-fn parse_experiment(dir: &Path, text: &str) -> Result<(), TestCaseError> {
-    one_line(Experiment::parse(text, &dir.join("fuzz.toml"), &[]))
+fn parse_experiment(text: &str) -> Result<(), TestCaseError> {
+    one_line(Experiment::parse(text, &empty_dir().join("fuzz.toml"), &[]))
 }
 
 proptest! {
@@ -119,23 +126,20 @@ proptest! {
 
     #[test]
     fn experiment_parser_takes_any_text(text in ".{0,200}") {
-        let dir = tempfile::tempdir().unwrap();
-        parse_experiment(dir.path(), &text)?;
+        parse_experiment(&text)?;
     }
 
     #[test]
     fn experiment_parser_takes_mutated_files(edits in prop::collection::vec(edit(), 1..5)) {
-        let dir = tempfile::tempdir().unwrap();
         let bytes = apply(EXPERIMENT, &edits);
-        parse_experiment(dir.path(), &String::from_utf8_lossy(&bytes))?;
-        prop_assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0, "the parser wrote a file");
+        parse_experiment(&String::from_utf8_lossy(&bytes))?;
+        prop_assert_eq!(std::fs::read_dir(empty_dir()).unwrap().count(), 0, "the parser wrote a file");
     }
 
     #[test]
     fn set_values_take_any_text(text in ".{0,60}") {
         if let Ok(set) = parse_set(&text) {
-            let dir = tempfile::tempdir().unwrap();
-            one_line(Experiment::parse(EXPERIMENT, &dir.path().join("fuzz.toml"), &[set]))?;
+            one_line(Experiment::parse(EXPERIMENT, &empty_dir().join("fuzz.toml"), &[set]))?;
         }
     }
 

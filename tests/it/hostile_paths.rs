@@ -278,7 +278,7 @@ fn garbage() -> Vec<Case> {
         bad("JSON secret in layers", vec![file("exp/p.json", PROBLEM.replace("[2, 1]", &format!("[2, \"{SECRET} x\"]")))], &analyze, vec!["field `layers[1]`", "a string of 13 characters is not a width"]),
         bad("JSON secret activation", vec![secret_json(&format!("\"{SECRET}/x\""))], &analyze, vec!["field `activations[0]`", "unknown activation"]),
         bad("JSON secret key", vec![file("exp/p.json", PROBLEM.replace("\"loss\"", &format!("\"{SECRET} k\": 1, \"loss\"")))], &analyze, vec!["unknown field"]),
-        bad("JSON secret as a number", vec![file("exp/p.json", PROBLEM.replace("0.1, 0.2", &format!("\"{SECRET} v\", 0.2")))], &analyze, vec!["field `params[0]`", "a string is not a number"]),
+        bad("JSON secret as a number", vec![file("exp/p.json", PROBLEM.replace("0.1, 0.2", &format!("\"{SECRET} v\", 0.2")))], &analyze, vec!["field `params[0]`", "a string of 13 characters is not a number"]),
         bad("JSON secret loss object", vec![file("exp/p.json", PROBLEM.replace("\"mse\"", &format!("{{\"k\": \"{SECRET}\"}}")))], &analyze, vec!["field `loss`", "expected a string, got an object"]),
         bad("CSV binary garbage", vec![exp("csv:d.csv"), file("exp/d.csv", b"1,2,3\n\xff\xfe,\x00\n".to_vec())], &["sweep", "{root}/exp/e.toml", "--out", "{root}/exp/out"], vec!["d.csv: field `line 2`"]),
         bad("CSV secret text", vec![exp("csv:d.csv"), file("exp/d.csv", format!("1,2,3\n4,{SECRET},6\n"))], &["sweep", "{root}/exp/e.toml", "--out", "{root}/exp/out"], vec!["line 2, column 2", "not a finite decimal number (a text of 11 characters, not shown)"]),
