@@ -24,6 +24,9 @@
 //! 8. [`export`] — tables and figures from result files; [`study`] — studies of committed
 //!    results (the TF2 article's claims); [`perf`] — benchmarks;
 //! 9. [`cli`] — the `clairaut` command.
+//!
+//! Beside them, used by every layer above [`scalar`]: [`error`] (the one error type) and
+//! [`input`] (reading the files a user names: regular files only).
 
 #![warn(missing_docs)]
 
@@ -34,6 +37,7 @@ pub mod error;
 pub mod experiment;
 pub mod export;
 pub mod hessian;
+pub mod input;
 pub mod limits;
 pub mod method;
 pub mod model;

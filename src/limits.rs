@@ -44,6 +44,7 @@ pub fn read_limited(path: &Path, limit: u64, what: &str) -> Result<Vec<u8>, Erro
         path: path.to_path_buf(),
         message: format!("{bytes} is larger than a {what} may be ({} bytes at most)", limit),
     };
+    crate::input::ensure_regular(path)?;
     let file = std::fs::File::open(path).map_err(io)?;
     let len = file.metadata().map_err(io)?.len();
     if len > limit {
@@ -59,8 +60,7 @@ pub fn read_limited(path: &Path, limit: u64, what: &str) -> Result<Vec<u8>, Erro
 
 /// [`read_limited`] as UTF-8 text.
 pub fn read_text_limited(path: &Path, limit: u64, what: &str) -> Result<String, Error> {
-    let bytes = read_limited(path, limit, what)?;
-    String::from_utf8(bytes).map_err(|e| Error::Io { path: path.to_path_buf(), message: format!("not UTF-8 text (byte {})", e.utf8_error().valid_up_to()) })
+    crate::input::utf8(path, read_limited(path, limit, what)?)
 }
 
 /// The number of parameters of an MLP of widths `layers` (P = Σ d_{l−1}·d_l + d_l), or `None`

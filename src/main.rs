@@ -5,7 +5,7 @@ fn main() -> ExitCode {
     match clairaut::cli::run(cli) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("error: {e:#}");
+            eprintln!("error: {}", clairaut::error::one_line(&format!("{e:#}")));
             // Bad input (files, options, sizes) exits 2, like a usage error; anything else 1.
             if e.downcast_ref::<clairaut::Error>().is_some() {
                 ExitCode::from(2)

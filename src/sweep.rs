@@ -14,7 +14,7 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use rayon::prelude::*;
 use std::io::Write;
 
-use crate::experiment::{request, resolve, CellConfig, Experiment};
+use crate::experiment::{request, resolve, Access, CellConfig, Experiment};
 use crate::model::Problem;
 use crate::error::Error;
 use crate::packed::PackedMatrix;
@@ -107,7 +107,7 @@ pub fn cell_state(path: &Path, cell: &CellConfig) -> CellState {
 /// The schema version of the file at `path` when it is a CBOR map whose `schema` is a version
 /// newer than [`SCHEMA`].
 pub fn newer_schema(path: &Path) -> Option<u64> {
-    let bytes = std::fs::read(path).ok()?;
+    let bytes = crate::input::read_regular(path).ok()?;
     let raw: ciborium::Value = ciborium::from_reader(&bytes[..]).ok()?;
     let schema = raw.as_map()?.iter().find(|(k, _)| k.as_text() == Some("schema"))?.1.as_integer()?;
     u64::try_from(schema).ok().filter(|&s| s > u64::from(SCHEMA))
@@ -120,12 +120,13 @@ pub fn newer_schema(path: &Path) -> Option<u64> {
 pub const STALE_TEMP_AGE: std::time::Duration = std::time::Duration::from_secs(600);
 
 /// Computes one cell (on the current rayon pool). With `problem`, that problem is used instead
-/// of resolving the cell's data and weights again (reruns of `problem:<path>` cells).
-pub fn compute_cell(exp_name: &str, exp_path: &Path, cell: &CellConfig, problem: Option<Problem>) -> Result<ResultFile, Error> {
+/// of resolving the cell's data and weights again (reruns of `problem:<path>` cells); `access`
+/// says whether data files outside the experiment's folder may be read.
+pub fn compute_cell(exp_name: &str, exp_path: &Path, access: Access, cell: &CellConfig, problem: Option<Problem>) -> Result<ResultFile, Error> {
     let start = SystemTime::now();
     let (problem, req) = match problem {
         Some(p) => (p.clone(), request(cell, p, exp_path)?),
-        None => resolve(cell, exp_path, &cell.id())?,
+        None => resolve(cell, exp_path, &cell.id(), access)?,
     };
     let analysis = crate::analysis::analyze(&req)?;
     let mut record = crate::results::record::Analysis::of(&analysis, &problem);
@@ -329,7 +330,7 @@ pub fn run(exp: &Experiment, out: &Path, shard: Option<Shard>) -> Result<SweepSu
     let pending_cells = mine().filter(move |(i, _)| todo.next_if_eq(i).is_some()).map(|(_, c)| c);
     let outcome = pending_cells.par_bridge().try_for_each(|cell| -> Result<(), Error> {
         let t = Instant::now();
-        let result = compute_cell(&exp_name, &exp.path, &cell, None)?;
+        let result = compute_cell(&exp_name, &exp.path, exp.access, &cell, None)?;
         // compute time only: writing, hashing and logging count as the sweep's overhead
         let secs = t.elapsed().as_secs_f64();
         result.write(&cell_path(out, &cell))?;

@@ -184,9 +184,9 @@ pub fn cells(req: &Request) -> Vec<CellKey> {
 
 /// Refuses a request with a policy that runs in none of its cells (naming the reason for the
 /// first combination), so that no requested policy is silently absent from the rows.
-pub fn check_policies(req: &Request) -> Result<(), String> {
-    for policy in &req.policies {
-        let combos = || req.methods.iter().flat_map(|&m| req.precisions.iter().flat_map(move |&p| req.orders.iter().map(move |&o| (m, p, o))));
+pub fn check_policies(policies: &[PrecisionPolicy], methods: &[Method], precisions: &[Precision], orders: &[Order]) -> Result<(), String> {
+    for policy in policies {
+        let combos = || methods.iter().flat_map(|&m| precisions.iter().flat_map(move |&p| orders.iter().map(move |&o| (m, p, o))));
         if !combos().any(|(m, p, o)| crate::hessian::check_policy(policy, m, p, o).is_ok()) {
             let (m, p, o) = combos().next().ok_or("no cells")?;
             return Err(crate::hessian::check_policy(policy, m, p, o).expect_err("refused"));
@@ -340,7 +340,7 @@ fn analyze_precision(cx: &CellContext, cells: &[CellKey], prec: Precision, out: 
         pending = computed?;
         if let Some((_, k, c)) = &pending {
             out.timings.cells_s += c.seconds;
-            let (m, q, o, fma) = cells[*k];
+            let (m, q, o, fma, _) = cells[*k];
             observe(Step::Cell(m, q, o, fma));
         }
     }

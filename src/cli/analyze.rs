@@ -199,7 +199,7 @@ impl AnalyzeArgs {
             spectrum: !self.no_spectrum,
             keep_matrices: false,
         };
-        analysis::check_policies(&req).map_err(|message| Error::Option { option: "--policies".into(), message })?;
+        analysis::check_policies(&req.policies, &req.methods, &req.precisions, &req.orders).map_err(|message| Error::Option { option: "--policies".into(), message })?;
         Ok(req)
     }
 }

@@ -242,7 +242,7 @@ pub fn estimate_analysis(req: &Request, threads: usize) -> Result<AnalysisEstima
     let (tbits, all) = analysis_precisions(req);
     let prices = GradientPrices::measure(&req.problem, req.math, &all)?;
     let shape = AnalysisShape {
-        problem: &req.problem,
+        dims: cost::Dims::of(&req.problem),
         methods: &req.methods,
         precisions: &req.precisions,
         orders: req.orders.len(),
@@ -269,7 +269,7 @@ pub fn estimate_many(reqs: &[Request], threads: usize) -> Result<(f64, Vec<(Meth
         let missing: Vec<Precision> = all.iter().copied().filter(|q| !known.contains_key(q)).collect();
         known.extend(GradientPrices::measure(&req.problem, req.math, &missing)?.seconds);
         let shape = AnalysisShape {
-            problem: &req.problem,
+            dims: cost::Dims::of(&req.problem),
             methods: &req.methods,
             precisions: &req.precisions,
             orders: req.orders.len(),

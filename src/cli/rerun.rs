@@ -6,6 +6,7 @@ use std::path::PathBuf;
 
 use clap::Args;
 
+use crate::experiment::Access;
 use crate::sweep::compute_cell;
 use crate::results::{cbor_to_json, ResultFile};
 
@@ -71,7 +72,7 @@ fn estimate(files: &[PathBuf], threads: usize) -> Vec<f64> {
         let exp_path = f.with_extension("toml");
         let problem = match given_problem(&stored, f).ok()? {
             Some(p) => p,
-            None => crate::experiment::resolve_problem(&stored.config, &exp_path, &stored.config.id()).ok()?,
+            None => crate::experiment::resolve_problem(&stored.config, &exp_path, &stored.config.id(), Access::Confined).ok()?,
         };
         let req = crate::experiment::request(&stored.config, problem, &exp_path).ok()?;
         super::progress::estimate_analysis(&req, threads).ok().map(|e| e.seconds.total())
@@ -121,7 +122,8 @@ fn rerun_one(f: &std::path::Path, threads: Option<usize>, report: &super::progre
     let stored = ResultFile::read(f)?;
     let given = given_problem(&stored, f)?;
     let exp_path = f.with_extension("toml");
-    let fresh = super::with_threads(threads, || compute_cell(&stored.experiment, &exp_path, &stored.config, given))??;
+    // no data file is read (a file's problem comes from the result itself), so nothing to confine
+    let fresh = super::with_threads(threads, || compute_cell(&stored.experiment, &exp_path, Access::Confined, &stored.config, given))??;
     if fresh.deterministic_bytes() == stored.deterministic_bytes() {
         report.println(&format!("{}: bit-identical", f.display()));
         return Ok(true);

@@ -10,7 +10,7 @@ use crate::experiment::config::parse_set;
 use crate::error::Error;
 use crate::results::SCHEMA;
 use crate::sweep::{self, CellState, Shard, SweepSummary};
-use crate::experiment::Experiment;
+use crate::experiment::{Access, Experiment};
 use crate::hessian::cost::fmt_seconds;
 
 /// Options of `clairaut sweep`.
@@ -18,7 +18,7 @@ use crate::hessian::cost::fmt_seconds;
 pub struct SweepArgs {
     /// Experiment file (TOML).
     pub experiment: PathBuf,
-    /// Output folder (default: results/<experiment name>).
+    /// Output folder (default: results/<experiment name>); nothing is written elsewhere.
     #[arg(long, value_name = "DIR")]
     pub out: Option<PathBuf>,
     /// Worker threads (default: all cores).
@@ -30,20 +30,31 @@ pub struct SweepArgs {
     /// Override a base key: key=value (TOML syntax), repeatable.
     #[arg(long = "set", value_name = "KEY=VALUE")]
     pub sets: Vec<String>,
+    /// Let the experiment read data files (`problem:`, `csv:`, `npy:`) outside its own folder:
+    /// absolute paths, `..`, symbolic links that lead elsewhere (refused by default).
+    #[arg(long)]
+    pub allow_outside: bool,
 }
 
-fn load(path: &std::path::Path, sets: &[String]) -> anyhow::Result<Experiment> {
+fn load(path: &std::path::Path, sets: &[String], allow_outside: bool) -> anyhow::Result<Experiment> {
     let sets = sets.iter().map(|s| parse_set(s)).collect::<Result<Vec<_>, _>>()?;
-    Ok(Experiment::load(path, &sets)?)
+    let access = if allow_outside { Access::AllowOutside } else { Access::Confined };
+    Ok(Experiment::load_with(path, &sets, access)?)
+}
+
+/// The output folder: `--out`, else `results/<name>` (the name is a plain folder name:
+/// [`Experiment::load`] refuses any other).
+fn out_dir(out: &Option<PathBuf>, exp: &Experiment) -> PathBuf {
+    out.clone().unwrap_or_else(|| PathBuf::from("results").join(&exp.name))
 }
 
 /// Runs `clairaut sweep`. A result file with a newer schema is left untouched: it is reported
 /// in one line (path and schema), the other cells are computed, and the sweep then fails
 /// (exit 2).
 pub fn run(args: SweepArgs) -> anyhow::Result<()> {
-    let exp = load(&args.experiment, &args.sets)?;
+    let exp = load(&args.experiment, &args.sets, args.allow_outside)?;
     let shard = args.shard.as_deref().map(Shard::parse).transpose()?;
-    let out = args.out.clone().unwrap_or_else(|| PathBuf::from("results").join(&exp.name));
+    let out = out_dir(&args.out, &exp);
     let head = format!("sweep {}: {} cells{}", exp.name, exp.cells.len(), shard.map(|s| format!(", shard {}/{}", s.k, s.n)).unwrap_or_default());
     for line in estimate_lines(&head, &exp, &out, shard, rayon_threads(args.threads)) {
         eprintln!("{line}");
@@ -74,7 +85,7 @@ fn estimate_lines(head: &str, exp: &Experiment, out: &Path, shard: Option<Shard>
         .into_iter()
         .enumerate()
         .filter(|(i, (_, state))| shard.is_none_or(|s| s.has(*i)) && *state == CellState::Missing)
-        .filter_map(|(_, (c, _))| crate::experiment::resolve(c, &exp.path, &c.id()).ok().map(|(_, req)| req))
+        .filter_map(|(_, (c, _))| crate::experiment::resolve(&c, &exp.path, &c.id(), exp.access).ok().map(|(_, req)| req))
         .collect();
     if pending.is_empty() {
         return vec![head.to_string()];
@@ -156,6 +167,10 @@ pub struct StatusArgs {
     /// Overrides, as for sweep.
     #[arg(long = "set", value_name = "KEY=VALUE")]
     pub sets: Vec<String>,
+    /// Let the experiment read data files (`problem:`, `csv:`, `npy:`) outside its own folder:
+    /// absolute paths, `..`, symbolic links that lead elsewhere (refused by default).
+    #[arg(long)]
+    pub allow_outside: bool,
     /// List every missing cell (default: the first 1000, then their count).
     #[arg(long)]
     pub all: bool,
@@ -169,8 +184,8 @@ pub const STATUS_LISTED: usize = 1000;
 /// cells are visited one at a time (a grid of millions costs no more memory than its keys); the
 /// first [`STATUS_LISTED`] missing cells are listed, every one with `--all`.
 pub fn status(args: StatusArgs) -> anyhow::Result<()> {
-    let exp = load(&args.experiment, &args.sets)?;
-    let out = args.out.clone().unwrap_or_else(|| PathBuf::from("results").join(&exp.name));
+    let exp = load(&args.experiment, &args.sets, args.allow_outside)?;
+    let out = out_dir(&args.out, &exp);
     let (mut complete, mut total, mut unlisted) = (0usize, 0usize, 0usize);
     let mut lines = Vec::new();
     for (c, state) in sweep::states(&exp, &out) {

@@ -22,7 +22,13 @@
 //! include = [{ n = 64, precisions = ["mp:128"] }]  # extra cells: base + these keys
 //! ```
 //!
-//! Unknown keys anywhere are rejected with the file and key named. `--set key=value` (value in
+//! Unknown keys anywhere are rejected with the file and key named; a TOML syntax error is
+//! reported as `file:line:column`. `name` must be a safe folder name (it names the default
+//! output folder `results/<name>`): no `/`, `\`, `..`, control characters or leading `.`. Data
+//! files (`problem:`, `csv:`, `npy:`) are read relative to the experiment file's folder and must
+//! stay inside it unless [`Access::AllowOutside`] (`--allow-outside`) is given; they are read
+//! (and problem files validated) when the experiment is loaded, before any cell runs.
+//! `--set key=value` (value in
 //! TOML syntax) overrides the base before expansion. Each cell is identified by the SHA-256 of
 //! its normalized configuration ([`CellConfig::hash`]), so a cell's identity does not depend on
 //! how the grid was written; NaN and ±∞ are refused (JSON would write all three as `null`).
@@ -39,6 +45,7 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
+use super::data::Access;
 use crate::error::Error;
 use crate::limits::{checked_product, range_len, MAX_CELLS};
 
@@ -250,6 +257,8 @@ pub struct Experiment {
     pub name: String,
     /// The cells, in grid order (expanded lazily: see [`Cells`]).
     pub cells: Cells,
+    /// Whether its data files may lie outside its folder.
+    pub access: Access,
 }
 
 #[derive(Deserialize)]
@@ -311,11 +320,14 @@ fn cell(path: &Path, base: &toml::Table, overrides: &[(&str, &toml::Value)]) -> 
     for (k, v) in overrides {
         t.insert((*k).to_string(), (*v).clone());
     }
-    let c: CellConfig = toml::Value::Table(t).try_into().map_err(|e: toml::de::Error| {
-        let msg = e.message().to_string();
-        // name the key at fault when serde says which
-        let key = msg.split('`').nth(1).unwrap_or("base");
-        Error::field(path, key, msg.clone())
+    let decode = |t: toml::Table| toml::Value::Table(t).try_into::<CellConfig>();
+    let c = decode(t.clone()).map_err(|e| {
+        // the key at fault: the first that does not decode alone (every key has a default)
+        let bad = t.iter().find_map(|(k, v)| decode(toml::Table::from_iter([(k.clone(), v.clone())])).err().map(|e| (k.clone(), e)));
+        match bad {
+            Some((k, e)) => Error::field(path, k, e.message()),
+            None => Error::field(path, "base", e.message()),
+        }
     })?;
     c.check_finite().map_err(|(field, v)| Error::field(path, field, format!("{v} is not a finite number (NaN and ±inf are not configuration values)")))?;
     Ok(c)
@@ -371,7 +383,7 @@ macro_rules! cell_fields {
             layers: Usizes, activations: Strings, loss: String, n: Usize, data: String, data_seed: U64,
             x: Rows, y: Rows, y_columns: Columns, data_sha256: Digest, weights: String, weights_seed: U64,
             params: F64s, train_steps: U32, train_lr: F64, methods: Strings, precisions: Strings,
-            orders: Strings, fma: Strings, math: String, truth: String, check_extra: U32, step_rule: String,
+            orders: Strings, fma: Strings, policies: Strings, math: String, truth: String, check_extra: U32, step_rule: String,
             step_h: F64, kink_tol: F64, spectrum: Bool, store_matrices: Bool
         }
     };
@@ -537,24 +549,75 @@ fn in_sweep(e: Error, keys: &[Key]) -> Error {
     }
 }
 
+/// The experiment's name, checked to be a safe folder name: not empty, no `/`, `\`, `..`,
+/// control characters, leading `.` (so `results/<name>` stays inside `results/`).
+fn safe_name(path: &Path, name: &str, from_file_name: bool) -> Result<String, Error> {
+    let why = if name.is_empty() {
+        Some("is empty")
+    } else if name.contains(['/', '\\']) {
+        Some("contains a path separator")
+    } else if name.contains("..") {
+        Some("contains `..`")
+    } else if name.chars().any(char::is_control) {
+        Some("contains a control character")
+    } else if name.starts_with('.') {
+        Some("starts with `.`")
+    } else if name.len() > 200 {
+        Some("is longer than 200 bytes")
+    } else {
+        None
+    };
+    match why {
+        None => Ok(name.to_string()),
+        Some(why) => {
+            let origin = if from_file_name { " (taken from the file name)" } else { "" };
+            let message = format!("\"{}\"{origin} {why}: the name must be a plain folder name, as it names the default output folder results/<name>", name.escape_debug());
+            Err(Error::field(path, "name", message))
+        }
+    }
+}
+
+/// Parses the experiment's TOML: a syntax error as `file:line:column`, then a file whose
+/// structure is wrong (unknown top-level key, `name` not a string) at the key's line and column.
+fn parse_file(text: &str, path: &Path) -> Result<ExperimentFile, Error> {
+    let at = |e: toml::de::Error, what: &str| match e.span() {
+        Some(span) => Error::at(path, text, span.start, format!("{what}{}", e.message().trim().replace('\n', ", "))),
+        None => Error::field(path, "(top level)", format!("{what}{}", e.message().trim().replace('\n', ", "))),
+    };
+    toml::from_str::<toml::Table>(text).map_err(|e| at(e, "malformed TOML: "))?;
+    toml::from_str(text).map_err(|e| at(e, ""))
+}
+
 impl Experiment {
-    /// Reads an experiment file (at most [`crate::limits::MAX_EXPERIMENT_BYTES`]), applies
-    /// `--set` overrides, and expands the grid.
+    /// Reads an experiment file (a regular file of at most
+    /// [`crate::limits::MAX_EXPERIMENT_BYTES`]), applies `--set` overrides, and expands the grid;
+    /// its data files must lie in its folder ([`Access::Confined`]).
     pub fn load(path: &Path, sets: &[(String, toml::Value)]) -> Result<Experiment, Error> {
-        let text = crate::limits::read_text_limited(path, crate::limits::MAX_EXPERIMENT_BYTES, "experiment file")?;
-        Self::parse(&text, path, sets)
+        Self::load_with(path, sets, Access::Confined)
     }
 
-    /// Parses experiment TOML (`path` names it in errors). Every cell is validated here — its
-    /// names, values and sizes ([`super::check`]) — so that a bad value anywhere in the grid is
-    /// reported before any cell runs; the grid is counted first, and one of more than
-    /// [`MAX_CELLS`] combinations is refused.
+    /// [`Experiment::load`], with data files outside the experiment's folder allowed or not.
+    pub fn load_with(path: &Path, sets: &[(String, toml::Value)], access: Access) -> Result<Experiment, Error> {
+        let text = crate::limits::read_text_limited(path, crate::limits::MAX_EXPERIMENT_BYTES, "experiment file")?;
+        Self::parse_with(&text, path, sets, access)
+    }
+
+    /// Parses experiment TOML (`path` names it in errors and locates its data files, which must
+    /// lie in its folder). Every cell is validated here — its names, values and sizes
+    /// ([`super::check`]) — so that a bad value anywhere in the grid is reported before any
+    /// cell runs; the grid is counted first, and one of more than [`MAX_CELLS`] combinations is
+    /// refused.
     pub fn parse(text: &str, path: &Path, sets: &[(String, toml::Value)]) -> Result<Experiment, Error> {
-        let file: ExperimentFile = toml::from_str(text).map_err(|e| {
-            let msg = e.message().to_string();
-            let key = msg.split('`').nth(1).unwrap_or("(top level)").to_string();
-            Error::field(path, &key, msg.replace('\n', " "))
-        })?;
+        Self::parse_with(text, path, sets, Access::Confined)
+    }
+
+    /// [`Experiment::parse`], with data files outside the experiment's folder allowed or not.
+    pub fn parse_with(text: &str, path: &Path, sets: &[(String, toml::Value)], access: Access) -> Result<Experiment, Error> {
+        let file = parse_file(text, path)?;
+        let name = match &file.name {
+            Some(n) => safe_name(path, n, false)?,
+            None => safe_name(path, &path.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default(), true)?,
+        };
         let mut base = file.base;
         for (k, v) in sets {
             base.insert(k.clone(), v.clone());
@@ -562,15 +625,11 @@ impl Experiment {
         // validate the base alone first (unknown keys, types)
         let base_cell = cell(path, &base, &[])?;
         let sweep = Sweep::split(path, &file.sweep)?;
-        let cells = sweep.cells(path, &base, &base_cell)?;
+        let cells = sweep.cells(path, &base, &base_cell, access)?;
         if cells.is_empty() {
             return Err(Error::field(path, "sweep", "the grid is empty (every cell excluded)"));
         }
-        Ok(Experiment {
-            path: path.to_path_buf(),
-            name: file.name.unwrap_or_else(|| path.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default()),
-            cells,
-        })
+        Ok(Experiment { path: path.to_path_buf(), name, cells, access })
     }
 }
 
@@ -667,7 +726,7 @@ impl Sweep {
     }
 
     /// The lazily expanded cells, every one validated and counted.
-    fn cells(&self, path: &Path, base: &toml::Table, base_cell: &CellConfig) -> Result<Cells, Error> {
+    fn cells(&self, path: &Path, base: &toml::Table, base_cell: &CellConfig, access: Access) -> Result<Cells, Error> {
         let keys = self.keys(path)?;
         let exclude = self.exclusions(path, &keys);
         // data sources: the base's, the swept ones, the included ones (each file read once)
@@ -690,7 +749,11 @@ impl Sweep {
         let mut digests = BTreeMap::new();
         for s in sources {
             if !digests.contains_key(&s) {
-                let d = super::data_digest(&s, path)?;
+                let d = super::data_digest(&s, path, access)?;
+                if let Some(rel) = s.strip_prefix("problem:") {
+                    // read and validated once, confined by `access`, before any cell runs
+                    crate::model::Problem::load(&super::data::data_path(path, &s, rel, access)?)?;
+                }
                 digests.insert(s, d);
             }
         }

@@ -31,10 +31,63 @@ pub fn is_file_source(data: &str) -> bool {
     data.starts_with("csv:") || data.starts_with("npy:")
 }
 
-/// The files of a `csv:` / `npy:` source, relative to the experiment file's folder; `None` for
-/// any other source.
-pub fn files(data: &str, exp_path: &Path) -> Result<Option<Vec<PathBuf>>, Error> {
-    let dir = exp_path.parent().map(Path::to_path_buf).unwrap_or_else(|| PathBuf::from("."));
+/// Whether the files an experiment names may lie outside its folder (`--allow-outside`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Access {
+    /// Only files inside the experiment file's folder, after following symbolic links
+    /// (the default).
+    #[default]
+    Confined,
+    /// Any file: absolute paths, `..`, links that leave the folder.
+    AllowOutside,
+}
+
+/// The folder of the experiment file `exp_path` (`.` for a bare file name).
+pub fn folder_of(exp_path: &Path) -> PathBuf {
+    match exp_path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
+        _ => PathBuf::from("."),
+    }
+}
+
+/// The file `rel` of data source `source` (field `data` of the experiment file `exp_path`),
+/// relative to the experiment's folder. [`Access::Confined`] refuses an absolute path, a path
+/// whose `..` leave the folder, and a path that resolves (through symbolic links) outside it.
+pub fn data_path(exp_path: &Path, source: &str, rel: &str, access: Access) -> Result<PathBuf, Error> {
+    use std::path::Component;
+    let dir = folder_of(exp_path);
+    let path = exp_path.parent().map_or_else(|| PathBuf::from(rel), |d| d.join(rel));
+    if access == Access::AllowOutside {
+        return Ok(path);
+    }
+    let refuse = |why: &str| {
+        let message = format!("\"{source}\" {why}, outside the experiment file's folder \"{}\" (pass --allow-outside to read it)", dir.display());
+        Error::field(exp_path, "data", message)
+    };
+    let mut depth = 0i64;
+    for c in Path::new(rel).components() {
+        match c {
+            Component::Prefix(_) | Component::RootDir => return Err(refuse("is an absolute path")),
+            Component::ParentDir => depth -= 1,
+            Component::Normal(_) => depth += 1,
+            Component::CurDir => {}
+        }
+        if depth < 0 {
+            return Err(refuse("leads through `..`"));
+        }
+    }
+    // links: the file (when it exists) must resolve inside the folder's own resolution
+    if let (Ok(real_dir), Ok(real)) = (dir.canonicalize(), path.canonicalize()) {
+        if !real.starts_with(&real_dir) {
+            return Err(refuse(&format!("resolves (through a symbolic link) to {}", real.display())));
+        }
+    }
+    Ok(path)
+}
+
+/// The files of a `csv:` / `npy:` source, relative to the experiment file's folder and
+/// confined to it by `access` ([`data_path`]); `None` for any other source.
+pub fn files(data: &str, exp_path: &Path, access: Access) -> Result<Option<Vec<PathBuf>>, Error> {
     let list: Vec<&str> = if let Some(p) = data.strip_prefix("csv:") {
         vec![p.trim()]
     } else if let Some(p) = data.strip_prefix("npy:") {
@@ -45,7 +98,7 @@ pub fn files(data: &str, exp_path: &Path) -> Result<Option<Vec<PathBuf>>, Error>
     if list.is_empty() || list.len() > 2 || list.iter().any(|p| p.is_empty()) || (data.starts_with("csv:") && list.len() != 1) {
         return Err(Error::field(exp_path, "data", format!("\"{data}\": expected csv:<path>, npy:<x.npy>,<y.npy> or npy:<path>")));
     }
-    Ok(Some(list.iter().map(|p| dir.join(p)).collect()))
+    list.iter().map(|p| data_path(exp_path, data, p, access)).collect::<Result<Vec<_>, _>>().map(Some)
 }
 
 fn read(path: &Path) -> Result<Vec<u8>, Error> {
@@ -70,8 +123,8 @@ fn digest_of(contents: &[Vec<u8>]) -> String {
 
 /// SHA-256 (hex) of a `csv:`/`npy:` source's bytes — of the file, or of the two files' digests
 /// — or `None` for other sources.
-pub fn digest(data: &str, exp_path: &Path) -> Result<Option<String>, Error> {
-    let Some(paths) = files(data, exp_path)? else { return Ok(None) };
+pub fn digest(data: &str, exp_path: &Path, access: Access) -> Result<Option<String>, Error> {
+    let Some(paths) = files(data, exp_path, access)? else { return Ok(None) };
     let contents = paths.iter().map(|p| read(p)).collect::<Result<Vec<_>, _>>()?;
     Ok(Some(digest_of(&contents)))
 }
@@ -144,7 +197,7 @@ pub fn csv_table(path: &Path, bytes: &[u8]) -> Result<Rows, Error> {
             .zip(record.iter())
             .enumerate()
             .map(|(j, (v, text))| {
-                v.ok_or_else(|| Error::field(path, format!("line {line}, column {}", j + 1), format!("`{text}` is not a finite decimal number")))
+                v.ok_or_else(|| Error::field(path, format!("line {line}, column {}", j + 1), bad_field(text)))
             })
             .collect::<Result<Vec<_>, _>>()?;
         rows.push(row);
@@ -157,7 +210,7 @@ pub fn csv_table(path: &Path, bytes: &[u8]) -> Result<Rows, Error> {
 
 /// An `.npy` array (`<f8` or `<f4`, 1 or 2 dimensions) as rows of decimal text.
 pub fn npy_table(path: &Path, bytes: &[u8]) -> Result<Rows, Error> {
-    let file = npyz::NpyFile::new(bytes).map_err(|e| Error::field(path, "header", format!("not a readable .npy file: {e}")))?;
+    let file = npyz::NpyFile::new(bytes).map_err(|e| Error::field(path, "header", npy_header_error(&e)))?;
     let dtype = match file.dtype() {
         npyz::DType::Plain(t) => t.to_string(),
         other => other.descr(),
@@ -202,6 +255,31 @@ pub fn npy_table(path: &Path, bytes: &[u8]) -> Result<Rows, Error> {
         .collect()
 }
 
+/// A CSV field that is not a finite decimal, as a message may show it: only when it looks like
+/// a number (`nan`, `inf`, `0x1p3`, `1e`), never other text — data files named in a shared
+/// experiment must not be printed.
+fn bad_field(text: &str) -> String {
+    let numberish = text.len() <= 24 && text.chars().all(|c| c.is_ascii_digit() || "+-.eExXpP".contains(c))
+        || ["nan", "+nan", "-nan", "inf", "+inf", "-inf", "infinity", "+infinity", "-infinity"].contains(&text.to_ascii_lowercase().as_str());
+    if numberish {
+        format!("`{text}` is not a finite decimal number")
+    } else {
+        format!("not a finite decimal number (a text of {} characters, not shown)", text.chars().count())
+    }
+}
+
+/// The message of an `.npy` header that cannot be read: npyz's own when it names the defect
+/// without quoting the header, else a general one.
+fn npy_header_error(e: &std::io::Error) -> String {
+    let m = e.to_string();
+    let safe = ["magic not found", "unsupported version", "dict is missing key", "could not parse utf-8", "dimension", "failed to fill whole buffer"];
+    if safe.iter().any(|s| m.starts_with(s)) {
+        format!("not a readable .npy file: {m}")
+    } else {
+        "not a readable .npy file: its header is not a NumPy header dict".into()
+    }
+}
+
 /// Rows of decimal text.
 pub type Rows = Vec<Vec<String>>;
 
@@ -213,8 +291,9 @@ pub fn load(
     y_columns: Option<&[usize]>,
     layers: &[usize],
     pinned: Option<&str>,
+    access: Access,
 ) -> Result<(Rows, Rows), Error> {
-    let paths = files(data, exp_path)?.expect("a data file source");
+    let paths = files(data, exp_path, access)?.expect("a data file source");
     let contents = paths.iter().map(|p| read(p)).collect::<Result<Vec<_>, _>>()?;
     if let Some(pin) = pinned {
         let now = digest_of(&contents);
@@ -281,6 +360,30 @@ mod tests {
     }
 
     #[test]
+    fn data_paths_stay_in_the_experiment_folder() {
+        let root = tempfile::tempdir().unwrap();
+        let exp_dir = root.path().join("exp");
+        std::fs::create_dir_all(exp_dir.join("sub")).unwrap();
+        std::fs::write(root.path().join("outside.csv"), "1\n").unwrap();
+        std::fs::write(exp_dir.join("in.csv"), "1\n").unwrap();
+        std::os::unix::fs::symlink(root.path().join("outside.csv"), exp_dir.join("out.csv")).unwrap();
+        std::os::unix::fs::symlink("in.csv", exp_dir.join("link.csv")).unwrap();
+        let exp = exp_dir.join("e.toml");
+        let ok = |rel: &str| data_path(&exp, "csv:x", rel, Access::Confined).map(|p| p.strip_prefix(&exp_dir).unwrap().to_path_buf());
+        assert_eq!(ok("in.csv").unwrap(), Path::new("in.csv"));
+        assert_eq!(ok("sub/../in.csv").unwrap(), Path::new("sub/../in.csv"));
+        assert_eq!(ok("./link.csv").unwrap(), Path::new("link.csv"));
+        assert_eq!(ok("missing.csv").unwrap(), Path::new("missing.csv"));
+        for (rel, why) in [("../outside.csv", "leads through `..`"), ("sub/../../outside.csv", "leads through `..`"), ("/etc/passwd", "is an absolute path"), ("out.csv", "resolves (through a symbolic link) to")] {
+            let e = ok(rel).unwrap_err().to_string();
+            assert!(e.contains("e.toml: field `data`: \"csv:x\"") && e.contains(why) && e.contains("--allow-outside"), "{rel}: {e}");
+            assert!(data_path(&exp, "csv:x", rel, Access::AllowOutside).is_ok());
+        }
+        // a bare file name: the folder is `.`, the path as written
+        assert_eq!(data_path(Path::new("e.toml"), "csv:d.csv", "d.csv", Access::Confined).unwrap(), Path::new("d.csv"));
+    }
+
+    #[test]
     fn decimals_keep_their_digits() {
         for (s, want) in [
             ("0.1", Some("0.1")),
@@ -315,7 +418,9 @@ mod tests {
         let e = csv_table(p, b"1,2,3\n4,5\n").unwrap_err().to_string();
         assert!(e.contains("t.csv") && e.contains("line 2") && e.contains("2 fields, but line 1 has 3"), "{e}");
         let e = csv_table(p, b"x,y\n1,2\n3,oops\n").unwrap_err().to_string();
-        assert!(e.contains("line 3, column 2") && e.contains("`oops`"), "{e}");
+        assert!(e.contains("line 3, column 2") && e.contains("a text of 4 characters, not shown") && !e.contains("oops"), "{e}");
+        let e = csv_table(p, b"1,2\n3,inf\n").unwrap_err().to_string();
+        assert!(e.contains("line 2, column 2") && e.contains("`inf` is not a finite decimal number"), "{e}");
         let e = csv_table(p, b"x,y\n").unwrap_err().to_string();
         assert!(e.contains("no data rows"), "{e}");
     }

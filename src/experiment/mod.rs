@@ -6,8 +6,9 @@ pub mod data;
 use std::path::{Path, PathBuf};
 
 pub use config::{CellConfig, Experiment};
-pub use data::{digest as data_digest, is_file_source};
+pub use data::{digest as data_digest, is_file_source, Access};
 
+use crate::scalar::matmul::PrecisionPolicy;
 use crate::analysis::Request;
 use crate::error::Error;
 use crate::method::StepRule;
@@ -97,18 +98,18 @@ pub fn train(problem: &Problem, theta: Vec<f64>, steps: u32, lr: f64) -> Vec<f64
 }
 
 /// Resolves a cell into its problem (all numbers as decimal text) and analysis request.
-/// `exp_path` is the experiment file (relative paths are resolved against its folder).
-pub fn resolve(cell: &CellConfig, exp_path: &Path, id: &str) -> Result<(Problem, Request), Error> {
-    let problem = resolve_problem(cell, exp_path, id)?;
+/// `exp_path` is the experiment file (relative paths are resolved against its folder, and
+/// confined to it unless `access` allows otherwise: [`data::data_path`]).
+pub fn resolve(cell: &CellConfig, exp_path: &Path, id: &str, access: Access) -> Result<(Problem, Request), Error> {
+    let problem = resolve_problem(cell, exp_path, id, access)?;
     let req = request(cell, problem.clone(), exp_path)?;
     Ok((problem, req))
 }
 
 /// The cell's problem: data and weights generated, read or trained as configured.
-pub fn resolve_problem(cell: &CellConfig, exp_path: &Path, id: &str) -> Result<Problem, Error> {
-    let dir = exp_path.parent().map(Path::to_path_buf).unwrap_or_else(|| PathBuf::from("."));
+pub fn resolve_problem(cell: &CellConfig, exp_path: &Path, id: &str, access: Access) -> Result<Problem, Error> {
     let from_file = match cell.data.strip_prefix("problem:") {
-        Some(p) => Some(Problem::load(&dir.join(p))?),
+        Some(p) => Some(Problem::load(&data::data_path(exp_path, &cell.data, p, access)?)?),
         None => None,
     };
     let spec = match &from_file {
@@ -116,7 +117,7 @@ pub fn resolve_problem(cell: &CellConfig, exp_path: &Path, id: &str) -> Result<P
         None => cell_spec(cell, exp_path)?,
     };
     let source = PathBuf::from(format!("{}#{id}", exp_path.display()));
-    let (n, x, y) = cell_data(cell, exp_path, &spec, from_file.as_ref())?;
+    let (n, x, y) = cell_data(cell, exp_path, &spec, from_file.as_ref(), access)?;
     if cell.y_columns.is_some() && !is_file_source(&cell.data) {
         return Err(Error::field(exp_path, "y_columns", format!("applies to csv: and npy: data, not \"{}\"", cell.data)));
     }
@@ -148,7 +149,7 @@ fn cell_spec(cell: &CellConfig, exp_path: &Path) -> Result<Spec, Error> {
 
 /// The cell's data as (N, x, y), numbers as decimal text: from the problem file, generated,
 /// inline, a bundled data set, or a csv:/npy: file.
-fn cell_data(cell: &CellConfig, exp_path: &Path, spec: &Spec, from_file: Option<&Problem>) -> Result<(usize, Vec<String>, Vec<String>), Error> {
+fn cell_data(cell: &CellConfig, exp_path: &Path, spec: &Spec, from_file: Option<&Problem>, access: Access) -> Result<(usize, Vec<String>, Vec<String>), Error> {
     let d0 = spec.layers[0];
     let dl = spec.layers[spec.depth()];
     Ok(match (cell.data.as_str(), from_file) {
@@ -169,7 +170,7 @@ fn cell_data(cell: &CellConfig, exp_path: &Path, spec: &Spec, from_file: Option<
             (n, x, y)
         }
         (source, _) if is_file_source(source) => {
-            let (x, y) = data::load(source, exp_path, cell.y_columns.as_deref(), &spec.layers, cell.data_sha256.as_deref())?;
+            let (x, y) = data::load(source, exp_path, cell.y_columns.as_deref(), &spec.layers, cell.data_sha256.as_deref(), access)?;
             let pick = evenly(x.len(), cell.n);
             let flat = |m: &[Vec<String>]| pick.iter().flat_map(|&i| m[i].iter().cloned()).collect::<Vec<_>>();
             (pick.len(), flat(&x), flat(&y))
@@ -183,13 +184,28 @@ fn inline_data(cell: &CellConfig, exp_path: &Path, d0: usize, dl: usize) -> Resu
     let (Some(x), Some(y)) = (&cell.x, &cell.y) else {
         return Err(Error::field(exp_path, "data", "inline data needs `x` and `y`"));
     };
-    if x.is_empty() || x.len() != y.len() || x.iter().any(|r| r.len() != d0) || y.iter().any(|r| r.len() != dl) {
-        return Err(Error::field(exp_path, "x", format!("inline x/y must be N rows of {d0} and {dl} numbers")));
+    if x.is_empty() {
+        return Err(Error::field(exp_path, "x", "inline data needs at least one row"));
     }
-    let flat = |m: &Vec<Vec<f64>>| -> Result<Vec<String>, Error> {
-        m.iter().flatten().map(|v| if v.is_finite() { Ok(dec(*v)) } else { Err(Error::field(exp_path, "x", format!("{v} is not finite"))) }).collect()
+    if x.len() != y.len() {
+        return Err(Error::field(exp_path, "y", format!("has {} rows but `x` has {}", y.len(), x.len())));
+    }
+    let flat = |field: &str, m: &Vec<Vec<f64>>, width: usize| -> Result<Vec<String>, Error> {
+        let mut out = Vec::new();
+        for (i, row) in m.iter().enumerate() {
+            if row.len() != width {
+                return Err(Error::field(exp_path, format!("{field}[{i}]"), format!("has {} numbers but layers {:?} need {width}", row.len(), cell.layers)));
+            }
+            for (j, v) in row.iter().enumerate() {
+                if !v.is_finite() {
+                    return Err(Error::field(exp_path, format!("{field}[{i}][{j}]"), format!("{v} is not finite")));
+                }
+                out.push(dec(*v));
+            }
+        }
+        Ok(out)
     };
-    Ok((x.len(), flat(x)?, flat(y)?))
+    Ok((x.len(), flat("x", x, d0)?, flat("y", y, dl)?))
 }
 
 /// The cell's weights θ as decimal text: initialized, explicit, from the problem file, or
@@ -201,8 +217,11 @@ fn cell_params(cell: &CellConfig, exp_path: &Path, problem: &Problem, from_file:
         "glorot" | "he" => init_weights(spec, &cell.weights, cell.weights_seed).into_iter().map(dec).collect(),
         "explicit" => {
             let v = cell.params.as_ref().ok_or_else(|| Error::field(exp_path, "params", "explicit weights need `params`"))?;
-            if v.len() != p || v.iter().any(|x| !x.is_finite()) {
-                return Err(Error::field(exp_path, "params", format!("need {p} finite numbers, got {}", v.len())));
+            if v.len() != p {
+                return Err(Error::field(exp_path, "params", format!("has {} numbers but layers {:?} need P = {p}", v.len(), spec.layers)));
+            }
+            if let Some(i) = v.iter().position(|x| !x.is_finite()) {
+                return Err(Error::field(exp_path, format!("params[{i}]"), format!("{} is not finite", v[i])));
             }
             v.iter().map(|x| dec(*x)).collect()
         }
@@ -229,6 +248,7 @@ struct Settings {
     precisions: Vec<Precision>,
     orders: Vec<Order>,
     fmas: Vec<bool>,
+    policies: Vec<PrecisionPolicy>,
     math: MathLib,
     step: StepRule,
     truth_bits: Option<u32>,
@@ -252,7 +272,11 @@ fn settings(cell: &CellConfig, exp_path: &Path) -> Result<Settings, Error> {
     let precisions: Vec<Precision> = cell.precisions.iter().map(|s| named(exp_path, "precisions", s, s.parse())).collect::<Result<_, _>>()?;
     let orders = cell.orders.iter().map(|s| named(exp_path, "orders", s, s.parse())).collect::<Result<Vec<_>, _>>()?;
     let fmas = cell.fma.iter().map(|s| named(exp_path, "fma", s, s.parse().map(FmaPolicy::fused))).collect::<Result<Vec<_>, _>>()?;
-    let policies = cell.policies.iter().map(|s| named(exp_path, "policies", s, s.parse())).collect::<Result<Vec<_>, _>>()?;
+    let policies: Vec<PrecisionPolicy> = cell.policies.iter().map(|s| named(exp_path, "policies", s, s.parse())).collect::<Result<_, _>>()?;
+    if policies.is_empty() {
+        return Err(Error::field(exp_path, "policies", "the list is empty (the default is [\"uniform\"])"));
+    }
+    crate::analysis::check_policies(&policies, &methods, &precisions, &orders).map_err(|m| Error::field(exp_path, "policies", m))?;
     let math: MathLib = named(exp_path, "math", &cell.math, cell.math.parse())?;
     let truth_bits = match cell.truth.as_str() {
         "auto" => None,
@@ -268,7 +292,7 @@ fn settings(cell: &CellConfig, exp_path: &Path) -> Result<Settings, Error> {
     };
     crate::limits::check_extra_bits(cell.check_extra).map_err(|m| Error::field(exp_path, "check_extra", m))?;
     crate::limits::check_kink_tol(cell.kink_tol).map_err(|m| Error::field(exp_path, "kink_tol", m))?;
-    Ok(Settings { methods, precisions, orders, fmas, math, step, truth_bits })
+    Ok(Settings { methods, precisions, orders, fmas, policies, math, step, truth_bits })
 }
 
 /// Validates a cell without reading its data: its analysis settings (as [`request`] parses
@@ -330,9 +354,9 @@ fn check_size(cell: &CellConfig, exp_path: &Path, s: &Settings, n: u64, availabl
 
 /// The analysis request of a cell on `problem`.
 pub fn request(cell: &CellConfig, problem: Problem, exp_path: &Path) -> Result<Request, Error> {
-    let Settings { methods, precisions, orders, fmas, math, step, truth_bits } = settings(cell, exp_path)?;
+    let Settings { methods, precisions, orders, fmas, policies, math, step, truth_bits } = settings(cell, exp_path)?;
     // every number must be finite in every requested format: checked by the analysis itself
-    let req = Request {
+    Ok(Request {
         problem,
         methods,
         precisions,
@@ -346,7 +370,5 @@ pub fn request(cell: &CellConfig, problem: Problem, exp_path: &Path) -> Result<R
         kink_tol: cell.kink_tol,
         spectrum: cell.spectrum,
         keep_matrices: cell.store_matrices,
-    };
-    crate::analysis::check_policies(&req).map_err(|m| Error::field(exp_path, "policies", m))?;
-    Ok(req)
+    })
 }

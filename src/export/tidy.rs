@@ -233,7 +233,7 @@ struct Shared {
 pub fn rows_at(r: &ResultFile, path: &Path) -> Result<Vec<TidyRow>, Error> {
     let bad = |field: &str, message: String| Error::Field { path: path.to_path_buf(), field: field.into(), message };
     let a = r.analysis.clone();
-    let problem: ProblemHead = r.problem.deserialized().map_err(|e| bad("problem", format!("malformed problem: {e}")))?;
+    let problem: ProblemHead = r.problem.deserialized().map_err(|e| bad("problem", format!("malformed problem: {}", crate::error::cbor_value(&e))))?;
     let shared = Shared {
         cell: r.config.id(),
         experiment: r.experiment.clone(),

@@ -329,7 +329,7 @@ impl AnalysisSeconds {
 /// t), then per (method, precision, order, fma) H at q and at t, and its metrics.
 /// `gradient_s(q)` is one gradient of the problem at `q` ([`gradient_seconds`]).
 pub fn analysis_seconds(a: &AnalysisShape<'_>, gradient_s: &dyn Fn(Precision) -> f64, threads: usize) -> AnalysisSeconds {
-    let p = a.problem.spec.num_params();
+    let p = a.dims.params as usize;
     let (t, check) = (Precision::Mp(a.truth_bits), Precision::Mp(a.truth_bits + a.check_extra));
     let fwd_rev = |q: Precision| hessian_seconds(Method::FwdRev, q, p, gradient_s(q), threads);
     let truth = fwd_rev(t) + fwd_rev(check);

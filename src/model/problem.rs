@@ -15,6 +15,10 @@
 //! `f64` / `f32` value and then converted exactly.
 //!
 //! A file may also wrap the problem as `{"problem": {...}, ...}` (as the reference files do).
+//!
+//! Only a regular UTF-8 file is read ([`crate::input::read_text`]). Errors name the file and
+//! the line and column (malformed JSON) or the field; a value at fault is quoted when it is a
+//! number or a short name, otherwise described by its kind, never printed.
 
 use std::path::{Path, PathBuf};
 
@@ -94,10 +98,7 @@ impl Problem {
 
     /// Parses and validates problem JSON; `path` names it in errors.
     pub fn parse(text: &str, path: &Path) -> Result<Problem, Error> {
-        let value: Value = serde_json::from_str(text).map_err(|e| Error::Json {
-            path: path.to_path_buf(),
-            message: e.to_string(),
-        })?;
+        let value: Value = serde_json::from_str(text).map_err(|e| json_error(path, &e))?;
         let field_err = |field: &str, message: String| Error::field(path, field, message);
         let obj = problem_object(value, path)?;
         let spec = spec_of(&obj, path)?;
@@ -187,6 +188,27 @@ impl Problem {
     }
 }
 
+/// A JSON syntax error as `file:line:column: malformed JSON: …` (the parser's message, which
+/// repeats the position in words and never quotes the text).
+fn json_error(path: &Path, e: &serde_json::Error) -> Error {
+    Error::At { path: path.to_path_buf(), line: e.line().max(1), column: e.column().max(1), message: format!("malformed JSON: {e}") }
+}
+
+/// A JSON string as a message may show it: `"s"` when a short name ([`crate::error::shown`]).
+fn quoted(s: &str) -> Option<String> {
+    crate::error::shown(s).starts_with('`').then(|| format!("\"{s}\""))
+}
+
+/// A value at fault, as a message shows it: a number or a short name quoted, anything else by
+/// its kind ([`crate::error::shown`]).
+fn shown(v: &Value) -> String {
+    match v {
+        Value::Number(n) => crate::error::shown(&n.to_string()),
+        Value::String(s) => quoted(s).map_or_else(|| format!("a string of {} characters", s.chars().count()), |q| format!("the string {q}")),
+        other => kind(other).to_string(),
+    }
+}
+
 fn kind(v: &Value) -> &'static str {
     match v {
         Value::Null => "null",
@@ -217,7 +239,9 @@ fn problem_object(value: Value, path: &Path) -> Result<Map<String, Value>, Error
     };
     for k in obj.keys() {
         if !KEYS.contains(&k.as_str()) {
-            return Err(field_err(k, format!("unknown field (expected one of {})", KEYS.join(", "))));
+            let name = crate::error::shown(k);
+            let field = if name.starts_with('`') { k.clone() } else { format!("({name})") };
+            return Err(field_err(&field, format!("unknown field (expected one of {})", KEYS.join(", "))));
         }
     }
     Ok(obj)
@@ -246,9 +270,10 @@ fn spec_of(obj: &Map<String, Value>, path: &Path) -> Result<Spec, Error> {
     }
     let loss = match required(obj, "loss", path)? {
         Value::String(s) => Loss::by_name(s).ok_or_else(|| {
-            field_err("loss", format!("unknown loss \"{s}\" (expected mse or softmax_cross_entropy)"))
+            let name = quoted(s).unwrap_or_else(|| format!("(a string of {} characters)", s.chars().count()));
+            field_err("loss", format!("unknown loss {name} (expected mse or softmax_cross_entropy)"))
         })?,
-        other => return Err(field_err("loss", format!("expected a string, got {other}"))),
+        other => return Err(field_err("loss", format!("expected a string, got {}", kind(other)))),
     };
     Ok(Spec { layers, activations, loss })
 }
@@ -264,11 +289,12 @@ fn layers_of(v: &Value, path: &Path) -> Result<Vec<usize>, Error> {
                 Some(u) if u >= 1 && u <= 1 << 24 => Ok(u as usize),
                 _ => Err(field_err(
                     &format!("layers[{i}]"),
-                    format!("`{w}` is not a width (an integer from 1 to 2^24)"),
+                    format!("{} is not a width (an integer from 1 to 2^24)", shown(w)),
                 )),
             })
             .collect(),
-        other => Err(field_err("layers", format!("expected a list of at least 2 widths, got {other}"))),
+        Value::Array(v) => Err(field_err("layers", format!("has {} width(s): need at least 2", v.len()))),
+        other => Err(field_err("layers", format!("expected a list of at least 2 widths, got {}", kind(other)))),
     }
 }
 
@@ -284,14 +310,21 @@ fn activations_of(v: &Value, path: &Path) -> Result<Vec<Activation>, Error> {
                     field_err(
                         &format!("activations[{i}]"),
                         format!(
-                            "unknown activation {a} (expected one of {})",
+                            "{} (expected one of {})",
+                            match a {
+                                Value::String(s) => match quoted(s) {
+                                    Some(q) => format!("unknown activation {q}"),
+                                    None => format!("unknown activation (a string of {} characters)", s.chars().count()),
+                                },
+                                other => format!("expected an activation name, got {}", kind(other)),
+                            },
                             Activation::ALL.map(|a| a.name()).join(", ")
                         ),
                     )
                 })
             })
             .collect(),
-        other => Err(field_err("activations", format!("expected a list, got {other}"))),
+        other => Err(field_err("activations", format!("expected a list, got {}", kind(other)))),
     }
 }
 
@@ -312,7 +345,7 @@ fn numbers(v: &Value, field: &str, path: &Path) -> Result<Vec<String>, Error> {
             other => Err(Error::Field {
                 path: path.to_path_buf(),
                 field: format!("{field}[{i}]"),
-                message: format!("`{other}` is not a number"),
+                message: format!("{} is not a number", shown(other)),
             }),
         })
         .collect()

@@ -110,9 +110,9 @@ impl ResultFile {
 
     /// Reads and validates a result file.
     pub fn read(path: &Path) -> Result<ResultFile, Error> {
-        let bytes = std::fs::read(path).map_err(|e| Error::Io { path: path.to_path_buf(), message: e.to_string() })?;
+        let bytes = crate::input::read_regular(path)?;
         let bad = |field: &str, message: String| Error::Field { path: path.to_path_buf(), field: field.into(), message };
-        let raw: Cbor = ciborium::from_reader(&bytes[..]).map_err(|e| bad("(file)", format!("not a complete CBOR result file: {e}")))?;
+        let raw: Cbor = ciborium::from_reader(&bytes[..]).map_err(|e| bad("(file)", format!("not a complete CBOR result file: {}", crate::error::cbor_read(&e))))?;
         match get(&raw, "schema").and_then(|s| s.as_integer()).map(i128::from) {
             Some(s) if s == SCHEMA as i128 => {}
             Some(s) if s > SCHEMA as i128 => {
@@ -121,7 +121,7 @@ impl ResultFile {
             Some(s) => return Err(bad("schema", format!("unsupported version {s}"))),
             None => return Err(bad("schema", "missing: not a Clairaut result file".into())),
         }
-        let file: ResultFile = raw.deserialized().map_err(|e| bad(malformed_field(&raw), format!("malformed: {e}")))?;
+        let file: ResultFile = raw.deserialized().map_err(|e| bad(malformed_field(&raw), format!("malformed: {}", crate::error::cbor_value(&e))))?;
         if file.kind != "clairaut-cell" {
             return Err(bad("kind", format!("\"{}\" (expected clairaut-cell)", file.kind)));
         }

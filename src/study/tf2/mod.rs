@@ -167,7 +167,7 @@ fn load(exp_dir: &Path, results: &Path, name: &str) -> Result<Loaded, Error> {
     for file in &files {
         let bad = |field: &str, message: String| Error::Field { path: sweep::cell_path(&dir, &file.config), field: field.into(), message };
         let analysis = file.analysis.clone();
-        let shape: Shape = file.problem.deserialized().map_err(|e| bad("problem", e.to_string()))?;
+        let shape: Shape = file.problem.deserialized().map_err(|e| bad("problem", crate::error::cbor_value(&e)))?;
         for row in analysis.rows {
             rows.push(Row { config: file.config.clone(), shape: shape.clone(), p: analysis.p, row });
         }
