@@ -2,9 +2,11 @@
 //! [`Format`], each turning the results into named files of bytes.
 //!
 //! **Stable interface** for other tools: the tidy CSV (`results.csv`, one row per
-//! cell × method × precision × order × fma, columns as in [`COLUMNS`]) and the JSON summary
-//! (`results.json`, the same rows as objects). The Markdown and LaTeX tables are for reading and
-//! may change layout; the figures (SVG) and stored matrices (`.npy`) are named per cell.
+//! cell × method × precision × order × fma; the fixed columns [`COLUMNS`], then every
+//! configuration key of the cells, then `<metric>_exact` text columns for values beyond `f64`'s
+//! range) and the JSON summary (`results.json`, the same rows as objects). The Markdown and
+//! LaTeX tables are for reading (every key that varies between rows, then the metrics) and may
+//! change layout; the figures (SVG, PNG) and stored matrices (`.npy`) are named per cell.
 //!
 //! Layout: [`tidy`] builds the typed tidy rows from the result records
 //! ([`crate::results::record`]); [`csv`](mod@csv), [`markdown`](mod@markdown),
