@@ -69,6 +69,8 @@ pub enum Format {
     Svg,
     /// Stored matrices as .npy (needs an output folder).
     Npy,
+    /// The SVG figures rasterized as PNG (needs an output folder).
+    Png,
 }
 
 impl Format {
@@ -80,6 +82,7 @@ impl Format {
             Format::Latex => Box::new(latex::Latex),
             Format::Json => Box::new(json::JsonSummary),
             Format::Svg => Box::new(figures::Svg),
+            Format::Png => Box::new(figures::Png),
             Format::Npy => Box::new(npy::Npy),
         }
     }

@@ -24,3 +24,4 @@ mod properties;
 mod report;
 mod sweep;
 mod tf2_example;
+mod exports16;
