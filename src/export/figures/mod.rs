@@ -56,9 +56,10 @@ fn label_keys(rows: &[TidyRow], shown: &[&str]) -> Vec<Column> {
     tidy::varying(rows).into_iter().filter(|c| { let n = c.name(); n != "method" && !shown.contains(&n.as_str()) }).collect()
 }
 
-/// A row's label suffix over `keys`.
+/// A row's label suffix over `keys` (a key without a value in this row, e.g. the step of an
+/// exact method, is left out).
 fn suffix(r: &TidyRow, keys: &[Column]) -> String {
-    keys.iter().map(|c| format!(" · {}={}", c.name(), cell(c.get(r)))).collect()
+    keys.iter().map(|c| cell(c.get(r))).zip(keys).filter(|(v, _)| !v.is_empty()).map(|(v, c)| format!(" · {}={v}", c.name())).collect()
 }
 
 /// Series keyed by name, in order of first appearance, points sorted by x (a point repeated

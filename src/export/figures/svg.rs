@@ -87,22 +87,33 @@ fn tick_label(v: f64) -> String {
 }
 
 /// Tick positions (log10 values) of a log axis from `lo` to `hi` (log10): every power of ten
-/// (every k-th when there are more than 10), plus 2× and 5× when it spans under three decades.
+/// (every k-th when there are more than 10), plus 2× and 5× when it spans under three decades,
+/// and every whole multiple (3×, 4×, …) when that still leaves fewer than three ticks.
 pub fn log_ticks(lo: f64, hi: f64) -> Vec<f64> {
     let (a, b) = (lo.ceil() as i64, hi.floor() as i64);
     let decades = (hi - lo).max(0.0);
     let step = ((b - a + 1) as f64 / 10.0).ceil().max(1.0) as i64;
     let mut t: Vec<f64> = (a..=b).filter(|e| (e - a) % step == 0).map(|e| e as f64).collect();
     if decades < 3.0 {
-        for e in (lo.floor() as i64)..=(hi.ceil() as i64) {
-            for m in [2f64, 5.0] {
-                let v = e as f64 + m.log10();
-                if v >= lo - 1e-9 && v <= hi + 1e-9 {
-                    t.push(v);
+        // 1-2-5, or every whole multiple 1..9 of a power of ten when that still gives under 3
+        for multiples in [&[2.0, 5.0][..], &[2.0, 3.0, 4.0, 5.0, 6.0, 7.0, 8.0, 9.0][..]] {
+            let mut more = t.clone();
+            for e in (lo.floor() as i64)..=(hi.ceil() as i64) {
+                for m in multiples {
+                    let v = e as f64 + f64::log10(*m);
+                    if v >= lo - 1e-9 && v <= hi + 1e-9 {
+                        more.push(v);
+                    }
                 }
             }
+            more.sort_by(f64::total_cmp);
+            more.dedup();
+            let enough = more.len() >= 3;
+            t = more;
+            if enough {
+                break;
+            }
         }
-        t.sort_by(f64::total_cmp);
     }
     t
 }

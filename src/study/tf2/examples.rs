@@ -135,7 +135,7 @@ fn two_counts(cross: Option<&Json>, (nz, max): (usize, f64), p: usize) -> String
          the same size (max |entry| {} and {}{ulp}); which pairs (i, j) leave a residue depends on the last bit of \
          each loss value A and B, and TensorFlow's kernels (its sigmoid, matmul and reduce_mean) round differently \
          from Clairaut's (core-math, sequential order, no FMA). The two counts are rounding noise, not a property \
-         of the Hessian: exactly, every entry is 0.\n\n",
+         of the Hessian: exactly, every entry is 0.\n",
         p * p,
         sci(tf_max),
         sci(max)

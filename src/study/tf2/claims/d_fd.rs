@@ -37,7 +37,7 @@ fn fd_loss_f32(d: &[Row]) -> String {
         "**Why fd-loss-4pt at f32 with the step {step} has error {}:** its numerator \
          L(θ+hᵢ+hⱼ) − L(θ+hᵢ−hⱼ) − L(θ−hᵢ+hⱼ) + L(θ−hᵢ−hⱼ) is about 4h²·H_ij = {}·H_ij, while each loss value \
          carries a rounding error of about ε·|L| (ε = 2^{} = {} at f32). Dividing by 4h² amplifies that error by \
-         ε/(4h²) = {} relative to |L|: at f32 the Hessian is lost in the cancellation (h² itself, {}, {}). The error scales with the format's ε, not with the step: at f32 it is \
+         ε/(4h²) = {} relative to |L|: at f32 the Hessian is lost in the cancellation (h² itself, {}, {}). The error is the format's rounding, not the scheme's truncation: at f32 it is \
          {} times the error at f64 ({}), against ε_f32/ε_f64 = 2^{} = {}.{taken}{optimal}\n\n",
         sci(e32),
         sci(4.0 * h * h),
