@@ -246,3 +246,22 @@ fn heatmap_titled_by_configuration_with_layers() {
     assert!(s.contains("rev-rev at f32") && s.contains("layers 2-2"));
     assert_eq!(s.matches("class=\"bias\"").count(), 1);
 }
+
+/// Rows that differ only in a key the figure does not plot (the math library, the activation)
+/// are never merged into one line: claim (e)'s figure has one series per method × metric ×
+/// activation × math library; keys that only follow the x axis do not split series (width-depth:
+/// the activation list grows with the depth, one series per method and precision).
+#[test]
+fn figures_never_merge_configurations() {
+    let rows = tidy::rows(&results("tf2-article/claim-e-mathlib")).unwrap();
+    let figs = export::figures::line_figures(&rows);
+    let svg = &figs.iter().find(|(n, _)| n == "error-asymmetry-vs-precision.svg").unwrap().1;
+    let st = styles(svg);
+    assert_eq!(st.len(), 2 * 2 * 5 * 2);
+    assert_eq!(st.iter().collect::<BTreeSet<_>>().len(), st.len());
+    assert_eq!(svg.matches("math=libm</title>").count(), 20);
+    let rows = tidy::rows(&results("width-depth")).unwrap();
+    let figs = export::figures::line_figures(&rows);
+    let svg = &figs.iter().find(|(n, _)| n == "asymmetry-vs-size.svg").unwrap().1;
+    assert_eq!(styles(svg).len(), 4, "rev-rev/fwd-rev × f32/f64");
+}

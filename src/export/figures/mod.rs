@@ -50,10 +50,29 @@ impl Exporter for Png {
     }
 }
 
-/// The suffix of a series label: ` · key=value` for every key that varies between the rows,
-/// except `method` and the keys in `shown` (the x axis, or already in the label).
+/// The keys of a series label besides the method, in [`tidy::varying`]'s order: each key that
+/// still varies between rows agreeing on the method, the keys in `shown` (the x axis, or already
+/// in the label) and the keys taken before it — so a key that only follows others (the
+/// activations list growing with the depth, P with the layers) does not lengthen a label, and
+/// a key that varies at one x always splits the series.
 fn label_keys(rows: &[TidyRow], shown: &[&str]) -> Vec<Column> {
-    tidy::varying(rows).into_iter().filter(|c| { let n = c.name(); n != "method" && !shown.contains(&n.as_str()) }).collect()
+    let all = tidy::varying(rows);
+    let mut fixed: Vec<Column> = all.iter().filter(|c| { let n = c.name(); n == "method" || shown.contains(&n.as_str()) }).cloned().collect();
+    let mut keys = Vec::new();
+    let candidates: Vec<Column> = all.into_iter().filter(|c| !fixed.contains(c)).collect();
+    for c in candidates {
+        let mut first: std::collections::HashMap<Vec<String>, String> = std::collections::HashMap::new();
+        let splits = rows.iter().any(|r| {
+            let v = c.get(r).full();
+            let at: Vec<String> = fixed.iter().map(|f| f.get(r).full()).collect();
+            first.entry(at).or_insert_with(|| v.clone()) != &v
+        });
+        if splits {
+            fixed.push(c.clone());
+            keys.push(c);
+        }
+    }
+    keys
 }
 
 /// A row's label suffix over `keys` (a key without a value in this row, e.g. the step of an
