@@ -1,4 +1,4 @@
-//! `clairaut export RESULTS --format csv|md|tex|json|svg|npy [--out DIR]`: tables, figures and
+//! `clairaut export RESULTS --format csv|md|tex|json|svg|npy|png [--out DIR]`: tables, figures and
 //! stored matrices from result files only (the exporters are [`crate::export`]).
 
 use std::io::Write as _;
@@ -14,7 +14,7 @@ use crate::export::{self, Format};
 pub struct ExportArgs {
     /// Folder of result files.
     pub results: PathBuf,
-    /// Output format; svg (figures) and npy (stored matrices) need --out.
+    /// Output format; svg and png (figures) and npy (stored matrices) need --out.
     #[arg(long, value_enum, default_value_t = Format::Csv)]
     pub format: Format,
     /// Output folder (default: print a table to standard output).

@@ -1,5 +1,9 @@
 //! The JSON summary (`results.json`): the tidy rows as an array of objects keyed by the
-//! [`COLUMNS`](super::COLUMNS) (keys sorted, pretty-printed); a stable interface for other tools.
+//! [`COLUMNS`](super::COLUMNS) and the cell's configuration keys
+//! ([`TidyRow::config`](super::TidyRow::config), values as the configuration holds them; keys
+//! sorted, pretty-printed); a stable interface for other tools. A metric is a JSON number when
+//! it lies in `f64`'s normal range (or is 0), else a string holding MPFR's decimal text (e.g.
+//! `"2.40125e-639"`), so no reader rounds it to 0 or ∞.
 
 use serde_json::Value as Json;
 

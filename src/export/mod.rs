@@ -2,9 +2,11 @@
 //! [`Format`], each turning the results into named files of bytes.
 //!
 //! **Stable interface** for other tools: the tidy CSV (`results.csv`, one row per
-//! cell × method × precision × order × fma, columns as in [`COLUMNS`]) and the JSON summary
-//! (`results.json`, the same rows as objects). The Markdown and LaTeX tables are for reading and
-//! may change layout; the figures (SVG) and stored matrices (`.npy`) are named per cell.
+//! cell × method × precision × order × fma; the fixed columns [`COLUMNS`], then every
+//! configuration key of the cells, then `<metric>_exact` text columns for values beyond `f64`'s
+//! range) and the JSON summary (`results.json`, the same rows as objects). The Markdown and
+//! LaTeX tables are for reading (every key that varies between rows, then the metrics) and may
+//! change layout; the figures (SVG, PNG) and stored matrices (`.npy`) are named per cell.
 //!
 //! Layout: [`tidy`] builds the typed tidy rows from the result records
 //! ([`crate::results::record`]); [`csv`](mod@csv), [`markdown`](mod@markdown),
@@ -67,6 +69,8 @@ pub enum Format {
     Svg,
     /// Stored matrices as .npy (needs an output folder).
     Npy,
+    /// The SVG figures rasterized as PNG (needs an output folder).
+    Png,
 }
 
 impl Format {
@@ -78,6 +82,7 @@ impl Format {
             Format::Latex => Box::new(latex::Latex),
             Format::Json => Box::new(json::JsonSummary),
             Format::Svg => Box::new(figures::Svg),
+            Format::Png => Box::new(figures::Png),
             Format::Npy => Box::new(npy::Npy),
         }
     }

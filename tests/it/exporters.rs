@@ -1,6 +1,11 @@
 //! Issue 12: every export format goes through the one `Exporter` trait, and the tidy CSV is
 //! real CSV (written with the `csv` crate: a name holding `,` `"` or a line break reads back
 //! as it was). The bytes themselves are pinned by the snapshot tests of `tests/sweep.rs`.
+//!
+//! Issue 16: the exports keep every key that varies (CSV columns derived from the cells'
+//! configurations; reading tables show every varying key), values beyond `f64`'s range survive
+//! as exact text, the LaTeX is siunitx-shaped, and the figures give every series its own style,
+//! keep the legend on the canvas, tick log axes at powers of ten, mark zeros and render to PNG.
 
 use std::path::PathBuf;
 
@@ -16,7 +21,7 @@ fn results(name: &str) -> Vec<ResultFile> {
 #[test]
 fn format_names_are_stable() {
     let names: Vec<String> = Format::value_variants().iter().map(|f| f.to_possible_value().unwrap().get_name().to_string()).collect();
-    assert_eq!(names, ["csv", "md", "tex", "json", "svg", "npy"]);
+    assert_eq!(names, ["csv", "md", "tex", "json", "svg", "npy", "png"]);
     assert_eq!(Format::from_str("tex", false), Ok(Format::Latex));
     assert!(Format::from_str("xlsx", false).is_err());
 }
@@ -37,8 +42,10 @@ fn every_format_exports_through_the_trait() {
     assert_eq!(rows.len(), 16);
     let json: serde_json::Value = serde_json::from_slice(&Format::Json.exporter().export(&r).unwrap()[0].bytes).unwrap();
     assert_eq!(json.as_array().unwrap().len(), rows.len());
-    for row in json.as_array().unwrap() {
-        assert_eq!(row.as_object().unwrap().keys().cloned().collect::<std::collections::BTreeSet<_>>(), COLUMNS.iter().map(|c| c.to_string()).collect());
+    for (row, tidy_row) in json.as_array().unwrap().iter().zip(&rows) {
+        let mut expected: std::collections::BTreeSet<String> = COLUMNS.iter().map(|c| c.to_string()).collect();
+        expected.extend(tidy_row.config.keys().cloned());
+        assert_eq!(row.as_object().unwrap().keys().cloned().collect::<std::collections::BTreeSet<_>>(), expected);
     }
 
     assert!(!Format::Svg.is_table());
@@ -65,13 +72,15 @@ fn csv_quotes_awkward_names_and_reads_back() {
     let text = String::from_utf8(bytes.clone()).unwrap();
     assert!(text.contains("\"ladder, \"\"quoted\"\"\nsecond line\""), "quoted, quotes doubled");
     let mut reader = csv::Reader::from_reader(&bytes[..]);
-    assert_eq!(reader.headers().unwrap().iter().collect::<Vec<_>>(), COLUMNS);
     let rows = tidy::rows(&r).unwrap();
+    let cols = tidy::csv_columns(&rows);
+    assert_eq!(reader.headers().unwrap().iter().collect::<Vec<_>>(), cols.iter().map(tidy::Column::name).collect::<Vec<_>>());
+    assert_eq!(reader.headers().unwrap().iter().take(COLUMNS.len()).collect::<Vec<_>>(), COLUMNS);
     let records: Vec<csv::StringRecord> = reader.records().map(Result::unwrap).collect();
     assert_eq!(records.len(), rows.len());
     for (record, row) in records.iter().zip(&rows) {
         assert_eq!(&record[1], awkward);
-        let expected: Vec<String> = tidy::TIDY.iter().map(|(_, get)| get(row).full()).collect();
+        let expected: Vec<String> = cols.iter().map(|c| c.csv(row)).collect();
         assert_eq!(record.iter().collect::<Vec<_>>(), expected);
     }
 }

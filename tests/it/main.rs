@@ -31,3 +31,4 @@ mod properties;
 mod report;
 mod sweep;
 mod tf2_example;
+mod exports16;

@@ -1,10 +1,24 @@
-//! Minimal, dependency-free SVG drawing for the figures of [`super`]: line plots with
-//! logarithmic axes ([`Figure`]) and heat maps ([`heatmap`]). Output is deterministic text
-//! (fixed number formatting), so figures can be snapshot-tested and regenerated bit for bit.
+//! Dependency-free SVG drawing for the figures of [`super`]: line plots with logarithmic axes
+//! ([`Figure`]) and heat maps ([`heatmap`]); [`png`] rasterizes either (resvg). The SVG is
+//! deterministic text (fixed number formatting), so figures can be snapshot-tested and
+//! regenerated bit for bit.
+//!
+//! What a reader can rely on in a line plot:
+//! - every series has its own (colour, marker, dash) triple ([`style`]: 8 colours × 7 markers ×
+//!   5 dashes, each cycling on its own, so the first 280 series never share a triple and
+//!   neighbours differ in all three); markers are hollow, so series lying on top of each other
+//!   stay visible one through the other;
+//! - the legend sits right of the plot area, inside the canvas, which grows to fit the longest
+//!   label and the number of series;
+//! - log-axis ticks sit at powers of ten (and at 2 and 5 times them when an axis spans less
+//!   than three decades);
+//! - a value that a log axis cannot show is drawn, not dropped: an exact 0 as a hollow ▽ on
+//!   the bottom axis, a NaN or ±∞ as a hollow △ on the top axis, each counted in a note under
+//!   the figure.
 
 use std::fmt::Write as _;
 
-/// One series: a name and its (x, y) points (non-positive values are skipped on log axes).
+/// One series: a name and its (x, y) points.
 #[derive(Clone, Debug)]
 pub struct Series {
     /// Legend label.
@@ -30,19 +44,120 @@ pub struct Figure {
     pub markers: Vec<(f64, String)>,
 }
 
-const W: f64 = 720.0;
-const H: f64 = 480.0;
-const L: f64 = 80.0;
-const R: f64 = 200.0;
-const T: f64 = 40.0;
-const B: f64 = 60.0;
-const COLORS: [&str; 8] = ["#1b9e77", "#d95f02", "#7570b3", "#e7298a", "#66a61e", "#e6ab02", "#a6761d", "#666666"];
+/// The colours (Okabe–Ito's colour-blind-safe set, yellow replaced by a darker brown and grey).
+pub const COLORS: [&str; 8] = ["#0072b2", "#d55e00", "#009e73", "#cc79a7", "#e69f00", "#56b4e9", "#000000", "#8c564b"];
+/// The marker shapes.
+pub const MARKERS: [&str; 7] = ["circle", "square", "triangle", "diamond", "cross", "plus", "star"];
+/// The dash patterns (`stroke-dasharray`; empty for a solid line).
+pub const DASHES: [&str; 5] = ["", "7 3", "2 2", "9 3 2 3", "14 4"];
+
+/// Series `i`'s (colour, marker, dash): indices into [`COLORS`], [`MARKERS`], [`DASHES`]. The
+/// three lengths are coprime, so the triple repeats only after 8·7·5 = 280 series.
+pub fn style(i: usize) -> (usize, usize, usize) {
+    (i % COLORS.len(), i % MARKERS.len(), i % DASHES.len())
+}
+
+/// The plot area's size and the margins (pixels).
+const PW: f64 = 560.0;
+const PH: f64 = 360.0;
+const L: f64 = 90.0;
+const T: f64 = 44.0;
+const B: f64 = 64.0;
+/// Legend row height, and an upper bound of the width of one character at 12 px.
+const ROW: f64 = 18.0;
+const CHAR: f64 = 7.4;
 
 fn esc(s: &str) -> String {
     s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
 }
 
-/// The plot area's data ranges (log10 y; log10 x on a log axis) and their map to pixels.
+/// A tick label: plain decimal between 1e-3 and 1e5, else `<m>e<k>`.
+fn tick_label(v: f64) -> String {
+    if v == 0.0 {
+        return "0".into();
+    }
+    let e = v.abs().log10().floor() as i32;
+    if (-3..5).contains(&e) {
+        let t = format!("{v:.3}");
+        t.trim_end_matches('0').trim_end_matches('.').to_string()
+    } else {
+        let m = (v / 10f64.powi(e)).round();
+        format!("{m}e{e}")
+    }
+}
+
+/// Tick positions (log10 values) of a log axis from `lo` to `hi` (log10): every power of ten
+/// (every k-th when there are more than 10), plus 2× and 5× when it spans under three decades,
+/// and every whole multiple (3×, 4×, …) when that still leaves fewer than three ticks.
+pub fn log_ticks(lo: f64, hi: f64) -> Vec<f64> {
+    let (a, b) = (lo.ceil() as i64, hi.floor() as i64);
+    let decades = (hi - lo).max(0.0);
+    let step = ((b - a + 1) as f64 / 10.0).ceil().max(1.0) as i64;
+    let mut t: Vec<f64> = (a..=b).filter(|e| (e - a) % step == 0).map(|e| e as f64).collect();
+    if decades < 3.0 {
+        // 1-2-5, or every whole multiple 1..9 of a power of ten when that still gives under 3
+        for multiples in [&[2.0, 5.0][..], &[2.0, 3.0, 4.0, 5.0, 6.0, 7.0, 8.0, 9.0][..]] {
+            let mut more = t.clone();
+            for e in (lo.floor() as i64)..=(hi.ceil() as i64) {
+                for m in multiples {
+                    let v = e as f64 + f64::log10(*m);
+                    if v >= lo - 1e-9 && v <= hi + 1e-9 {
+                        more.push(v);
+                    }
+                }
+            }
+            more.sort_by(f64::total_cmp);
+            more.dedup();
+            let enough = more.len() >= 3;
+            t = more;
+            if enough {
+                break;
+            }
+        }
+    }
+    t
+}
+
+/// Ticks of a linear axis: 1-2-5 steps, about 6.
+fn linear_ticks(lo: f64, hi: f64) -> Vec<f64> {
+    let raw = (hi - lo) / 6.0;
+    let mag = 10f64.powf(raw.log10().floor());
+    let step = [1.0, 2.0, 5.0, 10.0].iter().map(|m| m * mag).find(|s| *s >= raw).unwrap_or(mag * 10.0);
+    let mut t = Vec::new();
+    let mut v = (lo / step).ceil() * step;
+    while v <= hi + step * 1e-9 {
+        t.push(v);
+        v += step;
+    }
+    t
+}
+
+/// A marker of `shape` at (x, y), hollow, in colour `c`.
+pub fn marker(shape: &str, x: f64, y: f64, c: &str) -> String {
+    let r = 3.5;
+    let st = format!(r#"fill="none" stroke="{c}" stroke-width="1.4""#);
+    match shape {
+        "circle" => format!(r#"<circle cx="{x:.1}" cy="{y:.1}" r="{r}" {st}/>"#),
+        "square" => format!(r#"<rect x="{:.1}" y="{:.1}" width="{:.1}" height="{:.1}" {st}/>"#, x - r, y - r, 2.0 * r, 2.0 * r),
+        "triangle" => format!(r#"<path d="M{x:.1},{:.1}L{:.1},{:.1}L{:.1},{:.1}Z" {st}/>"#, y - r - 0.5, x + r, y + r - 0.5, x - r, y + r - 0.5),
+        "diamond" => format!(r#"<path d="M{x:.1},{:.1}L{:.1},{y:.1}L{x:.1},{:.1}L{:.1},{y:.1}Z" {st}/>"#, y - r - 0.8, x + r + 0.8, y + r + 0.8, x - r - 0.8),
+        "cross" => format!(r#"<path d="M{:.1},{:.1}L{:.1},{:.1}M{:.1},{:.1}L{:.1},{:.1}" {st}/>"#, x - r, y - r, x + r, y + r, x - r, y + r, x + r, y - r),
+        "plus" => format!(r#"<path d="M{:.1},{y:.1}L{:.1},{y:.1}M{x:.1},{:.1}L{x:.1},{:.1}" {st}/>"#, x - r - 0.8, x + r + 0.8, y - r - 0.8, y + r + 0.8),
+        "down" => format!(r#"<path d="M{x:.1},{:.1}L{:.1},{:.1}L{:.1},{:.1}Z" {st}/>"#, y + r + 0.5, x + r, y - r + 0.5, x - r, y - r + 0.5),
+        _ => {
+            // a five-pointed star
+            let pts: Vec<String> = (0..10)
+                .map(|k| {
+                    let (rad, a) = (if k % 2 == 0 { r + 1.0 } else { r * 0.45 }, std::f64::consts::PI * (k as f64 / 5.0 - 0.5));
+                    format!("{:.1},{:.1}", x + rad * a.cos(), y + rad * a.sin())
+                })
+                .collect();
+            format!(r#"<polygon points="{}" {st}/>"#, pts.join(" "))
+        }
+    }
+}
+
+/// The plot area's data ranges (x as plotted, log10 y) and their map to pixels.
 struct Frame {
     x0: f64,
     x1: f64,
@@ -51,19 +166,28 @@ struct Frame {
 }
 
 impl Frame {
-    /// Pixel x of a (transformed) data x.
     fn px(&self, x: f64) -> f64 {
-        L + (x - self.x0) / (self.x1 - self.x0) * (W - L - R)
+        L + (x - self.x0) / (self.x1 - self.x0) * PW
     }
-
-    /// Pixel y of a log10 data y.
     fn py(&self, y: f64) -> f64 {
-        H - B - (y - self.y0) / (self.y1 - self.y0) * (H - T - B)
+        T + PH - (y - self.y0) / (self.y1 - self.y0) * PH
     }
 }
 
+/// How a point shows on the figure.
+#[derive(Clone, Copy, PartialEq)]
+enum Kind {
+    /// At its place.
+    Drawn,
+    /// y = 0: on the bottom axis.
+    Zero,
+    /// y NaN or ±∞: on the top axis.
+    NonFinite,
+    /// Not shown (x not positive on a log axis, or y negative): counted in a note.
+    Omitted,
+}
+
 impl Figure {
-    /// x as plotted: log10 on a log axis.
     fn tx(&self, x: f64) -> f64 {
         if self.log_x {
             x.log10()
@@ -72,71 +196,113 @@ impl Figure {
         }
     }
 
-    /// Whether a point can be drawn (positive finite y; positive x on a log axis).
-    fn drawable(&self, (x, y): (f64, f64)) -> bool {
-        y > 0.0 && y.is_finite() && (!self.log_x || x > 0.0)
+    fn kind(&self, (x, y): (f64, f64)) -> Kind {
+        if !x.is_finite() || (self.log_x && x <= 0.0) {
+            Kind::Omitted
+        } else if y > 0.0 && y.is_finite() {
+            Kind::Drawn
+        } else if y == 0.0 {
+            Kind::Zero
+        } else if !y.is_finite() {
+            Kind::NonFinite
+        } else {
+            Kind::Omitted
+        }
     }
 
-    /// The ranges of the drawable points: x as plotted, y in whole decades.
+    /// The ranges: x of every shown point (5% margin), y of the drawn points in whole decades.
     fn frame(&self) -> Frame {
-        let pts: Vec<(f64, f64)> =
-            self.series.iter().flat_map(|s| s.points.iter().copied()).filter(|&p| self.drawable(p)).map(|(x, y)| (self.tx(x), y.log10())).collect();
-        let (mut x0, mut x1, mut y0, mut y1) = pts.iter().fold((f64::INFINITY, f64::NEG_INFINITY, f64::INFINITY, f64::NEG_INFINITY), |a, &(x, y)| {
-            (a.0.min(x), a.1.max(x), a.2.min(y), a.3.max(y))
-        });
+        let pts = self.series.iter().flat_map(|s| s.points.iter().copied());
+        let (mut x0, mut x1, mut y0, mut y1) = (f64::INFINITY, f64::NEG_INFINITY, f64::INFINITY, f64::NEG_INFINITY);
+        for p in pts {
+            match self.kind(p) {
+                Kind::Omitted => {}
+                k => {
+                    let x = self.tx(p.0);
+                    (x0, x1) = (x0.min(x), x1.max(x));
+                    if k == Kind::Drawn {
+                        (y0, y1) = (y0.min(p.1.log10()), y1.max(p.1.log10()));
+                    }
+                }
+            }
+        }
         if !x0.is_finite() {
-            (x0, x1, y0, y1) = (0.0, 1.0, 0.0, 1.0);
+            (x0, x1) = (0.0, 1.0);
         }
-        if x1 - x0 < 1e-12 {
-            x1 = x0 + 1.0;
+        if !y0.is_finite() {
+            (y0, y1) = (0.0, 1.0);
         }
-        y0 = y0.floor();
-        y1 = y1.ceil().max(y0 + 1.0);
-        Frame { x0, x1, y0, y1 }
+        let pad = ((x1 - x0) * 0.05).max(if self.log_x { 0.05 } else { 0.5 });
+        Frame { x0: x0 - pad, x1: x1 + pad, y0: y0.floor(), y1: y1.ceil().max(y0.floor() + 1.0) }
+    }
+
+    /// The notes under the figure: how many values of each kind a log axis cannot place.
+    fn notes(&self) -> Vec<String> {
+        let count = |k: Kind| self.series.iter().flat_map(|s| s.points.iter()).filter(|&&p| self.kind(p) == k).count();
+        let mut notes = Vec::new();
+        let (z, n, o) = (count(Kind::Zero), count(Kind::NonFinite), count(Kind::Omitted));
+        if z > 0 {
+            notes.push(format!("▽ on the bottom axis: {z} value(s) exactly 0 (no place on a log axis)"));
+        }
+        if n > 0 {
+            notes.push(format!("△ on the top axis: {n} value(s) NaN or ±∞"));
+        }
+        if o > 0 {
+            notes.push(format!("{o} point(s) not shown (negative, or x ≤ 0 on a log axis)"));
+        }
+        notes
+    }
+
+    /// The legend's width: the longest label, its sample line and margins.
+    fn legend_width(&self) -> f64 {
+        let longest = self.series.iter().map(|s| s.name.chars().count()).max().unwrap_or(0);
+        56.0 + CHAR * longest as f64
+    }
+
+    /// The canvas size (width, height): plot, legend and notes all inside.
+    pub fn size(&self) -> (f64, f64) {
+        let w = L + PW + 24.0 + self.legend_width() + 12.0;
+        let notes = self.notes().len() as f64 * 16.0;
+        let h = (T + PH + B + notes + 8.0).max(T + 12.0 + ROW * self.series.len() as f64 + 12.0);
+        (w.ceil(), h.ceil())
     }
 
     /// The SVG document.
     pub fn to_svg(&self) -> String {
         let f = self.frame();
+        let (w, h) = self.size();
         let mut s = String::new();
         let _ = writeln!(s, r#"<?xml version="1.0" encoding="UTF-8"?>"#);
-        let _ = writeln!(s, r#"<svg xmlns="http://www.w3.org/2000/svg" width="{W}" height="{H}" viewBox="0 0 {W} {H}" font-family="sans-serif" font-size="12">"#);
-        let _ = writeln!(s, r#"<rect x="0" y="0" width="{W}" height="{H}" fill="white"/>"#);
-        let _ = writeln!(s, r#"<text x="{}" y="24" font-size="15" text-anchor="middle">{}</text>"#, (L + W - R) / 2.0, esc(&self.title));
+        let _ = writeln!(s, r#"<svg xmlns="http://www.w3.org/2000/svg" width="{w}" height="{h}" viewBox="0 0 {w} {h}" font-family="DejaVu Sans, sans-serif" font-size="12">"#);
+        let _ = writeln!(s, r#"<rect x="0" y="0" width="{w}" height="{h}" fill="white"/>"#);
+        let _ = writeln!(s, r#"<text x="{:.1}" y="26" font-size="15" text-anchor="middle">{}</text>"#, L + PW / 2.0, esc(&self.title));
         self.axes(&mut s, &f);
         self.markers(&mut s, &f);
         self.series(&mut s, &f);
+        self.legend(&mut s);
+        for (k, note) in self.notes().iter().enumerate() {
+            let _ = writeln!(s, r##"<text class="note" x="{L}" y="{:.1}" fill="#444">{}</text>"##, T + PH + B + 4.0 + 16.0 * k as f64, esc(note));
+        }
         s.push_str("</svg>\n");
         s
     }
 
-    /// Frame, grid and labels: decades on y; 6 ticks on x.
+    /// Frame, grid and tick labels, axis labels.
     fn axes(&self, s: &mut String, f: &Frame) {
-        let _ = writeln!(s, r#"<g stroke="black" fill="none"><rect x="{L}" y="{T}" width="{:.1}" height="{:.1}"/></g>"#, W - L - R, H - T - B);
-        let mut e = f.y0 as i64;
-        let step = (((f.y1 - f.y0) / 8.0).ceil() as i64).max(1);
-        while (e as f64) <= f.y1 {
-            let y = f.py(e as f64);
-            let _ = writeln!(s, r##"<line x1="{L}" y1="{y:.1}" x2="{:.1}" y2="{y:.1}" stroke="#ddd"/><text x="{:.1}" y="{:.1}" text-anchor="end">1e{e}</text>"##, W - R, L - 6.0, y + 4.0);
-            e += step;
+        let _ = writeln!(s, r#"<rect class="plot-area" x="{L}" y="{T}" width="{PW}" height="{PH}" fill="none" stroke="black"/>"#);
+        for e in log_ticks(f.y0, f.y1) {
+            let y = f.py(e);
+            let _ = writeln!(s, r##"<g class="ytick"><line x1="{L}" y1="{y:.1}" x2="{:.1}" y2="{y:.1}" stroke="#ddd"/><text x="{:.1}" y="{:.1}" text-anchor="end">{}</text></g>"##, L + PW, L - 6.0, y + 4.0, tick_label(10f64.powf(e)));
         }
-        for k in 0..=5 {
-            let xv = f.x0 + (f.x1 - f.x0) * k as f64 / 5.0;
-            let label = if self.log_x {
-                let v = 10f64.powf(xv);
-                if (0.01..1e5).contains(&v) {
-                    let t = format!("{v:.2}");
-                    t.trim_end_matches('0').trim_end_matches('.').to_string()
-                } else {
-                    format!("{v:.1e}")
-                }
-            } else {
-                format!("{xv:.0}")
-            };
-            let _ = writeln!(s, r#"<text x="{:.1}" y="{:.1}" text-anchor="middle">{label}</text>"#, f.px(xv), H - B + 18.0);
+        let xt = if self.log_x { log_ticks(f.x0, f.x1) } else { linear_ticks(f.x0, f.x1) };
+        for xv in xt {
+            let x = f.px(xv);
+            let v = if self.log_x { 10f64.powf(xv) } else { xv };
+            let _ = writeln!(s, r##"<g class="xtick"><line x1="{x:.1}" y1="{T}" x2="{x:.1}" y2="{:.1}" stroke="#eee"/><text x="{x:.1}" y="{:.1}" text-anchor="middle">{}</text></g>"##, T + PH, T + PH + 18.0, tick_label(v));
         }
-        let _ = writeln!(s, r#"<text x="{:.1}" y="{:.1}" text-anchor="middle">{}</text>"#, (L + W - R) / 2.0, H - 16.0, esc(&self.x_label));
-        let _ = writeln!(s, r#"<text x="18" y="{:.1}" text-anchor="middle" transform="rotate(-90 18 {:.1})">{}</text>"#, (T + H - B) / 2.0, (T + H - B) / 2.0, esc(&self.y_label));
+        let _ = writeln!(s, r#"<text x="{:.1}" y="{:.1}" text-anchor="middle">{}</text>"#, L + PW / 2.0, T + PH + 40.0, esc(&self.x_label));
+        let my = T + PH / 2.0;
+        let _ = writeln!(s, r#"<text x="20" y="{my:.1}" text-anchor="middle" transform="rotate(-90 20 {my:.1})">{}</text>"#, esc(&self.y_label));
     }
 
     /// Vertical dashed markers, labels staggered downwards so neighbouring markers stay readable.
@@ -146,34 +312,77 @@ impl Figure {
                 continue;
             }
             let x = f.px(self.tx(*xm));
-            let ly = H - B - 8.0 - 14.0 * m as f64;
-            let _ = writeln!(s, r##"<g class="marker"><title>{}</title><line x1="{x:.1}" y1="{T}" x2="{x:.1}" y2="{:.1}" stroke="#999" stroke-dasharray="4 3"/><text x="{:.1}" y="{ly:.1}" fill="#666">{}</text></g>"##, esc(label), H - B, x + 3.0, esc(label));
+            let ly = T + 14.0 + 14.0 * m as f64;
+            let _ = writeln!(s, r##"<g class="marker"><title>{}</title><line x1="{x:.1}" y1="{T}" x2="{x:.1}" y2="{:.1}" stroke="#999" stroke-dasharray="4 3"/><text x="{:.1}" y="{ly:.1}" fill="#666">{}</text></g>"##, esc(label), T + PH, x + 3.0, esc(label));
         }
     }
 
-    /// Each series: polyline, points and legend entry.
+    /// Each series: its line (split where a point cannot be placed) and its markers.
     fn series(&self, s: &mut String, f: &Frame) {
         for (i, ser) in self.series.iter().enumerate() {
-            let c = COLORS[i % COLORS.len()];
-            let p: Vec<String> =
-                ser.points.iter().filter(|&&p| self.drawable(p)).map(|&(x, y)| format!("{:.1},{:.1}", f.px(self.tx(x)), f.py(y.log10()))).collect();
-            let _ = writeln!(s, r#"<g class="series"><title>{}</title>"#, esc(&ser.name));
-            if p.len() > 1 {
-                let _ = writeln!(s, r#"<polyline fill="none" stroke="{c}" stroke-width="1.5" points="{}"/>"#, p.join(" "));
+            let (c, m, d) = style(i);
+            let (c, m, d) = (COLORS[c], MARKERS[m], DASHES[d]);
+            let _ = writeln!(s, r#"<g class="series" data-color="{c}" data-marker="{m}" data-dash="{d}"><title>{}</title>"#, esc(&ser.name));
+            let dash = if d.is_empty() { String::new() } else { format!(r#" stroke-dasharray="{d}""#) };
+            let mut run: Vec<String> = Vec::new();
+            let flush = |run: &mut Vec<String>, s: &mut String| {
+                if run.len() > 1 {
+                    let _ = writeln!(s, r#"<polyline fill="none" stroke="{c}" stroke-width="1.5"{dash} points="{}"/>"#, run.join(" "));
+                }
+                run.clear();
+            };
+            for &p in &ser.points {
+                let x = f.px(self.tx(p.0));
+                match self.kind(p) {
+                    Kind::Drawn => {
+                        let y = f.py(p.1.log10());
+                        run.push(format!("{x:.1},{y:.1}"));
+                        s.push_str(&marker(m, x, y, c));
+                        s.push('\n');
+                    }
+                    Kind::Zero => {
+                        flush(&mut run, s);
+                        let _ = writeln!(s, r#"<g class="zero">{}</g>"#, marker("down", x, T + PH - 5.0, c));
+                    }
+                    Kind::NonFinite => {
+                        flush(&mut run, s);
+                        let _ = writeln!(s, r#"<g class="nonfinite">{}</g>"#, marker("triangle", x, T + 5.0, c));
+                    }
+                    Kind::Omitted => flush(&mut run, s),
+                }
             }
-            for q in &p {
-                let (a, b) = q.split_once(',').expect("x,y");
-                let _ = writeln!(s, r#"<circle cx="{a}" cy="{b}" r="2.5" fill="{c}"/>"#);
-            }
-            let ly = T + 14.0 + 18.0 * i as f64;
-            let _ = writeln!(s, r#"<line x1="{:.1}" y1="{ly:.1}" x2="{:.1}" y2="{ly:.1}" stroke="{c}" stroke-width="2"/><text x="{:.1}" y="{:.1}">{}</text></g>"#, W - R + 12.0, W - R + 32.0, W - R + 38.0, ly + 4.0, esc(&ser.name));
+            flush(&mut run, s);
+            s.push_str("</g>\n");
         }
+    }
+
+    /// The legend, right of the plot area: a box, one row per series (line sample with its
+    /// dash and marker, then the label).
+    fn legend(&self, s: &mut String) {
+        if self.series.is_empty() {
+            return;
+        }
+        let (x0, y0) = (L + PW + 24.0, T);
+        let (w, h) = (self.legend_width(), 8.0 + ROW * self.series.len() as f64);
+        let _ = writeln!(s, r##"<g class="legend"><rect class="legend-box" x="{x0:.1}" y="{y0:.1}" width="{w:.1}" height="{h:.1}" fill="white" stroke="#999"/>"##);
+        for (i, ser) in self.series.iter().enumerate() {
+            let (c, m, d) = style(i);
+            let (c, m, d) = (COLORS[c], MARKERS[m], DASHES[d]);
+            let y = y0 + 4.0 + ROW * (i as f64 + 0.5);
+            let dash = if d.is_empty() { String::new() } else { format!(r#" stroke-dasharray="{d}""#) };
+            let _ = writeln!(s, r#"<g class="legend-entry"><line x1="{:.1}" y1="{y:.1}" x2="{:.1}" y2="{y:.1}" stroke="{c}" stroke-width="1.5"{dash}/>{}<text x="{:.1}" y="{:.1}">{}</text></g>"#, x0 + 8.0, x0 + 40.0, marker(m, x0 + 24.0, y, c), x0 + 48.0, y + 4.0, esc(&ser.name));
+        }
+        s.push_str("</g>\n");
     }
 }
 
-/// A P × P heat map of non-negative values on a log color scale (zeros white), e.g. |H − Hᵀ|.
-pub fn heatmap(title: &str, p: usize, values: &[f64]) -> String {
+/// A P × P heat map of non-negative values on a log colour scale (zeros white), e.g. |H − Hᵀ|,
+/// titled `title` with a second line `subtitle` (the configuration), with the blocks of θ
+/// marked: `blocks` holds (first index, is a new layer) of each block — a solid line where a
+/// layer starts, a dashed one between a layer's weights and its biases.
+pub fn heatmap(title: &str, subtitle: &str, p: usize, values: &[f64], blocks: &[(usize, bool)]) -> String {
     let size = 480.0;
+    let (ox, oy) = (60.0, 70.0);
     let cell = size / p.max(1) as f64;
     let logs: Vec<f64> = values.iter().filter(|v| **v > 0.0 && v.is_finite()).map(|v| v.log10()).collect();
     let (lo, hi) = logs.iter().fold((f64::INFINITY, f64::NEG_INFINITY), |a, &x| (a.0.min(x), a.1.max(x)));
@@ -187,31 +396,61 @@ pub fn heatmap(title: &str, p: usize, values: &[f64]) -> String {
         let mix = |a: f64, b: f64| (a + (b - a) * t).round() as u8;
         format!("#{:02x}{:02x}{:02x}", mix(255.0, 8.0), mix(247.0, 48.0), mix(188.0, 107.0))
     };
+    let longest = title.chars().count().max(subtitle.chars().count()) as f64 * CHAR;
+    let (w, h) = ((size + 200.0).max(longest + 40.0).ceil(), size + oy + 60.0);
     let mut s = String::new();
-    let (w, h) = (size + 180.0, size + 80.0);
     let _ = writeln!(s, r#"<?xml version="1.0" encoding="UTF-8"?>"#);
-    let _ = writeln!(s, r#"<svg xmlns="http://www.w3.org/2000/svg" width="{w}" height="{h}" viewBox="0 0 {w} {h}" font-family="sans-serif" font-size="12">"#);
+    let _ = writeln!(s, r#"<svg xmlns="http://www.w3.org/2000/svg" width="{w}" height="{h}" viewBox="0 0 {w} {h}" font-family="DejaVu Sans, sans-serif" font-size="12">"#);
     let _ = writeln!(s, r#"<rect x="0" y="0" width="{w}" height="{h}" fill="white"/>"#);
-    let _ = writeln!(s, r#"<text x="{:.1}" y="24" font-size="15" text-anchor="middle">{}</text>"#, 40.0 + size / 2.0, esc(title));
+    let _ = writeln!(s, r#"<text x="20" y="24" font-size="15">{}</text>"#, esc(title));
+    let _ = writeln!(s, r##"<text class="subtitle" x="20" y="44" fill="#333">{}</text>"##, esc(subtitle));
     let _ = writeln!(s, r#"<g class="cells" shape-rendering="crispEdges">"#);
     for i in 0..p {
         for j in 0..p {
-            let _ = writeln!(s, r#"<rect x="{:.2}" y="{:.2}" width="{:.2}" height="{:.2}" fill="{}"/>"#, 40.0 + j as f64 * cell, 40.0 + i as f64 * cell, cell, cell, color(values[i * p + j]));
+            let _ = writeln!(s, r#"<rect x="{:.2}" y="{:.2}" width="{:.2}" height="{:.2}" fill="{}"/>"#, ox + j as f64 * cell, oy + i as f64 * cell, cell, cell, color(values[i * p + j]));
         }
     }
     let _ = writeln!(s, "</g>");
-    let _ = writeln!(s, r#"<rect x="40" y="40" width="{size}" height="{size}" fill="none" stroke="black"/>"#);
-    // color bar
-    for k in 0..=10 {
-        let e = lo + (hi - lo) * k as f64 / 10.0;
-        let y = 40.0 + size - size * k as f64 / 10.0;
-        if k < 10 {
-            let mid = lo + (hi - lo) * (k as f64 + 0.5) / 10.0;
-            let _ = writeln!(s, r#"<rect x="{:.1}" y="{:.1}" width="20" height="{:.1}" fill="{}"/>"#, size + 60.0, y - size / 10.0, size / 10.0, color(10f64.powf(mid)));
-        }
-        let _ = writeln!(s, r#"<text x="{:.1}" y="{:.1}">1e{e:.1}</text>"#, size + 86.0, y + 4.0);
+    let _ = writeln!(s, r#"<g class="blocks">"#);
+    for &(k, layer) in blocks.iter().filter(|(k, _)| *k > 0 && *k < p) {
+        let at = k as f64 * cell;
+        let st = if layer { r#"stroke="black" stroke-width="1.5""# } else { r##"stroke="#555" stroke-width="1" stroke-dasharray="4 3""## };
+        let _ = writeln!(s, r#"<line class="{}" x1="{:.2}" y1="{oy}" x2="{:.2}" y2="{:.2}" {st}/><line x1="{ox}" y1="{:.2}" x2="{:.2}" y2="{:.2}" {st}/>"#, if layer { "layer" } else { "bias" }, ox + at, ox + at, oy + size, oy + at, ox + size, oy + at);
     }
-    let _ = writeln!(s, r#"<text x="{:.1}" y="{:.1}" text-anchor="middle">entry (i, j) of θ; white = exactly 0</text>"#, 40.0 + size / 2.0, size + 64.0);
+    let _ = writeln!(s, "</g>");
+    let _ = writeln!(s, r#"<rect x="{ox}" y="{oy}" width="{size}" height="{size}" fill="none" stroke="black"/>"#);
+    // colour bar, labelled at whole decades
+    let bx = ox + size + 20.0;
+    for k in 0..20 {
+        let mid = lo + (hi - lo) * (k as f64 + 0.5) / 20.0;
+        let _ = writeln!(s, r#"<rect x="{bx:.1}" y="{:.1}" width="20" height="{:.1}" fill="{}"/>"#, oy + size - size * (k as f64 + 1.0) / 20.0, size / 20.0, color(10f64.powf(mid)));
+    }
+    for e in log_ticks(lo, hi) {
+        let y = oy + size - size * (e - lo) / (hi - lo);
+        let _ = writeln!(s, r#"<text x="{:.1}" y="{:.1}">{}</text>"#, bx + 26.0, y + 4.0, tick_label(10f64.powf(e)));
+    }
+    let _ = writeln!(
+        s,
+        r#"<text x="{ox}" y="{:.1}">entry (i, j) of θ; white = exactly 0; solid lines: layers, dashed: weights | biases</text>"#,
+        oy + size + 24.0
+    );
     s.push_str("</svg>\n");
     s
+}
+
+/// The PNG image of an SVG document (rendered by resvg at its own size, with the system's fonts).
+pub fn png(svg: &str) -> Result<Vec<u8>, String> {
+    use std::sync::{Arc, OnceLock};
+    static FONTS: OnceLock<Arc<resvg::usvg::fontdb::Database>> = OnceLock::new();
+    let fonts = FONTS.get_or_init(|| {
+        let mut db = resvg::usvg::fontdb::Database::new();
+        db.load_system_fonts();
+        Arc::new(db)
+    });
+    let opt = resvg::usvg::Options { fontdb: fonts.clone(), ..Default::default() };
+    let tree = resvg::usvg::Tree::from_str(svg, &opt).map_err(|e| format!("SVG not readable: {e}"))?;
+    let size = tree.size().to_int_size();
+    let mut pixmap = resvg::tiny_skia::Pixmap::new(size.width(), size.height()).ok_or("empty figure")?;
+    resvg::render(&tree, resvg::tiny_skia::Transform::identity(), &mut pixmap.as_mut());
+    pixmap.encode_png().map_err(|e| format!("PNG encoding: {e}"))
 }

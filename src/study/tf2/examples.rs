@@ -111,7 +111,35 @@ fn example2(study: &Study, fig: &mut Figures, md: &mut String) -> Result<(), Err
             ("approximation (antisym)", col::approximation_antisym),
         ],
     ));
+    md.push_str(&two_counts(study.crosscheck.as_ref(), (nz, max), p));
     Ok(())
+}
+
+/// Why TensorFlow's run of Example 2's formula (the cross-check) and Clairaut's leave different
+/// numbers of nonzero entries: both are float64 rounding residues of the same size — a multiple
+/// of one unit in the last place of A + B, divided by 4ε² — and which pairs leave one depends on
+/// the last bit of each loss value. Empty without the cross-check.
+fn two_counts(cross: Option<&Json>, (nz, max): (usize, f64), p: usize) -> String {
+    let diag = cross.map(|c| &c["diagnostics"]["Example 2 approx_hessian with a recording loss function"]);
+    let (Some(tf_nz), Some(tf_max)) = (diag.and_then(|d| d["result_nonzero_entries"].as_u64()), diag.and_then(|d| d["result_max_abs"].as_f64())) else {
+        return String::new();
+    };
+    let eps = 1e-6f64;
+    let unit = max * 4.0 * eps * eps;
+    let k = unit.log2().round();
+    let exact = ((unit - 2f64.powf(k)) / unit).abs() < 1e-6;
+    let ulp = if exact { format!(" = 2^{k}/(4ε²), 2^{k} being one unit in the last place of A + B") } else { String::new() };
+    format!(
+        "\nThe TensorFlow run of the same formula (the cross-check above) leaves {tf_nz} nonzero entries of {}, \
+         Clairaut's {nz}. Both are float64 (the article's code declares its tensors float64) and their residues have \
+         the same size (max |entry| {} and {}{ulp}); which pairs (i, j) leave a residue depends on the last bit of \
+         each loss value A and B, and TensorFlow's kernels (its sigmoid, matmul and reduce_mean) round differently \
+         from Clairaut's (core-math, sequential order, no FMA). The two counts are rounding noise, not a property \
+         of the Hessian: exactly, every entry is 0.\n",
+        p * p,
+        sci(tf_max),
+        sci(max)
+    )
 }
 
 /// The stored f64 matrix (row-major, bit-exact) of a result file's row of `method`

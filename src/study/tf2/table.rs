@@ -68,6 +68,10 @@ pub mod col {
     pub fn fma(r: &Row) -> String {
         r.row.fma.to_string()
     }
+    /// Math library of the f32/f64 transcendentals (`core-math` or `libm`).
+    pub fn math(r: &Row) -> String {
+        r.config.math.clone()
+    }
     /// Finite-difference step rule (empty for the other methods).
     pub fn step(r: &Row) -> String {
         r.row.step.clone().unwrap_or_default()

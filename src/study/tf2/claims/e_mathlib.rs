@@ -51,12 +51,13 @@ pub fn section(study: &Study, fig: &mut Figures) -> Result<Section, Error> {
         &ev,
         &[
             ("activations", col::activations),
+            ("math library", col::math),
             ("method", col::method),
             ("precision", col::precision),
             ("asymmetry", col::asym_rel_fro),
             ("error", col::error_rel_fro),
         ],
     ));
-    let _ = writeln!(body, "\n(Rows alternate core-math / libm per activation, in the grid order of the experiment.)\n");
+    body.push('\n');
     Ok(Section { title: "(e) Numerically approximated activations make it worse".into(), verdict: Some(verdict), regenerate: vec!["claim-e-mathlib"], body })
 }
