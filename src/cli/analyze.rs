@@ -427,6 +427,7 @@ mod tests {
             precisions: "binary16,bfloat16,f32,f64".into(),
             orders: "sequential,pairwise".into(),
             fma_policies: vec![FmaPolicy::NoFma],
+            policies: "uniform".into(),
             truth: None,
             check_extra: truth::DEFAULT_CHECK_EXTRA,
             step: "optimal".into(),
