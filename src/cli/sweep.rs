@@ -38,7 +38,8 @@ fn load(path: &std::path::Path, sets: &[String]) -> anyhow::Result<Experiment> {
 
 /// Runs `clairaut sweep`. A result file with a newer schema is left untouched: it is reported
 /// in one line (path and schema), the other cells are computed, and the sweep then fails
-/// (exit 2).
+/// (exit 2). An invalid one (corrupt, foreign, of schema 1) is moved aside, reported in one line
+/// (path, reason, new name), and its cell computed ([`sweep::set_aside`]).
 pub fn run(args: SweepArgs) -> anyhow::Result<()> {
     let exp = load(&args.experiment, &args.sets)?;
     let shard = args.shard.as_deref().map(Shard::parse).transpose()?;
@@ -131,7 +132,9 @@ pub struct StatusArgs {
 }
 
 /// Runs `clairaut status`: exit 0 when complete, 3 when cells are missing or have a result
-/// file with a newer schema (listed as `newer schema: <path>: schema N …`, not as missing).
+/// file with a newer schema (listed as `newer schema: <path>: schema N …`, not as missing) or an
+/// invalid one (listed as `corrupt: <path>: <reason>`: damaged, edited, of an older schema,
+/// another cell's or another experiment's — `sweep` moves it aside and recomputes it).
 pub fn status(args: StatusArgs) -> anyhow::Result<()> {
     let exp = load(&args.experiment, &args.sets)?;
     let out = args.out.clone().unwrap_or_else(|| PathBuf::from("results").join(&exp.name));
@@ -142,6 +145,7 @@ pub fn status(args: StatusArgs) -> anyhow::Result<()> {
         match state {
             CellState::Complete => {}
             CellState::Missing => println!("missing {} (layers {:?}, precisions {:?}, methods {:?})", c.id(), c.layers, c.precisions, c.methods),
+            CellState::Invalid(d) => println!("{}: {}: field `{}`: {}", d.label(), sweep::cell_path(&out, c).display(), d.field(), d.reason()),
             CellState::NewerSchema(v) => {
                 println!("newer schema: {}: schema {v} (this Clairaut reads {SCHEMA}), not overwritten by sweep", sweep::cell_path(&out, c).display())
             }
@@ -158,7 +162,7 @@ mod tests {
     use super::*;
 
     fn summary(computed: usize, compute_s: f64, wall_s: f64) -> SweepSummary {
-        SweepSummary { cells: 4, skipped: 4 - computed, computed, compute_s, wall_s, newer_schema: Vec::new(), stale_temps_removed: 0 }
+        SweepSummary { cells: 4, skipped: 4 - computed, computed, compute_s, wall_s, newer_schema: Vec::new(), stale_temps_removed: 0, set_aside: Vec::new() }
     }
 
     #[test]

@@ -10,6 +10,7 @@
 mod common;
 
 mod attribution;
+mod bitflip;
 mod bit_identity;
 mod cli;
 mod data_sources;
@@ -17,6 +18,7 @@ mod example2_as_printed;
 mod exporters;
 mod generated;
 mod golden;
+mod hostile_integrity;
 mod integrity;
 mod layering;
 mod nonfinite;
