@@ -116,7 +116,7 @@ pub fn read_dir_with(dir: &Path, allow_foreign: bool) -> Result<Vec<ResultFile>,
         for (f, r) in files.iter().zip(&out) {
             r.check_identity(f, Some(experiment)).map_err(|d| {
                 let Error::Field { path, field, message } = d.at(f) else { unreachable!("a defect is a field error") };
-                Error::Field { path, field, message: format!("{message} (pass --allow-foreign to export it all the same)") }
+                Error::Field { path, field, message: format!("{message} (`export --allow-foreign` reads it all the same)") }
             })?;
         }
     }
