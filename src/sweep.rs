@@ -1,8 +1,10 @@
 //! The sweep runner: cells in parallel, each written as soon as it finishes (atomically), and
 //! skipped on the next run when its result file is complete and matches — so a sweep killed at
 //! any point resumes without losing or corrupting a finished cell. A result file with a schema
-//! newer than this Clairaut's is never overwritten ([`CellState::NewerSchema`]), and temporary
-//! files left by killed writers are removed when a sweep starts ([`STALE_TEMP_AGE`]).
+//! newer than this Clairaut's is never overwritten ([`CellState::NewerSchema`]); a corrupt or
+//! foreign one is moved aside, never deleted, and recomputed ([`CellState::Invalid`],
+//! [`set_aside`]); temporary files left by killed writers are removed when a sweep starts
+//! ([`STALE_TEMP_AGE`]). Every read verifies the file's digest ([`ResultFile::read`]).
 
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
@@ -18,7 +20,7 @@ use crate::experiment::{request, resolve, Access, CellConfig, Experiment};
 use crate::model::Problem;
 use crate::error::Error;
 use crate::packed::PackedMatrix;
-use crate::results::{problem_to_cbor, provenance, ResultFile, SCHEMA};
+use crate::results::{problem_to_cbor, provenance, Defect, ResultFile, SCHEMA};
 
 /// A shard of the grid: cells with index ≡ `k` (mod `n`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -78,29 +80,40 @@ pub fn cell_path(dir: &Path, cell: &CellConfig) -> PathBuf {
     dir.join(format!("{}.cbor", cell.id()))
 }
 
-/// Whether `path` holds a complete, valid result of `cell`.
-pub fn is_complete(path: &Path, cell: &CellConfig) -> bool {
-    cell_state(path, cell) == CellState::Complete
+/// Whether `path` holds a complete, valid result of `cell` in experiment `experiment`.
+pub fn is_complete(path: &Path, cell: &CellConfig, experiment: &str) -> bool {
+    cell_state(path, cell, experiment) == CellState::Complete
 }
 
 /// What the result file of a cell holds, as a sweep sees it.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub enum CellState {
     /// A complete, valid result of the cell: skipped.
     Complete,
     /// A result file written by a newer Clairaut (its schema version, above [`SCHEMA`]): this
     /// one cannot read it, and a sweep never overwrites it.
     NewerSchema(u64),
-    /// No valid result (absent, unreadable, or of another configuration): computed by a sweep.
+    /// A file that is not a valid result of the cell (corrupt, unreadable, of an older schema,
+    /// another cell's or another experiment's): a sweep moves it aside ([`set_aside`]) and
+    /// computes the cell.
+    Invalid(Defect),
+    /// No result file: computed by a sweep.
     Missing,
 }
 
-/// The state of the result file `path` of `cell`.
-pub fn cell_state(path: &Path, cell: &CellConfig) -> CellState {
-    match ResultFile::read(path) {
+/// The state of the result file `path` of `cell` of experiment `experiment`.
+pub fn cell_state(path: &Path, cell: &CellConfig, experiment: &str) -> CellState {
+    let bytes = match std::fs::read(path) {
+        Ok(b) => b,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return CellState::Missing,
+        Err(e) => return CellState::Invalid(Defect::corrupt("(file)", format!("unreadable: {e}"))),
+    };
+    let checked = ResultFile::from_bytes(&bytes).and_then(|f| f.check_identity(path, Some(experiment)).map(|()| f));
+    match checked {
         Ok(f) if f.config_hash == cell.hash() => CellState::Complete,
-        Ok(_) => CellState::Missing,
-        Err(_) => newer_schema(path).map_or(CellState::Missing, CellState::NewerSchema),
+        Ok(_) => CellState::Invalid(Defect::Foreign { field: "config".into(), reason: "the result of another configuration".into() }),
+        Err(Defect::NewerSchema(v)) => CellState::NewerSchema(v),
+        Err(d) => CellState::Invalid(d),
     }
 }
 
@@ -111,6 +124,26 @@ pub fn newer_schema(path: &Path) -> Option<u64> {
     let raw: ciborium::Value = ciborium::from_reader(&bytes[..]).ok()?;
     let schema = raw.as_map()?.iter().find(|(k, _)| k.as_text() == Some("schema"))?.1.as_integer()?;
     u64::try_from(schema).ok().filter(|&s| s > u64::from(SCHEMA))
+}
+
+/// Moves an invalid result file aside, never deleting it: `<name>.corrupt-<n>` in the same
+/// folder (`<name>.schema<v>-<n>` for an older schema's file), with the smallest `n` ≥ 1 not
+/// taken. Returns the new path.
+pub fn set_aside(path: &Path, defect: &Defect) -> Result<PathBuf, Error> {
+    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let tag = match defect {
+        Defect::OldSchema(v) => format!("schema{v}"),
+        _ => "corrupt".into(),
+    };
+    let io = |e: std::io::Error| Error::Io { path: path.to_path_buf(), message: format!("cannot move it aside: {e}") };
+    for n in 1u32.. {
+        let to = path.with_file_name(format!("{name}.{tag}-{n}"));
+        if std::fs::symlink_metadata(&to).is_err() {
+            std::fs::rename(path, &to).map_err(io)?;
+            return Ok(to);
+        }
+    }
+    unreachable!("fewer than 2^32 files beside it")
 }
 
 /// Temporary files of atomic writes ([`crate::results::atomic::TEMP_PREFIX`]) older than this
@@ -290,11 +323,16 @@ pub struct SweepSummary {
     pub newer_schema: Vec<(PathBuf, u64)>,
     /// Stale temporary files of killed writers removed at the start ([`STALE_TEMP_AGE`]).
     pub stale_temps_removed: usize,
+    /// Invalid result files moved aside before their cells were computed again ([`set_aside`]):
+    /// (the path, where it went, the defect's [`Defect::label`], its reason).
+    pub set_aside: Vec<(PathBuf, PathBuf, &'static str, String)>,
 }
 
 /// Runs (or resumes) the sweep, writing `<out>/<cell id>.cbor` for every cell of `shard`. First
 /// removes stale temporary files in `out` ([`STALE_TEMP_AGE`]); a cell whose file has a newer
-/// schema is left untouched and listed in [`SweepSummary::newer_schema`] (the caller reports it).
+/// schema is left untouched and listed in [`SweepSummary::newer_schema`] (the caller reports it);
+/// an invalid file is moved aside ([`set_aside`], reported on the progress output and listed in
+/// [`SweepSummary::set_aside`]) and its cell computed.
 pub fn run(exp: &Experiment, out: &Path, shard: Option<Shard>) -> Result<SweepSummary, Error> {
     let wall = Instant::now();
     std::fs::create_dir_all(out).map_err(|e| Error::Io { path: out.to_path_buf(), message: e.to_string() })?;
@@ -304,10 +342,15 @@ pub fn run(exp: &Experiment, out: &Path, shard: Option<Shard>) -> Result<SweepSu
     let mine = || exp.cells.iter().enumerate().filter(move |(i, _)| shard.is_none_or(|s| s.has(*i)));
     let (mut cells, mut pending) = (0usize, Vec::new());
     let mut newer_schema: Vec<(PathBuf, u64)> = Vec::new();
+    let mut invalid: Vec<(PathBuf, Defect)> = Vec::new();
     for (i, c) in mine() {
         cells += 1;
-        match cell_state(&cell_path(out, &c), &c) {
+        match cell_state(&cell_path(out, &c), &c, &exp.name) {
             CellState::Missing => pending.push(i),
+            CellState::Invalid(d) => {
+                pending.push(i);
+                invalid.push((cell_path(out, &c), d));
+            }
             CellState::NewerSchema(v) => newer_schema.push((cell_path(out, &c), v)),
             CellState::Complete => {}
         }
@@ -325,6 +368,12 @@ pub fn run(exp: &Experiment, out: &Path, shard: Option<Shard>) -> Result<SweepSu
     } else {
         Progress::lines(Box::new(std::io::stderr()))
     };
+    let mut set_aside_files = Vec::new();
+    for (path, d) in invalid {
+        let to = set_aside(&path, &d)?;
+        progress.warn(&format!("{}: {}: {}; moved to {} and recomputed", d.label(), path.display(), d.reason(), to.display()));
+        set_aside_files.push((path, to, d.label(), d.reason()));
+    }
     let exp_name = exp.name.clone();
     let mut todo = pending.iter().copied().peekable();
     let pending_cells = mine().filter(move |(i, _)| todo.next_if_eq(i).is_some()).map(|(_, c)| c);
@@ -354,48 +403,91 @@ pub fn run(exp: &Experiment, out: &Path, shard: Option<Shard>) -> Result<SweepSu
         wall_s: wall.elapsed().as_secs_f64(),
         newer_schema,
         stale_temps_removed,
+        set_aside: set_aside_files,
     })
 }
 
-/// Cells of `exp` without a complete result in `dir` (those with a newer schema included).
-pub fn missing(exp: &Experiment, dir: &Path) -> Vec<CellConfig> {
-    exp.cells.iter().filter(|c| !is_complete(&cell_path(dir, c), c)).collect()
+/// Cells of `exp` without a result file in `dir`; an error names the first file that is not a
+/// valid result of its cell (corrupt, foreign, of another schema).
+pub fn missing(exp: &Experiment, dir: &Path) -> Result<Vec<CellConfig>, Error> {
+    let mut out = Vec::new();
+    for (c, state) in states(exp, dir) {
+        let path = cell_path(dir, &c);
+        match state {
+            CellState::Complete => {}
+            CellState::Missing => out.push(c),
+            CellState::NewerSchema(v) => return Err(Defect::NewerSchema(v).at(&path)),
+            CellState::Invalid(d) => return Err(d.at(&path)),
+        }
+    }
+    Ok(out)
 }
 
 /// Every cell of `exp` with the state of its result file in `dir`, in grid order (each cell
 /// built as it is reached: the grid is never held whole).
 pub fn states<'a>(exp: &'a Experiment, dir: &'a Path) -> impl Iterator<Item = (CellConfig, CellState)> + 'a {
     exp.cells.iter().map(move |c| {
-        let state = cell_state(&cell_path(dir, &c), &c);
+        let state = cell_state(&cell_path(dir, &c), &c, &exp.name);
         (c, state)
     })
 }
 
-/// Copies every valid result file of `shards` into `out` (a cell present in several shards
-/// must be byte-identical apart from provenance). Returns the number of cells merged.
+/// Reads a folder's result files for a merge: each verified, named by its configuration's id and
+/// of `experiment` (the first file's, when still `None`).
+fn read_for_merge(dir: &Path, experiment: &mut Option<String>) -> Result<Vec<(PathBuf, ResultFile)>, Error> {
+    let mut out = Vec::new();
+    for f in crate::results::files_in(dir)? {
+        let r = ResultFile::read(&f)?;
+        let e = experiment.get_or_insert_with(|| r.experiment.clone()).clone();
+        r.check_identity(&f, Some(&e)).map_err(|d| d.at(&f))?;
+        out.push((f, r));
+    }
+    Ok(out)
+}
+
+/// Copies every result file of `shards` into `out` (a cell present in several shards, or
+/// already in `out`, must be byte-identical apart from provenance). Everything is read and
+/// checked first — each file verified, named by its configuration's id, all of one experiment,
+/// no two differing results of a cell — and only then is anything written: a refused merge
+/// leaves `out` as it was (not even created). Returns the number of cells written.
 pub fn merge(out: &Path, shards: &[PathBuf]) -> Result<usize, Error> {
-    std::fs::create_dir_all(out).map_err(|e| Error::Io { path: out.to_path_buf(), message: e.to_string() })?;
-    let mut n = 0;
+    let mut experiment = None;
+    let mut plan: std::collections::BTreeMap<std::ffi::OsString, (PathBuf, ResultFile)> = Default::default();
+    let conflict = |f: &Path, other: &Path| Error::Field {
+        path: f.to_path_buf(),
+        field: "analysis".into(),
+        message: format!("differs from {} for the same configuration; nothing merged", other.display()),
+    };
     for dir in shards {
-        for f in crate::results::files_in(dir)? {
-            let r = ResultFile::read(&f)?;
-            let dest = out.join(f.file_name().expect("a file"));
-            if dest.exists() {
-                let existing = ResultFile::read(&dest)?;
-                if existing.deterministic_bytes() != r.deterministic_bytes() {
-                    return Err(Error::Field {
-                        path: f.clone(),
-                        field: "analysis".into(),
-                        message: format!("differs from {} for the same configuration", dest.display()),
-                    });
+        for (f, r) in read_for_merge(dir, &mut experiment)? {
+            let name = f.file_name().expect("a file").to_os_string();
+            match plan.get(&name) {
+                Some((g, q)) if q.deterministic_bytes() != r.deterministic_bytes() => return Err(conflict(&f, g)),
+                Some(_) => {}
+                None => {
+                    plan.insert(name, (f, r));
                 }
-                continue;
             }
-            r.write(&dest)?;
-            n += 1;
         }
     }
-    Ok(n)
+    if plan.is_empty() {
+        let names = shards.iter().map(|d| d.display().to_string()).collect::<Vec<_>>().join(", ");
+        return Err(Error::Io { path: out.to_path_buf(), message: format!("nothing to merge: no result files (*.cbor) in {names}") });
+    }
+    if out.is_dir() {
+        for (f, r) in read_for_merge(out, &mut experiment)? {
+            if let Some((g, q)) = plan.remove(f.file_name().expect("a file")) {
+                if q.deterministic_bytes() != r.deterministic_bytes() {
+                    return Err(conflict(&g, &f));
+                }
+            }
+        }
+    }
+    std::fs::create_dir_all(out).map_err(|e| Error::Io { path: out.to_path_buf(), message: e.to_string() })?;
+    for (name, (_, r)) in &plan {
+        r.write(&out.join(name))?;
+    }
+    Ok(plan.len())
 }
 
 #[cfg(test)]

@@ -1,5 +1,6 @@
 //! `clairaut export RESULTS --format csv|md|tex|json|svg|npy|png [--out DIR]`: tables, figures and
-//! stored matrices from result files only (the exporters are [`crate::export`]).
+//! stored matrices from result files only (the exporters are [`crate::export`]). Every file is
+//! verified (digest); foreign files are refused unless `--allow-foreign`.
 
 use std::io::Write as _;
 use std::path::PathBuf;
@@ -20,11 +21,15 @@ pub struct ExportArgs {
     /// Output folder (default: print a table to standard output).
     #[arg(long, value_name = "DIR")]
     pub out: Option<PathBuf>,
+    /// Export files that are not this folder's own too: results of another experiment, and
+    /// files whose name is not their configuration's id (refused by default).
+    #[arg(long)]
+    pub allow_foreign: bool,
 }
 
 /// Runs `clairaut export`.
 pub fn run(args: ExportArgs) -> anyhow::Result<()> {
-    let results = export::read_dir(&args.results)?;
+    let results = export::read_dir_with(&args.results, args.allow_foreign)?;
     let Some(dir) = &args.out else {
         if !args.format.is_table() {
             let what = if args.format == Format::Svg { "SVG figures" } else { ".npy matrices" };

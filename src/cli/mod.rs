@@ -27,8 +27,10 @@ pub const EXIT_CODES: &str = "Exit codes:
   0  success
   1  any other failure (e.g. an error writing to stdout);
      `rerun`: a recomputed result differs from its file
-  2  bad input: a missing, malformed or incomplete file, a bad option value, a usage error
-  3  `status`: cells are missing
+  2  bad input: a missing, malformed or incomplete file, a corrupt or foreign result file,
+     a bad option value, a usage error
+  3  `status`: cells are missing, or their result files are invalid (corrupt, foreign,
+     another schema)
   4  `hessian` found non-finite entries (see --allow-nonfinite)";
 
 /// Clairaut: why is a computed Hessian not symmetric, or not right?
@@ -56,10 +58,10 @@ pub enum Command {
     /// Combine the outputs of sweep shards.
     Merge(sweep::MergeArgs),
     /// List the cells of an experiment that have no complete result yet.
-    #[command(after_help = "Exit codes: 0 every cell is complete, 3 cells are missing, 2 bad input.")]
+    #[command(after_help = "Exit codes: 0 every cell is complete, 3 cells are missing or their files invalid (corrupt, foreign, another schema), 2 bad input.")]
     Status(sweep::StatusArgs),
     /// Recompute result files from their own configuration; report identity or a diff.
-    #[command(after_help = "Exit codes: 0 every file recomputed bit-identically, 1 a file differs, 2 bad input.")]
+    #[command(after_help = "Exit codes: 0 every file recomputed bit-identically, 1 a file differs, 2 bad input (a corrupt or foreign result file, no result files).")]
     Rerun(rerun::RerunArgs),
     /// Tables (CSV, Markdown, LaTeX, JSON) from result files.
     Export(export::ExportArgs),

@@ -50,7 +50,8 @@ fn out_dir(out: &Option<PathBuf>, exp: &Experiment) -> PathBuf {
 
 /// Runs `clairaut sweep`. A result file with a newer schema is left untouched: it is reported
 /// in one line (path and schema), the other cells are computed, and the sweep then fails
-/// (exit 2).
+/// (exit 2). An invalid one (corrupt, foreign, of schema 1) is moved aside, reported in one line
+/// (path, reason, new name), and its cell computed ([`sweep::set_aside`]).
 pub fn run(args: SweepArgs) -> anyhow::Result<()> {
     let exp = load(&args.experiment, &args.sets, args.allow_outside)?;
     let shard = args.shard.as_deref().map(Shard::parse).transpose()?;
@@ -180,7 +181,9 @@ pub struct StatusArgs {
 pub const STATUS_LISTED: usize = 1000;
 
 /// Runs `clairaut status`: exit 0 when complete, 3 when cells are missing or have a result
-/// file with a newer schema (listed as `newer schema: <path>: schema N …`, not as missing). The
+/// file with a newer schema (listed as `newer schema: <path>: schema N …`, not as missing) or an
+/// invalid one (listed as `corrupt: <path>: <reason>`: damaged, edited, of an older schema,
+/// another cell's or another experiment's — `sweep` moves it aside and recomputes it). The
 /// cells are visited one at a time (a grid of millions costs no more memory than its keys); the
 /// first [`STATUS_LISTED`] missing cells are listed, every one with `--all`.
 pub fn status(args: StatusArgs) -> anyhow::Result<()> {
@@ -195,6 +198,7 @@ pub fn status(args: StatusArgs) -> anyhow::Result<()> {
                 complete += 1;
                 continue;
             }
+            CellState::Invalid(d) => format!("{}: {}: field `{}`: {}", d.label(), sweep::cell_path(&out, &c).display(), d.field(), d.reason()),
             CellState::Missing => format!("missing {} (layers {:?}, precisions {:?}, methods {:?})", c.id(), c.layers, c.precisions, c.methods),
             CellState::NewerSchema(v) => {
                 format!("newer schema: {}: schema {v} (this Clairaut reads {SCHEMA}), not overwritten by sweep", sweep::cell_path(&out, &c).display())
@@ -224,7 +228,7 @@ mod tests {
     use super::*;
 
     fn summary(computed: usize, compute_s: f64, wall_s: f64) -> SweepSummary {
-        SweepSummary { cells: 4, skipped: 4 - computed, computed, compute_s, wall_s, newer_schema: Vec::new(), stale_temps_removed: 0 }
+        SweepSummary { cells: 4, skipped: 4 - computed, computed, compute_s, wall_s, newer_schema: Vec::new(), stale_temps_removed: 0, set_aside: Vec::new() }
     }
 
     #[test]

@@ -94,9 +94,18 @@ impl Format {
     }
 }
 
-/// Reads every result file in `dir` (sorted by name), checking that each one's analysis and
-/// problem decode into the records the exports read.
+/// Reads every result file in `dir` (sorted by name), refusing foreign ones: see
+/// [`read_dir_with`].
 pub fn read_dir(dir: &Path) -> Result<Vec<ResultFile>, Error> {
+    read_dir_with(dir, false)
+}
+
+/// Reads every result file in `dir` (sorted by name), verifying each ([`ResultFile::read`]) and
+/// checking that its analysis and problem decode into the records the exports read. Unless
+/// `allow_foreign`, every file must be named by its configuration's id and all must be of one
+/// experiment (the one most files are of; a tie goes to the first file's): a file copied or
+/// renamed from another cell, or another experiment's result, is refused, naming it.
+pub fn read_dir_with(dir: &Path, allow_foreign: bool) -> Result<Vec<ResultFile>, Error> {
     let files = crate::results::files_in(dir)?;
     if files.is_empty() {
         return Err(Error::Io { path: dir.to_path_buf(), message: "no result files (*.cbor)".into() });
@@ -107,5 +116,27 @@ pub fn read_dir(dir: &Path) -> Result<Vec<ResultFile>, Error> {
         tidy::rows_at(&r, f)?;
         out.push(r);
     }
+    if !allow_foreign {
+        let experiment = majority(out.iter().map(|r| r.experiment.as_str()));
+        for (f, r) in files.iter().zip(&out) {
+            r.check_identity(f, Some(experiment)).map_err(|d| {
+                let Error::Field { path, field, message } = d.at(f) else { unreachable!("a defect is a field error") };
+                Error::Field { path, field, message: format!("{message} (`export --allow-foreign` reads it all the same)") }
+            })?;
+        }
+    }
     Ok(out)
+}
+
+/// The most frequent name; a tie goes to the first seen.
+fn majority<'a>(names: impl Iterator<Item = &'a str>) -> &'a str {
+    let mut counts: Vec<(&str, usize)> = Vec::new();
+    for n in names {
+        match counts.iter_mut().find(|(m, _)| *m == n) {
+            Some((_, c)) => *c += 1,
+            None => counts.push((n, 1)),
+        }
+    }
+    let best = counts.iter().map(|(_, c)| *c).max().unwrap_or(0);
+    counts.iter().find(|(_, c)| *c == best).map(|(n, _)| *n).unwrap_or("")
 }

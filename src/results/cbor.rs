@@ -71,9 +71,9 @@ pub fn problem_to_cbor(problem: &Problem) -> Cbor {
 pub fn problem_from_cbor(v: &Cbor, path: &Path) -> Result<Problem, Error> {
     fn numbers(v: &Cbor, key: &str) -> Json {
         match v {
-            Cbor::Text(s) if matches!(key, "x" | "y" | "params") => {
-                Json::Number(s.parse().unwrap_or_else(|_| serde_json::Number::from(0)))
-            }
+            // text that is not a number stays text, which the problem parser then refuses,
+            // naming the field (it used to read as 0)
+            Cbor::Text(s) if matches!(key, "x" | "y" | "params") => s.parse().map(Json::Number).unwrap_or_else(|_| Json::String(s.clone())),
             Cbor::Array(a) => Json::Array(a.iter().map(|x| numbers(x, key)).collect()),
             other => cbor_to_json(other),
         }

@@ -1,10 +1,10 @@
 //! Result files: one CBOR file per sweep cell, written atomically.
 //!
-//! Schema version 1 (a CBOR map; field names are stable):
+//! Schema version 2 (a CBOR map; field names are stable):
 //!
 //! | field | content |
 //! |---|---|
-//! | `schema` | 1 |
+//! | `schema` | 2 |
 //! | `kind` | `"clairaut-cell"` |
 //! | `experiment` | the experiment's name |
 //! | `config` | the cell's resolved configuration ([`CellConfig`]) |
@@ -12,14 +12,25 @@
 //! | `problem` | the resolved problem (decimal strings: exact inputs, exact θ) |
 //! | `analysis` | the analysis ([`record::Analysis`], as `analyze --json` prints it) without timings (numbers as floats, tiny/huge as strings) |
 //! | `provenance` | [`record::Provenance`]: crate version, git commit + dirty flag, rustc, target, dependency versions, GMP and MPFR versions, CPU model, threads, start/end UTC, argv, timings |
+//! | `matrices` | only with `store_matrices` ([`ResultFile::matrices`]) |
+//! | `digest` | `"sha256:<hex>"`: SHA-256 of the canonical CBOR of all the other fields ([`digest`]) |
 //!
-//! Everything except `provenance` is a function of the configuration: the same config gives
-//! the same bytes at any thread count, on any machine with the same crate versions.
+//! Everything except `provenance` (and so `digest`) is a function of the configuration: the
+//! same config gives the same bytes at any thread count, on any machine with the same crate
+//! versions. Schema 1 was the same map without `digest`; its files are reported as
+//! [`Defect::OldSchema`] (recompute them with `clairaut sweep`).
+//!
+//! Every reader goes through [`ResultFile::read`] (or [`ResultFile::from_bytes`]), which checks
+//! the digest ([`digest::verify`]): a damaged, truncated or edited file is an error naming the
+//! file and the reason, never a result. Where a file sits is checked by
+//! [`ResultFile::check_identity`] (its name is its configuration's id; its experiment is the
+//! folder's).
 //!
 //! The folder: this file (the result file: reading, validation, writing, listing), [`record`]
 //! (the typed analysis and provenance records: the schema), [`cbor`] (the problem as CBOR),
 //! [`provenance`](mod@provenance) (build, machine and run information), [`matrix`] (matrix files and `.npy`),
-//! [`atomic`] (atomic writes, used for every file Clairaut writes).
+//! [`atomic`] (atomic writes, used for every file Clairaut writes), [`digest`] (the digest and
+//! the checks every reader runs).
 
 use std::path::Path;
 
@@ -31,18 +42,22 @@ use crate::experiment::CellConfig;
 
 pub mod atomic;
 pub mod cbor;
+pub mod digest;
 pub mod matrix;
 pub mod provenance;
 pub mod record;
 
 pub use atomic::{write_atomic, write_atomic_with};
 pub use cbor::{cbor_to_json, get, problem_from_cbor, problem_to_cbor};
+pub use digest::Defect;
 pub use provenance::{built_info, provenance, utc};
 
 /// Current schema version.
-pub const SCHEMA: u32 = 1;
+pub const SCHEMA: u32 = 2;
 
-/// A cell's result file.
+/// A cell's result file: its content. The `digest` is not a field: [`ResultFile::to_bytes`]
+/// computes it from the content, and [`ResultFile::read`] checks it. A new field (here or in a
+/// record) is covered by the digest as it is.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct ResultFile {
     /// Schema version.
@@ -96,11 +111,9 @@ fn malformed_field(raw: &Cbor) -> &'static str {
 }
 
 impl ResultFile {
-    /// Encodes to CBOR bytes.
+    /// Encodes to CBOR bytes, sealed with the digest of the content ([`digest::seal`]).
     pub fn to_bytes(&self) -> Vec<u8> {
-        let mut out = Vec::new();
-        ciborium::into_writer(self, &mut out).expect("in-memory CBOR");
-        out
+        digest::seal(Cbor::serialized(self).expect("in-memory CBOR"))
     }
 
     /// Writes atomically.
@@ -108,31 +121,49 @@ impl ResultFile {
         crate::results::write_atomic(path, &self.to_bytes())
     }
 
-    /// Reads and validates a result file.
+    /// Reads and verifies a result file: an I/O error is [`Error::Io`], a [`Defect`] an
+    /// [`Error::Field`] naming the file, the field and the reason.
     pub fn read(path: &Path) -> Result<ResultFile, Error> {
         let bytes = crate::input::read_regular(path)?;
-        let bad = |field: &str, message: String| Error::Field { path: path.to_path_buf(), field: field.into(), message };
-        let raw: Cbor = ciborium::from_reader(&bytes[..]).map_err(|e| bad("(file)", format!("not a complete CBOR result file: {}", crate::error::cbor_read(&e))))?;
-        match get(&raw, "schema").and_then(|s| s.as_integer()).map(i128::from) {
-            Some(s) if s == SCHEMA as i128 => {}
-            Some(s) if s > SCHEMA as i128 => {
-                return Err(bad("schema", format!("version {s} is newer than this Clairaut's {SCHEMA}; upgrade Clairaut")))
-            }
-            Some(s) => return Err(bad("schema", format!("unsupported version {s}"))),
-            None => return Err(bad("schema", "missing: not a Clairaut result file".into())),
-        }
-        let file: ResultFile = raw.deserialized().map_err(|e| bad(malformed_field(&raw), format!("malformed: {}", crate::error::cbor_value(&e))))?;
+        ResultFile::from_bytes(&bytes).map_err(|d| d.at(path))
+    }
+
+    /// Decodes and verifies the bytes of a result file: the digest and encoding
+    /// ([`digest::verify`]), then the typed records, the kind and the configuration's hash. Any
+    /// input gives a result or a [`Defect`], never a panic.
+    pub fn from_bytes(bytes: &[u8]) -> Result<ResultFile, Defect> {
+        let raw = digest::verify(bytes)?;
+        let file: ResultFile = raw.deserialized().map_err(|e| Defect::corrupt(malformed_field(&raw), format!("malformed: {}", crate::error::cbor_value(&e))))?;
         if file.kind != "clairaut-cell" {
-            return Err(bad("kind", format!("\"{}\" (expected clairaut-cell)", file.kind)));
+            return Err(Defect::corrupt("kind", format!("\"{}\" (expected clairaut-cell)", file.kind)));
         }
         if file.config.hash() != file.config_hash {
-            return Err(bad("config_hash", "does not match the stored configuration (file edited or corrupt)".into()));
+            return Err(Defect::corrupt("config_hash", "does not match the stored configuration"));
         }
         Ok(file)
     }
 
-    /// The bytes that must be identical between reruns: the file's CBOR with `provenance`
-    /// replaced by `null`.
+    /// Whether the file at `path` sits where it belongs: its name is `<its config id>.cbor`,
+    /// and (when given) its experiment is `experiment`. A file copied or renamed into another
+    /// cell's name, or another experiment's result, is [`Defect::Foreign`].
+    pub fn check_identity(&self, path: &Path, experiment: Option<&str>) -> Result<(), Defect> {
+        let id = self.config.id();
+        let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+        if name != format!("{id}.cbor") {
+            let reason = format!("the file name is not its configuration's id ({id}.cbor): a result renamed or copied from another cell");
+            return Err(Defect::Foreign { field: "config".into(), reason });
+        }
+        match experiment {
+            Some(e) if e != self.experiment => {
+                let reason = format!("`{}` is not `{e}`: a result of another experiment", self.experiment);
+                Err(Defect::Foreign { field: "experiment".into(), reason })
+            }
+            _ => Ok(()),
+        }
+    }
+
+    /// The bytes that must be identical between reruns: the content's CBOR (without the
+    /// digest, which covers the provenance) with `provenance` replaced by `null`.
     pub fn deterministic_bytes(&self) -> Vec<u8> {
         let mut v = Cbor::serialized(self).expect("in-memory CBOR");
         if let Some(m) = v.as_map_mut() {
@@ -165,7 +196,8 @@ mod tests {
     }
 
     /// Every committed result file decodes into the typed records, and encoding those records
-    /// again gives the file's bytes exactly: the records are schema 1, field for field.
+    /// again gives the file's bytes exactly, digest included: the records are schema 2, field
+    /// for field.
     #[test]
     fn committed_results_decode_into_the_typed_records_and_encode_to_the_same_bytes() {
         let files = committed_result_files();
@@ -174,8 +206,10 @@ mod tests {
             // reading decodes `analysis` and `provenance` into their typed records
             let file = ResultFile::read(&f).unwrap_or_else(|e| panic!("{}: {e}", f.display()));
             assert!(file.to_bytes() == std::fs::read(&f).unwrap(), "{}: typed records do not reproduce the bytes", f.display());
-            // and the deterministic bytes are the stored bytes with provenance set to null
+            // and the deterministic bytes are the stored bytes with provenance set to null and
+            // without the digest
             let mut raw: Cbor = ciborium::from_reader(&std::fs::read(&f).unwrap()[..]).unwrap();
+            raw.as_map_mut().unwrap().retain(|(k, _)| k.as_text() != Some("digest"));
             for (k, x) in raw.as_map_mut().unwrap() {
                 if k.as_text() == Some("provenance") {
                     *x = Cbor::Null;

@@ -1,11 +1,13 @@
 //! The typed records of a result: the analysis (truth summary, kinks, one row per cell with its
 //! metrics and attribution) and the provenance, as `analyze --json` prints them and as result
-//! files store them (schema 1).
+//! files store them (schema 2; schema 1 had the same records, without the file's digest).
 //!
 //! These records *are* the schema: every writer builds them and every reader (exporters, the
 //! report, `rerun`) reads them, so a field has one name in one place. Field order is the
 //! serialized key order, which schema 1 fixed as the byte order of the names (the files were
 //! first written through `serde_json::Value`, whose maps are sorted); keep new fields sorted.
+//! A new field needs nothing else: the file's digest covers whatever the records hold
+//! ([`super::digest`]), and readers verify it before decoding them.
 //!
 //! Numbers computed in MPFR ([`Metric`]) are stored as an `f64` when they fit one (not flushed
 //! to zero) and otherwise as MPFR's 6-digit decimal text (e.g. `2.40125e-639`). Other `f64`

@@ -10,6 +10,7 @@
 mod common;
 
 mod attribution;
+mod bitflip;
 mod bit_identity;
 mod cli;
 mod data_sources;
@@ -20,6 +21,7 @@ mod fuzz_parsers;
 mod golden;
 mod hostile_sizes;
 mod hostile_paths;
+mod hostile_integrity;
 mod integrity;
 mod layering;
 mod nonfinite;

@@ -145,7 +145,7 @@ impl Study {
 fn load(exp_dir: &Path, results: &Path, name: &str) -> Result<Loaded, Error> {
     let exp = Experiment::load(&exp_dir.join(format!("{name}.toml")), &[])?;
     let dir = results.join(&exp.name);
-    let missing = sweep::missing(&exp, &dir);
+    let missing = sweep::missing(&exp, &dir)?;
     if !missing.is_empty() {
         let message = format!(
             "{} of {} cells missing: run `clairaut sweep {} --out {}` first",
