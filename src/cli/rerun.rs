@@ -25,7 +25,7 @@ pub struct RerunArgs {
     #[arg(required = true)]
     pub results: Vec<PathBuf>,
     /// Worker threads (default: all cores).
-    #[arg(long, value_name = "N")]
+    #[arg(long, value_name = "N", value_parser = super::parse_threads)]
     pub threads: Option<usize>,
 }
 
@@ -128,7 +128,7 @@ pub fn run(args: RerunArgs) -> anyhow::Result<()> {
         }
     }
     let threads = args.threads.unwrap_or_else(rayon::current_num_threads);
-    let seconds = estimate(&valid, threads);
+    let seconds = if valid.is_empty() { Vec::new() } else { estimate(&valid, threads) };
     let report = super::progress::Reporter::stderr("rerun", seconds.iter().sum());
     let mut all_identical = true;
     for ((f, stored), secs) in valid.iter().zip(&seconds) {

@@ -809,6 +809,7 @@ mod tests {
         c.y_columns = Some(vec![1]);
         c.data_sha256 = Some("ab".into());
         c.store_matrices = true;
+        c.policies = vec!["uniform".into(), "tf2-ampere".into()];
         (c.x, c.y, c.params) = (Some(vec![vec![0.5]]), Some(vec![vec![0.25]]), Some(vec![0.125]));
         let serde_json::Value::Object(m) = serde_json::to_value(&c).unwrap() else { panic!() };
         let mut count = 0;

@@ -103,6 +103,9 @@ pub fn files(data: &str, exp_path: &Path, access: Access) -> Result<Option<Vec<P
 
 fn read(path: &Path) -> Result<Vec<u8>, Error> {
     crate::limits::read_limited(path, crate::limits::MAX_DATA_BYTES, "data file").map_err(|e| match e {
+        // "the data file is a FIFO, …", "… larger than a data file may be", "cannot read the data file: …"
+        Error::Io { path, message } if message.starts_with("is ") => Error::Io { path, message: format!("the data file {message}") },
+        Error::Io { path, message } if message.contains("data file") => Error::Io { path, message },
         Error::Io { path, message } => Error::Io { path, message: format!("cannot read the data file: {message}") },
         other => other,
     })

@@ -76,7 +76,7 @@ fn every_reader_reports_a_flipped_bit_or_gives_the_unflipped_output() {
     let good = &fixture().1;
     let (_keep, exp_path, good_path) = folder(good);
     let exp = Experiment::load(&exp_path, &[]).unwrap();
-    let cell = &exp.cells[0];
+    let cell = &exp.cells.get(0).unwrap();
     let want_csv = csv_of(good_path.parent().unwrap()).unwrap();
     let want = ResultFile::read(&good_path).unwrap().deterministic_bytes();
     let mut rng = Lcg(20261127);

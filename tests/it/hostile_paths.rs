@@ -286,11 +286,11 @@ fn garbage() -> Vec<Case> {
         bad("npy garbage", vec![exp("npy:x.npy,y.npy"), file("exp/x.npy", b"\x93NUMPY\x01\x00garbage".to_vec()), file("exp/y.npy", npy(&[1.0, 2.0], &[2]))], &["sweep", "{root}/exp/e.toml", "--out", "{root}/exp/out"], vec!["x.npy: field `header`"]),
         bad("npy header with a secret", vec![exp("npy:x.npy,y.npy"), file("exp/x.npy", npy_header(&format!("{{'descr': '<f8', 'fortran_order': False, 'shape': ({SECRET},), }}"))), file("exp/y.npy", npy(&[1.0, 2.0], &[2]))], &["sweep", "{root}/exp/e.toml", "--out", "{root}/exp/out"], vec!["x.npy: field `header`"]),
         bad("params of the wrong count", vec![file("exp/e.toml", experiment("h", "generated", "weights = \"explicit\"\nparams = [1.0, 2.0]"))], &["sweep", "{root}/exp/e.toml", "--out", "{root}/exp/out"], vec!["field `params`: has 2 numbers but layers [2, 1] need P = 3"]),
-        bad("params not finite", vec![file("exp/e.toml", experiment("h", "generated", "weights = \"explicit\"\nparams = [1.0, 2.0, inf]"))], &["sweep", "{root}/exp/e.toml", "--out", "{root}/exp/out"], vec!["field `params[2]`: inf is not finite"]),
-        bad("inline y not finite", vec![file("exp/e.toml", experiment("h", "inline", "x = [[1.0, 2.0]]\ny = [[nan]]"))], &["sweep", "{root}/exp/e.toml", "--out", "{root}/exp/out"], vec!["field `y[0][0]`: NaN is not finite"]),
+        bad("params not finite", vec![file("exp/e.toml", experiment("h", "generated", "weights = \"explicit\"\nparams = [1.0, 2.0, inf]"))], &["sweep", "{root}/exp/e.toml", "--out", "{root}/exp/out"], vec!["field `params[2]`: inf is not a finite number"]),
+        bad("inline y not finite", vec![file("exp/e.toml", experiment("h", "inline", "x = [[1.0, 2.0]]\ny = [[nan]]"))], &["sweep", "{root}/exp/e.toml", "--out", "{root}/exp/out"], vec!["field `y[0][0]`: NaN is not a finite number"]),
         bad("inline y of the wrong width", vec![file("exp/e.toml", experiment("h", "inline", "x = [[1.0, 2.0]]\ny = [[1.0, 2.0]]"))], &["sweep", "{root}/exp/e.toml", "--out", "{root}/exp/out"], vec!["field `y[0]`: has 2 numbers but layers [2, 1] need 1"]),
-        bad("CBOR garbage", vec![file("exp/r.cbor", b"\xff\xff\xff garbage".to_vec())], &["rerun", "{root}/exp/r.cbor"], vec!["r.cbor: field `(file)`: not a complete CBOR result file"]),
-        bad("CBOR a number", vec![file("exp/r.cbor", vec![0x18, 0x2a])], &["rerun", "{root}/exp/r.cbor"], vec!["r.cbor: field `schema`"]),
+        bad("CBOR garbage", vec![file("exp/r.cbor", b"\xff\xff\xff garbage".to_vec())], &["rerun", "{root}/exp/r.cbor"], vec!["r.cbor: field `(file)`: corrupt: not a complete CBOR result file"]),
+        bad("CBOR a number", vec![file("exp/r.cbor", vec![0x18, 0x2a])], &["rerun", "{root}/exp/r.cbor"], vec!["r.cbor: field `(file)`: corrupt: not a CBOR map"]),
         bad("experiment file name with a newline", vec![], &["status", "{root}/exp/a\nb.toml"], vec!["a\\nb.toml: cannot read"]),
     ];
     let result = std::fs::read(concat!(env!("CARGO_MANIFEST_DIR"), "/results/tf2-example/79f537b8c0f9f5f5.cbor")).unwrap();
