@@ -142,10 +142,7 @@ impl<R: Real> Scalar for Dual<R> {
         ctx: &Self::Ctx,
     ) {
         let n = a.len();
-        match value {
-            Some(v) => self.v.set(v, ctx),
-            None => self.v = pd.dot(n, |k| &a.get(k).v, |k| &b.get(k).v, s, ctx),
-        }
+        pd.value_into(&mut self.v, n, |k| &a.get(k).v, |k| &b.get(k).v, value, s, ctx);
         pd.dot2(&mut self.t, n, (|k| &a.get(k).v, |k| &b.get(k).t), (|k| &a.get(k).t, |k| &b.get(k).v), s, ctx);
     }
     fn set_dot_exact<'a, I>(&mut self, terms: I, ctx: &Self::Ctx)

@@ -158,10 +158,7 @@ impl<R: LaneDot, const K: usize> Scalar for DualVec<R, K> {
         ctx: &Self::Ctx,
     ) {
         let n = a.len();
-        match value {
-            Some(v) => self.v.set(v, ctx),
-            None => self.v = pd.dot(n, |k| &a.get(k).v, |k| &b.get(k).v, s, ctx),
-        }
+        pd.value_into(&mut self.v, n, |k| &a.get(k).v, |k| &b.get(k).v, value, s, ctx);
         for (l, t) in self.t.iter_mut().enumerate() {
             pd.dot2(t, n, (|k| &a.get(k).v, |k| &b.get(k).t[l]), (|k| &a.get(k).t[l], |k| &b.get(k).v), s, ctx);
         }

@@ -165,10 +165,7 @@ impl<R: Real> Scalar for HyperDual<R> {
         ctx: &Self::Ctx,
     ) {
         let n = a.len();
-        match value {
-            Some(v) => self.v.set(v, ctx),
-            None => self.v = pd.dot(n, |k| &a.get(k).v, |k| &b.get(k).v, s, ctx),
-        }
+        pd.value_into(&mut self.v, n, |k| &a.get(k).v, |k| &b.get(k).v, value, s, ctx);
         pd.dot2(&mut self.e1, n, (|k| &a.get(k).v, |k| &b.get(k).e1), (|k| &a.get(k).e1, |k| &b.get(k).v), s, ctx);
         pd.dot2(&mut self.e2, n, (|k| &a.get(k).v, |k| &b.get(k).e2), (|k| &a.get(k).e2, |k| &b.get(k).v), s, ctx);
         // d = ((a·ḋ + ȧ₁·ḃ₂) + ȧ₂·ḃ₁) + ḋa·b: the second-order part of the product rule

@@ -273,10 +273,7 @@ macro_rules! real_scalar_ops {
             value: Option<&Self>,
             ctx: &Self::Ctx,
         ) {
-            match value {
-                Some(v) => $crate::scalar::Scalar::set(self, v, ctx),
-                None => *self = pd.dot(a.len(), |k| a.get(k), |k| b.get(k), s, ctx),
-            }
+            pd.value_into(self, a.len(), |k| a.get(k), |k| b.get(k), value, s, ctx)
         }
     };
 }

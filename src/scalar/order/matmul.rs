@@ -68,6 +68,24 @@ impl PolicyDot<'_> {
         R::from_f64(r, ctx)
     }
 
+    /// `out` = `given` (the primal's result of this dot, when known) or the policy dot of `a`,
+    /// `b`: the value part of every scalar's [`Scalar::dot_policy`].
+    pub fn value_into<'r, R: Real + 'r>(
+        &self,
+        out: &mut R,
+        n: usize,
+        a: impl Fn(usize) -> &'r R,
+        b: impl Fn(usize) -> &'r R,
+        given: Option<&R>,
+        s: &mut PolicyScratch,
+        ctx: &R::RCtx,
+    ) {
+        match given {
+            Some(v) => out.set(v, ctx),
+            None => *out = self.dot(n, a, b, s, ctx),
+        }
+    }
+
     /// `out = pdot(a₁, b₁) + pdot(a₂, b₂)`, the sum rounded once in `R`: a tangent of a
     /// product, as a framework's JVP of `dot_general` composes it.
     #[allow(clippy::too_many_arguments)]
