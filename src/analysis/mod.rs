@@ -93,6 +93,31 @@ pub struct Request {
     pub keep_matrices: bool,
 }
 
+impl Request {
+    /// The truth's precision in bits: the requested one, or [`truth::default_bits`] for the
+    /// finest working precision.
+    pub fn truth_bits(&self) -> u32 {
+        let p_max = self.precisions.iter().map(|q| q.bits()).max().unwrap_or(53);
+        self.truth_bits.unwrap_or_else(|| truth::default_bits(p_max))
+    }
+
+    /// The sizes and counts the memory and time estimates of this analysis rest on.
+    pub fn shape(&self) -> crate::hessian::cost::AnalysisShape<'_> {
+        crate::hessian::cost::AnalysisShape {
+            dims: crate::hessian::cost::Dims::of(&self.problem),
+            methods: &self.methods,
+            precisions: &self.precisions,
+            orders: self.orders.len(),
+            fmas: self.fmas.len(),
+            policies: self.policies.len(),
+            truth_bits: self.truth_bits(),
+            check_extra: self.check_extra,
+            spectrum: self.spectrum,
+            keep_matrices: self.keep_matrices,
+        }
+    }
+}
+
 /// The truth's certification summary.
 #[derive(Clone, Debug)]
 pub struct TruthSummary {
@@ -254,7 +279,7 @@ pub fn analyze_observed(req: &Request, observe: &dyn Fn(Step)) -> Result<Analysi
     let pr = &req.problem;
     let p = pr.spec.num_params();
     let p_max = req.precisions.iter().map(|q| q.bits()).max().unwrap_or(53);
-    let tbits = req.truth_bits.unwrap_or_else(|| truth::default_bits(p_max));
+    let tbits = req.truth_bits();
     let mut timings = Timings::default();
 
     // Truth at the exact inputs, certified.

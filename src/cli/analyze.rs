@@ -120,19 +120,7 @@ pub fn method_parser() -> impl TypedValueParser<Value = Method> {
 
 /// Estimated peak memory of an analysis, in bytes ([`crate::hessian::cost::analysis_memory`]).
 pub fn memory_estimate(req: &Request, threads: usize) -> f64 {
-    let p_max = req.precisions.iter().map(|q| q.bits()).max().unwrap_or(53);
-    let shape = crate::hessian::cost::AnalysisShape {
-        dims: crate::hessian::cost::Dims::of(&req.problem),
-        methods: &req.methods,
-        precisions: &req.precisions,
-        orders: req.orders.len(),
-        fmas: req.fmas.len(),
-        truth_bits: req.truth_bits.unwrap_or_else(|| truth::default_bits(p_max)),
-        check_extra: req.check_extra,
-        spectrum: req.spectrum,
-        keep_matrices: req.keep_matrices,
-    };
-    crate::hessian::cost::analysis_memory(&shape, threads)
+    crate::hessian::cost::analysis_memory(&req.shape(), threads)
 }
 
 fn list<T: std::str::FromStr<Err = String>>(option: &str, s: &str) -> Result<Vec<T>, Error> {
@@ -450,5 +438,11 @@ mod tests {
         let h = crate::hessian::cost::memory_estimate(&req.problem, Method::FwdRev, Precision::Mp(256), 16);
         assert!(gib(h) < 24.0);
         eprintln!("P = 4810, hessian fwd-rev mp:256: {:.2} GiB", gib(h));
+        // every precision policy adds cells: kept matrices and time grow with their number
+        let mut kept = req.clone();
+        kept.keep_matrices = true;
+        let mut two = kept.clone();
+        two.policies.push("bf16-bf16-f32".parse().unwrap());
+        assert!(memory_estimate(&two, 16) > memory_estimate(&kept, 16));
     }
 }

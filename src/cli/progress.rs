@@ -15,9 +15,9 @@ use std::time::Instant;
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
-use crate::analysis::{truth, Request, Step};
+use crate::analysis::{Request, Step};
 use crate::error::Error;
-use crate::hessian::cost::{self, fmt_seconds, AnalysisSeconds, AnalysisShape};
+use crate::hessian::cost::{self, fmt_seconds, AnalysisSeconds};
 use crate::hessian::Method;
 use crate::scalar::{MathLib, Precision};
 
@@ -157,8 +157,7 @@ impl<'a> GradientPrices<'a> {
 
 /// The precisions an analysis computes at: the requested ones, the truth's and its check's.
 fn analysis_precisions(req: &Request) -> (u32, Vec<Precision>) {
-    let p_max = req.precisions.iter().map(|q| q.bits()).max().unwrap_or(53);
-    let tbits = req.truth_bits.unwrap_or_else(|| truth::default_bits(p_max));
+    let tbits = req.truth_bits();
     let mut all = req.precisions.clone();
     all.extend([Precision::Mp(tbits), Precision::Mp(tbits + req.check_extra)]);
     (tbits, all)
@@ -241,17 +240,7 @@ fn distinct(qs: &[Precision]) -> Vec<Precision> {
 pub fn estimate_analysis(req: &Request, threads: usize) -> Result<AnalysisEstimate, Error> {
     let (tbits, all) = analysis_precisions(req);
     let prices = GradientPrices::measure(&req.problem, req.math, &all)?;
-    let shape = AnalysisShape {
-        dims: cost::Dims::of(&req.problem),
-        methods: &req.methods,
-        precisions: &req.precisions,
-        orders: req.orders.len(),
-        fmas: req.fmas.len(),
-        truth_bits: tbits,
-        check_extra: req.check_extra,
-        spectrum: req.spectrum,
-        keep_matrices: req.keep_matrices,
-    };
+    let shape = req.shape();
     let seconds = cost::analysis_seconds(&shape, &|q| prices.at(q), threads);
     Ok(AnalysisEstimate { seconds, truth_bits: tbits, threads, prices: prices.seconds })
 }
@@ -264,21 +253,11 @@ pub fn estimate_many(reqs: &[Request], threads: usize) -> Result<(f64, Vec<(Meth
     let (mut total, mut methods): (f64, Vec<(Method, f64)>) = (0.0, Vec::new());
     for req in reqs {
         let key = format!("{:?} {} {:?}", req.problem.spec, req.problem.n, req.math);
-        let (tbits, all) = analysis_precisions(req);
+        let (_, all) = analysis_precisions(req);
         let known = prices.entry(key).or_default();
         let missing: Vec<Precision> = all.iter().copied().filter(|q| !known.contains_key(q)).collect();
         known.extend(GradientPrices::measure(&req.problem, req.math, &missing)?.seconds);
-        let shape = AnalysisShape {
-            dims: cost::Dims::of(&req.problem),
-            methods: &req.methods,
-            precisions: &req.precisions,
-            orders: req.orders.len(),
-            fmas: req.fmas.len(),
-            truth_bits: tbits,
-            check_extra: req.check_extra,
-            spectrum: req.spectrum,
-            keep_matrices: req.keep_matrices,
-        };
+        let shape = req.shape();
         let s = cost::analysis_seconds(&shape, &|q| known.get(&q).copied().unwrap_or(0.0), 1);
         let share = threads.max(1) as f64;
         total += s.total() / share;

@@ -334,6 +334,7 @@ fn check_size(cell: &CellConfig, exp_path: &Path, s: &Settings, n: u64, availabl
             precisions: &s.precisions,
             orders: s.orders.len(),
             fmas: s.fmas.len(),
+            policies: s.policies.len(),
             truth_bits: s.truth_bits.unwrap_or_else(|| crate::analysis::truth::default_bits(p_max)),
             check_extra: cell.check_extra,
             spectrum: cell.spectrum,

@@ -124,6 +124,9 @@ pub struct AnalysisShape<'a> {
     pub orders: usize,
     /// Number of FMA policies.
     pub fmas: usize,
+    /// Number of precision policies (every one counted at every precision: an upper bound,
+    /// since a policy's cells at precisions it cannot run at are skipped).
+    pub policies: usize,
     /// Bits of the truth.
     pub truth_bits: u32,
     /// Extra bits of the certifying recomputation.
@@ -154,7 +157,7 @@ pub fn analysis_memory(a: &AnalysisShape<'_>, threads: usize) -> f64 {
     let check = EntryBytes::of(Precision::Mp(tbits.saturating_add(a.check_extra)));
     let truth = (t.built + check.built + 4.0).max(t.built + 4.0 + t.packed);
     let quantized = t.packed + t.packing();
-    let per_cell = (a.orders * a.fmas) as f64;
+    let per_cell = (a.orders * a.fmas * a.policies) as f64;
     let all_h: f64 = a.methods.len() as f64 * a.precisions.iter().map(|&q| EntryBytes::of(q).packed).sum::<f64>() * per_cell;
     let spectrum = if a.spectrum { 24.0 } else { 0.0 };
     let mut peak = p2 * truth.max(quantized);
@@ -343,7 +346,7 @@ pub fn analysis_seconds(a: &AnalysisShape<'_>, gradient_s: &dyn Fn(Precision) ->
     let p2 = (p as f64).powi(2);
     let metrics = p2 * METRICS_S_PER_ENTRY * f64::from(a.truth_bits) / 256.0
         + if a.spectrum { SPECTRUM_S_PER_P3 * p2 * p as f64 } else { 0.0 };
-    let per_cell = (a.orders * a.fmas) as f64;
+    let per_cell = (a.orders * a.fmas * a.policies) as f64;
     let methods = a
         .methods
         .iter()
