@@ -22,12 +22,15 @@
 //! include = [{ n = 64, precisions = ["mp:128"] }]  # extra cells: base + these keys
 //! ```
 //!
-//! Unknown keys anywhere are rejected with the file and key named; a TOML syntax error is
-//! reported as `file:line:column`. `name` must be a safe folder name (it names the default
+//! Unknown keys anywhere are rejected with the file and key named; a TOML syntax error, and an
+//! error about a value written in the file (a wrong type, an unknown name, a bad size), is
+//! reported as `file:line:column` (of the value). `name` must be a safe folder name (it names the default
 //! output folder `results/<name>`): no `/`, `\`, `..`, control characters or leading `.`. Data
 //! files (`problem:`, `csv:`, `npy:`) are read relative to the experiment file's folder and must
 //! stay inside it unless [`Access::AllowOutside`] (`--allow-outside`) is given; they are read
-//! (and problem files validated) when the experiment is loaded, before any cell runs.
+//! (and problem files validated) when the experiment is loaded, and every cell is checked
+//! against what they hold (its `layers` and `y_columns` against a data file's columns, its size
+//! with the file's rows, or the problem file's network and batch) before any cell runs.
 //! `--set key=value` (value in
 //! TOML syntax) overrides the base before expansion. Each cell is identified by the SHA-256 of
 //! its normalized configuration ([`CellConfig::hash`]), so a cell's identity does not depend on
@@ -588,6 +591,39 @@ fn parse_file(text: &str, path: &Path) -> Result<ExperimentFile, Error> {
     toml::from_str(text).map_err(|e| at(e, ""))
 }
 
+/// Where the values of the `[base]` and `[sweep]` keys are written (byte ranges of the file), so
+/// that an error about a field is reported at its line and column.
+#[derive(Default, Deserialize)]
+struct Spans {
+    #[serde(default)]
+    base: BTreeMap<String, toml::Spanned<toml::Value>>,
+    #[serde(default)]
+    sweep: BTreeMap<String, toml::Spanned<toml::Value>>,
+}
+
+impl Spans {
+    fn parse(text: &str) -> Spans {
+        toml::from_str(text).unwrap_or_default()
+    }
+
+    /// `e` at the line and column of the value it is about: a field error of the experiment file
+    /// (`n`, `activations[1]`, `sweep.n`, `sweep.include[0].loss`) whose key is written in it —
+    /// not one given by `--set` (`sets`), and not an error about a data file.
+    fn locate(&self, e: Error, text: &str, path: &Path, sets: &[(String, toml::Value)]) -> Error {
+        let Error::Field { path: file, field, message } = e else { return e };
+        let (table, rest, from_base) = match field.strip_prefix("sweep.") {
+            Some(rest) => (&self.sweep, rest, false),
+            None => (&self.base, field.as_str(), true),
+        };
+        let key = rest.split(['[', '.']).next().unwrap_or(rest);
+        let overridden = from_base && sets.iter().any(|(k, _)| k == key);
+        match table.get(key) {
+            Some(v) if file == path && !overridden => Error::at(path, text, v.span().start, format!("field `{field}`: {message}")),
+            _ => Error::Field { path: file, field, message },
+        }
+    }
+}
+
 impl Experiment {
     /// Reads an experiment file (a regular file of at most
     /// [`crate::limits::MAX_EXPERIMENT_BYTES`]), applies `--set` overrides, and expands the grid;
@@ -622,10 +658,12 @@ impl Experiment {
         for (k, v) in sets {
             base.insert(k.clone(), v.clone());
         }
+        let spans = Spans::parse(text);
+        let at = |e: Error| spans.locate(e, text, path, sets);
         // validate the base alone first (unknown keys, types)
-        let base_cell = cell(path, &base, &[])?;
-        let sweep = Sweep::split(path, &file.sweep)?;
-        let cells = sweep.cells(path, &base, &base_cell, access)?;
+        let base_cell = cell(path, &base, &[]).map_err(at)?;
+        let sweep = Sweep::split(path, &file.sweep).map_err(at)?;
+        let cells = sweep.cells(path, &base, &base_cell, access).map_err(at)?;
         if cells.is_empty() {
             return Err(Error::field(path, "sweep", "the grid is empty (every cell excluded)"));
         }
@@ -747,12 +785,13 @@ impl Sweep {
         }
         sources.extend(include.iter().map(|c| c.data.clone()));
         let mut digests = BTreeMap::new();
+        let mut read = BTreeMap::new();
         for s in sources {
             if !digests.contains_key(&s) {
                 let d = super::data_digest(&s, path, access)?;
-                if let Some(rel) = s.strip_prefix("problem:") {
-                    // read and validated once, confined by `access`, before any cell runs
-                    crate::model::Problem::load(&super::data::data_path(path, &s, rel, access)?)?;
+                // read and validated once, confined by `access`, before any cell runs
+                if let Some(source) = super::Source::read(&s, path, access)? {
+                    read.insert(s.clone(), source);
                 }
                 digests.insert(s, d);
             }
@@ -762,7 +801,7 @@ impl Sweep {
         let mut len = 0usize;
         for idx in cells.combinations() {
             let c = cells.build(&idx).map_err(|m| in_sweep(Error::field(path, "data_sha256", m), &cells.keys))?;
-            super::check(&c, path, available).map_err(|e| in_sweep(e, &cells.keys))?;
+            super::check(&c, path, available, read.get(&c.data)).map_err(|e| in_sweep(e, &cells.keys))?;
             len += 1;
         }
         // an included cell that is a grid cell, or listed twice, is computed once
@@ -773,7 +812,7 @@ impl Sweep {
                 other => other,
             };
             cells.pin(&mut c).map_err(|m| named(Error::field(path, "data_sha256", m)))?;
-            super::check(&c, path, available).map_err(named)?;
+            super::check(&c, path, available, read.get(&c.data)).map_err(named)?;
             let h = c.hash();
             if !cells.in_grid(&c) && !hashes.contains(&h) {
                 hashes.push(h);

@@ -304,47 +304,93 @@ pub fn load(
             return Err(Error::field(&paths[0], "data_sha256", format!("the data changed since the experiment was read (SHA-256 {now}, expected {pin})")));
         }
     }
-    let (d0, dl) = (layers[0], layers[layers.len() - 1]);
     let table = |i: usize| if data.starts_with("csv:") { csv_table(&paths[i], &contents[i]) } else { npy_table(&paths[i], &contents[i]) };
-    if paths.len() == 2 {
-        if y_columns.is_some() {
-            return Err(Error::field(exp_path, "y_columns", "applies to a CSV file or a single .npy array, not to separate x and y arrays"));
+    let tables = (0..paths.len()).map(table).collect::<Result<Vec<_>, _>>()?;
+    let shape = Shape { paths, tables: tables.iter().map(|t| (t.len(), t[0].len())).collect() };
+    match shape.columns(exp_path, y_columns, layers)? {
+        None => {
+            let mut t = tables.into_iter();
+            Ok((t.next().expect("x"), t.next().expect("y")))
         }
-        let (x, y) = (table(0)?, table(1)?);
-        for (p, t, d, what) in [(&paths[0], &x, d0, "inputs"), (&paths[1], &y, dl, "targets")] {
-            if t[0].len() != d {
-                return Err(Error::field(p, "shape", format!("{} × {}: layers {layers:?} need {d} {what} per row", t.len(), t[0].len())));
+        Some((xcols, ycols)) => {
+            let pick = |row: &Vec<String>, cols: &[usize]| cols.iter().map(|&c| row[c].clone()).collect::<Vec<_>>();
+            let t = &tables[0];
+            Ok((t.iter().map(|r| pick(r, &xcols)).collect(), t.iter().map(|r| pick(r, &ycols)).collect()))
+        }
+    }
+}
+
+/// The shape of a `csv:`/`npy:` source — (rows, columns) of each of its one or two tables —
+/// read once when an experiment is loaded, so that every cell's `layers`, `y_columns` and `n`
+/// are checked against its data before any cell runs.
+#[derive(Clone, Debug)]
+pub struct Shape {
+    paths: Vec<PathBuf>,
+    tables: Vec<(usize, usize)>,
+}
+
+/// Reads and parses a `csv:`/`npy:` source (every value checked as [`load`] checks it) for its
+/// [`Shape`]; `None` for other sources.
+pub fn shape(data: &str, exp_path: &Path, access: Access) -> Result<Option<Shape>, Error> {
+    let Some(paths) = files(data, exp_path, access)? else { return Ok(None) };
+    let mut tables = Vec::new();
+    for p in &paths {
+        let bytes = read(p)?;
+        let t = if data.starts_with("csv:") { csv_table(p, &bytes)? } else { npy_table(p, &bytes)? };
+        tables.push((t.len(), t[0].len()));
+    }
+    Ok(Some(Shape { paths, tables }))
+}
+
+impl Shape {
+    /// The number of data rows.
+    pub fn rows(&self) -> usize {
+        self.tables[0].0
+    }
+
+    /// Checks the tables against `layers` and `y_columns`: two tables must be N × d0 and N × dL;
+    /// one table is split into its input and target columns, returned as (inputs, targets)
+    /// (`None` for two tables).
+    pub fn columns(&self, exp_path: &Path, y_columns: Option<&[usize]>, layers: &[usize]) -> Result<Option<(Vec<usize>, Vec<usize>)>, Error> {
+        let (d0, dl) = (layers[0], layers[layers.len() - 1]);
+        let paths = &self.paths;
+        if let [x, y] = self.tables[..] {
+            if y_columns.is_some() {
+                return Err(Error::field(exp_path, "y_columns", "applies to a CSV file or a single .npy array, not to separate x and y arrays"));
+            }
+            for (p, (rows, width), d, what) in [(&paths[0], x, d0, "inputs"), (&paths[1], y, dl, "targets")] {
+                if width != d {
+                    return Err(Error::field(p, "shape", format!("{rows} × {width}: layers {layers:?} need {d} {what} per row")));
+                }
+            }
+            if x.0 != y.0 {
+                return Err(Error::field(&paths[1], "shape", format!("{} rows, but {} has {}", y.0, paths[0].display(), x.0)));
+            }
+            return Ok(None);
+        }
+        let width = self.tables[0].1;
+        let ycols: Vec<usize> = match y_columns {
+            Some(c) => c.to_vec(),
+            None => (width.saturating_sub(dl)..width).collect(),
+        };
+        for (k, &c) in ycols.iter().enumerate() {
+            if c >= width {
+                return Err(Error::field(exp_path, format!("y_columns[{k}]"), format!("{c} is not a column of {} ({width} columns, numbered from 0)", paths[0].display())));
+            }
+            if ycols[..k].contains(&c) {
+                return Err(Error::field(exp_path, format!("y_columns[{k}]"), format!("column {c} is listed twice")));
             }
         }
-        if x.len() != y.len() {
-            return Err(Error::field(&paths[1], "shape", format!("{} rows, but {} has {}", y.len(), paths[0].display(), x.len())));
+        let xcols: Vec<usize> = (0..width).filter(|c| !ycols.contains(c)).collect();
+        if xcols.len() != d0 || ycols.len() != dl {
+            return Err(Error::field(
+                &paths[0],
+                "columns",
+                format!("{width} columns: {} inputs and {} targets (y_columns {ycols:?}), but layers {layers:?} need d0 = {d0} and dL = {dl}", xcols.len(), ycols.len()),
+            ));
         }
-        return Ok((x, y));
+        Ok(Some((xcols, ycols)))
     }
-    let t = table(0)?;
-    let width = t[0].len();
-    let ycols: Vec<usize> = match y_columns {
-        Some(c) => c.to_vec(),
-        None => (width.saturating_sub(dl)..width).collect(),
-    };
-    for (k, &c) in ycols.iter().enumerate() {
-        if c >= width {
-            return Err(Error::field(exp_path, format!("y_columns[{k}]"), format!("{c} is not a column of {} ({width} columns, numbered from 0)", paths[0].display())));
-        }
-        if ycols[..k].contains(&c) {
-            return Err(Error::field(exp_path, format!("y_columns[{k}]"), format!("column {c} is listed twice")));
-        }
-    }
-    let xcols: Vec<usize> = (0..width).filter(|c| !ycols.contains(c)).collect();
-    if xcols.len() != d0 || ycols.len() != dl {
-        return Err(Error::field(
-            &paths[0],
-            "columns",
-            format!("{width} columns: {} inputs and {} targets (y_columns {ycols:?}), but layers {layers:?} need d0 = {d0} and dL = {dl}", xcols.len(), ycols.len()),
-        ));
-    }
-    let pick = |row: &Vec<String>, cols: &[usize]| cols.iter().map(|&c| row[c].clone()).collect::<Vec<_>>();
-    Ok((t.iter().map(|r| pick(r, &xcols)).collect(), t.iter().map(|r| pick(r, &ycols)).collect()))
 }
 
 #[cfg(test)]

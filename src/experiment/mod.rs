@@ -39,8 +39,13 @@ pub fn init_weights(spec: &Spec, kind: &str, seed: u64) -> Vec<f64> {
 
 /// Row ⌊i·rows/n⌋ for i < n: `n` rows taken evenly (0 or more than `rows`: all rows).
 fn evenly(rows: usize, n: usize) -> Vec<usize> {
-    let n = if n == 0 { rows } else { n.min(rows) };
+    let n = evenly_count(rows, n);
     (0..n).map(|i| i * rows / n).collect()
+}
+
+/// How many rows [`evenly`] takes.
+fn evenly_count(rows: usize, n: usize) -> usize {
+    if n == 0 { rows } else { n.min(rows) }
 }
 
 /// A real data set shipped in `linfa-datasets`: `n` rows taken evenly across the set (row
@@ -295,21 +300,30 @@ fn settings(cell: &CellConfig, exp_path: &Path) -> Result<Settings, Error> {
     Ok(Settings { methods, precisions, orders, fmas, policies, math, step, truth_bits })
 }
 
-/// Validates a cell without reading its data: its analysis settings (as [`request`] parses
-/// them), its network, data source and weights, and its size — the estimated memory of its
-/// analysis ([`crate::hessian::cost::analysis_memory`], one worker) against `available` bytes.
-/// A cell whose problem comes from a file (`problem:`) is sized when it runs.
-pub fn check(cell: &CellConfig, exp_path: &Path, available: Option<u64>) -> Result<(), Error> {
+/// Validates a cell: its analysis settings (as [`request`] parses them), its network, data
+/// source and weights, and its size — the estimated memory of its analysis
+/// ([`crate::hessian::cost::analysis_memory`], one worker) against `available` bytes. `source`
+/// is what its data source holds ([`Source::read`], once per experiment): a `problem:` cell is
+/// sized by the problem file's network and batch, a `csv:`/`npy:` cell by the file's rows, and
+/// its `layers` and `y_columns` are checked against the file's columns. Without `source` a file
+/// cell is checked for everything but its data (which is then checked when it runs).
+pub fn check(cell: &CellConfig, exp_path: &Path, available: Option<u64>, source: Option<&Source>) -> Result<(), Error> {
     let s = settings(cell, exp_path)?;
     let dataset_rows = |set: &str| match set { "iris" => 150, "diabetes" => 442, _ => 1599 };
-    let n = match cell.data.as_str() {
-        d if d.starts_with("problem:") => return Ok(()),
-        "generated" if cell.n == 0 => return Err(Error::field(exp_path, "n", "must be at least 1")),
-        "generated" => cell.n as u64,
-        "inline" => cell.x.as_ref().map_or(1, |x| x.len().max(1) as u64),
-        set @ ("iris" | "diabetes" | "winequality") => (if cell.n == 0 { dataset_rows(set) } else { cell.n.min(dataset_rows(set)) }) as u64,
-        d if is_file_source(d) => 1,
-        other => return Err(Error::field(exp_path, "data", format!("unknown data source \"{other}\" (expected generated, inline, iris, diabetes, winequality, problem:<path>, csv:<path> or npy:<path>[,<path>])"))),
+    let n = match (cell.data.as_str(), source) {
+        // the problem file's network and batch, not the cell's `layers` and `n`
+        (_, Some(Source::Problem { layers, n })) => return check_size(cell, exp_path, &s, layers, *n as u64, available),
+        (d, Some(Source::Table(shape))) if is_file_source(d) => {
+            shape.columns(exp_path, cell.y_columns.as_deref(), &cell.layers)?;
+            evenly_count(shape.rows(), cell.n) as u64
+        }
+        (d, _) if d.starts_with("problem:") => return Ok(()),
+        ("generated", _) if cell.n == 0 => return Err(Error::field(exp_path, "n", "must be at least 1")),
+        ("generated", _) => cell.n as u64,
+        ("inline", _) => cell.x.as_ref().map_or(1, |x| x.len().max(1) as u64),
+        (set @ ("iris" | "diabetes" | "winequality"), _) => (if cell.n == 0 { dataset_rows(set) } else { cell.n.min(dataset_rows(set)) }) as u64,
+        (d, _) if is_file_source(d) => 1,
+        (other, _) => return Err(Error::field(exp_path, "data", format!("unknown data source \"{other}\" (expected generated, inline, iris, diabetes, winequality, problem:<path>, csv:<path> or npy:<path>[,<path>])"))),
     };
     cell_spec(cell, exp_path)?;
     if !["glorot", "he", "explicit", "problem", "trained"].contains(&cell.weights.as_str()) {
@@ -318,14 +332,40 @@ pub fn check(cell: &CellConfig, exp_path: &Path, available: Option<u64>) -> Resu
     if cell.weights == "trained" && !(cell.train_lr.is_finite() && cell.train_lr > 0.0) {
         return Err(Error::field(exp_path, "train_lr", format!("{} must be positive", cell.train_lr)));
     }
-    check_size(cell, exp_path, &s, n, available)
+    check_size(cell, exp_path, &s, &cell.layers, n, available)
+}
+
+/// What an experiment's data source holds, read once when the experiment is loaded so that
+/// [`check`] validates every cell against it before any cell runs.
+#[derive(Clone, Debug)]
+pub enum Source {
+    /// A `problem:` file: its network and batch size (they replace the cell's).
+    Problem {
+        /// Layer widths.
+        layers: Vec<usize>,
+        /// Batch size N.
+        n: usize,
+    },
+    /// A `csv:`/`npy:` source: its tables' shapes.
+    Table(data::Shape),
+}
+
+impl Source {
+    /// Reads the source `data` (a `problem:`, `csv:` or `npy:` one; `None` for the others).
+    pub fn read(data: &str, exp_path: &Path, access: Access) -> Result<Option<Source>, Error> {
+        if let Some(rel) = data.strip_prefix("problem:") {
+            let p = Problem::load(&data::data_path(exp_path, data, rel, access)?)?;
+            return Ok(Some(Source::Problem { layers: p.spec.layers, n: p.n }));
+        }
+        Ok(data::shape(data, exp_path, access)?.map(Source::Table))
+    }
 }
 
 /// Refuses a cell whose analysis would not fit in `available` bytes (or whose sizes overflow).
-fn check_size(cell: &CellConfig, exp_path: &Path, s: &Settings, n: u64, available: Option<u64>) -> Result<(), Error> {
+fn check_size(cell: &CellConfig, exp_path: &Path, s: &Settings, layers: &[usize], n: u64, available: Option<u64>) -> Result<(), Error> {
     use crate::hessian::cost::{analysis_memory, fmt_bytes, AnalysisShape, Dims};
-    let dims = Dims::checked(&cell.layers, n)
-        .ok_or_else(|| Error::field(exp_path, "layers", format!("{:?}: the number of parameters overflows a 64-bit integer", cell.layers)))?;
+    let dims = Dims::checked(layers, n)
+        .ok_or_else(|| Error::field(exp_path, "layers", format!("{layers:?}: the number of parameters overflows a 64-bit integer")))?;
     let p_max = s.precisions.iter().map(|q| q.bits()).max().unwrap_or(53);
     let need = |dims: Dims| {
         let shape = AnalysisShape {
@@ -346,7 +386,7 @@ fn check_size(cell: &CellConfig, exp_path: &Path, s: &Settings, n: u64, availabl
         Some(avail) if need(dims) > avail as f64 => {
             // name n when the network alone would fit
             let field = if need(Dims { n: 1, ..dims }) <= avail as f64 { "n" } else { "layers" };
-            let what = format!("layers {:?}, N = {n}: P = {}", cell.layers, dims.params);
+            let what = format!("layers {layers:?}, N = {n}: P = {}", dims.params);
             Err(Error::field(exp_path, field, format!("{what}: this cell's analysis needs an estimated {}, more than the {} available", fmt_bytes(need(dims)), fmt_bytes(avail as f64))))
         }
         _ => Ok(()),

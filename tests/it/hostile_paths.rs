@@ -196,7 +196,7 @@ fn data_paths() -> Vec<Case> {
     let status = ["status", "{root}/exp/e.toml"];
     let allowed = ["status", "{root}/exp/e.toml", "--allow-outside"];
     let missing = |label, nodes| Case { label, nodes, args: args(&allowed), code: 3, has: vec![], lacks: vec![], writes: None };
-    let outside = |label, data: &'static str, has| bad(label, vec![exp(data)], &status, vec!["e.toml: field `data`", has, "pass --allow-outside"]);
+    let outside = |label, data: &'static str, has| bad(label, vec![exp(data)], &status, vec!["e.toml:6:8: field `data`", has, "pass --allow-outside"]);
     vec![
         outside("csv absolute", "csv:{root}/outside/d.csv", "is an absolute path"),
         missing("csv absolute, allowed", vec![exp("csv:{root}/outside/d.csv")]),

@@ -20,6 +20,7 @@ mod generated;
 mod fuzz_parsers;
 mod golden;
 mod hostile_sizes;
+mod load_checks;
 mod hostile_paths;
 mod hostile_integrity;
 mod integrity;
