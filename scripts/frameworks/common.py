@@ -447,12 +447,18 @@ def verify(net, loss64, grad64, H32, H64):
         "asymmetric_pairs_f64": int(np.sum(np.triu(H64 != H64.T, 1))),
         "asymmetric_pairs_f32": int(np.sum(np.triu(H32 != H32.T, 1))),
     }
-    limits = {"loss_f64_rel_diff_vs_numpy": 1e-12, "grad_f64_rel_diff_vs_numpy": 1e-10,
+    limits = {"loss_f64_rel_diff_vs_numpy": 1e-6, "grad_f64_rel_diff_vs_numpy": 1e-6,
               "hessian_f64_rel_diff_vs_numpy_fd": 1e-5, "hessian_f32_rel_diff_vs_numpy_fd": 1e-3,
               "hessian_f32_rel_diff_vs_f64": 1e-3, "asymmetry_f64": 1e-12, "asymmetry_f32": 1e-4}
     bad = [f"{k} = {checks[k]:.3g} > {v:g}" for k, v in limits.items() if not checks[k] <= v]
     if bad:
         sys.exit("error: check failed (wrong theta permutation or a different model?): " + "; ".join(bad))
+    # loss and gradient: above 1e-12 / 1e-10 a warning (the framework's float64 model is not
+    # the exact one: TensorFlow's gelu builds 1/sqrt(2) through float32, ~1e-9), above 1e-6 an error
+    for k, v in (("loss_f64_rel_diff_vs_numpy", 1e-12), ("grad_f64_rel_diff_vs_numpy", 1e-10)):
+        if checks[k] > v:
+            print(f"warning: {k} = {checks[k]:.3g} > {v:g}: the framework's float64 function differs from "
+                  "the exact model by more than float64 rounding (its own formula or constant)", file=sys.stderr)
     return checks
 
 
@@ -533,15 +539,18 @@ def finish(args, net, *, layout, tensors, entries, loss32, loss64, grad64, H32, 
     print(analyze)
 
 
+DISPLAY = {"jax": "JAX", "tf": "TensorFlow", "torch": "PyTorch"}
+
+
 def write_readme(out, meta, names):
-    fw = meta["framework"]
+    fw = DISPLAY.get(meta["framework"], meta["framework"])
     vers = ", ".join(f"{k} {v}" for k, v in meta["versions"].items())
     m = meta["machine"]
     c = meta["checks"]
     lines = [
         f"# {os.path.basename(os.path.normpath(out))}: {fw} export",
         "",
-        f"Written by `scripts/frameworks/{fw}_export.py` ({datetime.date.today().isoformat()}).",
+        f"Written by `scripts/frameworks/{meta['framework']}_export.py` ({datetime.date.today().isoformat()}).",
         "",
         "Command (from the repository root):",
         "",
@@ -560,7 +569,8 @@ def write_readme(out, meta, names):
         f"stored format ({meta['store_dtype']}).",
         f"- `{names['f32']}`, `{names['f64']}`: {fw}'s Hessian of the loss w.r.t. all parameters, (P, P), "
         "C order, rows and columns in Clairaut's theta order (per layer W as (in, out) row-major, then b); "
-        "f64 at the stored values cast exactly to float64.",
+        + ("both at the stored float32 values (f64: cast exactly to float64)." if meta["store_dtype"] == "float32"
+           else "f64 at the stored float64 values, f32 at them rounded to float32 (the framework's cast)."),
         "- How: " + "; ".join(f"{k}: {v}" for k, v in meta["how"].items()) + ".",
         "- `export.json`: all of the above, machine-readable, with the environment and the checks.",
         "",

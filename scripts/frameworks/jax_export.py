@@ -109,7 +109,7 @@ def main():
     how = {"model": "flax.linen nn.Dense" if nn is not None else "x @ kernel + bias (no flax)",
            "hessian": ("jax.jit(jax.hessian(loss))" if args.jit else "jax.hessian(loss)") + "(params) "
                       "(jacfwd(jacrev)) over the params pytree",
-           "f64": "jax_enable_x64, stored values cast exactly to float64",
+           "f64": "jax_enable_x64 (on for both runs), stored values cast exactly to float64",
            "loss": "jnp.mean(jnp.square(y - pred))" if net.loss == "mse"
                    else "jnp.mean(-jnp.sum(y * jax.nn.log_softmax(pred, axis=-1), axis=-1))",
            "backend": jax.default_backend()}
