@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# Regenerates the committed framework examples tests/data/frameworks/<framework>-<example>/ with
+# the export scripts (see scripts/frameworks/README.md).  Each example is one network: JAX
+# generates it (NumPy seed, 3 float32 SGD steps in JAX) and TensorFlow and PyTorch export the
+# same weights and batch with --from; the article examples read experiments/tf2-article/example1.json.
+# A framework that is not installed is skipped with a note.
+#   PYTHON=/work/venv-fw/bin/python scripts/frameworks/make-examples.sh
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+PY=${PYTHON:-python3}
+D=tests/data/frameworks
+have() { "$PY" -c "import $1" 2>/dev/null || { echo "note: $1 not installed, skipping its exports" >&2; return 1; }; }
+export_all() {  # name, then the JAX arguments
+  local name=$1; shift
+  "$PY" scripts/frameworks/jax_export.py "$@" --out "$D/jax-$name"
+  if have tensorflow; then "$PY" scripts/frameworks/tf_export.py --from "$D/jax-$name" --out "$D/tf-$name"; fi
+  if have torch; then "$PY" scripts/frameworks/torch_export.py --from "$D/jax-$name" --out "$D/torch-$name"; fi
+}
+export_all tanh                                   # layers 3,4,2 tanh mse, N = 5, seed 0
+export_all sigmoid-ce --layers 2,3,3 --activations sigmoid,identity --loss softmax_cross_entropy --n 4 --seed 1
+export_all gelu-silu --layers 2,4,2 --activations gelu,silu --n 4 --seed 2
+"$PY" scripts/frameworks/jax_export.py --from experiments/tf2-article/example1.json --out "$D/jax-article-example1"
+if have tensorflow; then "$PY" scripts/frameworks/tf_export.py --from experiments/tf2-article/example1.json --out "$D/tf-article-example1"; fi
+if have torch; then "$PY" scripts/frameworks/torch_export.py --from experiments/tf2-article/example1.json --out "$D/torch-article-example1"; fi
