@@ -49,6 +49,7 @@ pub mod cell;
 pub mod kinks;
 pub mod metrics;
 pub mod norms;
+mod norms64;
 pub mod truth;
 
 pub use cell::{CellKey, Row, NON_FINITE};

@@ -76,6 +76,12 @@ impl Norms {
         Norms { whole: z(), anti: z(), max_abs: z(), d: z(), sq: z(), pairs: 0, differing: 0, anti_sum }
     }
 
+    /// Sums accumulated elsewhere ([`super::norms64::Norms64`]).
+    pub(crate) fn from_parts(whole: Float, anti: Float, max_abs: Float, pairs: u64, differing: u64, anti_sum: AntiSum) -> Self {
+        let z = || Float::new(METRIC_PREC);
+        Norms { whole, anti, max_abs, d: z(), sq: z(), pairs, differing, anti_sum }
+    }
+
     /// A diagonal entry `A_ii`.
     pub fn diag(&mut self, aii: &Float) {
         self.sq.assign(aii * aii);

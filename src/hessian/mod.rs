@@ -227,6 +227,15 @@ impl<R: Real> Matrix<R> {
             && (0..self.p).all(|i| (0..self.p).all(|j| self.get(i, j).bits_eq(&other.get(i, j))))
     }
 
+    /// The entries in storage order (rows, or columns when column-major), when they are kept as
+    /// they are (not packed).
+    pub fn plain_values(&self) -> Option<&[R]> {
+        match &self.store {
+            Store::Plain { data, .. } => Some(data),
+            Store::Packed { .. } => None,
+        }
+    }
+
     /// Whether the entries are kept packed.
     pub fn is_packed(&self) -> bool {
         matches!(self.store, Store::Packed { .. })

@@ -142,6 +142,9 @@ macro_rules! hw_real {
             fn to_f64(&self) -> f64 {
                 *self as f64
             }
+            fn exact_f64(&self) -> Option<f64> {
+                Some(*self as f64)
+            }
             fn to_float(&self) -> Float {
                 Float::with_val($prec, *self)
             }

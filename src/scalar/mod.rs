@@ -201,6 +201,11 @@ pub trait Real: Scalar<Real = Self, Ctx = <Self as Real>::RCtx> + Sync {
     fn to_f64(&self) -> f64;
     /// This value exactly, as an MPFR number.
     fn to_float(&self) -> Float;
+    /// This value as an `f64` when the format's values all are `f64` values (hardware and
+    /// narrow formats): exactly, never rounded; `None` for other formats.
+    fn exact_f64(&self) -> Option<f64> {
+        None
+    }
     /// A decimal string that reads back to exactly this value in this format.
     fn to_decimal(&self, ctx: &Self::RCtx) -> String;
     /// Bitwise equality (distinguishes −0 from +0; NaNs equal only to themselves bitwise).

@@ -248,6 +248,9 @@ impl<const P: u32> Real for Narrow<P> {
     fn to_f64(&self) -> f64 {
         self.0
     }
+    fn exact_f64(&self) -> Option<f64> {
+        Some(self.0)
+    }
     fn to_float(&self) -> Float {
         self.mp()
     }
