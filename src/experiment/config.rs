@@ -91,6 +91,12 @@ fn d_policies() -> Vec<String> {
 fn only_uniform(p: &[String]) -> bool {
     p.len() == 1 && p[0] == "uniform"
 }
+fn d_inputs() -> String {
+    "decimal".into()
+}
+fn is_decimal(m: &str) -> bool {
+    m == "decimal"
+}
 fn d_math() -> String {
     "core-math".into()
 }
@@ -192,6 +198,11 @@ pub struct CellConfig {
     /// JSON — and the id — of a configuration without policies is what it was before them.
     #[serde(default = "d_policies", skip_serializing_if = "only_uniform")]
     pub policies: Vec<String>,
+    /// How the problem's numbers become inputs: `decimal` (the default, not written, so the id
+    /// of a configuration without it is what it was before), `binary64`, `binary32` or
+    /// `as-stored` ([`crate::model::InputMode`]).
+    #[serde(default = "d_inputs", skip_serializing_if = "is_decimal")]
+    pub inputs: String,
     /// Math library.
     #[serde(default = "d_math")]
     pub math: String,
@@ -383,7 +394,7 @@ macro_rules! cell_fields {
             layers: Usizes, activations: Strings, loss: String, n: Usize, data: String, data_seed: U64,
             x: Rows, y: Rows, y_columns: Columns, data_sha256: Digest, weights: String, weights_seed: U64,
             params: F64s, train_steps: U32, train_lr: F64, methods: Strings, precisions: Strings,
-            orders: Strings, fma: Strings, policies: Strings, math: String, truth: String, check_extra: U32, step_rule: String,
+            orders: Strings, fma: Strings, policies: Strings, inputs: String, math: String, truth: String, check_extra: U32, step_rule: String,
             step_h: F64, kink_tol: F64, spectrum: Bool, store_matrices: Bool
         }
     };
@@ -752,7 +763,7 @@ impl Sweep {
                 let d = super::data_digest(&s, path, access)?;
                 if let Some(rel) = s.strip_prefix("problem:") {
                     // read and validated once, confined by `access`, before any cell runs
-                    crate::model::Problem::load(&super::data::data_path(path, &s, rel, access)?)?;
+                    crate::model::Problem::load_with(&super::data::data_path(path, &s, rel, access)?, access)?;
                 }
                 digests.insert(s, d);
             }
@@ -810,6 +821,7 @@ mod tests {
         c.data_sha256 = Some("ab".into());
         c.store_matrices = true;
         c.policies = vec!["uniform".into(), "tf2-ampere".into()];
+        c.inputs = "binary32".into();
         (c.x, c.y, c.params) = (Some(vec![vec![0.5]]), Some(vec![vec![0.25]]), Some(vec![0.125]));
         let serde_json::Value::Object(m) = serde_json::to_value(&c).unwrap() else { panic!() };
         let mut count = 0;

@@ -31,58 +31,17 @@ pub fn is_file_source(data: &str) -> bool {
     data.starts_with("csv:") || data.starts_with("npy:")
 }
 
-/// Whether the files an experiment names may lie outside its folder (`--allow-outside`).
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub enum Access {
-    /// Only files inside the experiment file's folder, after following symbolic links
-    /// (the default).
-    #[default]
-    Confined,
-    /// Any file: absolute paths, `..`, links that leave the folder.
-    AllowOutside,
-}
-
-/// The folder of the experiment file `exp_path` (`.` for a bare file name).
-pub fn folder_of(exp_path: &Path) -> PathBuf {
-    match exp_path.parent() {
-        Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
-        _ => PathBuf::from("."),
-    }
-}
+pub use crate::input::{folder_of, Access};
 
 /// The file `rel` of data source `source` (field `data` of the experiment file `exp_path`),
 /// relative to the experiment's folder. [`Access::Confined`] refuses an absolute path, a path
-/// whose `..` leave the folder, and a path that resolves (through symbolic links) outside it.
+/// whose `..` leave the folder, and a path that resolves (through symbolic links) outside it
+/// ([`crate::input::confined`]).
 pub fn data_path(exp_path: &Path, source: &str, rel: &str, access: Access) -> Result<PathBuf, Error> {
-    use std::path::Component;
-    let dir = folder_of(exp_path);
-    let path = exp_path.parent().map_or_else(|| PathBuf::from(rel), |d| d.join(rel));
-    if access == Access::AllowOutside {
-        return Ok(path);
-    }
-    let refuse = |why: &str| {
-        let message = format!("\"{source}\" {why}, outside the experiment file's folder \"{}\" (pass --allow-outside to read it)", dir.display());
+    crate::input::confined(exp_path, rel, access).map_err(|why| {
+        let message = format!("\"{source}\" {why}, outside the experiment file's folder \"{}\" (pass --allow-outside to read it)", folder_of(exp_path).display());
         Error::field(exp_path, "data", message)
-    };
-    let mut depth = 0i64;
-    for c in Path::new(rel).components() {
-        match c {
-            Component::Prefix(_) | Component::RootDir => return Err(refuse("is an absolute path")),
-            Component::ParentDir => depth -= 1,
-            Component::Normal(_) => depth += 1,
-            Component::CurDir => {}
-        }
-        if depth < 0 {
-            return Err(refuse("leads through `..`"));
-        }
-    }
-    // links: the file (when it exists) must resolve inside the folder's own resolution
-    if let (Ok(real_dir), Ok(real)) = (dir.canonicalize(), path.canonicalize()) {
-        if !real.starts_with(&real_dir) {
-            return Err(refuse(&format!("resolves (through a symbolic link) to {}", real.display())));
-        }
-    }
-    Ok(path)
+    })
 }
 
 /// The files of a `csv:` / `npy:` source, relative to the experiment file's folder and
