@@ -391,6 +391,12 @@ pub fn run(args: AnalyzeArgs) -> anyhow::Result<()> {
         crate::hessian::cost::refuse_if_too_large(&req.problem.source, memory_estimate(&req, threads), &what)?;
     }
     println!("problem: {} (P = {p}, N = {})", req.problem.source.display(), req.problem.n);
+    if req.inputs != InputMode::Decimal {
+        println!("inputs: {} (of the truth and of every cell)", req.inputs.name());
+    }
+    if let Some(r) = &req.problem.reference_loss {
+        println!("{}", r.line());
+    }
     let threads = args.threads.unwrap_or_else(rayon::current_num_threads);
     let estimate = super::progress::estimate_analysis(&req, threads)?;
     for line in estimate.lines(p) {

@@ -146,6 +146,9 @@ pub fn run(args: HessianArgs) -> anyhow::Result<()> {
         req.inputs.name()
     );
     println!("P: {p}");
+    if let Some(r) = &req.problem.reference_loss {
+        println!("{}", r.line());
+    }
     // the figures of a matrix with NaN or ±∞ entries say nothing (NaN pairs are bitwise equal)
     let figure = |x| if nonfinite.is_empty() { metrics::fmt_metric(x) } else { "not finite".to_string() };
     println!("asymmetry ‖H−Hᵀ‖_F/‖H‖_F: {}", figure(&a.rel_fro));

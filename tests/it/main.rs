@@ -21,6 +21,7 @@ mod fuzz_parsers;
 mod golden;
 mod hostile_sizes;
 mod hostile_paths;
+mod import;
 mod hostile_integrity;
 mod integrity;
 mod layering;
