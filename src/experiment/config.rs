@@ -13,6 +13,7 @@
 //! weights = "glorot"                 # glorot | he | explicit | problem | trained
 //! methods = ["fwd-rev", "rev-rev"]
 //! precisions = ["f32", "f64"]
+//! inputs = "decimal"                 # decimal | binary64 | binary32 | as-stored (InputMode)
 //!
 //! [sweep]                            # the grid: the cartesian product of these keys
 //! precisions = [["binary16"], ["f32"], ["f64"]]   # a list of values…
