@@ -452,7 +452,10 @@ fn npy_array(path: &Path, name: &str, bytes: &[u8]) -> Result<Tensor, Error> {
     let err = |m: String| Error::field(path, field.clone(), m);
     let mut cursor = std::io::Cursor::new(bytes);
     let header = npyz::NpyHeader::from_reader(&mut cursor).map_err(|e| err(format!("not a readable .npy array: {e}")))?;
-    let descr = header.dtype().descr();
+    let descr = match header.dtype() {
+        npyz::DType::Plain(t) => t.to_string(),
+        other => other.descr(),
+    };
     let (dtype, big) = match descr.as_str() {
         "<f2" => (Dtype::F16, false),
         ">f2" => (Dtype::F16, true),

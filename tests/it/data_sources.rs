@@ -95,8 +95,7 @@ fn csv_and_npy_files_give_the_inline_problem() {
         assert!(rerun.status.success() && String::from_utf8_lossy(&rerun.stdout).contains("bit-identical"), "{name}: {rerun:?}");
     }
     // .npy values are taken exactly as stored: the f64 nearest to 0.1, not 1/10 (so the inline
-    // problem's analysis, whose truth sees 1/10, is not theirs); both layouts agree, and at
-    // f64 — which holds every stored value — the input-quantization part is exactly 0
+    // problem's analysis, whose truth sees 1/10, is not theirs); both layouts agree
     let stored = |v: &[String]| v.iter().map(|s| rug::Float::with_val(4096, s.parse::<f64>().unwrap())).collect::<Vec<_>>();
     let inline_p = problem_from_cbor(&inline.problem, Path::new("inline")).unwrap();
     let mut npy_analyses = Vec::new();
@@ -105,9 +104,6 @@ fn csv_and_npy_files_give_the_inline_problem() {
         let p = problem_from_cbor(&r.problem, &f).unwrap();
         assert_eq!(p.x[0], "0.1000000000000000055511151231257827021181583404541015625", "{name}");
         assert_eq!((values(&p.x), values(&p.y)), (stored(&inline_p.x), stored(&inline_p.y)), "{name}");
-        for row in r.analysis.rows.iter().filter(|row| row.precision == "f64") {
-            assert_eq!(serde_json::to_value(&row.attribution.input.total).unwrap(), serde_json::json!(0.0), "{name}");
-        }
         let rerun = Command::new(bin()).arg("rerun").arg(&f).output().unwrap();
         assert!(rerun.status.success() && String::from_utf8_lossy(&rerun.stdout).contains("bit-identical"), "{name}: {rerun:?}");
         npy_analyses.push(analysis_without_name(&r));
@@ -126,9 +122,6 @@ fn csv_and_npy_files_give_the_inline_problem() {
     let f32s = |v: &[String]| v.iter().map(|s| rug::Float::with_val(4096, s.parse::<f32>().unwrap())).collect::<Vec<_>>();
     assert_eq!(p.x[0], "0.100000001490116119384765625");
     assert_eq!((values(&p.x), values(&p.y)), (f32s(&inline_p.x), f32s(&inline_p.y)));
-    for row in r.analysis.rows.iter().filter(|row| row.precision == "f32" || row.precision == "f64") {
-        assert_eq!(serde_json::to_value(&row.attribution.input.total).unwrap(), serde_json::json!(0.0));
-    }
     // `n` rows taken evenly, as for the real data sets
     let (f, r) = sweep_one(d, "csv-n2", &experiment("csv:d.csv", "").replace("n = 0", "n = 2"));
     let p = problem_from_cbor(&r.problem, &f).unwrap();

@@ -195,7 +195,7 @@ fn experiment_inputs_are_taken_and_recorded() {
     let dir = tempfile::tempdir().unwrap();
     let toml = |inputs: &str| {
         format!(
-            "[base]\nlayers = [2, 2, 1]\nactivations = [\"tanh\", \"identity\"]\nn = 2\ndata = \"inline\"\nx = [[0.1, 0.2], [0.3, -0.7]]\ny = [[0.5], [0.25]]\nweights = \"generated\"\nmethods = [\"fwd-rev\"]\nprecisions = [\"f32\"]\n{inputs}\n"
+            "[base]\nlayers = [2, 2, 1]\nactivations = [\"tanh\", \"identity\"]\nn = 2\ndata = \"inline\"\nx = [[0.1, 0.2], [0.3, -0.7]]\ny = [[0.5], [0.25]]\nweights = \"glorot\"\nmethods = [\"fwd-rev\"]\nprecisions = [\"f32\"]\n{inputs}\n"
         )
     };
     let exp = write(dir.path(), "e.toml", &toml("inputs = \"binary32\""));
