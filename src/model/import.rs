@@ -584,10 +584,12 @@ pub fn check_reference(pr: &Problem, r: &Ref) -> Result<ReferenceLoss, Error> {
     let rel = if stored == 0.0 { computed.abs() } else { ((computed - stored) / stored).abs() };
     if !(rel <= 2f64.powi(-p / 2)) {
         return Err(Error::field(
-            &r.file,
-            r.tensor.clone().unwrap_or_else(|| "reference_loss".into()),
+            &pr.source,
+            "reference_loss",
             format!(
-                "the mapped network does not reproduce the framework's loss: {} recorded, {} computed by Clairaut in {} (relative difference {rel:.3e} > 2^-{}); check `layout`, `layers`, `activations` and `loss`",
+                "the mapped network does not reproduce the framework's loss ({}{}): {} recorded, {} computed by Clairaut in {} (relative difference {rel:.3e} > 2^-{}); check `layout`, `layers`, `activations` and `loss`",
+                r.file.display(),
+                r.tensor.as_deref().map_or(String::new(), |t| format!(", tensor {}", crate::error::shown(t))),
                 exact_decimal(stored),
                 if computed.is_finite() { exact_decimal(computed) } else { computed.to_string() },
                 t.dtype.precision_name(),

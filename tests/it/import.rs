@@ -107,7 +107,8 @@ fn bad_tensor_files_are_one_line_errors_naming_file_tensor_and_shapes() {
     assert!(e.contains("batch.safetensors") && e.contains("`x`") && e.contains("shape (5, 3), expected (N, 4)"), "{e}");
     // every shape fits, but the network is not the framework's: the reference loss says so
     let e = Problem::load(&data().join("problem-wrong-layout.json")).unwrap_err().to_string();
-    assert!(e.contains("does not reproduce the framework's loss") && e.contains("`layout`") && e.lines().count() == 1, "{e}");
+    assert!(e.contains("problem-wrong-layout.json: field `reference_loss`: the mapped network does not reproduce the framework's loss"), "{e}");
+    assert!(e.contains("batch.safetensors, tensor `loss32`") && e.contains("`layout`") && e.lines().count() == 1, "{e}");
     // and on the command line: exit status 2, one line
     let mut cmd = clairaut();
     cmd.args(["hessian", "--problem"]).arg(data().join("problem-wrong-layout.json"));
