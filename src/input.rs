@@ -77,6 +77,55 @@ pub fn read_text(path: &Path) -> Result<String, Error> {
     utf8(path, read_regular(path)?)
 }
 
+/// Whether the files a file names may lie outside its folder (`--allow-outside`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Access {
+    /// Only files inside the naming file's folder, after following symbolic links (the default).
+    #[default]
+    Confined,
+    /// Any file: absolute paths, `..`, links that leave the folder.
+    AllowOutside,
+}
+
+/// The folder of the file `path` (`.` for a bare file name).
+pub fn folder_of(path: &Path) -> std::path::PathBuf {
+    match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
+        _ => std::path::PathBuf::from("."),
+    }
+}
+
+/// The file `rel` named by the file `base`, relative to `base`'s folder. [`Access::Confined`]
+/// refuses an absolute path, a path whose `..` leave the folder, and a path that resolves
+/// (through symbolic links) outside it; the `Err` says why (`"is an absolute path"`, …).
+pub fn confined(base: &Path, rel: &str, access: Access) -> Result<std::path::PathBuf, String> {
+    use std::path::Component;
+    let dir = folder_of(base);
+    let path = base.parent().map_or_else(|| std::path::PathBuf::from(rel), |d| d.join(rel));
+    if access == Access::AllowOutside {
+        return Ok(path);
+    }
+    let mut depth = 0i64;
+    for c in Path::new(rel).components() {
+        match c {
+            Component::Prefix(_) | Component::RootDir => return Err("is an absolute path".into()),
+            Component::ParentDir => depth -= 1,
+            Component::Normal(_) => depth += 1,
+            Component::CurDir => {}
+        }
+        if depth < 0 {
+            return Err("leads through `..`".into());
+        }
+    }
+    // links: the file (when it exists) must resolve inside the folder's own resolution
+    if let (Ok(real_dir), Ok(real)) = (dir.canonicalize(), path.canonicalize()) {
+        if !real.starts_with(&real_dir) {
+            return Err(format!("resolves (through a symbolic link) to {}", real.display()));
+        }
+    }
+    Ok(path)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -44,6 +44,8 @@ pub struct Row {
     /// Precision policy of the matrix products (H at truth precision is uniform: the rounding
     /// part holds every rounding the policy adds).
     pub policy: PrecisionPolicy,
+    /// How the problem's numbers became inputs (the request's [`super::Request::inputs`]).
+    pub inputs: InputMode,
     /// Step rule (finite differences only).
     pub step: Option<String>,
     /// Smallest and largest step actually taken, |(θ_j ⊕ h_j) − θ_j| (finite differences only).
@@ -97,13 +99,14 @@ pub struct Spectrum {
 /// The problem's inputs rounded to `arith`'s format, then exactly at `bits` precision.
 pub(super) struct Quantized<'a> {
     pub(super) problem: &'a Problem,
+    pub(super) mode: InputMode,
     pub(super) bits: u32,
 }
 
 impl WithReal for Quantized<'_> {
     type Output = Result<Inputs<Float>, crate::Error>;
     fn run<R: LaneDot>(self, ctx: R::RCtx) -> Self::Output {
-        let q = self.problem.inputs::<R>(InputMode::Decimal, &ctx)?;
+        let q = self.problem.inputs::<R>(self.mode, &ctx)?;
         let up = |v: &[R]| v.iter().map(|x| Float::with_val(self.bits, x.to_float())).collect();
         Ok(Inputs { x: up(&q.x), y: up(&q.y), theta: up(&q.theta) })
     }
@@ -112,6 +115,7 @@ impl WithReal for Quantized<'_> {
 /// H at the working precision (exact values) and the steps it used (FD only).
 struct Working<'a> {
     problem: &'a Problem,
+    mode: InputMode,
     method: Method,
     order: Order,
     policy: PrecisionPolicy,
@@ -122,7 +126,7 @@ impl WithReal for Working<'_> {
     type Output = Result<(PackedMatrix, Option<Vec<Float>>, Option<Vec<Float>>), crate::Error>;
     fn run<R: LaneDot>(self, ctx: R::RCtx) -> Self::Output {
         let pr = self.problem;
-        let inputs = pr.inputs::<R>(InputMode::Decimal, &ctx)?;
+        let inputs = pr.inputs::<R>(self.mode, &ctx)?;
         let eval = Eval::new(self.order, pr.spec.sum_lengths(pr.n)).with_policy(&self.policy);
         let opts = Options { step: self.step.clone(), ..Default::default() };
         let h = hessian::compute_with(self.method, &pr.spec, pr.n, &inputs, &eval, &ctx, &opts);
@@ -247,7 +251,7 @@ impl CellContext<'_> {
         let (spec, n) = (&req.problem.spec, req.problem.n);
         let start = Instant::now();
         let arith = Arith { precision: prec, math: req.math, fma };
-        let (h, steps, actual) = arith.dispatch(Working { problem: &req.problem, method: m, order: o, policy, step: &req.step })?;
+        let (h, steps, actual) = arith.dispatch(Working { problem: &req.problem, mode: req.inputs, method: m, order: o, policy, step: &req.step })?;
         let ctx = MpCtx::new(tbits, None, fma);
         let eval = Eval::new(o, spec.sum_lengths(n));
         let hhi = match steps {
@@ -406,6 +410,7 @@ impl CellContext<'_> {
             order: o,
             fma,
             policy,
+            inputs: self.req.inputs,
             step: m.is_finite_difference().then(|| self.req.step.to_string()),
             step_actual: c.actual,
             error_rel_fro: total.total,

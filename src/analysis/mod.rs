@@ -80,6 +80,10 @@ pub struct Request {
     pub policies: Vec<PrecisionPolicy>,
     /// f32/f64 math library.
     pub math: MathLib,
+    /// How the problem's numbers become inputs — of the truth and of every cell alike, so that
+    /// the input-quantization part is the rounding of these inputs into each format (0 for a
+    /// format that holds them all: binary32-pinned or float32-stored inputs at f32).
+    pub inputs: InputMode,
     /// Finite-difference step rule.
     pub step: StepRule,
     /// Truth precision (None: [`truth::default_bits`]).
@@ -286,7 +290,7 @@ pub fn analyze_observed(req: &Request, observe: &dyn Fn(Step)) -> Result<Analysi
     // Truth at the exact inputs, certified.
     let t0 = Instant::now();
     let tctx = MpCtx::new(tbits, None, false);
-    let exact_inputs = pr.inputs::<Float>(InputMode::Decimal, &tctx)?;
+    let exact_inputs = pr.inputs::<Float>(req.inputs, &tctx)?;
     let t = CertifiedTruth::compute(req, &exact_inputs, tbits);
     let norm_t = cell::fro(&t.matrix);
     timings.truth_s = t0.elapsed().as_secs_f64();
@@ -333,7 +337,7 @@ fn analyze_precision(cx: &CellContext, cells: &[CellKey], prec: Precision, out: 
     // T(q): the exact Hessian at the inputs rounded to this precision
     let t1 = Instant::now();
     let arith = Arith { precision: prec, math: req.math, fma: false };
-    let q = arith.dispatch(Quantized { problem: pr, bits: tbits })?;
+    let q = arith.dispatch(Quantized { problem: pr, mode: req.inputs, bits: tbits })?;
     let tq = truth::exact_hessian(&pr.spec, pr.n, &q, tbits).into_packed();
     out.timings.quantized_truths_s += t1.elapsed().as_secs_f64();
     observe(Step::Quantized(prec));

@@ -17,7 +17,8 @@ use crate::analysis::{self, truth, Analysis, Request};
 use crate::error::Error;
 use crate::hessian::fd::StepRule;
 use crate::hessian::Method;
-use crate::model::Problem;
+use crate::input::Access;
+use crate::model::{InputMode, Problem};
 use crate::order::Order;
 use crate::scalar::matmul::PrecisionPolicy;
 use crate::scalar::{FmaPolicy, MathLib, Precision};
@@ -59,6 +60,13 @@ pub struct AnalyzeArgs {
     /// f32/f64 math library: core-math or libm.
     #[arg(long, value_name = "LIB", value_enum, default_value = "core-math")]
     pub math: MathLib,
+    /// How the file's numbers become inputs — of the truth and of every cell: decimal (exact),
+    /// binary64, binary32 (pinned to that format first) or as-stored (the exact stored values).
+    #[arg(long, value_name = "MODE", value_enum, default_value = "decimal")]
+    pub inputs: InputMode,
+    /// Read tensor files the problem names outside its folder.
+    #[arg(long)]
+    pub allow_outside: bool,
     /// |z| at or below which a relu pre-activation counts as a kink.
     #[arg(long, value_name = "TOL", default_value_t = 1e-9)]
     pub kink_tol: f64,
@@ -171,7 +179,7 @@ impl AnalyzeArgs {
         crate::limits::check_extra_bits(self.check_extra).map_err(|message| Error::Option { option: "--check-extra".into(), message })?;
         let step: StepRule = parse_option("--step", &self.step)?;
         let policies = policy_list(&self.policies)?;
-        let problem = Problem::load(&self.problem)?;
+        let problem = Problem::load_with(&self.problem, if self.allow_outside { Access::AllowOutside } else { Access::Confined })?;
         let req = Request {
             problem,
             methods,
@@ -180,6 +188,7 @@ impl AnalyzeArgs {
             fmas,
             policies,
             math: self.math,
+            inputs: self.inputs,
             step,
             truth_bits,
             check_extra: self.check_extra,
@@ -382,6 +391,12 @@ pub fn run(args: AnalyzeArgs) -> anyhow::Result<()> {
         crate::hessian::cost::refuse_if_too_large(&req.problem.source, memory_estimate(&req, threads), &what)?;
     }
     println!("problem: {} (P = {p}, N = {})", req.problem.source.display(), req.problem.n);
+    if req.inputs != InputMode::Decimal {
+        println!("inputs: {} (of the truth and of every cell)", req.inputs.name());
+    }
+    if let Some(r) = &req.problem.reference_loss {
+        println!("{}", r.line());
+    }
     let threads = args.threads.unwrap_or_else(rayon::current_num_threads);
     let estimate = super::progress::estimate_analysis(&req, threads)?;
     for line in estimate.lines(p) {
@@ -420,6 +435,8 @@ mod tests {
             check_extra: truth::DEFAULT_CHECK_EXTRA,
             step: "optimal".into(),
             math: MathLib::CoreMath,
+            inputs: InputMode::Decimal,
+            allow_outside: false,
             kink_tol: 1e-9,
             no_spectrum: false,
             json: None,

@@ -54,9 +54,13 @@ pub struct HessianArgs {
     /// f32/f64 math library: core-math (correctly rounded) or libm.
     #[arg(long, value_name = "LIB", value_enum, default_value = "core-math")]
     pub math: MathLib,
-    /// How the file's decimals become working values: decimal (exact), binary64 or binary32.
+    /// How the file's numbers become working values: decimal (exact), binary64, binary32 or
+    /// as-stored (the exact stored values).
     #[arg(long, value_name = "MODE", value_enum, default_value = "decimal")]
     pub inputs: InputMode,
+    /// Read tensor files the problem names outside its folder.
+    #[arg(long)]
+    pub allow_outside: bool,
     /// Finite-difference step: optimal, fixed:<h> or relative:<h>.
     #[arg(long, value_name = "RULE", default_value = "optimal")]
     pub step: String,
@@ -83,7 +87,8 @@ impl HessianArgs {
         let step: StepRule = parse_option("--step", &self.step)?;
         let policy: PrecisionPolicy = parse_option("--policy", &self.policy)?;
         check_policy(&policy, self.method, precision, order).map_err(|message| Error::Option { option: "--policy".into(), message })?;
-        let problem = Problem::load(&self.problem)?;
+        let access = if self.allow_outside { crate::input::Access::AllowOutside } else { crate::input::Access::Confined };
+        let problem = Problem::load_with(&self.problem, access)?;
         let arith = Arith { precision, math: self.math, fma: self.fma && !self.no_fma };
         Ok(Request { problem, method: self.method, arith, order, inputs: self.inputs, step, policy })
     }
@@ -141,6 +146,9 @@ pub fn run(args: HessianArgs) -> anyhow::Result<()> {
         req.inputs.name()
     );
     println!("P: {p}");
+    if let Some(r) = &req.problem.reference_loss {
+        println!("{}", r.line());
+    }
     // the figures of a matrix with NaN or ±∞ entries say nothing (NaN pairs are bitwise equal)
     let figure = |x| if nonfinite.is_empty() { metrics::fmt_metric(x) } else { "not finite".to_string() };
     println!("asymmetry ‖H−Hᵀ‖_F/‖H‖_F: {}", figure(&a.rel_fro));

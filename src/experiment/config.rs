@@ -13,6 +13,7 @@
 //! weights = "glorot"                 # glorot | he | explicit | problem | trained
 //! methods = ["fwd-rev", "rev-rev"]
 //! precisions = ["f32", "f64"]
+//! inputs = "decimal"                 # decimal | binary64 | binary32 | as-stored (InputMode)
 //!
 //! [sweep]                            # the grid: the cartesian product of these keys
 //! precisions = [["binary16"], ["f32"], ["f64"]]   # a list of values…
@@ -93,6 +94,12 @@ fn d_policies() -> Vec<String> {
 }
 fn only_uniform(p: &[String]) -> bool {
     p.len() == 1 && p[0] == "uniform"
+}
+fn d_inputs() -> String {
+    "decimal".into()
+}
+fn is_decimal(m: &str) -> bool {
+    m == "decimal"
 }
 fn d_math() -> String {
     "core-math".into()
@@ -195,6 +202,11 @@ pub struct CellConfig {
     /// JSON — and the id — of a configuration without policies is what it was before them.
     #[serde(default = "d_policies", skip_serializing_if = "only_uniform")]
     pub policies: Vec<String>,
+    /// How the problem's numbers become inputs: `decimal` (the default, not written, so the id
+    /// of a configuration without it is what it was before), `binary64`, `binary32` or
+    /// `as-stored` ([`crate::model::InputMode`]).
+    #[serde(default = "d_inputs", skip_serializing_if = "is_decimal")]
+    pub inputs: String,
     /// Math library.
     #[serde(default = "d_math")]
     pub math: String,
@@ -386,7 +398,7 @@ macro_rules! cell_fields {
             layers: Usizes, activations: Strings, loss: String, n: Usize, data: String, data_seed: U64,
             x: Rows, y: Rows, y_columns: Columns, data_sha256: Digest, weights: String, weights_seed: U64,
             params: F64s, train_steps: U32, train_lr: F64, methods: Strings, precisions: Strings,
-            orders: Strings, fma: Strings, policies: Strings, math: String, truth: String, check_extra: U32, step_rule: String,
+            orders: Strings, fma: Strings, policies: Strings, inputs: String, math: String, truth: String, check_extra: U32, step_rule: String,
             step_h: F64, kink_tol: F64, spectrum: Bool, store_matrices: Bool
         }
     };
@@ -849,6 +861,7 @@ mod tests {
         c.data_sha256 = Some("ab".into());
         c.store_matrices = true;
         c.policies = vec!["uniform".into(), "tf2-ampere".into()];
+        c.inputs = "binary32".into();
         (c.x, c.y, c.params) = (Some(vec![vec![0.5]]), Some(vec![vec![0.25]]), Some(vec![0.125]));
         let serde_json::Value::Object(m) = serde_json::to_value(&c).unwrap() else { panic!() };
         let mut count = 0;

@@ -7,9 +7,11 @@
 //!   its digits are kept as written — `0.1` is 1/10 at MPFR precision and fl(0.1) in `f64`, as in
 //!   problem files — after lossless tidying into JSON number syntax (`+.5` → `0.5`).
 //! - **`.npy`**: little-endian `f64` (`<f8`) or `f32` (`<f4`), C or Fortran order, shape `(N, d)`
-//!   or `(N,)` (one column). Each value becomes the shortest decimal that reads back to it in its
-//!   own format (as inline data and the `linfa-datasets` sets do for their `f64`s), so an `f64`
-//!   array reproduces its values exactly in `f64`, and an `f32` array in `f32`.
+//!   or `(N,)` (one column). Each value becomes the exact decimal text of the stored float
+//!   ([`crate::model::import::exact_decimal`]: `0.1f32` is `0.100000001490116119384765625`),
+//!   so every precision that holds the stored value — and the truth — sees exactly it. (The
+//!   shortest decimal that reads back to an `f32` is a different number at `f64` and at the
+//!   truth: the input-quantization part would then be an artefact of how the file was read.)
 //! - Columns: with two `.npy` files, x is the first and y the second. A CSV file or a single
 //!   `.npy` array is split by `y_columns` (0-based; the other columns are inputs, in file order),
 //!   by default the last d_L columns are the targets.
@@ -31,58 +33,17 @@ pub fn is_file_source(data: &str) -> bool {
     data.starts_with("csv:") || data.starts_with("npy:")
 }
 
-/// Whether the files an experiment names may lie outside its folder (`--allow-outside`).
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub enum Access {
-    /// Only files inside the experiment file's folder, after following symbolic links
-    /// (the default).
-    #[default]
-    Confined,
-    /// Any file: absolute paths, `..`, links that leave the folder.
-    AllowOutside,
-}
-
-/// The folder of the experiment file `exp_path` (`.` for a bare file name).
-pub fn folder_of(exp_path: &Path) -> PathBuf {
-    match exp_path.parent() {
-        Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
-        _ => PathBuf::from("."),
-    }
-}
+pub use crate::input::{folder_of, Access};
 
 /// The file `rel` of data source `source` (field `data` of the experiment file `exp_path`),
 /// relative to the experiment's folder. [`Access::Confined`] refuses an absolute path, a path
-/// whose `..` leave the folder, and a path that resolves (through symbolic links) outside it.
+/// whose `..` leave the folder, and a path that resolves (through symbolic links) outside it
+/// ([`crate::input::confined`]).
 pub fn data_path(exp_path: &Path, source: &str, rel: &str, access: Access) -> Result<PathBuf, Error> {
-    use std::path::Component;
-    let dir = folder_of(exp_path);
-    let path = exp_path.parent().map_or_else(|| PathBuf::from(rel), |d| d.join(rel));
-    if access == Access::AllowOutside {
-        return Ok(path);
-    }
-    let refuse = |why: &str| {
-        let message = format!("\"{source}\" {why}, outside the experiment file's folder \"{}\" (pass --allow-outside to read it)", dir.display());
+    crate::input::confined(exp_path, rel, access).map_err(|why| {
+        let message = format!("\"{source}\" {why}, outside the experiment file's folder \"{}\" (pass --allow-outside to read it)", folder_of(exp_path).display());
         Error::field(exp_path, "data", message)
-    };
-    let mut depth = 0i64;
-    for c in Path::new(rel).components() {
-        match c {
-            Component::Prefix(_) | Component::RootDir => return Err(refuse("is an absolute path")),
-            Component::ParentDir => depth -= 1,
-            Component::Normal(_) => depth += 1,
-            Component::CurDir => {}
-        }
-        if depth < 0 {
-            return Err(refuse("leads through `..`"));
-        }
-    }
-    // links: the file (when it exists) must resolve inside the folder's own resolution
-    if let (Ok(real_dir), Ok(real)) = (dir.canonicalize(), path.canonicalize()) {
-        if !real.starts_with(&real_dir) {
-            return Err(refuse(&format!("resolves (through a symbolic link) to {}", real.display())));
-        }
-    }
-    Ok(path)
+    })
 }
 
 /// The files of a `csv:` / `npy:` source, relative to the experiment file's folder and
@@ -236,9 +197,9 @@ pub fn npy_table(path: &Path, bytes: &[u8]) -> Result<Rows, Error> {
     }
     let fortran = file.order() == npyz::Order::Fortran;
     let truncated = |e: std::io::Error| Error::field(path, "data", format!("{} values of {dtype} expected: {e}", rows * cols));
-    let values: Vec<(f64, String)> = match dtype.as_str() {
-        "<f8" => file.into_vec::<f64>().map_err(truncated)?.into_iter().map(|v| (v, format!("{v:e}"))).collect(),
-        "<f4" => file.into_vec::<f32>().map_err(truncated)?.into_iter().map(|v| (v as f64, format!("{v:e}"))).collect(),
+    let values: Vec<f64> = match dtype.as_str() {
+        "<f8" => file.into_vec::<f64>().map_err(truncated)?.into_iter().map(f64::from).collect(),
+        "<f4" => file.into_vec::<f32>().map_err(truncated)?.into_iter().map(f64::from).collect(),
         _ => return Err(Error::field(path, "dtype", format!("`{dtype}`: expected little-endian f64 (`<f8`) or f32 (`<f4`)"))),
     };
     let (rows, cols) = (rows as usize, cols as usize);
@@ -246,9 +207,9 @@ pub fn npy_table(path: &Path, bytes: &[u8]) -> Result<Rows, Error> {
         .map(|i| {
             (0..cols)
                 .map(|j| {
-                    let (v, text) = &values[if fortran { j * rows + i } else { i * cols + j }];
+                    let v = values[if fortran { j * rows + i } else { i * cols + j }];
                     if v.is_finite() {
-                        Ok(text.clone())
+                        Ok(crate::model::import::exact_decimal(v))
                     } else {
                         Err(Error::field(path, format!("[{i}][{j}]"), format!("value {v} is not finite")))
                     }
@@ -479,14 +440,19 @@ mod tests {
         let p = Path::new("t.npy");
         let c = npy_bytes(&[0.1, 2.0, -3.5, 1e-300, 5.0, 6.0], &[3, 2]);
         let t = npy_table(p, &c).unwrap();
-        assert_eq!(t, [["1e-1", "2e0"], ["-3.5e0", "1e-300"], ["5e0", "6e0"]]);
+        // the exact values stored (Python: format(decimal.Decimal(0.1), 'f'))
+        assert_eq!(t[0], ["0.1000000000000000055511151231257827021181583404541015625", "2"]);
+        assert_eq!(t[1][0], "-3.5");
+        assert!(t[1][1].starts_with("0.000") && t[1][1].parse::<f64>().unwrap() == 1e-300, "{}", t[1][1]);
+        assert_eq!(t[2], ["5", "6"]);
         let col = npy_table(p, &npy_bytes(&[1.0, 2.0], &[2])).unwrap();
-        assert_eq!(col, [["1e0"], ["2e0"]]);
+        assert_eq!(col, [["1"], ["2"]]);
         let e = npy_table(p, &npy_bytes(&[1.0; 8], &[2, 2, 2])).unwrap_err().to_string();
         assert!(e.contains("t.npy") && e.contains("shape") && e.contains("[2, 2, 2]"), "{e}");
         let e = npy_table(p, &npy_bytes(&[1.0, f64::NAN], &[1, 2])).unwrap_err().to_string();
         assert!(e.contains("[0][1]") && e.contains("NaN"), "{e}");
-        // f32 in Fortran order: the shortest decimal of each f32, rows as in C order
+        // f32 in Fortran order: the exact value of each f32 (not its shortest decimal, which is
+        // another number at f64), rows as in C order
         let mut f = Vec::new();
         {
             use npyz::WriterBuilder;
@@ -494,7 +460,10 @@ mod tests {
             w.extend([0.1f32, 0.3, 0.2, 0.4]).unwrap();
             w.finish().unwrap();
         }
-        assert_eq!(npy_table(p, &f).unwrap(), [["1e-1", "2e-1"], ["3e-1", "4e-1"]]);
+        assert_eq!(
+            npy_table(p, &f).unwrap(),
+            [["0.100000001490116119384765625", "0.20000000298023223876953125"], ["0.300000011920928955078125", "0.4000000059604644775390625"]]
+        );
         let mut i = Vec::new();
         {
             use npyz::WriterBuilder;

@@ -114,7 +114,7 @@ pub fn resolve(cell: &CellConfig, exp_path: &Path, id: &str, access: Access) -> 
 /// The cell's problem: data and weights generated, read or trained as configured.
 pub fn resolve_problem(cell: &CellConfig, exp_path: &Path, id: &str, access: Access) -> Result<Problem, Error> {
     let from_file = match cell.data.strip_prefix("problem:") {
-        Some(p) => Some(Problem::load(&data::data_path(exp_path, &cell.data, p, access)?)?),
+        Some(p) => Some(Problem::load_with(&data::data_path(exp_path, &cell.data, p, access)?, access)?),
         None => None,
     };
     let spec = match &from_file {
@@ -126,7 +126,7 @@ pub fn resolve_problem(cell: &CellConfig, exp_path: &Path, id: &str, access: Acc
     if cell.y_columns.is_some() && !is_file_source(&cell.data) {
         return Err(Error::field(exp_path, "y_columns", format!("applies to csv: and npy: data, not \"{}\"", cell.data)));
     }
-    let mut problem = Problem { source, spec: spec.clone(), n, x, y, params: Vec::new() };
+    let mut problem = Problem { source, spec: spec.clone(), n, x, y, params: Vec::new(), reference_loss: None };
     problem.params = cell_params(cell, exp_path, &problem, from_file.as_ref())?;
     Ok(problem)
 }
@@ -254,6 +254,7 @@ struct Settings {
     orders: Vec<Order>,
     fmas: Vec<bool>,
     policies: Vec<PrecisionPolicy>,
+    inputs: InputMode,
     math: MathLib,
     step: StepRule,
     truth_bits: Option<u32>,
@@ -282,6 +283,7 @@ fn settings(cell: &CellConfig, exp_path: &Path) -> Result<Settings, Error> {
         return Err(Error::field(exp_path, "policies", "the list is empty (the default is [\"uniform\"])"));
     }
     crate::analysis::check_policies(&policies, &methods, &precisions, &orders).map_err(|m| Error::field(exp_path, "policies", m))?;
+    let inputs = InputMode::by_name(&cell.inputs).ok_or_else(|| Error::field(exp_path, "inputs", format!("{} (expected decimal, binary64, binary32 or as-stored)", crate::error::shown(&cell.inputs))))?;
     let math: MathLib = named(exp_path, "math", &cell.math, cell.math.parse())?;
     let truth_bits = match cell.truth.as_str() {
         "auto" => None,
@@ -297,7 +299,7 @@ fn settings(cell: &CellConfig, exp_path: &Path) -> Result<Settings, Error> {
     };
     crate::limits::check_extra_bits(cell.check_extra).map_err(|m| Error::field(exp_path, "check_extra", m))?;
     crate::limits::check_kink_tol(cell.kink_tol).map_err(|m| Error::field(exp_path, "kink_tol", m))?;
-    Ok(Settings { methods, precisions, orders, fmas, policies, math, step, truth_bits })
+    Ok(Settings { methods, precisions, orders, fmas, policies, inputs, math, step, truth_bits })
 }
 
 /// Validates a cell: its analysis settings (as [`request`] parses them), its network, data
@@ -354,7 +356,7 @@ impl Source {
     /// Reads the source `data` (a `problem:`, `csv:` or `npy:` one; `None` for the others).
     pub fn read(data: &str, exp_path: &Path, access: Access) -> Result<Option<Source>, Error> {
         if let Some(rel) = data.strip_prefix("problem:") {
-            let p = Problem::load(&data::data_path(exp_path, data, rel, access)?)?;
+            let p = Problem::load_with(&data::data_path(exp_path, data, rel, access)?, access)?;
             return Ok(Some(Source::Problem { layers: p.spec.layers, n: p.n }));
         }
         Ok(data::shape(data, exp_path, access)?.map(Source::Table))
@@ -395,7 +397,7 @@ fn check_size(cell: &CellConfig, exp_path: &Path, s: &Settings, layers: &[usize]
 
 /// The analysis request of a cell on `problem`.
 pub fn request(cell: &CellConfig, problem: Problem, exp_path: &Path) -> Result<Request, Error> {
-    let Settings { methods, precisions, orders, fmas, policies, math, step, truth_bits } = settings(cell, exp_path)?;
+    let Settings { methods, precisions, orders, fmas, policies, inputs, math, step, truth_bits } = settings(cell, exp_path)?;
     // every number must be finite in every requested format: checked by the analysis itself
     Ok(Request {
         problem,
@@ -405,6 +407,7 @@ pub fn request(cell: &CellConfig, problem: Problem, exp_path: &Path) -> Result<R
         fmas,
         policies,
         math,
+        inputs,
         step,
         truth_bits,
         check_extra: cell.check_extra,

@@ -6,6 +6,7 @@
 //! column (in the evaluation order under study) plus the bias, added last with one rounding
 //! (as `matmul` followed by `BiasAdd` does).
 
+pub mod import;
 pub mod loss;
 pub mod mlp;
 pub mod problem;

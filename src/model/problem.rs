@@ -12,7 +12,14 @@
 //! and `f64` use Rust's correctly rounded parser). `"0.1"` is the real number 1/10 at ground
 //! truth and fl(0.1) in `f64`: the difference is the *input quantization* cause. With
 //! [`InputMode::Binary64`] / [`InputMode::Binary32`] every number is first pinned to its
-//! `f64` / `f32` value and then converted exactly.
+//! `f64` / `f32` value and then converted exactly. [`InputMode::AsStored`] takes every number
+//! as the exact value of what the file stores: the decimal text as written, and each value of a
+//! binary tensor file exactly (see below) — the same values as `decimal`, named for what they are.
+//!
+//! `x`, `y` and `params` may instead name a tensor in a `.safetensors`, `.npz` or `.npy` file
+//! (`{"file": "model.safetensors", "layout": "torch"}`), and `reference_loss` the loss the
+//! framework recorded: see [`super::import`], which reads every stored float into the exact
+//! decimal text of its value.
 //!
 //! A file may also wrap the problem as `{"problem": {...}, ...}` (as the reference files do).
 //!
@@ -24,8 +31,10 @@ use std::path::{Path, PathBuf};
 
 use serde_json::{Map, Value};
 
+use super::import::Ref;
 use super::{Activation, Loss, Spec};
 use crate::error::Error;
+use crate::input::Access;
 use crate::scalar::Real;
 
 /// How the decimal numbers of a problem become values of the working format.
@@ -40,6 +49,10 @@ pub enum InputMode {
     /// The nearest `f32`, then into the format.
     #[value(name = "binary32")]
     Binary32,
+    /// The exact value of what the file stores (decimal text as written; tensor files' floats
+    /// exactly), correctly rounded into the format — the default's values, for binary files.
+    #[value(name = "as-stored")]
+    AsStored,
 }
 
 impl InputMode {
@@ -49,11 +62,12 @@ impl InputMode {
             InputMode::Decimal => "decimal",
             InputMode::Binary64 => "binary64",
             InputMode::Binary32 => "binary32",
+            InputMode::AsStored => "as-stored",
         }
     }
     /// Looks a mode up by name.
     pub fn by_name(s: &str) -> Option<Self> {
-        [InputMode::Decimal, InputMode::Binary64, InputMode::Binary32]
+        [InputMode::Decimal, InputMode::Binary64, InputMode::Binary32, InputMode::AsStored]
             .into_iter()
             .find(|m| m.name() == s)
     }
@@ -74,6 +88,8 @@ pub struct Problem {
     pub y: Vec<String>,
     /// θ, as decimal text.
     pub params: Vec<String>,
+    /// The framework's recorded loss against Clairaut's (`reference_loss`, [`super::import`]).
+    pub reference_loss: Option<super::import::ReferenceLoss>,
 }
 
 /// A problem's numbers in one working format.
@@ -87,17 +103,29 @@ pub struct Inputs<R> {
     pub theta: Vec<R>,
 }
 
-const KEYS: [&str; 6] = ["layers", "activations", "loss", "x", "y", "params"];
+const KEYS: [&str; 7] = ["layers", "activations", "loss", "x", "y", "params", "reference_loss"];
 
 impl Problem {
     /// Reads and validates a problem file (at most [`crate::limits::MAX_PROBLEM_BYTES`]).
+    /// Tensor files it names must lie in its folder ([`Access::Confined`]).
     pub fn load(path: &Path) -> Result<Problem, Error> {
-        let text = crate::limits::read_text_limited(path, crate::limits::MAX_PROBLEM_BYTES, "problem file")?;
-        Self::parse(&text, path)
+        Self::load_with(path, Access::Confined)
     }
 
-    /// Parses and validates problem JSON; `path` names it in errors.
+    /// [`Problem::load`], with the tensor files it names confined to its folder or not.
+    pub fn load_with(path: &Path, access: Access) -> Result<Problem, Error> {
+        let text = crate::limits::read_text_limited(path, crate::limits::MAX_PROBLEM_BYTES, "problem file")?;
+        Self::parse_with(&text, path, access)
+    }
+
+    /// Parses and validates problem JSON; `path` names it in errors (and locates the tensor
+    /// files it names, which must lie in its folder).
     pub fn parse(text: &str, path: &Path) -> Result<Problem, Error> {
+        Self::parse_with(text, path, Access::Confined)
+    }
+
+    /// [`Problem::parse`], with the tensor files it names confined to its folder or not.
+    pub fn parse_with(text: &str, path: &Path, access: Access) -> Result<Problem, Error> {
         let value: Value = serde_json::from_str(text).map_err(|e| json_error(path, &e))?;
         let field_err = |field: &str, message: String| Error::field(path, field, message);
         let obj = problem_object(value, path)?;
@@ -107,8 +135,9 @@ impl Problem {
             return Err(field_err("layers", format!("{:?}: the number of parameters overflows a 64-bit integer", spec.layers)));
         }
 
-        let x = matrix(&obj, "x", spec.layers[0], path)?;
-        let y = matrix(&obj, "y", spec.layers[depth], path)?;
+        let tensor = |k: &str| Ref::of(&obj, k, path, access);
+        let x = match tensor("x")? { Some(r) => r.rows(spec.layers[0])?, None => matrix(&obj, "x", spec.layers[0], path)? };
+        let y = match tensor("y")? { Some(r) => r.rows(spec.layers[depth])?, None => matrix(&obj, "y", spec.layers[depth], path)? };
         let n = x.len() / spec.layers[0];
         let ny = y.len() / spec.layers[depth];
         if n == 0 {
@@ -117,7 +146,10 @@ impl Problem {
         if ny != n {
             return Err(field_err("y", format!("has {ny} rows but `x` has {n}")));
         }
-        let params = numbers(required(&obj, "params", path)?, "params", path)?;
+        let params = match tensor("params")? {
+            Some(r) => r.params(&spec.layers)?,
+            None => numbers(required(&obj, "params", path)?, "params", path)?,
+        };
         let p = spec.num_params();
         if params.len() != p {
             return Err(field_err(
@@ -129,7 +161,13 @@ impl Problem {
                 ),
             ));
         }
-        Ok(Problem { source: path.to_path_buf(), spec, n, x, y, params })
+        let mut pr = Problem { source: path.to_path_buf(), spec, n, x, y, params, reference_loss: None };
+        match (tensor("reference_loss")?, obj.get("reference_loss")) {
+            (Some(r), _) => pr.reference_loss = Some(super::import::check_reference(&pr, &r)?),
+            (None, Some(_)) => return Err(field_err("reference_loss", "expected {\"file\": …, \"tensor\": …}".into())),
+            (None, None) => {}
+        }
+        Ok(pr)
     }
 
     /// The problem's numbers in format `R` (see the module docs for `mode`).
@@ -140,7 +178,7 @@ impl Problem {
                 .enumerate()
                 .map(|(i, s)| {
                     let r = match mode {
-                        InputMode::Decimal => R::parse_decimal(s, ctx),
+                        InputMode::Decimal | InputMode::AsStored => R::parse_decimal(s, ctx),
                         InputMode::Binary64 => R::from_f64(s.parse::<f64>().expect("validated"), ctx),
                         InputMode::Binary32 => {
                             R::from_f64(s.parse::<f32>().expect("validated") as f64, ctx)
@@ -424,6 +462,6 @@ impl Problem {
                 })
                 .collect(),
         };
-        Problem { source: PathBuf::from(format!("generated:seed={seed}")), spec: spec.clone(), n, x, y, params }
+        Problem { source: PathBuf::from(format!("generated:seed={seed}")), spec: spec.clone(), n, x, y, params, reference_loss: None }
     }
 }

@@ -184,6 +184,10 @@ pub struct Row {
     pub error_rel_fro: Metric,
     /// FMA policy: true for `fma`.
     pub fma: bool,
+    /// How the problem's numbers became inputs (`decimal`, `binary64`, `binary32`,
+    /// `as-stored`); absent means `decimal` (rows written before input modes existed).
+    #[serde(default = "decimal", skip_serializing_if = "is_decimal")]
+    pub inputs: String,
     /// Method (canonical name).
     pub method: String,
     /// Summation order (canonical name).
@@ -425,6 +429,7 @@ impl Row {
             error_max_rel: Metric::of(&r.error_max_rel),
             error_rel_fro: Metric::of(&r.error_rel_fro),
             fma: r.fma,
+            inputs: r.inputs.name().to_string(),
             method: r.method.name().to_string(),
             order: r.order.to_string(),
             policy: r.policy.to_string(),
@@ -461,6 +466,7 @@ mod tests {
             fmas: vec![false],
             policies: vec![crate::scalar::matmul::PrecisionPolicy::Uniform],
             math: MathLib::CoreMath,
+            inputs: crate::model::InputMode::Decimal,
             step: "optimal".parse().unwrap(),
             truth_bits: None,
             check_extra: analysis::truth::DEFAULT_CHECK_EXTRA,
@@ -489,4 +495,14 @@ fn uniform() -> String {
 /// Whether a row's policy is `uniform` (then not written: schema-1 rows keep their bytes).
 fn is_uniform(p: &str) -> bool {
     p == "uniform"
+}
+
+/// The input mode of a row without one: `decimal`.
+fn decimal() -> String {
+    "decimal".into()
+}
+
+/// Whether a row's input mode is `decimal` (then not written: older rows keep their bytes).
+fn is_decimal(m: &str) -> bool {
+    m == "decimal"
 }

@@ -25,6 +25,7 @@ fn request(problem: Problem, methods: &[Method], precisions: &[Precision]) -> Re
         fmas: vec![false],
         policies: vec![clairaut::scalar::matmul::PrecisionPolicy::Uniform],
         math: MathLib::CoreMath,
+        inputs: clairaut::model::InputMode::Decimal,
         step: StepRule::Optimal,
         truth_bits: None,
         check_extra: 64,

@@ -1,5 +1,5 @@
-//! Issue #4, data sources: CSV and `.npy` files give the same problem as the equivalent inline
-//! data, their bytes are part of each cell's identity, `winequality` loads from
+//! Issue #4, data sources: CSV files give the same problem as the equivalent inline data and
+//! `.npy` files their exact stored values (issue 15), their bytes are part of each cell's identity, `winequality` loads from
 //! `linfa-datasets`, and bad files are one-line errors (exit status 2).
 
 use std::path::{Path, PathBuf};
@@ -82,8 +82,6 @@ fn csv_and_npy_files_give_the_inline_problem() {
     for (name, data, extra) in [
         ("csv", "csv:d.csv", ""),
         ("csv-y-first", "csv:noheader.csv", "y_columns = [0]"),
-        ("npy2", "npy:x.npy, y.npy", ""),
-        ("npy1", "npy:xy.npy", ""),
     ] {
         let (f, r) = sweep_one(d, name, &experiment(data, extra));
         let p = problem_from_cbor(&r.problem, &f).unwrap();
@@ -96,19 +94,34 @@ fn csv_and_npy_files_give_the_inline_problem() {
         let rerun = Command::new(bin()).arg("rerun").arg(&f).output().unwrap();
         assert!(rerun.status.success() && String::from_utf8_lossy(&rerun.stdout).contains("bit-identical"), "{name}: {rerun:?}");
     }
+    // .npy values are taken exactly as stored: the f64 nearest to 0.1, not 1/10 (so the inline
+    // problem's analysis, whose truth sees 1/10, is not theirs); both layouts agree
+    let stored = |v: &[String]| v.iter().map(|s| rug::Float::with_val(4096, s.parse::<f64>().unwrap())).collect::<Vec<_>>();
+    let inline_p = problem_from_cbor(&inline.problem, Path::new("inline")).unwrap();
+    let mut npy_analyses = Vec::new();
+    for (name, data) in [("npy2", "npy:x.npy, y.npy"), ("npy1", "npy:xy.npy")] {
+        let (f, r) = sweep_one(d, name, &experiment(data, ""));
+        let p = problem_from_cbor(&r.problem, &f).unwrap();
+        assert_eq!(p.x[0], "0.1000000000000000055511151231257827021181583404541015625", "{name}");
+        assert_eq!((values(&p.x), values(&p.y)), (stored(&inline_p.x), stored(&inline_p.y)), "{name}");
+        let rerun = Command::new(bin()).arg("rerun").arg(&f).output().unwrap();
+        assert!(rerun.status.success() && String::from_utf8_lossy(&rerun.stdout).contains("bit-identical"), "{name}: {rerun:?}");
+        npy_analyses.push(analysis_without_name(&r));
+    }
+    assert_eq!(npy_analyses[0], npy_analyses[1]);
     // CSV digits are kept as written (0.1 stays 1/10, not the f64 nearest to it)
     let (f, r) = sweep_one(d, "csv-text", &experiment("csv:d.csv", ""));
     let p = problem_from_cbor(&r.problem, &f).unwrap();
     assert_eq!(p.x, ["0.1", "-2", "1.25", "3e-1", "0.5", "7.0"]);
     assert_eq!(p.y, ["0.5", "-0.75", "1"]);
-    // an f32 array: each value's shortest f32 decimal
+    // an f32 array: each value exactly as stored (0.1f32 = 0.100000001490116…, not 0.1)
     write_f32_npy(&d.join("x32.npy"), &[0.1, -2.0, 1.25, 0.3, 0.5, 7.0], &[3, 2]);
     write_f32_npy(&d.join("y32.npy"), &[0.5, -0.75, 1.0], &[3, 1]);
     let (f, r) = sweep_one(d, "npy32", &experiment("npy:x32.npy,y32.npy", ""));
     let p = problem_from_cbor(&r.problem, &f).unwrap();
-    // (0.1 as an f32 becomes the decimal 0.1, not 0.100000001490116…)
-    assert_eq!(values(&p.x), want_x);
-    assert_eq!(values(&p.y), want_y);
+    let f32s = |v: &[String]| v.iter().map(|s| rug::Float::with_val(4096, s.parse::<f32>().unwrap())).collect::<Vec<_>>();
+    assert_eq!(p.x[0], "0.100000001490116119384765625");
+    assert_eq!((values(&p.x), values(&p.y)), (f32s(&inline_p.x), f32s(&inline_p.y)));
     // `n` rows taken evenly, as for the real data sets
     let (f, r) = sweep_one(d, "csv-n2", &experiment("csv:d.csv", "").replace("n = 0", "n = 2"));
     let p = problem_from_cbor(&r.problem, &f).unwrap();

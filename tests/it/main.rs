@@ -22,6 +22,7 @@ mod golden;
 mod hostile_sizes;
 mod load_checks;
 mod hostile_paths;
+mod import;
 mod hostile_integrity;
 mod integrity;
 mod layering;
