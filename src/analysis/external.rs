@@ -92,7 +92,7 @@ impl ExternalSpec {
     }
 }
 
-/// Refuses two externals of the same name (`what` names the option or field).
+/// Refuses two externals of the same name.
 pub fn check_names(specs: &[ExternalSpec]) -> Result<(), String> {
     for (i, s) in specs.iter().enumerate() {
         if specs[..i].iter().any(|t| t.name == s.name) {
@@ -386,6 +386,8 @@ pub struct Nearest {
     pub closeness: Closeness,
     /// The other candidates exactly as close (the first [`Nearest::LISTED`]).
     pub equally_near: Vec<CellKey>,
+    /// How many other candidates are exactly as close.
+    pub ties: usize,
     /// How many candidates were compared.
     pub candidates: usize,
     /// The search axes in words ([`SearchAxes::describe`]).
@@ -458,6 +460,7 @@ pub(super) fn at_precision(cx: &CellContext, prec: Precision, q: &Inputs<Float>,
             key,
             closeness,
             equally_near: keys[1..].iter().take(Nearest::LISTED).copied().collect(),
+            ties: keys.len() - 1,
             candidates,
             search: axes.describe(),
             distance,

@@ -296,7 +296,7 @@ pub const LEGEND: [(&str, &str); 14] = [
 ];
 
 /// What an external row is, for the legend.
-pub const EXTERNAL_LEGEND: &str = "an external Hessian (--external), its sum order, fma and approx those of its nearest configuration; rounding: H against that configuration at truth precision";
+pub const EXTERNAL_LEGEND: &str = "an external Hessian (--external); (method), sum order, fma, approx: those of its nearest configuration; rounding: H against that configuration at truth precision";
 
 /// The header and rows of the default table (≤ 120 columns): each part whole.
 fn narrow_table(a: &Analysis) -> Table {
@@ -334,11 +334,12 @@ fn wide_table(a: &Analysis) -> Table {
     Table { headers, text: 4, rows }
 }
 
-/// Every row of the table with its first column: the method of a computed row; `ext:NAME`
-/// for an external Hessian (its other columns those of its nearest configuration).
+/// Every row of the table with its first column: the method of a computed row; `ext:NAME
+/// (METHOD)` for an external Hessian (METHOD and its other columns those of its nearest
+/// configuration).
 fn labelled(a: &Analysis) -> Vec<(String, &analysis::Row)> {
     let computed = a.rows.iter().map(|r| (r.method.name().to_string(), r));
-    computed.chain(a.externals.iter().map(|e| (format!("ext:{}", e.name), &e.row))).collect()
+    computed.chain(a.externals.iter().map(|e| (format!("ext:{} ({})", e.name, e.row.method.name()), &e.row))).collect()
 }
 
 /// One line per external Hessian under the table: its file, its nearest configuration (how
@@ -364,7 +365,8 @@ fn external_lines(a: &Analysis) -> Vec<String> {
         ));
         if !n.equally_near.is_empty() {
             let others: Vec<String> = n.equally_near.iter().map(external::key_label).collect();
-            out.push(format!("  equally near: {}", others.join("; ")));
+            let more = if n.ties > others.len() { format!(" and {} more", n.ties - others.len()) } else { String::new() };
+            out.push(format!("  equally near ({}): {}{more}", n.ties, others.join("; ")));
         }
         let r = &n.row;
         out.push(format!("  that configuration computed here: error {}, asym {}, rounding {}", short(&r.error_rel_fro), short(&r.asym.rel_fro), short(&r.rounding.total)));

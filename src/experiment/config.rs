@@ -769,6 +769,7 @@ impl Sweep {
         for idx in cells.combinations() {
             let c = cells.build(&idx).map_err(|m| in_sweep(Error::field(path, "data_sha256", m), &cells.keys))?;
             super::check(&c, path, available).map_err(|e| in_sweep(e, &cells.keys))?;
+            super::external_paths(&c, path, access).map_err(|e| in_sweep(e, &cells.keys))?;
             len += 1;
         }
         // an included cell that is a grid cell, or listed twice, is computed once
@@ -780,6 +781,7 @@ impl Sweep {
             };
             cells.pin(&mut c).map_err(|m| named(Error::field(path, "data_sha256", m)))?;
             super::check(&c, path, available).map_err(named)?;
+            super::external_paths(&c, path, access).map_err(named)?;
             let h = c.hash();
             if !cells.in_grid(&c) && !hashes.contains(&h) {
                 hashes.push(h);

@@ -313,13 +313,21 @@ fn external_specs(cell: &CellConfig, exp_path: &Path) -> Result<Vec<ExternalSpec
 /// The cell's external Hessians, read for `problem`'s network: each file relative to the
 /// experiment's folder and confined to it unless `access` allows otherwise ([`data::data_path`]).
 pub fn externals(cell: &CellConfig, exp_path: &Path, access: Access, problem: &Problem) -> Result<Vec<External>, Error> {
+    external_paths(cell, exp_path, access)?.iter().map(|(spec, path)| External::load(spec, path, &problem.spec.layers)).collect()
+}
+
+/// The cell's `externals` items with their files: confined to the experiment's folder unless
+/// `access` allows otherwise, and regular files (checked when the experiment is read, before
+/// any cell runs; their contents are read when the cell runs).
+pub fn external_paths(cell: &CellConfig, exp_path: &Path, access: Access) -> Result<Vec<(ExternalSpec, PathBuf)>, Error> {
     let mut out = Vec::new();
-    for (i, spec) in external_specs(cell, exp_path)?.iter().enumerate() {
+    for (i, spec) in external_specs(cell, exp_path)?.into_iter().enumerate() {
         let path = data::data_path(exp_path, &spec.file, &spec.file, access).map_err(|e| match e {
             Error::Field { path, message, .. } => Error::Field { path, field: format!("externals[{i}]"), message },
             other => other,
         })?;
-        out.push(External::load(spec, &path, &problem.spec.layers)?);
+        crate::input::ensure_regular(&path)?;
+        out.push((spec, path));
     }
     Ok(out)
 }

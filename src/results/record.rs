@@ -300,6 +300,8 @@ pub struct Nearest {
     pub row: Row,
     /// The search axes in words (`4 methods × 7 orders × 2 FMA × 1 policy`).
     pub search: String,
+    /// How many other candidates are exactly as near.
+    pub ties: u64,
 }
 
 /// An external Hessian's analysis: its row (metrics against the truth, attributed as its
@@ -431,6 +433,7 @@ impl External {
                 max_ulp: n.closeness.max_ulp,
                 row: Row::of(&n.row),
                 search: n.search.clone(),
+                ties: n.ties as u64,
             },
             row: Row::of(&e.row),
             sha256: e.sha256.clone(),
