@@ -131,19 +131,13 @@ pub struct External {
     pub values: Vec<f64>,
 }
 
-/// The bytes an external Hessian file may have for P parameters: P² `f64` values and 1 MiB of
-/// header (`None` when that overflows).
-pub fn max_file_bytes(p: usize) -> Option<u64> {
-    (p as u64).checked_mul(p as u64)?.checked_mul(8)?.checked_add(1 << 20)
-}
-
 impl External {
     /// Reads the file at `path` (named `spec.file` in the row) for a network of widths
     /// `layers`: its size is checked before it is read; a wrong shape, dtype or length, or an
     /// entry that is not a number of the precision, is one error naming the file.
     pub fn load(spec: &ExternalSpec, path: &Path, layers: &[usize]) -> Result<External, Error> {
         let p = crate::limits::checked_num_params(layers).and_then(|p| usize::try_from(p).ok()).unwrap_or(usize::MAX);
-        let limit = max_file_bytes(p).unwrap_or(u64::MAX);
+        let limit = crate::limits::max_external_bytes(p as u64).unwrap_or(u64::MAX);
         let bytes = crate::limits::read_limited(path, limit, &format!("Hessian file for P = {p} (P² values and a header)"))?;
         let sha256 = {
             use sha2::{Digest, Sha256};
@@ -178,7 +172,8 @@ enum Dtype {
 
 /// The (P, P) entries of an `.npy` file, row-major, and its dtype.
 fn read_npy(path: &Path, bytes: &[u8], p: usize, layers: &[usize]) -> Result<(Dtype, Vec<f64>), Error> {
-    let file = npyz::NpyFile::new(bytes).map_err(|e| Error::field(path, "header", format!("not a readable .npy file ({})", first_words(&e.to_string()))))?;
+    // npyz's messages may quote the header: not shown
+    let file = npyz::NpyFile::new(bytes).map_err(|_| Error::field(path, "header", "not a readable .npy file (no NumPy .npy header)"))?;
     let dtype = match file.dtype() {
         npyz::DType::Plain(t) => t.to_string(),
         other => other.descr(),
@@ -204,18 +199,13 @@ fn read_npy(path: &Path, bytes: &[u8], p: usize, layers: &[usize]) -> Result<(Dt
         return Err(Error::field(path, "data", format!("the shape {want} of `{dtype}` needs {need} bytes of data, the whole file has {have}")));
     }
     let fortran = file.order() == npyz::Order::Fortran;
-    let short = |e: std::io::Error| Error::field(path, "data", format!("{} values of `{dtype}` expected: {}", p * p, first_words(&e.to_string())));
+    let short = |_: std::io::Error| Error::field(path, "data", format!("the shape {want} of `{dtype}` needs {need} bytes of data, the file ends before them"));
     let flat: Vec<f64> = match kind {
         Dtype::F32 => file.into_vec::<f32>().map_err(short)?.into_iter().map(f64::from).collect(),
         Dtype::F64 => file.into_vec::<f64>().map_err(short)?,
     };
     let values = if fortran { (0..p * p).map(|k| flat[(k % p) * p + k / p]).collect() } else { flat };
     Ok((kind, values))
-}
-
-/// The first words of a reader's message (never a file's content: at most 60 characters).
-fn first_words(m: &str) -> String {
-    crate::error::one_line(&m.chars().take(60).collect::<String>())
 }
 
 /// What a shape that is not (P, P) probably means.

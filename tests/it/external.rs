@@ -122,8 +122,8 @@ fn a_perturbed_hessian_is_as_far_as_its_perturbation() {
     let n = &e["nearest"];
     assert_eq!((n["equal_entries"].as_u64(), n["max_ulp"].as_u64()), (Some(equal), Some(max_ulp)));
     assert_eq!(n["equal_fraction"].as_f64(), Some(equal as f64 / (78.0 * 78.0)));
-    // the requested orders and FMA policies (no-fma only) are searched as given
-    assert_eq!((n["candidates"].as_u64(), n["search"].as_str()), (Some(4), Some("2 methods × 2 orders × 1 FMA × 1 policy")));
+    // the requested orders are searched as given; only no-fma requested: both FMA policies
+    assert_eq!((n["candidates"].as_u64(), n["search"].as_str()), (Some(8), Some("2 methods × 2 orders × 2 FMA × 1 policy")));
     assert!(n["distance"]["total"].as_f64().unwrap() > 0.0);
     assert_eq!(e["row"]["precision"], "f32");
 }
@@ -174,6 +174,11 @@ fn wrong_shapes_dtypes_and_items_are_one_clear_line() {
     write_npy(&d.join("tenth.npy"), &[0.1f64; 676], &[26, 26]);
     run(&format!("x={},precision=f32", f("tenth.npy")), &["tenth.npy", "entry (0, 0) = 1e-1 is not a binary32 number"]);
     run(&format!("x={}", f("missing.npy")), &["missing.npy"]);
+    // far larger than a (26, 26) float64 file: refused before it is read
+    std::fs::File::create(d.join("big.npy")).unwrap().set_len(4 << 20).unwrap();
+    run(&format!("x={}", f("big.npy")), &["big.npy", "4194304 bytes is larger than a Hessian file for P = 26"]);
+    std::fs::write(d.join("text.npy"), "not numpy").unwrap();
+    run(&format!("x={}", f("text.npy")), &["text.npy", "field `header`", "not a readable .npy file"]);
     run("x", &["option `--external`", "expected NAME=FILE.npy"]);
     run(&format!("x={},precision=mp:64", f("full.npy")), &["option `--external`", "IEEE format"]);
     run(&format!("x={},fast", f("full.npy")), &["option `--external`", "`fast` is not key=value"]);
