@@ -296,7 +296,10 @@ pub const LEGEND: [(&str, &str); 14] = [
 ];
 
 /// What an external row is, for the legend.
-pub const EXTERNAL_LEGEND: &str = "an external Hessian (--external); (method), sum order, fma, approx: those of its nearest configuration; rounding: H against that configuration at truth precision";
+pub const EXTERNAL_LEGEND: [&str; 2] = [
+    "an external Hessian (--external); (method), sum order, fma: its nearest configuration (below)",
+    "rounding: H against that configuration at truth precision; approx: that method's",
+];
 
 /// The header and rows of the default table (≤ 120 columns): each part whole.
 fn narrow_table(a: &Analysis) -> Table {
@@ -350,28 +353,26 @@ fn external_lines(a: &Analysis) -> Vec<String> {
         let n = &e.nearest;
         let c = &n.closeness;
         let ulp = c.max_ulp.map_or("∞ (NaN against a number)".into(), |u| u.to_string());
-        out.push(format!(
-            "ext:{} = {} ({}): nearest of {} configurations ({}): {} — {}/{} entries bitwise equal ({:.1}%), max {ulp} ulp; ‖H − H_nearest‖/‖T‖ = {}",
-            e.name,
-            e.file,
-            e.row.precision,
-            n.candidates,
-            n.search,
-            external::key_label(&n.key),
-            c.equal,
-            c.entries,
-            100.0 * c.fraction(),
-            short(&n.distance.total),
-        ));
+        out.push(format!("ext:{} = {} ({})", e.name, e.file, e.row.precision));
+        out.push(format!("  nearest of {} configurations ({}): {}", n.candidates, n.search, external::key_label(&n.key)));
+        let (equal, distance) = (100.0 * c.fraction(), short(&n.distance.total));
+        out.push(format!("  {}/{} entries bitwise equal ({equal:.1}%), max {ulp} ulp; ‖H − H_nearest‖/‖T‖ = {distance}", c.equal, c.entries));
         if !n.equally_near.is_empty() {
             let others: Vec<String> = n.equally_near.iter().map(external::key_label).collect();
-            let more = if n.ties > others.len() { format!(" and {} more", n.ties - others.len()) } else { String::new() };
-            out.push(format!("  equally near ({}): {}{more}", n.ties, others.join("; ")));
+            let more = if n.ties > others.len() { format!(", and {} more", n.ties - others.len()) } else { String::new() };
+            out.push(format!("  equally near ({}):", n.ties));
+            for chunk in others.chunks(3) {
+                out.push(format!("    {}", chunk.join("; ")));
+            }
+            if !more.is_empty() {
+                out.push(format!("    {}", &more[2..]));
+            }
         }
         let r = &n.row;
         out.push(format!("  that configuration computed here: error {}, asym {}, rounding {}", short(&r.error_rel_fro), short(&r.asym.rel_fro), short(&r.rounding.total)));
         if e.row.error_rel_fro > 0.5 && c.fraction() < 0.5 {
-            out.push("  the error is of the size of H itself: is the file in Clairaut θ order (each layer's W as (in, out) row-major, then its b)? A PyTorch weight is (out, in).".into());
+            out.push("  the error is of the size of H itself: is the file in Clairaut θ order (each layer's W as".into());
+            out.push("  (in, out) row-major, then its b)? A PyTorch weight is (out, in).".into());
         }
     }
     out
@@ -422,7 +423,8 @@ pub fn print_table(a: &Analysis, wide: bool, with_legend: bool) {
             println!("{line}");
         }
         if !a.externals.is_empty() {
-            println!("  {:<9}  {}", "ext:NAME", EXTERNAL_LEGEND);
+            println!("  {:<9}  {}", "ext:NAME", EXTERNAL_LEGEND[0]);
+            println!("  {:<9}  {}", "", EXTERNAL_LEGEND[1]);
         }
     }
     print_nonfinite(a);

@@ -144,7 +144,13 @@ fn the_table_shows_each_external_and_its_nearest_configuration() {
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     assert!(text.lines().any(|l| l.starts_with("ext:tf (rev-rev) ") && l.contains(" lanes:8 ") && l.contains(" fma ")), "{text}");
-    assert!(text.contains("nearest of 28 configurations (2 methods × 7 orders × 2 FMA × 1 policy): rev-rev f32 lanes:8 fma — 6084/6084 entries bitwise equal (100.0%), max 0 ulp"), "{text}");
+    assert!(text.contains("\n  nearest of 28 configurations (2 methods × 7 orders × 2 FMA × 1 policy): rev-rev f32 lanes:8 fma\n"), "{text}");
+    assert!(text.contains("\n  6084/6084 entries bitwise equal (100.0%), max 0 ulp; ‖H − H_nearest‖/‖T‖ = 0\n"), "{text}");
+    // lanes:8 and lanes:16 fold the same pairs when no sum has more than 16 terms (N = 16, widths ≤ 8)
+    assert!(text.contains("\n  equally near (1):\n    rev-rev f32 lanes:16 fma\n"), "{text}");
+    for line in text.lines() {
+        assert!(line.chars().count() <= 120, "{line}");
+    }
 }
 
 #[test]
