@@ -193,7 +193,7 @@ fn read_npy(path: &Path, bytes: &[u8], p: usize, layers: &[usize]) -> Result<(Dt
         ">f4" | ">f8" => return Err(Error::field(path, "dtype", format!("`{dtype}` is big-endian: write it as little-endian `<{}` (numpy: .astype('<{}'))", &dtype[1..], &dtype[1..]))),
         _ => return Err(Error::field(path, "dtype", format!("`{}`: expected little-endian float32 (`<f4`) or float64 (`<f8`)", crate::error::one_line(&dtype)))),
     };
-    let need = (p as u64) * (p as u64) * item;
+    let need = (p as u64).saturating_mul(p as u64).saturating_mul(item);
     let have = bytes.len() as u64;
     if have < need {
         return Err(Error::field(path, "data", format!("the shape {want} of `{dtype}` needs {need} bytes of data, the whole file has {have}")));
@@ -481,8 +481,8 @@ mod tests {
         for x in [0.1f64, 1.0 + f64::EPSILON, 1e39, 1e-46, f64::NAN] {
             assert_eq!(format_index(x, IeeeFormat::BINARY32), None, "{x:e}");
         }
-        // bfloat16 is binary32's upper 16 bits
-        for x in [1.0f32, -3.0, 1.5e-40, 2.0f32.powi(100), 0.0078125] {
+        // bfloat16 is binary32's upper 16 bits (its subnormals included)
+        for x in [1.0f32, -3.0, f32::from_bits(0x0001_0000), -f32::from_bits(0x0042_0000), 2.0f32.powi(100), 0.0078125] {
             let want = i128::from(x.abs().to_bits() >> 16) * if x.is_sign_negative() { -1 } else { 1 };
             assert_eq!(format_index(f64::from(x), IeeeFormat::BFLOAT16), Some(want), "{x:e}");
         }

@@ -1,5 +1,5 @@
 //! The typed records of a result: the analysis (truth summary, kinks, one row per cell with its
-//! metrics and attribution) and the provenance, as `analyze --json` prints them and as result
+//! metrics and attribution, and one [`External`] per external Hessian) and the provenance, as `analyze --json` prints them and as result
 //! files store them (schema 2; schema 1 had the same records, without the file's digest).
 //!
 //! These records *are* the schema: every writer builds them and every reader (exporters, the
