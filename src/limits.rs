@@ -8,6 +8,7 @@
 //! | an experiment file (TOML) | [`MAX_EXPERIMENT_BYTES`] |
 //! | a problem file (JSON) | [`MAX_PROBLEM_BYTES`] |
 //! | a data file (`csv:`, `npy:`) | [`MAX_DATA_BYTES`] |
+//! | an external Hessian (`--external`, `externals`) for P parameters | [`max_external_bytes`]: P² `f64` and 1 MiB |
 //! | the combinations of an experiment grid | [`MAX_CELLS`] |
 //! | `--threads` (every command) | [`MAX_THREADS`] |
 //! | `--check-extra` / `check_extra` | [`MAX_CHECK_EXTRA`] |
@@ -85,6 +86,13 @@ pub fn range_len(start: i64, stop: i64, step: i64) -> Option<u64> {
     }
     let span = (stop as i128) - (start as i128);
     u64::try_from(span / step as i128 + 1).ok()
+}
+
+/// The most bytes an external Hessian file (`analyze --external`) may have for P parameters:
+/// P² `f64` values and 1 MiB of header (`None` when that overflows a `u64`). Checked before the
+/// file is read, so a file far larger than its problem's Hessian is never read.
+pub fn max_external_bytes(p: u64) -> Option<u64> {
+    p.checked_mul(p)?.checked_mul(8)?.checked_add(1 << 20)
 }
 
 /// Checks a `--threads` value: 1 to [`MAX_THREADS`].

@@ -158,7 +158,11 @@ pub const STALE_TEMP_AGE: std::time::Duration = std::time::Duration::from_secs(6
 pub fn compute_cell(exp_name: &str, exp_path: &Path, access: Access, cell: &CellConfig, problem: Option<Problem>) -> Result<ResultFile, Error> {
     let start = SystemTime::now();
     let (problem, req) = match problem {
-        Some(p) => (p.clone(), request(cell, p, exp_path)?),
+        Some(p) => {
+            let mut req = request(cell, p.clone(), exp_path)?;
+            req.externals = crate::experiment::externals(cell, exp_path, access, &p)?;
+            (p, req)
+        }
         None => resolve(cell, exp_path, &cell.id(), access)?,
     };
     let analysis = crate::analysis::analyze(&req)?;

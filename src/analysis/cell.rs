@@ -156,7 +156,7 @@ pub(super) fn fro(m: &PackedMatrix) -> Float {
 }
 
 /// The entries nearest in `f64`, row-major.
-fn f64s(m: &PackedMatrix) -> Vec<f64> {
+pub(super) fn f64s(m: &PackedMatrix) -> Vec<f64> {
     let mut x = Float::new(64);
     let mut v = Vec::with_capacity(m.p * m.p);
     for i in 0..m.p {
@@ -186,14 +186,14 @@ pub type CellKey = (Method, Precision, Order, bool, PrecisionPolicy);
 /// actually taken (finite differences), seconds.
 pub(super) struct Computed {
     pub(super) h: PackedMatrix,
-    hhi: PackedMatrix,
-    actual: Option<(f64, f64)>,
+    pub(super) hhi: PackedMatrix,
+    pub(super) actual: Option<(f64, f64)>,
     pub(super) seconds: f64,
 }
 
 /// ‖H − H′‖ and ‖(H − H′) − (H − H′)ᵀ‖ relative to ‖T‖.
 /// The differences are rounded to `wide` bits (truth precision + 64).
-fn spread(h: &PackedMatrix, other: &PackedMatrix, norm_t: &Float, wide: u32) -> Part {
+pub(super) fn spread(h: &PackedMatrix, other: &PackedMatrix, norm_t: &Float, wide: u32) -> Part {
     let mut a = Norms::new(AntiSum::EachEntry);
     let mut x: [Float; 4] = std::array::from_fn(|_| Float::new(wide));
     let mut d = [Float::new(wide), Float::new(wide)];
@@ -266,6 +266,13 @@ impl CellContext<'_> {
             (abs.iter().copied().fold(f64::INFINITY, f64::min), abs.iter().copied().fold(0.0, f64::max))
         });
         Ok(Computed { h, hhi, actual, seconds: start.elapsed().as_secs_f64() })
+    }
+
+    /// H at the working precision only (exact values, packed): what the nearest-configuration
+    /// search of an external Hessian compares ([`super::external`]).
+    pub(super) fn working(&self, (m, prec, o, fma, policy): CellKey) -> Result<PackedMatrix, crate::Error> {
+        let arith = Arith { precision: prec, math: self.req.math, fma };
+        Ok(arith.dispatch(Working { problem: &self.req.problem, mode: self.req.inputs, method: m, order: o, policy, step: &self.req.step })?.0)
     }
 
     /// The order spread of each member of a (method, precision, fma) group: the largest

@@ -29,7 +29,8 @@
 //! The folder: this file (the [`Request`], the pipeline [`analyze`] and the whole
 //! [`Analysis`]), [`cell`] (one cell's computation and its metrics), [`norms`] (the one exact
 //! accumulator of Frobenius norms and asymmetry), [`truth`] (the certified truth), [`metrics`]
-//! (asymmetry of a Hessian, metric formatting), [`kinks`] (the relu kink report). The analysis
+//! (asymmetry of a Hessian, metric formatting), [`kinks`] (the relu kink report), [`external`]
+//! (Hessians computed elsewhere, each with its nearest configuration). The analysis
 //! is recorded as [`crate::results::record::Analysis`] (`record::Analysis::of`).
 
 use std::time::Instant;
@@ -46,6 +47,7 @@ use crate::scalar::matmul::PrecisionPolicy;
 use crate::scalar::{MathLib, MpCtx, Precision};
 
 pub mod cell;
+pub mod external;
 pub mod kinks;
 pub mod metrics;
 pub mod norms;
@@ -96,13 +98,15 @@ pub struct Request {
     pub spectrum: bool,
     /// Keep the matrices (truth and every H) in the result.
     pub keep_matrices: bool,
+    /// External Hessians to analyze beside the cells ([`external`]; empty: none).
+    pub externals: Vec<external::External>,
 }
 
 impl Request {
     /// The truth's precision in bits: the requested one, or [`truth::default_bits`] for the
     /// finest working precision.
     pub fn truth_bits(&self) -> u32 {
-        let p_max = self.precisions.iter().map(|q| q.bits()).max().unwrap_or(53);
+        let p_max = self.precisions.iter().chain(self.externals.iter().map(|e| &e.precision)).map(|q| q.bits()).max().unwrap_or(53);
         self.truth_bits.unwrap_or_else(|| truth::default_bits(p_max))
     }
 
@@ -171,6 +175,8 @@ pub struct Analysis {
     /// The matrices, when the request asked for them: the truth and each row's H (exact values,
     /// packed), in row order.
     pub matrices: Option<(PackedMatrix, Vec<PackedMatrix>)>,
+    /// One row per external Hessian of the request, in request order.
+    pub externals: Vec<external::ExternalRow>,
 }
 
 /// The truth at the exact inputs, packed, with its certification.
@@ -283,7 +289,7 @@ pub fn analyze(req: &Request) -> Result<Analysis, crate::Error> {
 pub fn analyze_observed(req: &Request, observe: &dyn Fn(Step)) -> Result<Analysis, crate::Error> {
     let pr = &req.problem;
     let p = pr.spec.num_params();
-    let p_max = req.precisions.iter().map(|q| q.bits()).max().unwrap_or(53);
+    let p_max = req.precisions.iter().chain(req.externals.iter().map(|e| &e.precision)).map(|q| q.bits()).max().unwrap_or(53);
     let tbits = req.truth_bits();
     let mut timings = Timings::default();
 
@@ -300,11 +306,21 @@ pub fn analyze_observed(req: &Request, observe: &dyn Fn(Step)) -> Result<Analysi
     let cells = cells(req);
     let mut out = Outcome { rows: cells.iter().map(|_| None).collect(), kept: cells.iter().map(|_| None).collect(), timings };
     let cx = CellContext { req, tbits, norm_t: &norm_t, t: &t.matrix, t_eigs: t_eigs.as_deref(), cert_min: t.min_bits, t_finite: t.nonfinite.is_empty() };
+    let mut ext_rows: Vec<Option<external::ExternalRow>> = req.externals.iter().map(|_| None).collect();
     let mut done: Vec<Precision> = Vec::new();
-    for &prec in &req.precisions {
+    // the grid's precisions, then those of external Hessians that the grid does not have
+    for prec in req.precisions.iter().chain(req.externals.iter().map(|e| &e.precision)).copied() {
         if !done.contains(&prec) {
             done.push(prec);
-            analyze_precision(&cx, &cells, prec, &mut out, observe)?;
+            let grid = req.precisions.contains(&prec);
+            let (q, tq) = quantized(&cx, prec, &mut out.timings)?;
+            if grid {
+                observe(Step::Quantized(prec));
+                analyze_precision(&cx, &cells, prec, &q, &tq, &mut out, observe)?;
+            }
+            let t2 = Instant::now();
+            external::at_precision(&cx, prec, &q, &tq, &mut ext_rows)?;
+            out.timings.cells_s += t2.elapsed().as_secs_f64();
         }
     }
 
@@ -325,22 +341,35 @@ pub fn analyze_observed(req: &Request, observe: &dyn Fn(Step)) -> Result<Analysi
         timings: out.timings,
         p,
         matrices: req.keep_matrices.then(|| (t.matrix, out.kept.into_iter().map(|h| h.expect("kept")).collect())),
+        externals: ext_rows.into_iter().map(|r| r.expect("every external analyzed")).collect(),
     })
 }
 
-/// The cells of one precision: T(q), then each (method, fma) group's cells one after the other,
-/// each cell's metrics (and, when it completes its group, the group's order spreads) running
-/// while the next cell is computed.
-fn analyze_precision(cx: &CellContext, cells: &[CellKey], prec: Precision, out: &mut Outcome, observe: &dyn Fn(Step)) -> Result<(), crate::Error> {
+/// The inputs rounded to `prec` (q, at truth precision) and T(q), the exact Hessian at them.
+fn quantized(cx: &CellContext, prec: Precision, timings: &mut Timings) -> Result<(crate::model::problem::Inputs<Float>, PackedMatrix), crate::Error> {
     let (req, tbits) = (cx.req, cx.tbits);
     let pr = &req.problem;
-    // T(q): the exact Hessian at the inputs rounded to this precision
     let t1 = Instant::now();
     let arith = Arith { precision: prec, math: req.math, fma: false };
     let q = arith.dispatch(Quantized { problem: pr, mode: req.inputs, bits: tbits })?;
     let tq = truth::exact_hessian(&pr.spec, pr.n, &q, tbits).into_packed();
-    out.timings.quantized_truths_s += t1.elapsed().as_secs_f64();
-    observe(Step::Quantized(prec));
+    timings.quantized_truths_s += t1.elapsed().as_secs_f64();
+    Ok((q, tq))
+}
+
+/// The cells of one precision (`q`: its rounded inputs, `tq`: T(q)): each (method, fma)
+/// group's cells one after the other, each cell's metrics (and, when it completes its group,
+/// the group's order spreads) running while the next cell is computed.
+fn analyze_precision(
+    cx: &CellContext,
+    cells: &[CellKey],
+    prec: Precision,
+    q: &crate::model::problem::Inputs<Float>,
+    tq: &PackedMatrix,
+    out: &mut Outcome,
+    observe: &dyn Fn(Step),
+) -> Result<(), crate::Error> {
+    let req = cx.req;
     let groups = groups(cells, prec);
     // H of the cells whose metrics are done, by group, until the group is complete
     let mut hs: Vec<Vec<(usize, PackedMatrix)>> = groups.iter().map(|_| Vec::new()).collect();
@@ -349,8 +378,8 @@ fn analyze_precision(cx: &CellContext, cells: &[CellKey], prec: Precision, out: 
     for next in queue.map(Some).chain([None]) {
         let current = pending.take();
         let (finished, computed) = rayon::join(
-            || current.map(|(g, k, c)| finish_cell(cx, cells, &tq, &hs[g], groups[g].len(), (g, k, c))),
-            || next.map(|(g, k)| cx.compute(cells[k], &q).map(|c| (g, k, c))).transpose(),
+            || current.map(|(g, k, c)| finish_cell(cx, cells, tq, &hs[g], groups[g].len(), (g, k, c))),
+            || next.map(|(g, k)| cx.compute(cells[k], q).map(|c| (g, k, c))).transpose(),
         );
         if let Some(f) = finished {
             out.timings.metrics_s += f.seconds;

@@ -13,6 +13,7 @@ use rug::Float;
 
 use super::{parse_option, with_threads};
 use crate::analysis::metrics::fmt_metric;
+use crate::analysis::external::{self, External, ExternalSpec};
 use crate::analysis::{self, truth, Analysis, Request};
 use crate::error::Error;
 use crate::hessian::fd::StepRule;
@@ -88,6 +89,11 @@ pub struct AnalyzeArgs {
     /// Omit the legend under the table.
     #[arg(long)]
     pub no_legend: bool,
+    /// An external Hessian to analyze (repeatable): an .npy file (<f4 or <f8, shape (P, P), in
+    /// Clairaut θ order) as a row of its own, with the nearest Clairaut configuration;
+    /// precision defaults to the dtype; policy restricts the search to that precision policy.
+    #[arg(long = "external", value_name = "NAME=H.npy[,precision=P][,policy=POL]")]
+    pub externals: Vec<String>,
 }
 
 /// The methods `analyze` runs by default: those that build H a line at a time, so that P ≈ 300
@@ -180,6 +186,7 @@ impl AnalyzeArgs {
         let step: StepRule = parse_option("--step", &self.step)?;
         let policies = policy_list(&self.policies)?;
         let problem = Problem::load_with(&self.problem, if self.allow_outside { Access::AllowOutside } else { Access::Confined })?;
+        let externals = externals(&self.externals, &problem)?;
         let req = Request {
             problem,
             methods,
@@ -195,10 +202,26 @@ impl AnalyzeArgs {
             kink_tol: self.kink_tol,
             spectrum: !self.no_spectrum,
             keep_matrices: false,
+            externals,
         };
         analysis::check_policies(&req.policies, &req.methods, &req.precisions, &req.orders).map_err(|message| Error::Option { option: "--policies".into(), message })?;
+        for e in &req.externals {
+            let axes = external::SearchAxes::of(&req, e.policy);
+            if axes.candidates(e.precision).is_empty() {
+                let message = format!("`{}`: no configuration of {} runs at {} (rev-rev runs only the uniform policy)", e.name, axes.describe(), e.precision);
+                return Err(Error::Option { option: "--external".into(), message });
+            }
+        }
         Ok(req)
     }
+}
+
+/// The `--external` items, parsed and read (files relative to the working folder).
+fn externals(items: &[String], problem: &Problem) -> Result<Vec<External>, Error> {
+    let option = |message: String| Error::Option { option: "--external".into(), message };
+    let specs = items.iter().map(|s| ExternalSpec::parse(s).map_err(option)).collect::<Result<Vec<_>, _>>()?;
+    external::check_names(&specs).map_err(option)?;
+    specs.iter().map(|s| External::load(s, std::path::Path::new(&s.file), &problem.spec.layers)).collect()
 }
 
 /// The lines above the table: the truth and its certification, the kinks.
@@ -281,13 +304,18 @@ pub const LEGEND: [(&str, &str); 14] = [
     ("*", "the truth is not certified for this precision"),
 ];
 
+/// What an external row is, for the legend.
+pub const EXTERNAL_LEGEND: [&str; 2] = [
+    "an external Hessian (--external); (method), sum order, fma: its nearest configuration (below)",
+    "rounding: H against that configuration at truth precision; approx: that method's",
+];
+
 /// The header and rows of the default table (≤ 120 columns): each part whole.
 fn narrow_table(a: &Analysis) -> Table {
-    let rows = a
-        .rows
-        .iter()
-        .map(|r| {
-            let mut cells = vec![r.method.name().to_string(), precision_cell(r), r.order.to_string(), fma(r.fma).into()];
+    let rows = labelled(a)
+        .into_iter()
+        .map(|(label, r)| {
+            let mut cells = vec![label, precision_cell(r), r.order.to_string(), fma(r.fma).into()];
             cells.extend([&r.error_rel_fro, &r.asym.rel_fro, &r.rounding.total, &r.approximation.total, &r.order_spread.total, &r.input.total].map(short));
             cells.push(format!("{}/{}", r.sigbits_min, r.sigbits_median));
             cells.push(format!("{}{}", r.asym_dominant, if r.certified { "" } else { " *" }));
@@ -301,11 +329,10 @@ fn narrow_table(a: &Analysis) -> Table {
 /// The header and rows of the wide table: each part whole / antisymmetric, and the residual.
 fn wide_table(a: &Analysis) -> Table {
     let pair = |p: &analysis::Part| format!("{} / {}", fmt_metric(&p.total), fmt_metric(&p.antisym));
-    let rows = a
-        .rows
-        .iter()
-        .map(|r| {
-            let mut cells = vec![r.method.name().to_string(), precision_cell(r), r.order.to_string(), fma(r.fma).into()];
+    let rows = labelled(a)
+        .into_iter()
+        .map(|(label, r)| {
+            let mut cells = vec![label, precision_cell(r), r.order.to_string(), fma(r.fma).into()];
             cells.extend([fmt_metric(&r.error_rel_fro), fmt_metric(&r.asym.rel_fro)]);
             cells.extend([&r.rounding, &r.approximation, &r.order_spread, &r.input].map(pair));
             cells.push(format!("{}/{}", r.sigbits_min, r.sigbits_median));
@@ -317,6 +344,47 @@ fn wide_table(a: &Analysis) -> Table {
     let headers =
         vec!["method", "precision", "sum order", "fma", "error", "asym", "rounding", "approx", "ord part", "input", "sigbits", "residual", "asym from"];
     Table { headers, text: 4, rows }
+}
+
+/// Every row of the table with its first column: the method of a computed row; `ext:NAME
+/// (METHOD)` for an external Hessian (METHOD and its other columns those of its nearest
+/// configuration).
+fn labelled(a: &Analysis) -> Vec<(String, &analysis::Row)> {
+    let computed = a.rows.iter().map(|r| (r.method.name().to_string(), r));
+    computed.chain(a.externals.iter().map(|e| (format!("ext:{} ({})", e.name, e.row.method.name()), &e.row))).collect()
+}
+
+/// One line per external Hessian under the table: its file, its nearest configuration (how
+/// near, among how many), and that configuration's own error and rounding.
+fn external_lines(a: &Analysis) -> Vec<String> {
+    let mut out = Vec::new();
+    for e in &a.externals {
+        let n = &e.nearest;
+        let c = &n.closeness;
+        let ulp = c.max_ulp.map_or("∞ (NaN against a number)".into(), |u| u.to_string());
+        out.push(format!("ext:{} = {} ({})", e.name, e.file, e.row.precision));
+        out.push(format!("  nearest of {} configurations ({}): {}", n.candidates, n.search, external::key_label(&n.key)));
+        let (equal, distance) = (100.0 * c.fraction(), short(&n.distance.total));
+        out.push(format!("  {}/{} entries bitwise equal ({equal:.1}%), max {ulp} ulp; ‖H − H_nearest‖/‖T‖ = {distance}", c.equal, c.entries));
+        if !n.equally_near.is_empty() {
+            let others: Vec<String> = n.equally_near.iter().map(external::key_label).collect();
+            let more = if n.ties > others.len() { format!(", and {} more", n.ties - others.len()) } else { String::new() };
+            out.push(format!("  equally near ({}):", n.ties));
+            for chunk in others.chunks(3) {
+                out.push(format!("    {}", chunk.join("; ")));
+            }
+            if !more.is_empty() {
+                out.push(format!("    {}", &more[2..]));
+            }
+        }
+        let r = &n.row;
+        out.push(format!("  that configuration computed here: error {}, asym {}, rounding {}", short(&r.error_rel_fro), short(&r.asym.rel_fro), short(&r.rounding.total)));
+        if e.row.error_rel_fro > 0.5 && c.fraction() < 0.5 {
+            out.push("  the error is of the size of H itself: is the file in Clairaut θ order (each layer's W as".into());
+            out.push("  (in, out) row-major, then its b)? A PyTorch weight is (out, in).".into());
+        }
+    }
+    out
 }
 
 /// The precision, followed by the row's precision policy when it is not `uniform`.
@@ -351,14 +419,21 @@ pub fn print_table(a: &Analysis, wide: bool, with_legend: bool) {
         println!("{line}");
     }
     if !wide {
-        let largest = a.rows.iter().map(|r| &r.residual).max_by(|x, y| x.partial_cmp(y).unwrap_or(std::cmp::Ordering::Equal));
+        let largest = labelled(a).into_iter().map(|(_, r)| &r.residual).max_by(|x, y| x.partial_cmp(y).unwrap_or(std::cmp::Ordering::Equal));
         if let Some(res) = largest {
             println!("residual ‖(H − T) − parts‖/‖T‖, largest over the rows: {} (--wide: per row)", fmt_metric(res));
         }
     }
+    for line in external_lines(a) {
+        println!("{line}");
+    }
     if with_legend {
-        for line in legend(&table.headers, a.rows.iter().any(|r| !r.certified)) {
+        for line in legend(&table.headers, labelled(a).iter().any(|(_, r)| !r.certified)) {
             println!("{line}");
+        }
+        if !a.externals.is_empty() {
+            println!("  {:<9}  {}", "ext:NAME", EXTERNAL_LEGEND[0]);
+            println!("  {:<9}  {}", "", EXTERNAL_LEGEND[1]);
         }
     }
     print_nonfinite(a);
@@ -378,6 +453,9 @@ fn print_nonfinite(a: &Analysis) {
     for r in a.rows.iter().filter(|r| !r.nonfinite.is_empty()) {
         let fma = crate::scalar::FmaPolicy::from_fused(r.fma);
         println!("non-finite H: {} {} {} {fma}: {}", r.method.name(), r.precision, r.order, r.nonfinite);
+    }
+    for e in a.externals.iter().filter(|e| !e.row.nonfinite.is_empty()) {
+        println!("non-finite H: ext:{} ({}): {}", e.name, e.file, e.row.nonfinite);
     }
 }
 
@@ -444,6 +522,7 @@ mod tests {
             force: false,
             wide: false,
             no_legend: false,
+            externals: Vec::new(),
         };
         let req = args.validate().unwrap();
         assert_eq!(req.problem.spec.num_params(), 4810);

@@ -159,6 +159,10 @@ pub fn run(args: RerunArgs) -> anyhow::Result<()> {
 /// Recomputes one verified result file; prints `bit-identical` or the differences (through
 /// `report`, above its bar). Returns whether it was identical.
 fn rerun_one(f: &Path, stored: &ResultFile, threads: Option<usize>, report: &super::progress::Reporter) -> Result<bool, Error> {
+    if !stored.config.externals.is_empty() {
+        let message = "external Hessians are read from their files, which a result file does not store: rerun the experiment with `clairaut sweep` instead";
+        return Err(Error::field(f, "config.externals", message));
+    }
     let given = given_problem(stored, f)?;
     let exp_path = f.with_extension("toml");
     // no data file is read (a file's problem comes from the result itself), so nothing to confine

@@ -232,6 +232,12 @@ pub struct CellConfig {
     /// bits, else round-trip decimals; the truth as round-trip decimals at its precision).
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub store_matrices: bool,
+    /// External Hessians analyzed beside the cell's rows: `"NAME=H.npy[,precision=P][,policy=POL]"`
+    /// items (files relative to the experiment file and confined to its folder like data files;
+    /// see [`crate::analysis::external`]). Empty, the default, is not written: configurations
+    /// without externals keep their ids.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub externals: Vec<String>,
 }
 
 impl CellConfig {
@@ -399,7 +405,7 @@ macro_rules! cell_fields {
             x: Rows, y: Rows, y_columns: Columns, data_sha256: Digest, weights: String, weights_seed: U64,
             params: F64s, train_steps: U32, train_lr: F64, methods: Strings, precisions: Strings,
             orders: Strings, fma: Strings, policies: Strings, inputs: String, math: String, truth: String, check_extra: U32, step_rule: String,
-            step_h: F64, kink_tol: F64, spectrum: Bool, store_matrices: Bool
+            step_h: F64, kink_tol: F64, spectrum: Bool, store_matrices: Bool, externals: Strings
         }
     };
 }
@@ -814,6 +820,7 @@ impl Sweep {
         for idx in cells.combinations() {
             let c = cells.build(&idx).map_err(|m| in_sweep(Error::field(path, "data_sha256", m), &cells.keys))?;
             super::check(&c, path, available, read.get(&c.data)).map_err(|e| in_sweep(e, &cells.keys))?;
+            super::external_paths(&c, path, access).map_err(|e| in_sweep(e, &cells.keys))?;
             len += 1;
         }
         // an included cell that is a grid cell, or listed twice, is computed once
@@ -825,6 +832,7 @@ impl Sweep {
             };
             cells.pin(&mut c).map_err(|m| named(Error::field(path, "data_sha256", m)))?;
             super::check(&c, path, available, read.get(&c.data)).map_err(named)?;
+            super::external_paths(&c, path, access).map_err(named)?;
             let h = c.hash();
             if !cells.in_grid(&c) && !hashes.contains(&h) {
                 hashes.push(h);
@@ -862,6 +870,7 @@ mod tests {
         c.store_matrices = true;
         c.policies = vec!["uniform".into(), "tf2-ampere".into()];
         c.inputs = "binary32".into();
+        c.externals = vec!["jax=h.npy".into()];
         (c.x, c.y, c.params) = (Some(vec![vec![0.5]]), Some(vec![vec![0.25]]), Some(vec![0.125]));
         let serde_json::Value::Object(m) = serde_json::to_value(&c).unwrap() else { panic!() };
         let mut count = 0;

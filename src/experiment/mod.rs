@@ -9,6 +9,7 @@ pub use config::{CellConfig, Experiment};
 pub use data::{digest as data_digest, is_file_source, Access};
 
 use crate::scalar::matmul::PrecisionPolicy;
+use crate::analysis::external::{External, ExternalSpec};
 use crate::analysis::Request;
 use crate::error::Error;
 use crate::method::StepRule;
@@ -107,7 +108,8 @@ pub fn train(problem: &Problem, theta: Vec<f64>, steps: u32, lr: f64) -> Vec<f64
 /// confined to it unless `access` allows otherwise: [`data::data_path`]).
 pub fn resolve(cell: &CellConfig, exp_path: &Path, id: &str, access: Access) -> Result<(Problem, Request), Error> {
     let problem = resolve_problem(cell, exp_path, id, access)?;
-    let req = request(cell, problem.clone(), exp_path)?;
+    let mut req = request(cell, problem.clone(), exp_path)?;
+    req.externals = externals(cell, exp_path, access, &problem)?;
     Ok((problem, req))
 }
 
@@ -299,7 +301,42 @@ fn settings(cell: &CellConfig, exp_path: &Path) -> Result<Settings, Error> {
     };
     crate::limits::check_extra_bits(cell.check_extra).map_err(|m| Error::field(exp_path, "check_extra", m))?;
     crate::limits::check_kink_tol(cell.kink_tol).map_err(|m| Error::field(exp_path, "kink_tol", m))?;
+    external_specs(cell, exp_path)?;
     Ok(Settings { methods, precisions, orders, fmas, policies, inputs, math, step, truth_bits })
+}
+
+/// The cell's `externals` items, parsed (errors name `externals[i]`), with distinct names.
+fn external_specs(cell: &CellConfig, exp_path: &Path) -> Result<Vec<ExternalSpec>, Error> {
+    let specs = cell
+        .externals
+        .iter()
+        .enumerate()
+        .map(|(i, s)| ExternalSpec::parse(s).map_err(|m| Error::field(exp_path, format!("externals[{i}]"), m)))
+        .collect::<Result<Vec<_>, _>>()?;
+    crate::analysis::external::check_names(&specs).map_err(|m| Error::field(exp_path, "externals", m))?;
+    Ok(specs)
+}
+
+/// The cell's external Hessians, read for `problem`'s network: each file relative to the
+/// experiment's folder and confined to it unless `access` allows otherwise ([`data::data_path`]).
+pub fn externals(cell: &CellConfig, exp_path: &Path, access: Access, problem: &Problem) -> Result<Vec<External>, Error> {
+    external_paths(cell, exp_path, access)?.iter().map(|(spec, path)| External::load(spec, path, &problem.spec.layers)).collect()
+}
+
+/// The cell's `externals` items with their files: confined to the experiment's folder unless
+/// `access` allows otherwise, and regular files (checked when the experiment is read, before
+/// any cell runs; their contents are read when the cell runs).
+pub fn external_paths(cell: &CellConfig, exp_path: &Path, access: Access) -> Result<Vec<(ExternalSpec, PathBuf)>, Error> {
+    let mut out = Vec::new();
+    for (i, spec) in external_specs(cell, exp_path)?.into_iter().enumerate() {
+        let path = data::data_path(exp_path, &spec.file, &spec.file, access).map_err(|e| match e {
+            Error::Field { path, message, .. } => Error::Field { path, field: format!("externals[{i}]"), message },
+            other => other,
+        })?;
+        crate::input::ensure_regular(&path)?;
+        out.push((spec, path));
+    }
+    Ok(out)
 }
 
 /// Validates a cell: its analysis settings (as [`request`] parses them), its network, data
@@ -395,7 +432,8 @@ fn check_size(cell: &CellConfig, exp_path: &Path, s: &Settings, layers: &[usize]
     }
 }
 
-/// The analysis request of a cell on `problem`.
+/// The analysis request of a cell on `problem`, without its external Hessians (read by
+/// [`externals`]; [`resolve`] adds them).
 pub fn request(cell: &CellConfig, problem: Problem, exp_path: &Path) -> Result<Request, Error> {
     let Settings { methods, precisions, orders, fmas, policies, inputs, math, step, truth_bits } = settings(cell, exp_path)?;
     // every number must be finite in every requested format: checked by the analysis itself
@@ -414,5 +452,6 @@ pub fn request(cell: &CellConfig, problem: Problem, exp_path: &Path) -> Result<R
         kink_tol: cell.kink_tol,
         spectrum: cell.spectrum,
         keep_matrices: cell.store_matrices,
+        externals: Vec::new(),
     })
 }

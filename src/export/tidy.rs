@@ -9,6 +9,9 @@
 //! key added to the configuration reaches every export without a change here; [`Column`] is one
 //! column of any kind, [`csv_columns`] the CSV's and [`varying`] those that distinguish rows.
 //!
+//! An external Hessian of a cell ([`record::External`]) is one more row of that cell, its
+//! method `external:NAME`, with a few keys of its own ([`external_row`]).
+//!
 //! [`rows`] orders the rows by their cells' configuration values (numbers numerically,
 //! precisions by their bits, the rest as text), then in each cell's analysis order — the grid,
 //! not the hash of the file name.
@@ -425,7 +428,27 @@ pub fn rows_at(r: &ResultFile, path: &Path) -> Result<Vec<TidyRow>, Error> {
         truth_certified_bits_min: a.truth.certified_bits_min,
         config: config_map(r),
     };
-    Ok(a.rows.into_iter().map(|row| tidy(row, &shared)).collect())
+    let mut rows: Vec<TidyRow> = a.rows.into_iter().map(|row| tidy(row, &shared)).collect();
+    rows.extend(a.externals.into_iter().map(|e| external_row(e, &shared)));
+    Ok(rows)
+}
+
+/// The tidy row of an external Hessian: method `external:NAME`, its metrics (order, FMA and
+/// the parts those of its nearest configuration), and the configuration keys `external_file`,
+/// `nearest` (the configuration), `nearest_equal_fraction` and `nearest_max_ulp` (empty when
+/// a NaN faces a number) — keys only rows of externals have, so that exports without
+/// externals keep their columns.
+fn external_row(e: record::External, s: &Shared) -> TidyRow {
+    let r = &e.row;
+    let fma = crate::scalar::FmaPolicy::from_fused(r.fma);
+    let policy = if r.policy == "uniform" { String::new() } else { format!(" {}", r.policy) };
+    let nearest = format!("{} {}{policy} {} {fma}", r.method, r.precision, r.order);
+    let mut t = tidy(record::Row { method: format!("external:{}", e.name), ..e.row }, s);
+    t.config.insert("external_file".into(), Json::from(e.file));
+    t.config.insert("nearest".into(), Json::from(nearest));
+    t.config.insert("nearest_equal_fraction".into(), Json::from(e.nearest.equal_fraction));
+    t.config.insert("nearest_max_ulp".into(), e.nearest.max_ulp.map_or(Json::Null, Json::from));
+    t
 }
 
 /// The tidy rows of one result file (errors name it `<experiment>/<cell>.cbor`).

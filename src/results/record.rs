@@ -1,5 +1,5 @@
 //! The typed records of a result: the analysis (truth summary, kinks, one row per cell with its
-//! metrics and attribution) and the provenance, as `analyze --json` prints them and as result
+//! metrics and attribution, and one [`External`] per external Hessian) and the provenance, as `analyze --json` prints them and as result
 //! files store them (schema 2; schema 1 had the same records, without the file's digest).
 //!
 //! These records *are* the schema: every writer builds them and every reader (exporters, the
@@ -280,9 +280,57 @@ pub struct Truth {
     pub precision: String,
 }
 
+/// The nearest Clairaut configuration of an external Hessian (see
+/// [`crate::analysis::external`]).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Nearest {
+    /// How many candidate configurations were compared.
+    pub candidates: u64,
+    /// ‖H_ext − H_nearest‖_F / ‖T‖_F, whole and antisymmetric.
+    pub distance: Part,
+    /// Entries compared (P²).
+    pub entries: u64,
+    /// Entries bitwise equal to the nearest configuration's.
+    pub equal_entries: u64,
+    /// `equal_entries / entries`.
+    #[serde(with = "finite_or_null")]
+    pub equal_fraction: f64,
+    /// Other candidates exactly as near (the first few), as `method precision [policy] order fma`.
+    pub equally_near: Vec<String>,
+    /// The largest distance of an entry in ulps of the format; `null` when an entry is NaN in
+    /// one matrix only.
+    pub max_ulp: Option<u64>,
+    /// The nearest configuration's own row (its attribution; order part 0).
+    pub row: Row,
+    /// The search axes in words (`4 methods × 7 orders × 2 FMA × 1 policy`).
+    pub search: String,
+    /// How many other candidates are exactly as near.
+    pub ties: u64,
+}
+
+/// An external Hessian's analysis: its row (metrics against the truth, attributed as its
+/// nearest configuration: `method`, `order`, `fma`, `policy` are the nearest's) and that
+/// configuration.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct External {
+    /// The file, as given.
+    pub file: String,
+    /// The external's name.
+    pub name: String,
+    /// Its nearest configuration.
+    pub nearest: Nearest,
+    /// Its metrics.
+    pub row: Row,
+    /// SHA-256 of the file.
+    pub sha256: String,
+}
+
 /// The whole analysis of a problem: `analyze --json`, and a result file's `analysis`.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Analysis {
+    /// External Hessians, one per `--external` / `externals` item (absent when none).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub externals: Vec<External>,
     /// Kink report.
     pub kinks: Kinks,
     /// Number of parameters P.
@@ -302,7 +350,8 @@ impl Analysis {
     /// Moves the timings out (the per-row seconds and the stage timings), leaving the
     /// deterministic part: what a result file stores as `analysis`.
     pub fn take_timings(&mut self) -> RunTimings {
-        RunTimings { rows_s: self.rows.iter_mut().filter_map(|r| r.seconds.take()).collect(), stages: self.timings.take() }
+        let externals = self.externals.iter_mut().flat_map(|e| [&mut e.row, &mut e.nearest.row]);
+        RunTimings { rows_s: self.rows.iter_mut().chain(externals).filter_map(|r| r.seconds.take()).collect(), stages: self.timings.take() }
     }
 }
 
@@ -360,12 +409,38 @@ impl Analysis {
     /// timings are taken out with [`Analysis::take_timings`]).
     pub fn of(a: &analysis::Analysis, problem: &Problem) -> Analysis {
         Analysis {
+            externals: a.externals.iter().map(External::of).collect(),
             kinks: Kinks::of(&a.kinks),
             p: a.p,
             problem: problem.source.display().to_string(),
             rows: a.rows.iter().map(Row::of).collect(),
             timings: Some(Timings::of(&a.timings)),
             truth: Truth::of(&a.truth),
+        }
+    }
+}
+
+impl External {
+    /// An external Hessian's analysis as recorded.
+    pub fn of(e: &analysis::external::ExternalRow) -> External {
+        let n = &e.nearest;
+        External {
+            file: e.file.clone(),
+            name: e.name.clone(),
+            nearest: Nearest {
+                candidates: n.candidates as u64,
+                distance: Part::of(&n.distance),
+                entries: n.closeness.entries,
+                equal_entries: n.closeness.equal,
+                equal_fraction: n.closeness.fraction(),
+                equally_near: n.equally_near.iter().map(analysis::external::key_label).collect(),
+                max_ulp: n.closeness.max_ulp,
+                row: Row::of(&n.row),
+                search: n.search.clone(),
+                ties: n.ties as u64,
+            },
+            row: Row::of(&e.row),
+            sha256: e.sha256.clone(),
         }
     }
 }
@@ -473,6 +548,7 @@ mod tests {
             kink_tol: 1e-9,
             spectrum: true,
             keep_matrices: false,
+            externals: Vec::new(),
         };
         let record = Analysis::of(&analysis::analyze(&req).unwrap(), &req.problem);
         let text = serde_json::to_string_pretty(&record).unwrap();

@@ -32,6 +32,7 @@ fn request(problem: Problem, methods: &[Method], precisions: &[Precision]) -> Re
         kink_tol: 1e-9,
         spectrum: true,
         keep_matrices: false,
+        externals: Vec::new(),
     }
 }
 

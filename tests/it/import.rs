@@ -132,6 +132,7 @@ fn request(pr: Problem, precisions: &[Precision], inputs: InputMode) -> Request 
         kink_tol: 1e-9,
         spectrum: false,
         keep_matrices: false,
+        externals: Vec::new(),
     }
 }
 

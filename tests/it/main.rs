@@ -16,6 +16,7 @@ mod cli;
 mod data_sources;
 mod example2_as_printed;
 mod exporters;
+mod external;
 mod generated;
 mod fuzz_parsers;
 mod golden;
