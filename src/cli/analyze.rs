@@ -59,7 +59,7 @@ pub struct AnalyzeArgs {
     /// f32/f64 math library: core-math or libm.
     #[arg(long, value_name = "LIB", value_enum, default_value = "core-math")]
     pub math: MathLib,
-    /// |z| at or below which a relu pre-activation counts as a kink.
+    /// |z| at or below which a relu or leaky_relu pre-activation counts as a kink.
     #[arg(long, value_name = "TOL", default_value_t = 1e-9)]
     pub kink_tol: f64,
     /// Skip the eigenvalues of the symmetric parts.
@@ -202,7 +202,7 @@ fn print_header(a: &Analysis) {
         t.certified_bits_min, t.certified_bits_median, t.bits_needed
     );
     println!(
-        "kinks (relu, |z| ≤ {:e}): {} — {} Hessian entries undefined",
+        "kinks (relu/leaky_relu, |z| ≤ {:e}): {} — {} Hessian entries undefined",
         a.kinks.tolerance,
         a.kinks.kinks.len(),
         a.kinks.flagged_entries
