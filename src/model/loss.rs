@@ -24,7 +24,9 @@
 //! (mse) or N (cross-entropy), in the loss and in its gradient. The names without a suffix
 //! keep meaning the mean. When M (or N) is a power of two, the division is exact (barring
 //! underflow) and commutes with every later rounding, so the mean's loss, gradient and Hessian
-//! are those of the sum divided by M bit for bit; otherwise they differ by roundings.
+//! are those of the sum divided by M exactly (as values: an exact zero may change sign, since
+//! `fwd-fwd` divides hyper-dual numbers through a reciprocal whose zero tangents add signed
+//! zeros); otherwise they differ by roundings.
 //!
 //! Every sum above uses the order under study.
 

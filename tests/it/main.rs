@@ -34,3 +34,4 @@ mod report;
 mod sweep;
 mod tf2_example;
 mod exports16;
+mod models;
