@@ -14,7 +14,7 @@ Conventions (identical to Clairaut's problem files)
   z[n][j] = sum_i a[n][i] * W[i][j] + b[j]), and a_l = act_l(z_l).
 * theta = concat over l of [W_l flattened row-major (index i*d_l + j), b_l].
 * Activations: identity, sigmoid, tanh, softplus, relu, gelu (exact erf form),
-  silu, gelu-tanh (0.5 t (1 + tanh(sqrt(2/pi) (t + 0.044715 t^3))), the tanh
+  silu, gelu_tanh (0.5 t (1 + tanh(sqrt(2/pi) (t + 0.044715 t^3))), the tanh
   approximation: Hendrycks & Gimpel 2016; jax.nn.gelu(approximate=True)),
   leaky_relu (slope 0.01) and leaky_relu:<slope> (t if t > 0 else slope*t, the
   slope an exact decimal).  Each is given analytically as (f, f', f'').
@@ -79,7 +79,7 @@ from mpmath import mp, mpf
 GUARD_DIGITS = 30
 GENERATOR = "scripts/golden/golden-mpmath.py"
 ACTIVATIONS = ("identity", "sigmoid", "tanh", "softplus", "relu", "gelu", "silu",
-               "gelu-tanh", "leaky_relu")
+               "gelu_tanh", "leaky_relu")
 LOSSES = ("mse", "softmax_cross_entropy", "mse:sum", "softmax_cross_entropy:sum",
           "sparse_softmax_cross_entropy", "sparse_softmax_cross_entropy:sum")
 LEAKY_DEFAULT = "0.01"
@@ -343,7 +343,7 @@ def d_log(t):
 ACTIVATION_DERIVS: dict[str, Callable] = {
     "identity": d_identity, "sigmoid": d_sigmoid, "tanh": d_tanh,
     "softplus": d_softplus, "relu": d_relu, "gelu": d_gelu, "silu": d_silu,
-    "gelu-tanh": d_gelu_tanh,
+    "gelu_tanh": d_gelu_tanh,
 }
 
 
@@ -468,7 +468,7 @@ def sympy_derivatives(problem: Problem, digits: int):
             return z * (1 + sp.erf(z / sp.sqrt(2))) / 2
         if name == "silu":
             return z / (1 + sp.exp(-z))
-        if name == "gelu-tanh":
+        if name == "gelu_tanh":
             return z * (1 + sp.tanh(sp.sqrt(2 / sp.pi) * (z + sp.Rational(GELU_C) * z ** 3))) / 2
         if name == "relu" or leaky_slope(name) is not None:
             zv = sp.N(z.xreplace(vals), 50)

@@ -70,10 +70,10 @@ DEEP = [
 # (name, activations, loss, seed): issue 15's model coverage beyond activation x loss.
 EXTRA = [
     ("leaky_relu-0.2-softmax_cross_entropy", ["leaky_relu:0.2", "identity"], "softmax_cross_entropy", 9101),
-    ("sum-mse", ["tanh", "gelu-tanh"], "mse:sum", 9102),
+    ("sum-mse", ["tanh", "gelu_tanh"], "mse:sum", 9102),
     ("sum-softmax_cross_entropy", ["sigmoid", "identity"], "softmax_cross_entropy:sum", 9103),
-    ("sparse-softmax_cross_entropy", ["gelu-tanh", "identity"], "sparse_softmax_cross_entropy", 9104),
-    ("sparse-softmax_cross_entropy-sum", ["leaky_relu", "gelu-tanh", "identity"], "sparse_softmax_cross_entropy:sum", 9105),
+    ("sparse-softmax_cross_entropy", ["gelu_tanh", "identity"], "sparse_softmax_cross_entropy", 9104),
+    ("sparse-softmax_cross_entropy-sum", ["leaky_relu", "gelu_tanh", "identity"], "sparse_softmax_cross_entropy:sum", 9105),
 ]
 
 

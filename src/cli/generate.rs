@@ -16,7 +16,7 @@ pub struct GenerateArgs {
     #[arg(long, value_name = "D0,D1,..")]
     pub layers: String,
     /// One activation per layer (or one for all): identity, sigmoid, tanh, softplus, relu, gelu,
-    /// silu, gelu-tanh, leaky_relu (slope 0.01) or leaky_relu:<slope> (e.g. leaky_relu:0.2).
+    /// silu, gelu_tanh, leaky_relu (slope 0.01) or leaky_relu:<slope> (e.g. leaky_relu:0.2).
     #[arg(long, value_name = "A1,..", value_parser = Activation::parse_cli, value_delimiter = ',', required = true)]
     pub activations: Vec<Activation>,
     /// The loss.

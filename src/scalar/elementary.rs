@@ -18,16 +18,18 @@
 //! | relu | x if x>0 else +0 | 1 if x>0 else 0 | 0 (undefined at 0; see kinks) |
 //! | gelu | x·Φ, Φ = (1+erf(x·(1/√2)))·½ | Φ + x·φ, φ = e^(−(x·x)·½)·(1/√(2π)) | φ·(2 − x·x) |
 //! | silu | x·s | s·(1 + x·(1−s)) | [s·(1−s)]·(2 + x·(1−2s)) |
-//! | gelu-tanh | x·[(1+t)·½], t = tanh(k₀·(x + c·[(x·x)·x])) | [(1+t)·½] + [(x·s)·u′]·½ | s·([k₀ + (k₁·x²)·2] − [(x·t)·(u′·u′)]) |
+//! | gelu_tanh | x·[(1+t)·½], t = tanh(k₀·(x + c·[(x·x)·x])) | [(1+t)·½] + [(x·s)·u′]·½ | s·([k₀ + (k₁·x²)·2] − [(x·t)·(u′·u′)]) |
 //! | leaky_relu:α | x if x>0 else α·x | 1 if x>0 else α | 0 (undefined at 0; see kinks) |
 //!
-//! (Brackets show the order of evaluation where it is not left to right.) In gelu-tanh,
+//! (Brackets show the order of evaluation where it is not left to right.) In gelu_tanh,
 //! `x² = x·x`, `s = 1 − t·t`, `u′ = k₀ + k₁·x²`.
 //!
-//! **gelu-tanh** is the tanh approximation of GELU (Hendrycks & Gimpel 2016, eq. in §2):
+//! **gelu_tanh** is the tanh approximation of GELU (Hendrycks & Gimpel 2016, eq. in §2):
 //! `σ(x) = ½·x·(1 + tanh(√(2/π)·(x + 0.044715·x³)))`, the default of JAX's
 //! `jax.nn.gelu(x, approximate=True)`, and `approximate=True` / `approximate='tanh'` in
-//! TensorFlow's `tf.nn.gelu` and PyTorch's `torch.nn.functional.gelu`. The value follows JAX's
+//! TensorFlow's `tf.nn.gelu` and PyTorch's `torch.nn.functional.gelu`. (Spelled `gelu_tanh`,
+//! not `gelu-tanh`: result rows and exports join a network's activation names with `-`, where
+//! `gelu-tanh` could not be told from `gelu` followed by `tanh`.) The value follows JAX's
 //! sequence (`x**3` as `(x·x)·x`, then `0.044715·x³`, `x + ·`, `√(2/π)·(·)`, tanh,
 //! `(1 + t)·½`, `x·cdf`); PyTorch's `(½·x)·(1 + t)` gives the same bits (halving is exact).
 //! With `u = k₀·(x + c·x³)`, `u′ = k₀·(1 + 3c·x²)` and `½·x·u″ = k₁·x²`, the derivatives are
@@ -168,7 +170,7 @@ impl Activation {
 
     /// The accepted names, for help texts and error messages.
     pub const NAMES: &'static str =
-        "identity, sigmoid, tanh, softplus, relu, gelu, silu, gelu-tanh, leaky_relu, leaky_relu:<slope>";
+        "identity, sigmoid, tanh, softplus, relu, gelu, silu, gelu_tanh, leaky_relu, leaky_relu:<slope>";
 
     /// Canonical name (`leaky_relu:0.2`; `leaky_relu` for the default slope 0.01).
     pub fn name(self) -> std::borrow::Cow<'static, str> {
@@ -180,7 +182,7 @@ impl Activation {
             Activation::Relu => "relu",
             Activation::Gelu => "gelu",
             Activation::Silu => "silu",
-            Activation::GeluTanh => "gelu-tanh",
+            Activation::GeluTanh => "gelu_tanh",
             Activation::LeakyRelu(Slope::DEFAULT) => "leaky_relu",
             Activation::LeakyRelu(a) => return a.with_text(|t| format!("leaky_relu:{t}")).into(),
         })

@@ -1,7 +1,7 @@
-//! Model coverage of issue 15 point 5: `gelu-tanh`, `leaky_relu[:<slope>]` (and its kink
+//! Model coverage of issue 15 point 5: `gelu_tanh`, `leaky_relu[:<slope>]` (and its kink
 //! report), the `:sum` loss reductions and `sparse_softmax_cross_entropy` with integer labels.
 //!
-//! Goldens: the mpmath/SymPy files of `tests/data/golden` (`gelu-tanh-*`, `leaky_relu-*`,
+//! Goldens: the mpmath/SymPy files of `tests/data/golden` (`gelu_tanh-*`, `leaky_relu-*`,
 //! `sum-*`, `sparse-*`; see its README), checked at 256 bits by `golden.rs` for every exact
 //! method and here at every working precision, to a stated tolerance.
 
@@ -16,7 +16,7 @@ use std::path::Path;
 use crate::common::*;
 
 fn new_activations() -> Vec<Activation> {
-    ["gelu-tanh", "leaky_relu", "leaky_relu:0.2"].iter().map(|a| Activation::by_name(a).unwrap()).collect()
+    ["gelu_tanh", "leaky_relu", "leaky_relu:0.2"].iter().map(|a| Activation::by_name(a).unwrap()).collect()
 }
 
 fn arith(precision: Precision, math: MathLib, fma: bool) -> Arith {
@@ -63,8 +63,8 @@ fn binary64_equals_f64_and_binary32_equals_f32_for_the_new_models() {
 
 fn golden_stems() -> Vec<&'static str> {
     vec![
-        "gelu-tanh-mse",
-        "gelu-tanh-softmax_cross_entropy",
+        "gelu_tanh-mse",
+        "gelu_tanh-softmax_cross_entropy",
         "leaky_relu-mse",
         "leaky_relu-softmax_cross_entropy",
         "leaky_relu-0.2-softmax_cross_entropy",
@@ -118,7 +118,7 @@ fn the_goldens_use_the_new_names() {
         acts.extend(pr.spec.activations.iter().map(|a| a.name().into_owned()));
         losses.insert(pr.spec.loss.name());
     }
-    for a in ["gelu-tanh", "leaky_relu", "leaky_relu:0.2"] {
+    for a in ["gelu_tanh", "leaky_relu", "leaky_relu:0.2"] {
         assert!(acts.contains(a), "{a}: {acts:?}");
     }
     for l in ["mse:sum", "softmax_cross_entropy:sum", "sparse_softmax_cross_entropy", "sparse_softmax_cross_entropy:sum"] {
@@ -250,7 +250,7 @@ fn leaky_relu_has_the_kink_report_of_relu() {
         assert_eq!(r.flagged, relu.flagged, "{act}");
     }
     // no kink: smooth activations, and leaky_relu:1 (the identity)
-    for act in ["gelu-tanh", "leaky_relu:1", "gelu"] {
+    for act in ["gelu_tanh", "leaky_relu:1", "gelu"] {
         assert!(report(act).kinks.is_empty(), "{act}");
     }
 }
@@ -274,7 +274,7 @@ fn leaky_relu_pointwise() {
     }
 }
 
-/// gelu-tanh against mpmath: σ, σ′, σ″ from `d_gelu_tanh` of scripts/golden/golden-mpmath.py
+/// gelu_tanh against mpmath: σ, σ′, σ″ from `d_gelu_tanh` of scripts/golden/golden-mpmath.py
 /// (hand-written derivatives, mpmath 1.3.0 at mp.dps = 60, printed to 45 digits by
 /// `g.d_gelu_tanh(mpf(x))`). Tolerances, relative: MPFR at 200 bits 2^-120 (the worst
 /// cancellation here, 1 + t at x = −7, costs ~62 bits); f64 and f32 1024 ulps (1 − t·t loses
@@ -315,7 +315,7 @@ fn gelu_tanh_pointwise_against_mpmath() {
 
 #[test]
 fn bad_labels_and_names_are_one_line_errors() {
-    let ok = r#"{"layers": [2, 3], "activations": ["gelu-tanh"], "loss": "sparse_softmax_cross_entropy",
+    let ok = r#"{"layers": [2, 3], "activations": ["gelu_tanh"], "loss": "sparse_softmax_cross_entropy",
       "x": [[1.0, 2.0], [0.5, -1]], "y": [[2], [0]], "params": [0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9]}"#;
     let dir = tempfile::tempdir().unwrap();
     let good = write(dir.path(), "good.json", ok);
@@ -329,7 +329,7 @@ fn bad_labels_and_names_are_one_line_errors() {
         let f = write(dir.path(), "bad.json", &ok.replace(r#"[[2], [0]]"#, y));
         expect_error(clairaut().args(["hessian", "--problem"]).arg(&f), &["bad.json", field]);
     }
-    let f = write(dir.path(), "bad.json", &ok.replace("gelu-tanh", "leaky_relu:0.20"));
+    let f = write(dir.path(), "bad.json", &ok.replace("gelu_tanh", "leaky_relu:0.20"));
     expect_error(clairaut().args(["hessian", "--problem"]).arg(&f), &["bad.json", "activations[0]", "leaky_relu:<slope>"]);
     let f = write(dir.path(), "bad.json", &ok.replace("sparse_softmax_cross_entropy", "mse:mean"));
     expect_error(clairaut().args(["hessian", "--problem"]).arg(&f), &["bad.json", "loss", "mse:sum"]);
@@ -341,17 +341,17 @@ fn the_new_names_work_in_generate_hessian_analyze_help_and_experiments() {
     let dir = tempfile::tempdir().unwrap();
     let help = clairaut().args(["generate", "--help"]).output().unwrap();
     let help = String::from_utf8_lossy(&help.stdout);
-    for name in ["gelu-tanh", "leaky_relu:<slope>", "mse:sum", "softmax_cross_entropy:sum", "sparse_softmax_cross_entropy"] {
+    for name in ["gelu_tanh", "leaky_relu:<slope>", "mse:sum", "softmax_cross_entropy:sum", "sparse_softmax_cross_entropy"] {
         assert!(help.contains(name), "{name} not in generate --help: {help}");
     }
     let p = dir.path().join("p.json");
     clairaut()
-        .args(["generate", "--layers", "2,3,3", "--activations", "leaky_relu:0.2,gelu-tanh", "--loss", "sparse_softmax_cross_entropy:sum", "--n", "3", "--out"])
+        .args(["generate", "--layers", "2,3,3", "--activations", "leaky_relu:0.2,gelu_tanh", "--loss", "sparse_softmax_cross_entropy:sum", "--n", "3", "--out"])
         .arg(&p)
         .assert()
         .success();
     let pr = Problem::load(&p).unwrap();
-    assert_eq!(pr.spec.activations.iter().map(|a| a.name()).collect::<Vec<_>>(), ["leaky_relu:0.2", "gelu-tanh"]);
+    assert_eq!(pr.spec.activations.iter().map(|a| a.name()).collect::<Vec<_>>(), ["leaky_relu:0.2", "gelu_tanh"]);
     assert_eq!(pr.spec.loss, Loss::SparseSoftmaxCrossEntropySum);
     assert_eq!(pr.y.len(), 3);
     let out = clairaut().args(["hessian", "--problem"]).arg(&p).args(["--precision", "binary32"]).output().unwrap();
@@ -365,7 +365,7 @@ fn the_new_names_work_in_generate_hessian_analyze_help_and_experiments() {
         r#"name = "models"
 [base]
 layers = [2, 3, 2]
-activations = ["leaky_relu", "gelu-tanh"]
+activations = ["leaky_relu", "gelu_tanh"]
 loss = "sparse_softmax_cross_entropy"
 data = "inline"
 x = [[0.1, -2.0], [1.25, 0.3], [0.5, 7.0]]
@@ -401,7 +401,7 @@ loss = ["sparse_softmax_cross_entropy", "sparse_softmax_cross_entropy:sum"]
     expect_error(clairaut().arg("sweep").arg(&exp).arg("--out").arg(dir.path().join("out2")), &["y[2][0]"]);
 }
 
-/// The constants of gelu-tanh are the decimals and real numbers they claim to be.
+/// The constants of gelu_tanh are the decimals and real numbers they claim to be.
 #[test]
 fn gelu_tanh_constants_are_correctly_rounded() {
     let ctx = f64_ctx(false);

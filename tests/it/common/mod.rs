@@ -11,7 +11,7 @@ use rug::Float;
 use std::path::Path;
 
 /// The generated test set: the first seven activations × the two mean losses, in four shapes each
-/// (56 problems), small. (The later activations and losses — gelu-tanh, leaky_relu, the sum and
+/// (56 problems), small. (The later activations and losses — gelu_tanh, leaky_relu, the sum and
 /// sparse losses — are tested in `models.rs`; this set, its seeds and indices stay as they were.)
 pub fn generated_problems() -> Vec<Problem> {
     let shapes: [(&[usize], usize); 4] = [(&[2, 3, 2], 2), (&[3, 2, 2], 1), (&[2, 2, 2, 2], 3), (&[1, 3, 3], 2)];
