@@ -14,9 +14,15 @@ Conventions (identical to Clairaut's problem files)
   z[n][j] = sum_i a[n][i] * W[i][j] + b[j]), and a_l = act_l(z_l).
 * theta = concat over l of [W_l flattened row-major (index i*d_l + j), b_l].
 * Activations: identity, sigmoid, tanh, softplus, relu, gelu (exact erf form),
-  silu.  Each is given analytically as (f, f', f'').
+  silu, gelu_tanh (0.5 t (1 + tanh(sqrt(2/pi) (t + 0.044715 t^3))), the tanh
+  approximation: Hendrycks & Gimpel 2016; jax.nn.gelu(approximate=True)),
+  leaky_relu (slope 0.01) and leaky_relu:<slope> (t if t > 0 else slope*t, the
+  slope an exact decimal).  Each is given analytically as (f, f', f'').
 * Losses: ``mse`` = mean over all N*d_L entries of (y - a_L)^2;
-  ``softmax_cross_entropy`` = mean over rows of -sum_k y_k log_softmax(a_L)_k.
+  ``softmax_cross_entropy`` = mean over rows of -sum_k y_k log_softmax(a_L)_k;
+  ``sparse_softmax_cross_entropy``: y is N x 1 integer class labels c_n and the
+  row loss is lse(a_n) - a_n[c_n] (the frameworks' form; no one-hot vector is
+  built); ``<loss>:sum`` is the same sum without the division by N*d_L or N.
 
 Problem file: {"layers": [d0..dL], "activations": [...L names...],
 "loss": "mse" | "softmax_cross_entropy", "x": [[..]], "y": [[..]],
@@ -72,8 +78,28 @@ from mpmath import mp, mpf
 
 GUARD_DIGITS = 30
 GENERATOR = "scripts/golden/golden-mpmath.py"
-ACTIVATIONS = ("identity", "sigmoid", "tanh", "softplus", "relu", "gelu", "silu")
-LOSSES = ("mse", "softmax_cross_entropy")
+ACTIVATIONS = ("identity", "sigmoid", "tanh", "softplus", "relu", "gelu", "silu",
+               "gelu_tanh", "leaky_relu")
+LOSSES = ("mse", "softmax_cross_entropy", "mse:sum", "softmax_cross_entropy:sum",
+          "sparse_softmax_cross_entropy", "sparse_softmax_cross_entropy:sum")
+LEAKY_DEFAULT = "0.01"
+
+
+def leaky_slope(name: str):
+    """The slope text of a leaky_relu name ("leaky_relu" -> "0.01"), else None."""
+    if name == "leaky_relu":
+        return LEAKY_DEFAULT
+    if name.startswith("leaky_relu:"):
+        return name.split(":", 1)[1]
+    return None
+
+
+def is_sparse(loss: str) -> bool:
+    return loss.startswith("sparse_")
+
+
+def is_sum(loss: str) -> bool:
+    return loss.endswith(":sum")
 
 
 # --------------------------------------------------------------------------
@@ -146,7 +172,7 @@ class Problem:
         if L < 1 or len(self.activations) != L:
             raise ValueError("need len(activations) == len(layers) - 1 >= 1")
         for act in self.activations:
-            if act not in ACTIVATIONS:
+            if act not in ACTIVATIONS and leaky_slope(act) is None:
                 raise ValueError(f"unknown activation {act!r}")
         if self.loss not in LOSSES:
             raise ValueError(f"unknown loss {self.loss!r}")
@@ -156,7 +182,11 @@ class Problem:
             raise ValueError("x and y must have the same, non-zero number of rows")
         if any(len(r) != self.layers[0] for r in self.x):
             raise ValueError("every x row must have layers[0] entries")
-        if any(len(r) != self.layers[-1] for r in self.y):
+        if is_sparse(self.loss):
+            if any(len(r) != 1 or r[0] != int(r[0]) or not 0 <= int(r[0]) < self.layers[-1]
+                   for r in self.y):
+                raise ValueError("every y row must be one class label in 0..layers[-1]-1")
+        elif any(len(r) != self.layers[-1] for r in self.y):
             raise ValueError("every y row must have layers[-1] entries")
 
     def unflatten(self, theta):
@@ -273,6 +303,34 @@ def d_silu(t):
     return t * s, s + t * ds, ds * (2 + t * (1 - 2 * s))
 
 
+GELU_C = "0.044715"
+
+
+def d_gelu_tanh(t):
+    # f = t/2 (1 + tanh u), u = k (t + c t^3), k = sqrt(2/pi);
+    # f' = (1 + th)/2 + t/2 (1 - th^2) u';  f'' = (1 - th^2) u' + t/2 (th)'' with
+    # (th)' = (1 - th^2) u', (th)'' = -2 th (1 - th^2) u'^2 + (1 - th^2) u''
+    k, c = mpmath.sqrt(2 / mpmath.pi), mpf(GELU_C)
+    u = k * (t + c * t ** 3)
+    du, ddu = k * (1 + 3 * c * t * t), k * 6 * c * t
+    th = mpmath.tanh(u)
+    sech2 = 1 - th * th
+    f = t / 2 * (1 + th)
+    f1 = (1 + th) / 2 + t / 2 * sech2 * du
+    f2 = sech2 * du + t / 2 * (-2 * th * sech2 * du * du + sech2 * ddu)
+    return f, f1, f2
+
+
+def d_leaky(slope):
+    a = mpf(slope)
+
+    def d(t):
+        if t == 0:
+            raise ValueError("leaky_relu evaluated exactly at its kink z = 0: Hessian undefined")
+        return (t, mpf(1), mpf(0)) if t > 0 else (a * t, a, mpf(0))
+    return d
+
+
 def d_exp(t):
     e = mpmath.exp(t)
     return e, e, e
@@ -285,7 +343,13 @@ def d_log(t):
 ACTIVATION_DERIVS: dict[str, Callable] = {
     "identity": d_identity, "sigmoid": d_sigmoid, "tanh": d_tanh,
     "softplus": d_softplus, "relu": d_relu, "gelu": d_gelu, "silu": d_silu,
+    "gelu_tanh": d_gelu_tanh,
 }
+
+
+def activation_derivs(name: str) -> Callable:
+    slope = leaky_slope(name)
+    return d_leaky(slope) if slope is not None else ACTIVATION_DERIVS[name]
 
 
 def lift(fn: Callable, v: HyperDual) -> HyperDual:
@@ -312,13 +376,13 @@ def forward(problem: Problem, theta):
                 zrow.append(acc)
             z.append(zrow)
         zs.append(z)
-        fn = ACTIVATION_DERIVS[act]
+        fn = activation_derivs(act)
         a = [[lift(fn, v) for v in zrow] for zrow in z]
     return a, zs
 
 
 def loss_value(problem: Problem, out) -> HyperDual:
-    if problem.loss == "mse":
+    if problem.loss.startswith("mse"):
         total = HyperDual(0)
         count = 0
         for orow, yrow in zip(out, problem.y):
@@ -326,8 +390,9 @@ def loss_value(problem: Problem, out) -> HyperDual:
                 r = y - o
                 total = total + r * r
                 count += 1
-        return total * (mpf(1) / count)
-    # softmax cross entropy: sum_k y_k (lse(o) - o_k), lse shifted by a constant
+        return total if is_sum(problem.loss) else total * (mpf(1) / count)
+    # softmax cross entropy: sum_k y_k (lse(o) - o_k), lse shifted by a constant;
+    # sparse: lse(o) - o_c for the row's label c
     total = HyperDual(0)
     for orow, yrow in zip(out, problem.y):
         m = max(o.a for o in orow)
@@ -335,9 +400,12 @@ def loss_value(problem: Problem, out) -> HyperDual:
         for o in orow:
             s = s + lift(d_exp, o - m)
         lse = lift(d_log, s) + m
+        if is_sparse(problem.loss):
+            total = total + (lse - orow[int(yrow[0])])
+            continue
         for o, y in zip(orow, yrow):
             total = total + (lse - o) * y
-    return total * (mpf(1) / len(out))
+    return total if is_sum(problem.loss) else total * (mpf(1) / len(out))
 
 
 def loss_hd(problem: Problem, i: int | None, j: int | None) -> HyperDual:
@@ -400,11 +468,14 @@ def sympy_derivatives(problem: Problem, digits: int):
             return z * (1 + sp.erf(z / sp.sqrt(2))) / 2
         if name == "silu":
             return z / (1 + sp.exp(-z))
-        if name == "relu":
+        if name == "gelu_tanh":
+            return z * (1 + sp.tanh(sp.sqrt(2 / sp.pi) * (z + sp.Rational(GELU_C) * z ** 3))) / 2
+        if name == "relu" or leaky_slope(name) is not None:
             zv = sp.N(z.xreplace(vals), 50)
             if zv == 0:
                 raise ValueError("relu at its kink")
-            return z if zv > 0 else sp.Integer(0)
+            low = sp.Integer(0) if name == "relu" else sp.Rational(leaky_slope(name)) * z
+            return z if zv > 0 else low
         raise ValueError(name)
 
     a = x
@@ -413,15 +484,18 @@ def sympy_derivatives(problem: Problem, digits: int):
               for j in range(len(b))] for row in a]
         a = [[act(name, v) for v in zrow] for zrow in z]
 
-    if problem.loss == "mse":
+    if problem.loss.startswith("mse"):
         terms = [(yv - o) ** 2 for orow, yrow in zip(a, y) for o, yv in zip(orow, yrow)]
-        L = sp.Add(*terms) / len(terms)
+        L = sp.Add(*terms) / (1 if is_sum(problem.loss) else len(terms))
     else:
         rows = []
         for orow, yrow in zip(a, y):
             lse = sp.log(sp.Add(*[sp.exp(o) for o in orow]))
-            rows.append(sp.Add(*[yv * (lse - o) for o, yv in zip(orow, yrow)]))
-        L = sp.Add(*rows) / len(rows)
+            if is_sparse(problem.loss):
+                rows.append(lse - orow[int(yrow[0])])
+            else:
+                rows.append(sp.Add(*[yv * (lse - o) for o, yv in zip(orow, yrow)]))
+        L = sp.Add(*rows) / (1 if is_sum(problem.loss) else len(rows))
 
     grad_exprs = [sp.diff(L, t) for t in th]
     pairs = [(i, j) for i in range(P) for j in range(i, P)]

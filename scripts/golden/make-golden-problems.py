@@ -10,6 +10,8 @@ Writes, into ``--out-dir`` (default ``tests/data/golden``):
       activations in SOFTMAX_NONIDENTITY_OUTPUT, which use [A, A] so that a
       non-identity output activation feeding the softmax is covered too.
 * ``deep-<k>.json``: three 3-layer MLPs with mixed activations.
+* ``EXTRA`` (issue 15): a non-default leaky_relu slope, the sum reductions and the
+  integer-label (sparse) softmax cross-entropy, each with its own seed.
 * optionally (``--tf2-reference FILE``) ``tf2-example.json``: the "problem"
   object of the TF2 article reference file, copied with its number text intact.
 
@@ -65,6 +67,20 @@ DEEP = [
 ]
 
 
+# (name, activations, loss, seed): issue 15's model coverage beyond activation x loss.
+EXTRA = [
+    ("leaky_relu-0.2-softmax_cross_entropy", ["leaky_relu:0.2", "identity"], "softmax_cross_entropy", 9101),
+    ("sum-mse", ["tanh", "gelu_tanh"], "mse:sum", 9102),
+    ("sum-softmax_cross_entropy", ["sigmoid", "identity"], "softmax_cross_entropy:sum", 9103),
+    ("sparse-softmax_cross_entropy", ["gelu_tanh", "identity"], "sparse_softmax_cross_entropy", 9104),
+    ("sparse-softmax_cross_entropy-sum", ["leaky_relu", "gelu_tanh", "identity"], "sparse_softmax_cross_entropy:sum", 9105),
+]
+
+
+def is_kinked(act: str) -> bool:
+    return act == "relu" or act.startswith("leaky_relu")
+
+
 def dec(k: int, places: int) -> RawNumber:
     """The exact decimal k * 10^-places as short JSON number text ("0.1234")."""
     t = format(Decimal(k).scaleb(-places), "f")
@@ -95,13 +111,13 @@ def relu_ok(problem: dict) -> bool:
     """No ReLU pre-activation within RELU_MARGIN of 0, and every ReLU layer has
     both an active (z > 0) and an inactive (z < 0) entry, so both branches and
     a non-trivial derivative path are exercised."""
-    if "relu" not in problem["activations"]:
+    if not any(is_kinked(a) for a in problem["activations"]):
         return True
     with mp.workdps(50):
         p = Problem(problem)
         _, zs = forward(p, [HyperDual(v) for v in p.params])
         for act, z in zip(p.activations, zs):
-            if act != "relu":
+            if not is_kinked(act):
                 continue
             vals = [v.a for row in z for v in row]
             if any(abs(v) < RELU_MARGIN for v in vals):
@@ -117,8 +133,10 @@ def make_problem(activations: list[str], loss: str, seed: int) -> dict:
     layers = [rng.randint(2, 3) for _ in range(L + 1)]
     n = rng.randint(1, 3)
     x = [[uniform_dec(rng, 2) for _ in range(layers[0])] for _ in range(n)]
-    if loss == "mse":
+    if loss.startswith("mse"):
         y = [[uniform_dec(rng, 1) for _ in range(layers[-1])] for _ in range(n)]
+    elif loss.startswith("sparse_"):
+        y = [[RawNumber(str(rng.randrange(layers[-1])))] for _ in range(n)]
     else:
         y = [prob_row(rng, layers[-1]) for _ in range(n)]
     for _ in range(MAX_TRIES):
@@ -143,6 +161,7 @@ def specs():
                 acts = [act, "identity"]
             yield f"{act}-{loss}", acts, loss, seed
     yield from DEEP
+    yield from EXTRA
 
 
 def write(path: str, obj) -> None:

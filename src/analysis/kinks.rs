@@ -1,18 +1,19 @@
-//! The kink report: relu pre-activations within a tolerance of 0, where σ″ is a Dirac delta and
-//! the exact Hessian is not defined, and the Hessian entries that this leaves undefined.
+//! The kink report: relu and leaky_relu pre-activations within a tolerance of 0, where σ″ is a
+//! Dirac delta (of weight 1 − α for leaky_relu:α) and the exact Hessian is not defined, and the
+//! Hessian entries that this leaves undefined.
 
 use rug::Float;
 
 use crate::model::mlp::{forward, Workspace};
 use crate::model::problem::Inputs;
-use crate::model::{Activation, Problem};
+use crate::model::Problem;
 use crate::order::{Eval, Order};
 use crate::scalar::MpCtx;
 
 /// How many kinks the record lists (it counts them all).
 pub const LISTED: usize = 100;
 
-/// A pre-activation of a relu unit within the tolerance of the kink.
+/// A pre-activation of a relu or leaky_relu unit within the tolerance of the kink.
 #[derive(Clone, Debug)]
 pub struct Kink {
     /// Sample.
@@ -38,7 +39,7 @@ pub struct KinkReport {
     pub flagged: Vec<bool>,
 }
 
-/// Relu pre-activations within `tol` of 0, and the Hessian entries undefined there.
+/// Relu and leaky_relu pre-activations within `tol` of 0, and the Hessian entries undefined there.
 ///
 /// At a kink of unit k of layer l, σ″ is a Dirac delta, so ∂²L/∂θ_i∂θ_j is undefined for every
 /// pair (i, j) of parameters that both move z_{l,k}: the unit's incoming weights and bias, and
@@ -51,7 +52,7 @@ pub fn kinks(pr: &Problem, inputs: &Inputs<Float>, ctx: &MpCtx, tol: f64) -> Kin
     let mut found = Vec::new();
     let mut flagged = vec![false; p * p];
     for l in 1..=spec.depth() {
-        if spec.activations[l - 1] != Activation::Relu {
+        if !spec.activations[l - 1].has_kink() {
             continue;
         }
         let d = spec.layers[l];

@@ -68,7 +68,7 @@ pub struct AnalyzeArgs {
     /// Read tensor files the problem names outside its folder.
     #[arg(long)]
     pub allow_outside: bool,
-    /// |z| at or below which a relu pre-activation counts as a kink.
+    /// |z| at or below which a relu or leaky_relu pre-activation counts as a kink.
     #[arg(long, value_name = "TOL", default_value_t = 1e-9)]
     pub kink_tol: f64,
     /// Skip the eigenvalues of the symmetric parts.
@@ -234,7 +234,7 @@ fn print_header(a: &Analysis) {
         t.certified_bits_min, t.certified_bits_median, t.bits_needed
     );
     println!(
-        "kinks (relu, |z| ≤ {:e}): {} — {} Hessian entries undefined",
+        "kinks (relu/leaky_relu, |z| ≤ {:e}): {} — {} Hessian entries undefined",
         a.kinks.tolerance,
         a.kinks.kinks.len(),
         a.kinks.flagged_entries

@@ -15,8 +15,9 @@ pub struct GenerateArgs {
     /// Widths d0,d1,…,dL.
     #[arg(long, value_name = "D0,D1,..")]
     pub layers: String,
-    /// One activation per layer (or one for all).
-    #[arg(long, value_name = "A1,..", value_enum, value_delimiter = ',', required = true)]
+    /// One activation per layer (or one for all): identity, sigmoid, tanh, softplus, relu, gelu,
+    /// silu, gelu_tanh, leaky_relu (slope 0.01) or leaky_relu:<slope> (e.g. leaky_relu:0.2).
+    #[arg(long, value_name = "A1,..", value_parser = Activation::parse_cli, value_delimiter = ',', required = true)]
     pub activations: Vec<Activation>,
     /// The loss.
     #[arg(long, value_enum, default_value = "mse")]

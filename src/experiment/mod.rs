@@ -129,6 +129,7 @@ pub fn resolve_problem(cell: &CellConfig, exp_path: &Path, id: &str, access: Acc
         return Err(Error::field(exp_path, "y_columns", format!("applies to csv: and npy: data, not \"{}\"", cell.data)));
     }
     let mut problem = Problem { source, spec: spec.clone(), n, x, y, params: Vec::new(), reference_loss: None };
+    problem.check_labels()?;
     problem.params = cell_params(cell, exp_path, &problem, from_file.as_ref())?;
     Ok(problem)
 }
@@ -159,6 +160,8 @@ fn cell_spec(cell: &CellConfig, exp_path: &Path) -> Result<Spec, Error> {
 fn cell_data(cell: &CellConfig, exp_path: &Path, spec: &Spec, from_file: Option<&Problem>, access: Access) -> Result<(usize, Vec<String>, Vec<String>), Error> {
     let d0 = spec.layers[0];
     let dl = spec.layers[spec.depth()];
+    // the width of a row of y: d_L, or 1 class label for a sparse loss
+    let dy = spec.loss.y_width(dl);
     Ok(match (cell.data.as_str(), from_file) {
         (_, Some(pr)) => (pr.n, pr.x.clone(), pr.y.clone()),
         ("generated", _) => {
@@ -168,16 +171,18 @@ fn cell_data(cell: &CellConfig, exp_path: &Path, spec: &Spec, from_file: Option<
             let g = Problem::generate(spec, cell.n, cell.data_seed);
             (cell.n, g.x, g.y)
         }
-        ("inline", _) => inline_data(cell, exp_path, d0, dl)?,
+        ("inline", _) => inline_data(cell, exp_path, d0, dy)?,
         (set @ ("iris" | "diabetes" | "winequality"), _) => {
             let (n, x, y, w0, wl) = dataset(set, cell.n).expect("known data set");
-            if (w0, wl) != (d0, dl) {
+            if (w0, wl) != (d0, dy) {
                 return Err(Error::field(exp_path, "layers", format!("{:?}: the {set} data set needs {w0} inputs and {wl} outputs", spec.layers)));
             }
             (n, x, y)
         }
         (source, _) if is_file_source(source) => {
-            let (x, y) = data::load(source, exp_path, cell.y_columns.as_deref(), &spec.layers, cell.data_sha256.as_deref(), access)?;
+            let mut layers = spec.layers.clone();
+            *layers.last_mut().expect("two widths") = dy;
+            let (x, y) = data::load(source, exp_path, cell.y_columns.as_deref(), &layers, cell.data_sha256.as_deref(), access)?;
             let pick = evenly(x.len(), cell.n);
             let flat = |m: &[Vec<String>]| pick.iter().flat_map(|&i| m[i].iter().cloned()).collect::<Vec<_>>();
             (pick.len(), flat(&x), flat(&y))

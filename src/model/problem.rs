@@ -84,7 +84,7 @@ pub struct Problem {
     pub n: usize,
     /// Inputs, N × d₀ row-major, as decimal text.
     pub x: Vec<String>,
-    /// Targets, N × d_L row-major, as decimal text.
+    /// Targets, N × d_L row-major, as decimal text (N × 1 class labels for a sparse loss).
     pub y: Vec<String>,
     /// θ, as decimal text.
     pub params: Vec<String>,
@@ -137,9 +137,9 @@ impl Problem {
 
         let tensor = |k: &str| Ref::of(&obj, k, path, access);
         let x = match tensor("x")? { Some(r) => r.rows(spec.layers[0])?, None => matrix(&obj, "x", spec.layers[0], path)? };
-        let y = match tensor("y")? { Some(r) => r.rows(spec.layers[depth])?, None => matrix(&obj, "y", spec.layers[depth], path)? };
+        let y = match tensor("y")? { Some(r) => r.rows(spec.loss.y_width(spec.layers[depth]))?, None => matrix(&obj, "y", spec.loss.y_width(spec.layers[depth]), path)? };
         let n = x.len() / spec.layers[0];
-        let ny = y.len() / spec.layers[depth];
+        let ny = y.len() / spec.loss.y_width(spec.layers[depth]);
         if n == 0 {
             return Err(field_err("x", "has no rows".into()));
         }
@@ -162,12 +162,29 @@ impl Problem {
             ));
         }
         let mut pr = Problem { source: path.to_path_buf(), spec, n, x, y, params, reference_loss: None };
+        pr.check_labels()?;
         match (tensor("reference_loss")?, obj.get("reference_loss")) {
             (Some(r), _) => pr.reference_loss = Some(super::import::check_reference(&pr, &r)?),
             (None, Some(_)) => return Err(field_err("reference_loss", "expected {\"file\": …, \"tensor\": …}".into())),
             (None, None) => {}
         }
         Ok(pr)
+    }
+
+    /// With integer class labels ([`Loss::is_sparse`]): each `y[n][0]` is an integer from 0 to
+    /// d_L − 1, else an error naming the entry.
+    pub fn check_labels(&self) -> Result<(), Error> {
+        if !self.spec.loss.is_sparse() {
+            return Ok(());
+        }
+        let dl = self.spec.layers[self.spec.depth()];
+        for (i, s) in self.y.iter().enumerate() {
+            if !label_of(s).is_some_and(|c| c < dl as u64) {
+                let message = format!("{} is not a class label of {} (an integer from 0 to {})", crate::error::shown(s), self.spec.loss.name(), dl - 1);
+                return Err(Error::Field { path: self.source.clone(), field: format!("y[{i}][0]"), message });
+            }
+        }
+        Ok(())
     }
 
     /// The problem's numbers in format `R` (see the module docs for `mode`).
@@ -196,13 +213,25 @@ impl Problem {
                 })
                 .collect()
         };
-        Ok(Inputs { x: conv("x", &self.x)?, y: conv("y", &self.y)?, theta: conv("params", &self.params)? })
+        let y = if self.spec.loss.is_sparse() { self.one_hot(ctx) } else { conv("y", &self.y)? };
+        Ok(Inputs { x: conv("x", &self.x)?, y, theta: conv("params", &self.params)? })
+    }
+
+    /// Integer class labels as one-hot rows (N × d_L of exact 0 and 1), whatever the mode.
+    fn one_hot<R: Real>(&self, ctx: &R::RCtx) -> Vec<R> {
+        let dl = self.spec.layers[self.spec.depth()];
+        let c = R::consts(ctx);
+        let mut y = vec![c.zero.clone(); self.n * dl];
+        for (r, s) in self.y.iter().enumerate() {
+            y[r * dl + label_of(s).expect("validated label") as usize] = c.one.clone();
+        }
+        y
     }
 
     fn element_name(&self, field: &str, i: usize) -> String {
         let width = match field {
             "x" => self.spec.layers[0],
-            "y" => self.spec.layers[self.spec.depth()],
+            "y" => self.spec.loss.y_width(self.spec.layers[self.spec.depth()]),
             _ => return format!("{field}[{i}]"),
         };
         format!("{field}[{}][{}]", i / width, i % width)
@@ -220,7 +249,7 @@ impl Problem {
             "activations": self.spec.activations.iter().map(|a| a.name()).collect::<Vec<_>>(),
             "loss": self.spec.loss.name(),
             "x": rows(&self.x, self.spec.layers[0]),
-            "y": rows(&self.y, self.spec.layers[d]),
+            "y": rows(&self.y, self.spec.loss.y_width(self.spec.layers[d])),
             "params": Value::Array(self.params.iter().map(num).collect()),
         })
     }
@@ -309,7 +338,7 @@ fn spec_of(obj: &Map<String, Value>, path: &Path) -> Result<Spec, Error> {
     let loss = match required(obj, "loss", path)? {
         Value::String(s) => Loss::by_name(s).ok_or_else(|| {
             let name = quoted(s).unwrap_or_else(|| format!("(a string of {} characters)", s.chars().count()));
-            field_err("loss", format!("unknown loss {name} (expected mse or softmax_cross_entropy)"))
+            field_err("loss", format!("unknown loss {name} (expected one of {})", Loss::names()))
         })?,
         other => return Err(field_err("loss", format!("expected a string, got {}", kind(other)))),
     };
@@ -356,7 +385,7 @@ fn activations_of(v: &Value, path: &Path) -> Result<Vec<Activation>, Error> {
                                 },
                                 other => format!("expected an activation name, got {}", kind(other)),
                             },
-                            Activation::ALL.map(|a| a.name()).join(", ")
+                            Activation::NAMES
                         ),
                     )
                 })
@@ -364,6 +393,33 @@ fn activations_of(v: &Value, path: &Path) -> Result<Vec<Activation>, Error> {
             .collect(),
         other => Err(field_err("activations", format!("expected a list, got {}", kind(other)))),
     }
+}
+
+/// The value of a decimal text that is a non-negative integer below 10⁹ (`2`, `2.0`, `2e0`),
+/// read exactly (never through a float).
+pub fn label_of(text: &str) -> Option<u64> {
+    let (mant, exp) = match text.find(['e', 'E']) {
+        Some(i) => (&text[..i], text[i + 1..].strip_prefix('+').unwrap_or(&text[i + 1..]).parse::<i64>().ok()?),
+        None => (text, 0),
+    };
+    let (int, frac) = mant.split_once('.').unwrap_or((mant, ""));
+    if int.is_empty() || !int.bytes().chain(frac.bytes()).all(|b| b.is_ascii_digit()) || exp.abs() > 1000 {
+        return None;
+    }
+    let digits = format!("{int}{frac}");
+    let mut digits = digits.trim_start_matches('0');
+    let mut e10 = exp - frac.len() as i64;
+    while e10 < 0 && digits.ends_with('0') {
+        digits = &digits[..digits.len() - 1];
+        e10 += 1;
+    }
+    if digits.is_empty() {
+        return Some(0);
+    }
+    if e10 < 0 || digits.len() as i64 + e10 > 9 {
+        return None;
+    }
+    Some(digits.parse::<u64>().ok()? * 10u64.pow(e10 as u32))
 }
 
 /// A list of numbers as decimal text.
@@ -437,7 +493,8 @@ impl Uniform {
 impl Problem {
     /// A generated problem: x ~ U[−1,1), θ ~ U[−1,1)·√(6/(d_in+d_out)) (Glorot uniform), and
     /// y ~ U[−1,1) for `mse` or rows of softmax(U[−2,2)) (rounded to f64, sums ≈ 1) for
-    /// `softmax_cross_entropy`. Numbers are written as the shortest decimals of their `f64`.
+    /// `softmax_cross_entropy`, or a class label ⌊U[0,1)·d_L⌋ per row for
+    /// `sparse_softmax_cross_entropy` (each with either reduction). Numbers are written as the shortest decimals of their `f64`.
     pub fn generate(spec: &Spec, n: usize, seed: u64) -> Problem {
         let mut u = Uniform::new(seed);
         let dec = |v: f64| format!("{v:e}");
@@ -453,8 +510,11 @@ impl Problem {
             }
         }
         let y = match spec.loss {
-            Loss::Mse => (0..n * dl).map(|_| dec(u.next())).collect(),
-            Loss::SoftmaxCrossEntropy => (0..n)
+            Loss::Mse | Loss::MseSum => (0..n * dl).map(|_| dec(u.next())).collect(),
+            Loss::SparseSoftmaxCrossEntropy | Loss::SparseSoftmaxCrossEntropySum => {
+                (0..n).map(|_| (((u.next() + 1.0) * 0.5 * dl as f64) as usize).min(dl - 1).to_string()).collect()
+            }
+            Loss::SoftmaxCrossEntropy | Loss::SoftmaxCrossEntropySum => (0..n)
                 .flat_map(|_| {
                     let e: Vec<f64> = (0..dl).map(|_| (2.0 * u.next()).exp()).collect();
                     let s: f64 = e.iter().sum();

@@ -36,6 +36,7 @@ macro_rules! hw_real {
                     y.to_f64() as $t
                 };
                 let big = 256;
+                let [k0, gc, k1] = super::gelu_tanh_consts(big);
                 let consts = Consts {
                     zero: 0.0,
                     one: 1.0,
@@ -45,6 +46,9 @@ macro_rules! hw_real {
                     frac_1_sqrt_2pi: c((Float::with_val(big, rug::float::Constant::Pi) * 2u32)
                         .sqrt()
                         .recip()),
+                    sqrt_2_over_pi: c(k0),
+                    gelu_tanh_c: c(gc),
+                    gelu_tanh_k1: c(k1),
                 };
                 HwCtx { math, fma, consts }
             }

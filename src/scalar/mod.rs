@@ -73,6 +73,23 @@ pub struct Consts<R> {
     pub frac_1_sqrt_2: R,
     /// 1/√(2π) (GELU's derivative)
     pub frac_1_sqrt_2pi: R,
+    /// k₀ = √(2/π) (gelu_tanh)
+    pub sqrt_2_over_pi: R,
+    /// c = 0.044715 (gelu_tanh)
+    pub gelu_tanh_c: R,
+    /// k₁ = 3·0.044715·√(2/π) (gelu_tanh's derivatives)
+    pub gelu_tanh_k1: R,
+}
+
+/// The exact values of the gelu_tanh constants `[√(2/π), 0.044715, 3·0.044715·√(2/π)]` at
+/// `prec` bits (each then correctly rounded into a format: `prec` is that format's precision
+/// plus 64 guard bits, so no double rounding occurs in practice; the unit tests check f32/f64
+/// against Rust's correctly rounded decimal parser).
+pub fn gelu_tanh_consts(prec: u32) -> [Float; 3] {
+    let k0 = (Float::with_val(prec, 2) / Float::with_val(prec, rug::float::Constant::Pi)).sqrt();
+    let c = Float::with_val(prec, Float::parse("0.044715").expect("a decimal"));
+    let k1 = Float::with_val(prec, Float::parse("0.134145").expect("a decimal")) * &k0;
+    [k0, c, k1]
 }
 
 /// A scalar the generic model code runs on.

@@ -112,6 +112,9 @@ impl MpCtx {
                 half: Float::new(prec),
                 frac_1_sqrt_2: Float::new(prec),
                 frac_1_sqrt_2pi: Float::new(prec),
+                sqrt_2_over_pi: Float::new(prec),
+                gelu_tanh_c: Float::new(prec),
+                gelu_tanh_k1: Float::new(prec),
             },
         };
         let guard = prec + 64;
@@ -123,6 +126,10 @@ impl MpCtx {
         c.half = ctx.round(&Float::with_val(guard, 0.5));
         c.frac_1_sqrt_2 = ctx.round(&r2);
         c.frac_1_sqrt_2pi = ctx.round(&r2pi);
+        let [k0, gc, k1] = super::gelu_tanh_consts(guard);
+        c.sqrt_2_over_pi = ctx.round(&k0);
+        c.gelu_tanh_c = ctx.round(&gc);
+        c.gelu_tanh_k1 = ctx.round(&k1);
         ctx.consts = c;
         ctx
     }

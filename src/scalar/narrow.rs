@@ -125,9 +125,10 @@ impl<const P: u32> NarrowRCtx<P> {
         let inner = NarrowCtx::new(format, fma);
         // the MPFR emulation's constants, correctly rounded into the format (exact in f64)
         let k = &inner.mp.consts;
-        let [zero, one, two, half, frac_1_sqrt_2, frac_1_sqrt_2pi] =
-            [&k.zero, &k.one, &k.two, &k.half, &k.frac_1_sqrt_2, &k.frac_1_sqrt_2pi].map(|x| Narrow(x.to_f64()));
-        NarrowRCtx { inner, consts: Consts { zero, one, two, half, frac_1_sqrt_2, frac_1_sqrt_2pi } }
+        let [zero, one, two, half, frac_1_sqrt_2, frac_1_sqrt_2pi, sqrt_2_over_pi, gelu_tanh_c, gelu_tanh_k1] =
+            [&k.zero, &k.one, &k.two, &k.half, &k.frac_1_sqrt_2, &k.frac_1_sqrt_2pi, &k.sqrt_2_over_pi, &k.gelu_tanh_c, &k.gelu_tanh_k1].map(|x| Narrow(x.to_f64()));
+        let consts = Consts { zero, one, two, half, frac_1_sqrt_2, frac_1_sqrt_2pi, sqrt_2_over_pi, gelu_tanh_c, gelu_tanh_k1 };
+        NarrowRCtx { inner, consts }
     }
 }
 

@@ -37,3 +37,4 @@ mod report;
 mod sweep;
 mod tf2_example;
 mod exports16;
+mod models;

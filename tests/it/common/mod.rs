@@ -10,13 +10,17 @@ use clairaut::scalar::{hw::HwCtx, MathLib, MpCtx, Real};
 use rug::Float;
 use std::path::Path;
 
-/// The generated test set: every activation × loss, in four shapes each (56 problems), small.
+/// The generated test set: the first seven activations × the two mean losses, in four shapes each
+/// (56 problems), small. (The later activations and losses — gelu_tanh, leaky_relu, the sum and
+/// sparse losses — are tested in `models.rs`; this set, its seeds and indices stay as they were.)
 pub fn generated_problems() -> Vec<Problem> {
     let shapes: [(&[usize], usize); 4] = [(&[2, 3, 2], 2), (&[3, 2, 2], 1), (&[2, 2, 2, 2], 3), (&[1, 3, 3], 2)];
     let mut out = Vec::new();
     let mut seed = 1000;
-    for act in Activation::ALL {
-        for loss in Loss::ALL {
+    for act in &Activation::ALL[..7] {
+        let act = *act;
+        for loss in &Loss::ALL[..2] {
+            let loss = *loss;
             for (layers, n) in shapes {
                 seed += 1;
                 let depth = layers.len() - 1;
