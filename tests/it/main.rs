@@ -22,6 +22,7 @@ mod fuzz_parsers;
 mod golden;
 mod hostile_sizes;
 mod load_checks;
+mod frameworks;
 mod hostile_paths;
 mod import;
 mod hostile_integrity;
