@@ -817,10 +817,11 @@ impl Sweep {
         let mut cells = Cells { base: base_cell.clone(), keys, exclude, include: Vec::new(), digests, len: 0 };
         let available = crate::hessian::cost::available_memory();
         let mut len = 0usize;
+        let mut externals_read = std::collections::BTreeSet::new();
         for idx in cells.combinations() {
             let c = cells.build(&idx).map_err(|m| in_sweep(Error::field(path, "data_sha256", m), &cells.keys))?;
             super::check(&c, path, available, read.get(&c.data)).map_err(|e| in_sweep(e, &cells.keys))?;
-            super::external_paths(&c, path, access).map_err(|e| in_sweep(e, &cells.keys))?;
+            super::check_externals(&c, path, access, read.get(&c.data), &mut externals_read).map_err(|e| in_sweep(e, &cells.keys))?;
             len += 1;
         }
         // an included cell that is a grid cell, or listed twice, is computed once
@@ -832,7 +833,7 @@ impl Sweep {
             };
             cells.pin(&mut c).map_err(|m| named(Error::field(path, "data_sha256", m)))?;
             super::check(&c, path, available, read.get(&c.data)).map_err(named)?;
-            super::external_paths(&c, path, access).map_err(named)?;
+            super::check_externals(&c, path, access, read.get(&c.data), &mut externals_read).map_err(named)?;
             let h = c.hash();
             if !cells.in_grid(&c) && !hashes.contains(&h) {
                 hashes.push(h);

@@ -3,6 +3,7 @@
 pub mod config;
 pub mod data;
 
+use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
 pub use config::{CellConfig, Experiment};
@@ -328,9 +329,27 @@ pub fn externals(cell: &CellConfig, exp_path: &Path, access: Access, problem: &P
     external_paths(cell, exp_path, access)?.iter().map(|(spec, path)| External::load(spec, path, &problem.spec.layers)).collect()
 }
 
+/// Reads the cell's external Hessians for its network — the problem file's (`source`) or its
+/// `layers` — so that a file of the wrong shape, dtype or precision is refused when the
+/// experiment is read, before any cell runs. Each file is read once per item and network
+/// (`seen`).
+pub fn check_externals(cell: &CellConfig, exp_path: &Path, access: Access, source: Option<&Source>, seen: &mut BTreeSet<String>) -> Result<(), Error> {
+    let layers = match source {
+        Some(Source::Problem { layers, .. }) => layers,
+        _ => &cell.layers,
+    };
+    for (spec, path) in external_paths(cell, exp_path, access)? {
+        if seen.insert(format!("{spec:?} {layers:?}")) {
+            External::load(&spec, &path, layers)?;
+        }
+    }
+    Ok(())
+}
+
 /// The cell's `externals` items with their files: confined to the experiment's folder unless
 /// `access` allows otherwise, and regular files (checked when the experiment is read, before
-/// any cell runs; their contents are read when the cell runs).
+/// any cell runs; their contents are checked by [`check_externals`] then, and read
+/// again when the cell runs).
 pub fn external_paths(cell: &CellConfig, exp_path: &Path, access: Access) -> Result<Vec<(ExternalSpec, PathBuf)>, Error> {
     let mut out = Vec::new();
     for (i, spec) in external_specs(cell, exp_path)?.into_iter().enumerate() {

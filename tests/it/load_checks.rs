@@ -106,3 +106,18 @@ fn a_problem_file_too_large_to_analyze_is_refused_when_the_experiment_is_loaded(
     let line = refused(dir.path(), &exp, &[]);
     assert!(line.contains("layers [2, 4000, 4000, 1], N = 1: P = 16020001: this cell's analysis needs an estimated"), "{line}");
 }
+
+#[test]
+fn external_hessians_are_checked_against_every_cells_network_before_any_runs() {
+    let dir = tempfile::tempdir().unwrap();
+    // layers [2, 1]: P = 3; the file fits the first cell of the sweep, not the second (P = 4)
+    npy(dir.path(), "h.npy", &[3, 3]);
+    let exp = write(dir.path(), "e.toml", &format!("{BASE}externals = [\"fw=h.npy\"]\n[sweep]\nlayers = [[2, 1], [3, 1]]\n"));
+    let line = refused(dir.path(), &exp, &[]);
+    assert!(line.contains("h.npy: field `shape`: expected (4, 4) for P = 4 of layers [3, 1], found (3, 3)"), "{line}");
+    // a file of the wrong shape for the only cell
+    npy(dir.path(), "h.npy", &[2, 2]);
+    let exp = write(dir.path(), "e.toml", &format!("{BASE}externals = [\"fw=h.npy\"]\n"));
+    let line = refused(dir.path(), &exp, &[]);
+    assert!(line.contains("expected (3, 3) for P = 3 of layers [2, 1], found (2, 2)"), "{line}");
+}
