@@ -806,9 +806,13 @@ impl Sweep {
         let mut read = BTreeMap::new();
         for s in sources {
             if !digests.contains_key(&s) {
-                let d = super::data_digest(&s, path, access)?;
                 // read and validated once, confined by `access`, before any cell runs
-                if let Some(source) = super::Source::read(&s, path, access)? {
+                let source = super::Source::read(&s, path, access)?;
+                let d = match &source {
+                    Some(super::Source::Table(shape)) => Some(shape.digest.clone()),
+                    _ => super::data_digest(&s, path, access)?,
+                };
+                if let Some(source) = source {
                     read.insert(s.clone(), source);
                 }
                 digests.insert(s, d);

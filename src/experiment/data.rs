@@ -267,7 +267,8 @@ pub fn load(
     }
     let table = |i: usize| if data.starts_with("csv:") { csv_table(&paths[i], &contents[i]) } else { npy_table(&paths[i], &contents[i]) };
     let tables = (0..paths.len()).map(table).collect::<Result<Vec<_>, _>>()?;
-    let shape = Shape { paths, tables: tables.iter().map(|t| (t.len(), t[0].len())).collect() };
+    // the digest is not needed here (a pinned one was checked above)
+    let shape = Shape { digest: String::new(), paths, tables: tables.iter().map(|t| (t.len(), t[0].len())).collect() };
     match shape.columns(exp_path, y_columns, layers)? {
         None => {
             let mut t = tables.into_iter();
@@ -286,6 +287,8 @@ pub fn load(
 /// are checked against its data before any cell runs.
 #[derive(Clone, Debug)]
 pub struct Shape {
+    /// The source's SHA-256 (as [`digest`] gives it), from the same read.
+    pub digest: String,
     paths: Vec<PathBuf>,
     tables: Vec<(usize, usize)>,
 }
@@ -294,13 +297,13 @@ pub struct Shape {
 /// [`Shape`]; `None` for other sources.
 pub fn shape(data: &str, exp_path: &Path, access: Access) -> Result<Option<Shape>, Error> {
     let Some(paths) = files(data, exp_path, access)? else { return Ok(None) };
+    let contents = paths.iter().map(|p| read(p)).collect::<Result<Vec<_>, _>>()?;
     let mut tables = Vec::new();
-    for p in &paths {
-        let bytes = read(p)?;
-        let t = if data.starts_with("csv:") { csv_table(p, &bytes)? } else { npy_table(p, &bytes)? };
+    for (p, bytes) in paths.iter().zip(&contents) {
+        let t = if data.starts_with("csv:") { csv_table(p, bytes)? } else { npy_table(p, bytes)? };
         tables.push((t.len(), t[0].len()));
     }
-    Ok(Some(Shape { paths, tables }))
+    Ok(Some(Shape { digest: digest_of(&contents), paths, tables }))
 }
 
 impl Shape {
