@@ -16,7 +16,7 @@
 use rug::Float;
 
 use super::norms::{AntiSum, Norms};
-use super::norms64::Norms64;
+use super::norms64::matrix_sums;
 use crate::hessian::Matrix;
 use crate::packed::PackedMatrix;
 use crate::scalar::Real;
@@ -60,22 +60,23 @@ pub struct NonFinite {
 }
 
 /// [`asymmetry`]'s sums in the 64-bit software float of [`super::norms64`] (bit-identical, far
-/// faster), when every entry of `h` is a finite `f64` value; `None` otherwise.
+/// faster, and parallel), when every entry of `h` is a finite `f64` value; `None` otherwise.
 fn asymmetry_f64<R: Real>(h: &Matrix<R>) -> Option<Norms> {
-    if h.is_packed() {
+    asymmetry_f64_blocks(h, 1 << 16)
+}
+
+/// [`asymmetry_f64`] with the summed terms formed in row blocks of about `block` pairs.
+fn asymmetry_f64_blocks<R: Real>(h: &Matrix<R>, block: usize) -> Option<Norms> {
+    use rayon::prelude::*;
+    let values = h.plain_values()?;
+    if !values.par_iter().all(|v| v.exact_f64().is_some_and(f64::is_finite)) {
         return None;
     }
-    let at = |i: usize, j: usize| h.get(i, j).exact_f64().filter(|v| v.is_finite());
-    let mut acc = Norms64::new(AntiSum::Doubled);
-    for i in 0..h.p {
-        acc.diag(at(i, i)?);
-        for j in i + 1..h.p {
-            let (a, b) = (h.get(i, j), h.get(j, i));
-            let equal = a.bits_eq(&b);
-            acc.pair(at(i, j)?, at(j, i)?, equal);
-        }
-    }
-    Some(acc.into_norms())
+    // every entry is a finite f64 (checked above), and two entries are equal in their format
+    // exactly when their f64 values have the same bits (the format → f64 map is exact and
+    // one-to-one, −0 included)
+    let at = |i: usize, j: usize| h.get(i, j).exact_f64().unwrap_or(f64::NAN);
+    Some(matrix_sums(h.p, at, AntiSum::Doubled, block))
 }
 
 impl NonFinite {
@@ -207,6 +208,11 @@ mod tests {
             let h = Matrix::from_lines(p, lines.clone(), false);
             same(&asymmetry(&h), &asymmetry_mpfr(&h));
             assert!(asymmetry_f64(&h).is_some());
+            // small row blocks, and the same matrix stored column by column
+            same(&asymmetry_f64_blocks(&h, 3).expect("finite").asymmetry(), &asymmetry_mpfr(&h));
+            let cols: Vec<Vec<f64>> = (0..p).map(|j| (0..p).map(|i| lines[i][j]).collect()).collect();
+            let hc = Matrix::from_lines(p, cols, true);
+            same(&asymmetry_f64_blocks(&hc, 5).expect("finite").asymmetry(), &asymmetry_mpfr(&h));
             let h32 = Matrix::from_lines(p, lines.iter().map(|l| l.iter().map(|&v| v as f32).collect()).collect(), false);
             same(&asymmetry(&h32), &asymmetry_mpfr(&h32));
         }

@@ -16,6 +16,10 @@
 //! - `x + y` of two non-negative values: aligned in 128 bits with a sticky bit for what falls
 //!   below, rounded.
 //!
+//! [`matrix_sums`] does a whole matrix: the squares and differences (the per-entry work) of
+//! blocks of rows in parallel, the additions (whose order is part of the result) in row order —
+//! the same bits at any thread count.
+//!
 //! Non-finite entries are not handled here: [`super::metrics::asymmetry`] takes the MPFR path
 //! for a matrix that has any. Tested against MPFR operation by operation (random, tie and carry
 //! cases) and on whole matrices.
@@ -150,14 +154,14 @@ impl Norms64 {
         Norms64 { whole: F64x::ZERO, anti: F64x::ZERO, max_abs: F64x::ZERO, pairs: 0, differing: 0, anti_sum }
     }
 
-    /// [`Norms::diag`].
-    #[inline]
+    /// [`Norms::diag`] (the definition [`matrix_sums`] is tested against).
+    #[cfg(test)]
     pub(crate) fn diag(&mut self, aii: f64) {
         self.whole = self.whole.add(F64x::square_f64(aii));
     }
 
-    /// [`Norms::pair`].
-    #[inline]
+    /// [`Norms::pair`] (likewise).
+    #[cfg(test)]
     pub(crate) fn pair(&mut self, a: f64, b: f64, equal: bool) {
         self.pairs += 1;
         self.whole = self.whole.add(F64x::square_f64(a));
@@ -177,10 +181,105 @@ impl Norms64 {
         };
     }
 
+    /// Adds one row's [`Terms`], in their order: the result of the [`Norms64::diag`] and
+    /// [`Norms64::pair`] calls that made them.
+    fn absorb(&mut self, t: &Terms) {
+        let (whole, anti) = rayon::join(|| fold(self.whole, &t.whole), || fold(self.anti, &t.anti));
+        (self.whole, self.anti) = (whole, anti);
+        if t.max_abs.gt(self.max_abs) {
+            self.max_abs = t.max_abs;
+        }
+        self.pairs += t.pairs;
+        self.differing += t.differing;
+    }
+
     /// The same sums as MPFR numbers.
     pub(crate) fn into_norms(self) -> Norms {
         Norms::from_parts(self.whole.to_float(), self.anti.to_float(), self.max_abs.to_float(), self.pairs, self.differing, self.anti_sum)
     }
+}
+
+/// `acc + t₀ + t₁ + …`, left to right, each addition rounded.
+fn fold(acc: F64x, terms: &[F64x]) -> F64x {
+    terms.iter().fold(acc, |acc, &t| acc.add(t))
+}
+
+/// What rows of a matrix add to the sums, each term already squared (and rounded) but not yet
+/// added: the per-entry work, done in parallel, apart from the additions, whose order is part of
+/// the result.
+#[derive(Default)]
+struct Terms {
+    /// The terms of ‖A‖², in the order [`Norms64::diag`]/[`Norms64::pair`] add them.
+    whole: Vec<F64x>,
+    /// The terms of ‖A − Aᵀ‖², likewise (2d² once, or d² twice).
+    anti: Vec<F64x>,
+    max_abs: F64x,
+    pairs: u64,
+    differing: u64,
+}
+
+impl Terms {
+    /// The terms of rows `rows` of the P × P matrix `at`: each row's diagonal entry, then its
+    /// pairs `(A_ij, A_ji)`, j > i.
+    fn of_rows<F: Fn(usize, usize) -> f64>(p: usize, rows: std::ops::Range<usize>, at: &F, anti_sum: AntiSum) -> Terms {
+        let mut t = Terms::default();
+        let pairs: usize = rows.clone().map(|i| p - 1 - i).sum();
+        t.whole.reserve(rows.len() + 2 * pairs);
+        for i in rows {
+            t.whole.push(F64x::square_f64(at(i, i)));
+            for j in i + 1..p {
+                let (a, b) = (at(i, j), at(j, i));
+                t.whole.push(F64x::square_f64(a));
+                t.whole.push(F64x::square_f64(b));
+                t.pairs += 1;
+                if a.to_bits() == b.to_bits() {
+                    continue;
+                }
+                t.differing += 1;
+                let d = F64x::abs_diff(a, b);
+                if d.gt(t.max_abs) {
+                    t.max_abs = d;
+                }
+                let sq = d.square();
+                match anti_sum {
+                    AntiSum::EachEntry => t.anti.extend([sq, sq]),
+                    AntiSum::Doubled => t.anti.push(sq.double()),
+                }
+            }
+        }
+        t
+    }
+}
+
+/// The sums of [`Norms`] over the P × P matrix whose entries are the finite `f64` values
+/// `at(i, j)` (a pair is equal when its two entries are the same `f64` bits), bit-identical to
+/// feeding every row to [`Norms64`] (hence to [`Norms`]) in sequence, at any thread count: the
+/// squares and differences of a band of rows are formed in parallel, row blocks of about
+/// `block` pairs each, then added in row order — the whole and antisymmetric sums side by side.
+pub(crate) fn matrix_sums<F>(p: usize, at: F, anti_sum: AntiSum, block: usize) -> Norms
+where
+    F: Fn(usize, usize) -> f64 + Sync,
+{
+    use rayon::prelude::*;
+    // row blocks of about `block` pairs, in row order
+    let mut blocks = Vec::new();
+    let (mut start, mut pairs) = (0, 0);
+    for i in 0..p {
+        pairs += p - i;
+        if pairs >= block || i + 1 == p {
+            blocks.push(start..i + 1);
+            (start, pairs) = (i + 1, 0);
+        }
+    }
+    // bands of blocks: one block per worker and four rounds, so that the terms waiting to be
+    // added stay a few blocks long
+    let band = 4 * rayon::current_num_threads().max(1);
+    let mut acc = Norms64::new(anti_sum);
+    for chunk in blocks.chunks(band) {
+        let terms: Vec<Terms> = chunk.par_iter().map(|rows| Terms::of_rows(p, rows.clone(), &at, anti_sum)).collect();
+        terms.iter().for_each(|t| acc.absorb(t));
+    }
+    acc.into_norms()
 }
 
 #[cfg(test)]
@@ -242,5 +341,48 @@ mod tests {
         // a carry out of the top bit
         let all = F64x::round(u64::MAX as u128, 0, false);
         assert_eq!(all.add(F64x::round(1, 0, false)).to_float(), exact(1 << 64));
+    }
+
+    /// The parallel sums equal the streamed ones (and MPFR's) bit for bit, for any block size
+    /// and thread count, in both ways of adding the antisymmetric part.
+    #[test]
+    fn matrix_sums_equal_the_streamed_sums_at_any_block_size_and_thread_count() {
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(17);
+        // every family of `value`, and values of one magnitude (where the order of the
+        // additions shows in the last bits)
+        for (p, family) in [(1, 0), (2, 0), (7, 0), (40, 0), (40, 1)] {
+            let draw = |rng: &mut rand_chacha::ChaCha8Rng| if family == 0 { value(rng) } else { rng.gen::<f64>() - 0.5 };
+            let mut m: Vec<f64> = (0..p * p).map(|_| draw(&mut rng)).collect();
+            for k in 0..p * p / 3 {
+                let (i, j) = (k % p, (k * 7) % p);
+                m[j * p + i] = m[i * p + j]; // some pairs equal
+            }
+            let at = |i: usize, j: usize| m[i * p + j];
+            for anti_sum in [AntiSum::EachEntry, AntiSum::Doubled] {
+                let (mut s64, mut mp_sums) = (Norms64::new(anti_sum), Norms::new(anti_sum));
+                for i in 0..p {
+                    s64.diag(at(i, i));
+                    mp_sums.diag(&mp(at(i, i)));
+                    for j in i + 1..p {
+                        let equal = at(i, j).to_bits() == at(j, i).to_bits();
+                        s64.pair(at(i, j), at(j, i), equal);
+                        mp_sums.pair(&mp(at(i, j)), &mp(at(j, i)), equal);
+                    }
+                }
+                let want = s64.into_norms();
+                let key = |n: &Norms| {
+                    let a = n.clone().asymmetry();
+                    (n.fro(), a.rel_fro, a.max_abs, a.pairs_differing)
+                };
+                assert_eq!(key(&want), key(&mp_sums));
+                for threads in [1, 3] {
+                    let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().unwrap();
+                    for block in [1, 5, 64, 1 << 16] {
+                        let got = pool.install(|| matrix_sums(p, at, anti_sum, block));
+                        assert_eq!(key(&got), key(&want), "p {p}, {anti_sum:?}, {threads} threads, block {block}");
+                    }
+                }
+            }
+        }
     }
 }
