@@ -9,6 +9,9 @@
 //! key added to the configuration reaches every export without a change here; [`Column`] is one
 //! column of any kind, [`csv_columns`] the CSV's and [`varying`] those that distinguish rows.
 //!
+//! A network with bias-free layers adds the key `bias` (its flags, from the problem), which no
+//! other row has.
+//!
 //! An external Hessian of a cell ([`record::External`]) is one more row of that cell, its
 //! method `external:NAME`, with a few keys of its own ([`external_row`]).
 //!

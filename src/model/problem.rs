@@ -21,6 +21,10 @@
 //! framework recorded: see [`super::import`], which reads every stored float into the exact
 //! decimal text of its value.
 //!
+//! `"bias": [true, false]` (optional, one flag per layer) declares layers without a bias
+//! ([`Spec::bias`]): θ then holds no `b_l` for them. Absent, every layer has one (and
+//! [`Problem::to_json`] writes it only when some layer has none).
+//!
 //! A file may also wrap the problem as `{"problem": {...}, ...}` (as the reference files do).
 //!
 //! Only a regular UTF-8 file is read ([`crate::input::read_text`]). Errors name the file and
@@ -525,7 +529,8 @@ impl Uniform {
 }
 
 impl Problem {
-    /// A generated problem: x ~ U[−1,1), θ ~ U[−1,1)·√(6/(d_in+d_out)) (Glorot uniform), and
+    /// A generated problem: x ~ U[−1,1), θ ~ U[−1,1)·√(6/(d_in+d_out)) (Glorot uniform; no draw
+    /// for the bias of a bias-free layer), and
     /// y ~ U[−1,1) for `mse` or rows of softmax(U[−2,2)) (rounded to f64, sums ≈ 1) for
     /// `softmax_cross_entropy`, or a class label ⌊U[0,1)·d_L⌋ per row for
     /// `sparse_softmax_cross_entropy` (each with either reduction). Numbers are written as the shortest decimals of their `f64`.

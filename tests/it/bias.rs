@@ -344,7 +344,13 @@ fn the_frameworks_hessians_of_a_bias_free_network_are_attributed_against_the_tru
     for e in ext {
         let name = e["name"].as_str().unwrap();
         let row = &e["row"];
-        let (bound, precision) = if name.ends_with("f32") { (1e-5, "f32") } else { (1e-13, "f64") };
+        // TensorFlow's float64 gelu forms 1/√2 in float32 (scripts/frameworks/README.md): its f64
+        // Hessian is another function's, ~1e-8 away
+        let (bound, precision) = match (name.ends_with("f32"), name.starts_with("tf")) {
+            (true, _) => (1e-5, "f32"),
+            (false, false) => (1e-13, "f64"),
+            (false, true) => (1e-6, "f64"),
+        };
         assert_eq!(row["precision"], precision, "{name}");
         let error = row["error_rel_fro"].as_f64().unwrap();
         assert!(error > 0.0 && error < bound, "{name}: error {error}");
