@@ -67,9 +67,16 @@ pub fn read_text_limited(path: &Path, limit: u64, what: &str) -> Result<String, 
 /// The number of parameters of an MLP of widths `layers` (P = Σ d_{l−1}·d_l + d_l), or `None`
 /// when it overflows a `u64`.
 pub fn checked_num_params(layers: &[usize]) -> Option<u64> {
-    layers.windows(2).try_fold(0u64, |acc, w| {
+    checked_num_params_with(layers, &[])
+}
+
+/// [`checked_num_params`] with a bias flag per layer (`bias[l − 1]` false: layer l has no bias
+/// and counts `d_{l−1}·d_l`; a layer without a flag has a bias).
+pub fn checked_num_params_with(layers: &[usize], bias: &[bool]) -> Option<u64> {
+    layers.windows(2).enumerate().try_fold(0u64, |acc, (l, w)| {
         let (din, dout) = (w[0] as u64, w[1] as u64);
-        acc.checked_add(din.checked_mul(dout)?.checked_add(dout)?)
+        let b = if bias.get(l).copied().unwrap_or(true) { dout } else { 0 };
+        acc.checked_add(din.checked_mul(dout)?.checked_add(b)?)
     })
 }
 
@@ -136,6 +143,9 @@ mod tests {
         assert_eq!(checked_num_params(&[1 << 32, 1 << 32]), None);
         assert_eq!(checked_num_params(&[1 << 31, 1 << 31, 1 << 31]), Some(2 * ((1u64 << 62) + (1 << 31))));
         assert_eq!(checked_num_params(&[1 << 31; 4]), Some(3 * ((1u64 << 62) + (1 << 31))));
+        assert_eq!(checked_num_params_with(&[2, 3, 1], &[false, true]), Some(2 * 3 + 3 + 1));
+        assert_eq!(checked_num_params_with(&[2, 3, 1], &[true, false]), Some(2 * 3 + 3 + 3));
+        assert_eq!(checked_num_params_with(&[1 << 32, 1 << 32], &[false]), None);
         assert_eq!(checked_num_params(&[1 << 31; 5]), None); // 4 · (2^62 + 2^31) ≥ 2^64
         assert_eq!(checked_num_params(&[5]), Some(0));
     }

@@ -10,7 +10,9 @@ does not depend on the framework:
   (``init_net``, so that every framework starts from the same numbers) or read from an earlier
   export / a Clairaut problem file (``load_net``, ``--from``);
 * Clairaut's theta order and the layouts (``params_from_tensors``, ``permutation``): theta =
-  concatenation over layers l = 1..L of [W_l as (in, out) flattened row-major, then b_l];
+  concatenation over layers l = 1..L of [W_l as (in, out) flattened row-major, then b_l] (no
+  b_l for a layer without a bias: ``--bias``, ``nn.Linear(bias=False)``, ``use_bias=False``;
+  its b is ``None`` here and it has no bias tensor);
   ``torch`` stores W as (out, in) under ``<prefix>.weight``, ``keras``/``flax`` as (in, out)
   under ``<prefix>/kernel``; layers are the groups by prefix in natural sort order;
 * an independent float64 NumPy reference of the loss and its gradient in theta order
@@ -63,6 +65,11 @@ def parse_args(framework, doc, extra=None):
                     help="one activation for every layer, or one per layer, comma separated "
                          f"({', '.join(ACTIVATIONS)}; default tanh)")
     ap.add_argument("--loss", default="mse", choices=LOSSES)
+    ap.add_argument("--bias", default=None,
+                    help="which layers have a bias: one flag per layer or one for all, comma separated "
+                         "(1/0 or true/false; default: every layer). `--bias 1,0`: the last of two layers "
+                         "is built without one (nn.Linear(bias=False), Dense(use_bias=False)); with "
+                         "--from, a biased layer of the source loses its bias")
     ap.add_argument("--n", type=int, default=5, help="batch rows N (default 5)")
     ap.add_argument("--seed", type=int, default=0, help="NumPy seed of the initial weights and the batch")
     ap.add_argument("--train-steps", type=int, default=3,
@@ -85,14 +92,15 @@ def parse_args(framework, doc, extra=None):
 # ----------------------------------------------------------------------------------------------
 
 class Net:
-    """layers, activations (one per layer), loss, per-layer W (in, out) and b, x, y -- NumPy
-    arrays of one dtype (``dtype``: float32 or float64, the stored format)."""
+    """layers, activations (one per layer), loss, per-layer W (in, out) and b (``None``: a layer
+    without a bias), x, y -- NumPy arrays of one dtype (``dtype``: float32 or float64, the
+    stored format)."""
 
     def __init__(self, layers, activations, loss, Ws, bs, x, y, dtype, origin):
         self.layers, self.activations, self.loss = list(layers), list(activations), loss
         self.dtype = np.dtype(dtype)
         self.Ws = [np.asarray(W, self.dtype) for W in Ws]
-        self.bs = [np.asarray(b, self.dtype) for b in bs]
+        self.bs = [None if b is None else np.asarray(b, self.dtype) for b in bs]
         self.x, self.y = np.asarray(x, self.dtype), np.asarray(y, self.dtype)
         self.origin = origin
         self.check()
@@ -104,19 +112,24 @@ class Net:
         assert self.loss in LOSSES, self.loss
         for l in range(L):
             assert self.Ws[l].shape == (self.layers[l], self.layers[l + 1]), (l, self.Ws[l].shape)
-            assert self.bs[l].shape == (self.layers[l + 1],), (l, self.bs[l].shape)
+            assert self.bs[l] is None or self.bs[l].shape == (self.layers[l + 1],), (l, self.bs[l].shape)
         assert self.x.ndim == 2 and self.x.shape[1] == self.layers[0], self.x.shape
         assert self.y.shape == (self.x.shape[0], self.layers[-1]), self.y.shape
 
     @property
+    def bias(self):
+        """One flag per layer: whether it has a bias."""
+        return [b is not None for b in self.bs]
+
+    @property
     def P(self):
-        return n_params(self.layers)
+        return n_params(self.layers, self.bias)
 
     def at(self, dtype):
         """(Ws, bs, x, y) in ``dtype``: exact for float32 -> float64, round to nearest for
         float64 -> float32 (NumPy's cast, the same as the frameworks')."""
         c = lambda a: np.asarray(a).astype(dtype)  # noqa: E731
-        return [c(W) for W in self.Ws], [c(b) for b in self.bs], c(self.x), c(self.y)
+        return [c(W) for W in self.Ws], [None if b is None else c(b) for b in self.bs], c(self.x), c(self.y)
 
     def theta(self, dtype=np.float64):
         Ws, bs, _, _ = self.at(dtype)
@@ -125,30 +138,51 @@ class Net:
     def with_params(self, Ws, bs):
         """A copy with new weights (same data), in the stored dtype (the weights must already
         be representable in it: they come from training in that dtype)."""
-        for a in list(Ws) + list(bs):
+        for a in list(Ws) + [b for b in bs if b is not None]:
             assert np.array_equal(np.asarray(a, self.dtype), a), "weights not representable"
         return Net(self.layers, self.activations, self.loss, Ws, bs, self.x, self.y, self.dtype, self.origin)
 
 
-def n_params(layers):
-    return sum(layers[l] * layers[l + 1] + layers[l + 1] for l in range(len(layers) - 1))
+def n_params(layers, bias=None):
+    bias = bias or [True] * (len(layers) - 1)
+    return sum(layers[l] * layers[l + 1] + (layers[l + 1] if bias[l] else 0) for l in range(len(layers) - 1))
 
 
 def theta_of(Ws, bs):
-    """Clairaut theta: per layer W (in, out) row-major, then b."""
-    return np.concatenate([np.concatenate([np.ravel(W, order="C"), np.ravel(b)]) for W, b in zip(Ws, bs)])
+    """Clairaut theta: per layer W (in, out) row-major, then b (none where b is None)."""
+    return np.concatenate([np.concatenate([np.ravel(W, order="C")] + ([] if b is None else [np.ravel(b)]))
+                           for W, b in zip(Ws, bs)])
 
 
-def split_theta(theta, layers):
-    """Inverse of ``theta_of``."""
+def split_theta(theta, layers, bias=None):
+    """Inverse of ``theta_of`` (``bias``: one flag per layer, default all true)."""
+    bias = bias or [True] * (len(layers) - 1)
     Ws, bs, k = [], [], 0
     for l in range(len(layers) - 1):
         din, dout = layers[l], layers[l + 1]
         Ws.append(np.asarray(theta[k:k + din * dout]).reshape(din, dout))
         k += din * dout
-        bs.append(np.asarray(theta[k:k + dout]))
-        k += dout
+        if bias[l]:
+            bs.append(np.asarray(theta[k:k + dout]))
+            k += dout
+        else:
+            bs.append(None)
     return Ws, bs
+
+
+def parse_bias(text, L):
+    """``--bias``: one flag per layer, or one for all (1/0, true/false)."""
+    if text is None:
+        return [True] * L
+    flags = []
+    for t in parse_list(text, "--bias"):
+        if t.lower() not in ("1", "0", "true", "false"):
+            sys.exit(f"error: --bias: {t!r} is not 1, 0, true or false")
+        flags.append(t.lower() in ("1", "true"))
+    flags = flags * L if len(flags) == 1 else flags
+    if len(flags) != L:
+        sys.exit(f"error: --bias has {len(flags)} flags for {L} layers")
+    return flags
 
 
 def parse_list(text, what, cast=str):
@@ -166,19 +200,22 @@ def init_net(args):
     bad = [a for a in acts if a not in ACTIVATIONS]
     if bad:
         sys.exit(f"error: unknown activation {bad[0]!r} (known: {', '.join(ACTIVATIONS)})")
+    bias = parse_bias(getattr(args, "bias", None), len(layers) - 1)
     rng = np.random.default_rng(args.seed)
     Ws, bs = [], []
-    for din, dout in zip(layers[:-1], layers[1:]):
+    for l, (din, dout) in enumerate(zip(layers[:-1], layers[1:])):
         lim = math.sqrt(6.0 / (din + dout))
         Ws.append(rng.uniform(-lim, lim, size=(din, dout)).astype(np.float32))
-        bs.append((0.1 * rng.standard_normal(dout)).astype(np.float32))
+        b = (0.1 * rng.standard_normal(dout)).astype(np.float32)  # drawn either way: same stream
+        bs.append(b if bias[l] else None)
     x = rng.standard_normal((args.n, layers[0])).astype(np.float32)
     if args.loss == "mse":
         y = (0.5 * rng.standard_normal((args.n, layers[-1]))).astype(np.float32)
     else:
         y = np.eye(layers[-1], dtype=np.float32)[rng.integers(0, layers[-1], size=args.n)]
     dtype = args.store_dtype or "float32"
-    origin = (f"seed {args.seed}: layers {layers}, activations {acts}, loss {args.loss}, N = {args.n}, "
+    no_bias = "" if all(bias) else f", bias {bias}"
+    origin = (f"seed {args.seed}: layers {layers}, activations {acts}, loss {args.loss}{no_bias}, N = {args.n}, "
               f"stored as {dtype}")
     return Net(layers, acts, args.loss, Ws, bs, x, y, dtype, origin)
 
@@ -222,8 +259,9 @@ def split_name(name):
 
 
 def group_layers(names, layout):
-    """[(prefix, weight name, bias name)] in natural order of the prefix; exits on names that are
-    not weight/kernel/bias of the layout or on a layer without both."""
+    """[(prefix, weight name, bias name or None)] in natural order of the prefix; exits on names
+    that are not weight/kernel/bias of the layout or on a layer without a weight (a layer
+    without a bias tensor has no bias)."""
     wnames = WEIGHT_NAMES[layout]
     groups = {}
     for name in names:
@@ -237,17 +275,18 @@ def group_layers(names, layout):
     out = []
     for prefix in sorted(groups, key=natural_key):
         g = groups[prefix]
-        if set(g) != {"w", "b"}:
-            sys.exit(f"error: layer {prefix!r} lacks its {'bias' if 'b' not in g else wnames[0]} tensor")
-        out.append((prefix, g["w"], g["b"]))
+        if "w" not in g:
+            sys.exit(f"error: layer {prefix!r} lacks its {wnames[0]} tensor")
+        out.append((prefix, g["w"], g.get("b")))
     return out
 
 
-def params_from_tensors(tensors, layout, layers):
-    """Per-layer (W as (in, out), b) from the framework's named tensors."""
+def params_from_tensors(tensors, layout, layers, bias=None):
+    """Per-layer (W as (in, out), b or None) from the framework's named tensors (``bias``: the
+    flags of a ``flat`` theta)."""
     if layout == "flat":
         (theta,) = tensors.values()
-        return split_theta(np.ravel(theta), layers)
+        return split_theta(np.ravel(theta), layers, bias)
     Ws, bs = [], []
     groups = group_layers(list(tensors), layout)
     if len(groups) != len(layers) - 1:
@@ -255,11 +294,14 @@ def params_from_tensors(tensors, layout, layers):
     for l, (_, wn, bn) in enumerate(groups):
         W = tensors[wn].T if layout == "torch" else tensors[wn]
         exp = (layers[l], layers[l + 1])
-        if W.shape != exp or tensors[bn].shape != (layers[l + 1],):
-            sys.exit(f"error: tensor {wn!r}/{bn!r}: shapes {tensors[wn].shape}/{tensors[bn].shape} "
+        b = None if bn is None else tensors[bn]
+        if W.shape != exp or (b is not None and b.shape != (layers[l + 1],)):
+            sys.exit(f"error: tensor {wn!r}/{bn!r}: shapes {tensors[wn].shape}/{None if b is None else b.shape} "
                      f"do not fit layers {layers} (layout {layout})")
+        if bias is not None and bias[l] != (b is not None):
+            sys.exit(f"error: layer {l + 1}: `bias` says {bias[l]}, the tensors {'have' if b is not None else 'lack'} a bias")
         Ws.append(W)
-        bs.append(tensors[bn])
+        bs.append(b)
     return Ws, bs
 
 
@@ -277,7 +319,8 @@ def permutation(entries, layout):
     for _, wn, bn in group_layers([n for n, _ in entries], layout):
         W = index[wn].T if layout == "torch" else index[wn]  # now (in, out)
         perm.append(np.ravel(W, order="C"))
-        perm.append(np.ravel(index[bn]))
+        if bn is not None:
+            perm.append(np.ravel(index[bn]))
     perm = np.concatenate(perm)
     assert sorted(perm.tolist()) == list(range(k)), "not a permutation"
     return perm
@@ -308,6 +351,7 @@ def load_net(source, store_dtype=None):
     if "problem" in prob and isinstance(prob["problem"], dict):
         prob = prob["problem"]
     layers, acts, loss = [int(d) for d in prob["layers"]], list(prob["activations"]), prob["loss"]
+    bias = prob.get("bias")
     arrays = {}
     for field in ("x", "y"):
         v = prob[field]
@@ -318,17 +362,17 @@ def load_net(source, store_dtype=None):
         tensors = read_tensors(os.path.join(base, p["file"]))
         if layout == "flat":
             tensors = {p.get("tensor"): tensors[p.get("tensor")]}
-        Ws, bs = params_from_tensors(tensors, layout, layers)
-        dtypes = {a.dtype for a in Ws + bs + [arrays["x"], arrays["y"]]}
+        Ws, bs = params_from_tensors(tensors, layout, layers, bias)
+        dtypes = {a.dtype for a in Ws + [b for b in bs if b is not None] + [arrays["x"], arrays["y"]]}
     else:
-        Ws, bs = split_theta(np.array(p, dtype=np.float64), layers)
+        Ws, bs = split_theta(np.array(p, dtype=np.float64), layers, bias)
         dtypes = {np.dtype(np.float64)}
     if len(dtypes) != 1 and store_dtype is None:
         sys.exit(f"error: {path}: mixed dtypes {sorted(map(str, dtypes))}; pass --store-dtype")
     dtype = np.dtype(store_dtype) if store_dtype else dtypes.pop()
     if dtype not in (np.float32, np.float64):
         sys.exit(f"error: {path}: dtype {dtype} (float32 or float64 only here)")
-    for a in Ws + bs + [arrays["x"], arrays["y"]]:
+    for a in Ws + [b for b in bs if b is not None] + [arrays["x"], arrays["y"]]:
         if np.asarray(a).dtype.itemsize > dtype.itemsize and not np.array_equal(a.astype(dtype), a):
             print(f"note: {path}: values rounded to {dtype}", file=sys.stderr)
             break
@@ -337,7 +381,19 @@ def load_net(source, store_dtype=None):
 
 
 def net_for(args):
-    return load_net(args.source, args.store_dtype) if args.source else init_net(args)
+    """The network of the command line; with ``--from`` and ``--bias``, the source's layers whose
+    flag is 0 lose their bias (a flag 1 on a bias-free layer of the source is an error)."""
+    if not args.source:
+        return init_net(args)
+    net = load_net(args.source, args.store_dtype)
+    if args.bias is not None:
+        flags = parse_bias(args.bias, len(net.layers) - 1)
+        if any(f and not h for f, h in zip(flags, net.bias)):
+            sys.exit(f"error: --bias {args.bias}: the source {args.source} has no bias in layer(s) "
+                     f"{[l + 1 for l, (f, h) in enumerate(zip(flags, net.bias)) if f and not h]}")
+        net = Net(net.layers, net.activations, net.loss, net.Ws, [b if f else None for b, f in zip(net.bs, flags)],
+                  net.x, net.y, net.dtype, net.origin + f", bias {flags}")
+    return net
 
 
 # ----------------------------------------------------------------------------------------------
@@ -378,11 +434,11 @@ def np_loss_grad(net, theta):
     """(loss, gradient in theta order) of ``net``'s model at ``theta`` (float64), hand-written
     backprop; mse = mean over all N*dL entries, cross-entropy = mean over rows of
     -sum_k y_k log_softmax(a_L)_k."""
-    Ws, bs = split_theta(np.asarray(theta, np.float64), net.layers)
+    Ws, bs = split_theta(np.asarray(theta, np.float64), net.layers, net.bias)
     x, y = net.x.astype(np.float64), net.y.astype(np.float64)
     acts, dacts, a = [x], [], x
     for W, b, name in zip(Ws, bs, net.activations):
-        a, da = np_act(name, a @ W + b)
+        a, da = np_act(name, a @ W if b is None else a @ W + b)
         acts.append(a)
         dacts.append(da)
     N = x.shape[0]
@@ -398,7 +454,7 @@ def np_loss_grad(net, theta):
     grads = []
     for l in range(len(Ws) - 1, -1, -1):
         delta = g * dacts[l]
-        grads.append((acts[l].T @ delta, delta.sum(axis=0)))
+        grads.append((acts[l].T @ delta, None if bs[l] is None else delta.sum(axis=0)))
         g = delta @ Ws[l].T
     grads.reverse()
     return loss, theta_of([gw for gw, _ in grads], [gb for _, gb in grads])
@@ -495,7 +551,7 @@ def finish(args, net, *, layout, tensors, entries, loss32, loss64, grad64, H32, 
     h64 = permute_matrix(np.asarray(H64, np.float64), perm)
     assert h32.shape == h64.shape == (net.P, net.P)
     # the stored tensors must give back the network's theta (an independent path: names -> layout)
-    Ws, bs = params_from_tensors(tensors, layout, net.layers)
+    Ws, bs = params_from_tensors(tensors, layout, net.layers, net.bias)
     assert np.array_equal(theta_of(Ws, bs), net.theta(net.dtype)), "stored tensors do not map to theta"
     checks = verify(net, loss64, g, h32, h64)
 
@@ -506,11 +562,13 @@ def finish(args, net, *, layout, tensors, entries, loss32, loss64, grad64, H32, 
               os.path.join(out, "model.safetensors"))
     save_file({"x": np.ascontiguousarray(net.x), "y": np.ascontiguousarray(net.y),
                "loss": np.asarray(loss32, net.dtype).reshape(())}, os.path.join(out, "batch.safetensors"))
-    problem = {"layers": net.layers, "activations": net.activations, "loss": net.loss,
-               "params": {"file": "model.safetensors", "layout": layout},
+    problem = {"layers": net.layers, "activations": net.activations, "loss": net.loss}
+    if not all(net.bias):
+        problem["bias"] = net.bias  # stated explicitly (Clairaut also infers it from the tensors)
+    problem.update({"params": {"file": "model.safetensors", "layout": layout},
                "x": {"file": "batch.safetensors", "tensor": "x"},
                "y": {"file": "batch.safetensors", "tensor": "y"},
-               "reference_loss": {"file": "batch.safetensors", "tensor": "loss"}}
+               "reference_loss": {"file": "batch.safetensors", "tensor": "loss"}})
     with open(os.path.join(out, "problem.json"), "w") as f:
         f.write("{\n" + ",\n".join(f"  {json.dumps(k)}: {json.dumps(v)}" for k, v in problem.items()) + "\n}\n")
     names = {}

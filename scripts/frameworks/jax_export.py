@@ -47,25 +47,30 @@ def main():
     net = common.net_for(args)
     fns = [acts[a] for a in net.activations]
     widths = net.layers[1:]
+    use_bias = net.bias  # a layer without a bias: nn.Dense(use_bias=False), no `bias` leaf
 
     if nn is not None:
         class MLP(nn.Module):
             @nn.compact
             def __call__(self, x):
-                for w, f in zip(widths, fns):
-                    x = f(nn.Dense(w)(x))
+                for w, f, ub in zip(widths, fns, use_bias):
+                    x = f(nn.Dense(w, use_bias=ub)(x))
                 return x
         apply = MLP().apply
     else:
         def apply(params, x):
             for l, f in enumerate(fns):
                 d = params["params"][f"Dense_{l}"]
-                x = f(x @ d["kernel"] + d["bias"])
+                x = f(x @ d["kernel"] + d["bias"] if "bias" in d else x @ d["kernel"])
             return x
 
     def to_params(Ws, bs, dtype):
-        return {"params": {f"Dense_{l}": {"kernel": jnp.asarray(W, dtype), "bias": jnp.asarray(b, dtype)}
-                           for l, (W, b) in enumerate(zip(Ws, bs))}}
+        def layer(W, b):
+            d = {"kernel": jnp.asarray(W, dtype)}
+            if b is not None:
+                d["bias"] = jnp.asarray(b, dtype)
+            return d
+        return {"params": {f"Dense_{l}": layer(W, b) for l, (W, b) in enumerate(zip(Ws, bs))}}
 
     def make_loss(x, y):
         x, y = jnp.asarray(x), jnp.asarray(y)
@@ -81,7 +86,8 @@ def main():
             params = jax.tree_util.tree_map(lambda p, g: p - np.float32(args.lr) * g, params, grad(params))
         d = params["params"]
         net = net.with_params([np.asarray(d[f"Dense_{l}"]["kernel"]) for l in range(len(widths))],
-                              [np.asarray(d[f"Dense_{l}"]["bias"]) for l in range(len(widths))])
+                              [np.asarray(d[f"Dense_{l}"]["bias"]) if "bias" in d[f"Dense_{l}"] else None
+                               for l in range(len(widths))])
 
     res = {}
     for dt in (np.float32, np.float64):
@@ -106,7 +112,8 @@ def main():
     versions = {"jax": jax.__version__, "jaxlib": __import__("jaxlib").__version__}
     if flax is not None:
         versions["flax"] = flax.__version__
-    how = {"model": "flax.linen nn.Dense" if nn is not None else "x @ kernel + bias (no flax)",
+    no_bias = "" if all(use_bias) else " (use_bias=False where a layer has no bias)"
+    how = {"model": ("flax.linen nn.Dense" if nn is not None else "x @ kernel + bias (no flax)") + no_bias,
            "hessian": ("jax.jit(jax.hessian(loss))" if args.jit else "jax.hessian(loss)") + "(params) "
                       "(jacfwd(jacrev)) over the params pytree",
            "f64": "jax_enable_x64 (on for both runs), stored values cast exactly to float64",

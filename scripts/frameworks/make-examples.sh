@@ -19,6 +19,7 @@ export_all() {  # name, then the JAX arguments
 export_all tanh                                   # layers 3,4,2 tanh mse, N = 5, seed 0
 export_all sigmoid-ce --layers 2,3,3 --activations sigmoid,identity --loss softmax_cross_entropy --n 4 --seed 1
 export_all gelu-silu --layers 2,4,2 --activations gelu,silu --n 4 --seed 2
+export_all nobias --layers 2,3,3,2 --activations tanh,gelu,identity --bias 0,1,0 --loss softmax_cross_entropy --n 4 --seed 3
 "$PY" scripts/frameworks/jax_export.py --from experiments/tf2-article/example1.json --out "$D/jax-article-example1"
 if have tensorflow; then "$PY" scripts/frameworks/tf_export.py --from experiments/tf2-article/example1.json --out "$D/tf-article-example1"; fi
 if have torch; then "$PY" scripts/frameworks/torch_export.py --from experiments/tf2-article/example1.json --out "$D/torch-article-example1"; fi

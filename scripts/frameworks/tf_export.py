@@ -49,17 +49,23 @@ def main():
     def build(Ws, bs, dtype):
         model = keras.Sequential([keras.Input(shape=(net.layers[0],), dtype=dtype)] +
                                  [keras.layers.Dense(net.layers[l + 1], activation=KERAS_ACT[net.activations[l]],
+                                                     use_bias=net.bias[l],
                                                      name="dense" if l == 0 else f"dense_{l}", dtype=dtype)
                                   for l in range(L)])
         for layer, W, b in zip(model.layers, Ws, bs):
             layer.kernel.assign(W)
-            layer.bias.assign(b)
+            if b is not None:
+                layer.bias.assign(b)
         return model
+
+    def variables_of(layer):
+        """kernel, then bias (a layer with use_bias=False has none)."""
+        return [layer.kernel] + ([layer.bias] if layer.use_bias else [])
 
     def names_of(model):
         out = []
         for layer in model.layers:
-            for v in (layer.kernel, layer.bias):
+            for v in variables_of(layer):
                 out.append(f"{layer.name}/{v.name.split(':')[0].split('/')[-1]}")
         return out
 
@@ -76,7 +82,8 @@ def main():
                 loss = loss_fn(y, model(x))
             for v, g in zip(model.trainable_variables, tape.gradient(loss, model.trainable_variables)):
                 v.assign_sub(np.float32(args.lr) * g)
-        net = net.with_params([l.kernel.numpy() for l in model.layers], [l.bias.numpy() for l in model.layers])
+        net = net.with_params([l.kernel.numpy() for l in model.layers],
+                              [l.bias.numpy() if l.use_bias else None for l in model.layers])
 
     res = {}
     for dt in (np.float32, np.float64):
@@ -84,7 +91,7 @@ def main():
         model = build(Ws, bs, np.dtype(dt).name)
         variables = []
         for layer in model.layers:  # the variables in Keras' own order: kernel, bias per layer
-            variables += [layer.kernel, layer.bias]
+            variables += variables_of(layer)
         assert [id(v) for v in variables] == [id(v) for v in model.trainable_variables]
         xt, yt = tf.constant(x), tf.constant(y)
 
@@ -107,7 +114,7 @@ def main():
     _, loss_st, _, _, names, values = res[net.dtype.type]
     tensors = dict(zip(names, values))
     versions = {"tensorflow": tf.__version__, "keras": keras.__version__}
-    how = {"model": "keras.Sequential of keras.layers.Dense",
+    how = {"model": "keras.Sequential of keras.layers.Dense" + ("" if all(net.bias) else " (use_bias=False where a layer has no bias)"),
            "hessian": ("tf.function: " if args.tf_function else "eager: ")
                       + "t2.jacobian(concat(t1.gradient(loss, vars)), vars) with nested tf.GradientTape (pfor)",
            "f64": "a float64 Keras model with the stored values cast exactly",

@@ -43,12 +43,14 @@ def main():
     def build(Ws, bs, dt):
         mods = []
         for l in range(L):
-            mods += [nn.Linear(net.layers[l], net.layers[l + 1]), acts[net.activations[l]]()]
+            # a layer without a bias: nn.Linear(bias=False), no `<i>.bias` in the state_dict
+            mods += [nn.Linear(net.layers[l], net.layers[l + 1], bias=net.bias[l]), acts[net.activations[l]]()]
         model = nn.Sequential(*mods).to(tdt[dt])
         with torch.no_grad():
             for l in range(L):
                 model[2 * l].weight.copy_(torch.from_numpy(np.ascontiguousarray(Ws[l].T)))
-                model[2 * l].bias.copy_(torch.from_numpy(bs[l]))
+                if bs[l] is not None:
+                    model[2 * l].bias.copy_(torch.from_numpy(bs[l]))
         return model
 
     if not args.source and args.train_steps:
@@ -62,7 +64,7 @@ def main():
                 for p in model.parameters():
                     p -= args.lr * p.grad
         net = net.with_params([model[2 * l].weight.detach().numpy().T.copy() for l in range(L)],
-                              [model[2 * l].bias.detach().numpy().copy() for l in range(L)])
+                              [model[2 * l].bias.detach().numpy().copy() if net.bias[l] else None for l in range(L)])
 
     res = {}
     for dt in (np.float32, np.float64):
@@ -91,7 +93,8 @@ def main():
     _, loss_st, _, _, names, values = res[net.dtype.type]
     tensors = dict(zip(names, values))
     versions = {"torch": torch.__version__}
-    how = {"model": "nn.Sequential of nn.Linear and activation modules",
+    how = {"model": "nn.Sequential of nn.Linear and activation modules"
+                    + ("" if all(net.bias) else " (bias=False where a layer has no bias)"),
            "hessian": ("torch.func.hessian (jacfwd(jacrev))" if args.method == "func"
                        else "torch.autograd.functional.hessian (reverse over reverse)")
                       + " of loss(torch.func.functional_call(model, params, x), y) w.r.t. the state_dict tensors",

@@ -13,6 +13,8 @@ Conventions (identical to Clairaut's problem files)
   shape (d_{l-1}, d_l) (Keras kernel convention,
   z[n][j] = sum_i a[n][i] * W[i][j] + b[j]), and a_l = act_l(z_l).
 * theta = concat over l of [W_l flattened row-major (index i*d_l + j), b_l].
+* Optional "bias": one true/false per layer; a layer with false has no b_l
+  (z[n][j] = sum_i a[n][i] * W[i][j] alone) and theta holds only its W_l.
 * Activations: identity, sigmoid, tanh, softplus, relu, gelu (exact erf form),
   silu, gelu_tanh (0.5 t (1 + tanh(sqrt(2/pi) (t + 0.044715 t^3))), the tanh
   approximation: Hendrycks & Gimpel 2016; jax.nn.gelu(approximate=True)),
@@ -153,6 +155,8 @@ class Problem:
         self.layers = [int(d) for d in raw["layers"]]
         self.activations = list(raw["activations"])
         self.loss = raw["loss"]
+        # one flag per layer: False = no bias b_l (absent: every layer has one)
+        self.bias = raw.get("bias", [True] * (len(self.layers) - 1))
         self.x = [[mpf(str(v)) for v in row] for row in raw["x"]]
         self.y = [[mpf(str(v)) for v in row] for row in raw["y"]]
         self.params = [mpf(str(v)) for v in raw["params"]]
@@ -164,13 +168,15 @@ class Problem:
 
     @property
     def n_params(self) -> int:
-        return sum(self.layers[l] * self.layers[l + 1] + self.layers[l + 1]
+        return sum(self.layers[l] * self.layers[l + 1] + (self.layers[l + 1] if self.bias[l] else 0)
                    for l in range(self.n_layers))
 
     def validate(self) -> None:
         L = self.n_layers
         if L < 1 or len(self.activations) != L:
             raise ValueError("need len(activations) == len(layers) - 1 >= 1")
+        if len(self.bias) != L or any(b not in (True, False) for b in self.bias):
+            raise ValueError("bias must be one true/false per layer")
         for act in self.activations:
             if act not in ACTIVATIONS and leaky_slope(act) is None:
                 raise ValueError(f"unknown activation {act!r}")
@@ -190,14 +196,17 @@ class Problem:
             raise ValueError("every y row must have layers[-1] entries")
 
     def unflatten(self, theta):
-        """Split theta into [(W_l as rows, b_l)] following the documented order."""
+        """Split theta into [(W_l as rows, b_l)] following the documented order; b_l is None
+        for a layer without a bias (theta holds only its W_l)."""
         out, k = [], 0
         for l in range(self.n_layers):
             din, dout = self.layers[l], self.layers[l + 1]
             W = [theta[k + i * dout: k + (i + 1) * dout] for i in range(din)]
             k += din * dout
-            b = theta[k: k + dout]
-            k += dout
+            b = None
+            if self.bias[l]:
+                b = theta[k: k + dout]
+                k += dout
             out.append((W, b))
         return out
 
@@ -365,12 +374,12 @@ def forward(problem: Problem, theta):
     a = [[HyperDual(v) for v in row] for row in problem.x]
     zs = []
     for (W, b), act in zip(problem.unflatten(theta), problem.activations):
-        dout = len(b)
+        dout = len(W[0])
         z = []
         for row in a:
             zrow = []
             for j in range(dout):
-                acc = b[j]
+                acc = b[j] if b is not None else HyperDual(0)
                 for i, ai in enumerate(row):
                     acc = acc + ai * W[i][j]
                 zrow.append(acc)
@@ -480,8 +489,8 @@ def sympy_derivatives(problem: Problem, digits: int):
 
     a = x
     for (W, b), name in zip(problem.unflatten(list(th)), problem.activations):
-        z = [[b[j] + sum(row[i] * W[i][j] for i in range(len(row)))
-              for j in range(len(b))] for row in a]
+        z = [[(b[j] if b is not None else 0) + sum(row[i] * W[i][j] for i in range(len(row)))
+              for j in range(len(W[0]))] for row in a]
         a = [[act(name, v) for v in zrow] for zrow in z]
 
     if problem.loss.startswith("mse"):

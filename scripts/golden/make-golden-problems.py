@@ -12,6 +12,8 @@ Writes, into ``--out-dir`` (default ``tests/data/golden``):
 * ``deep-<k>.json``: three 3-layer MLPs with mixed activations.
 * ``EXTRA`` (issue 15): a non-default leaky_relu slope, the sum reductions and the
   integer-label (sparse) softmax cross-entropy, each with its own seed.
+* ``BIAS`` (issue 15): problems with bias-free layers (``"bias": [...]``, one flag per
+  layer; theta holds no b_l for a layer with false), each with its own seed.
 * optionally (``--tf2-reference FILE``) ``tf2-example.json``: the "problem"
   object of the TF2 article reference file, copied with its number text intact.
 
@@ -77,6 +79,14 @@ EXTRA = [
 ]
 
 
+# (name, activations, loss, seed, bias flags): bias-free layers (issue 15).
+BIAS = [
+    ("bias-first-tanh-mse", ["tanh", "tanh"], "mse", 9201, [False, True]),
+    ("bias-last-softmax_cross_entropy", ["tanh", "identity"], "softmax_cross_entropy", 9202, [True, False]),
+    ("bias-mixed-mse_sum", ["sigmoid", "softplus", "identity"], "mse:sum", 9203, [False, True, False]),
+]
+
+
 def is_kinked(act: str) -> bool:
     return act == "relu" or act.startswith("leaky_relu")
 
@@ -103,8 +113,9 @@ def prob_row(rng: random.Random, n: int) -> list[RawNumber]:
     return [dec(edges[k + 1] - edges[k], 2) for k in range(n)]
 
 
-def n_params(layers: list[int]) -> int:
-    return sum(layers[l] * layers[l + 1] + layers[l + 1] for l in range(len(layers) - 1))
+def n_params(layers: list[int], bias: list[bool] | None = None) -> int:
+    bias = bias or [True] * (len(layers) - 1)
+    return sum(layers[l] * layers[l + 1] + (layers[l + 1] if bias[l] else 0) for l in range(len(layers) - 1))
 
 
 def relu_ok(problem: dict) -> bool:
@@ -127,7 +138,7 @@ def relu_ok(problem: dict) -> bool:
     return True
 
 
-def make_problem(activations: list[str], loss: str, seed: int) -> dict:
+def make_problem(activations: list[str], loss: str, seed: int, bias: list[bool] | None = None) -> dict:
     rng = random.Random(seed)
     L = len(activations)
     layers = [rng.randint(2, 3) for _ in range(L + 1)]
@@ -140,17 +151,19 @@ def make_problem(activations: list[str], loss: str, seed: int) -> dict:
     else:
         y = [prob_row(rng, layers[-1]) for _ in range(n)]
     for _ in range(MAX_TRIES):
-        params = [uniform_dec(rng, 1) for _ in range(n_params(layers))]
+        params = [uniform_dec(rng, 1) for _ in range(n_params(layers, bias))]
         problem = {"layers": [RawNumber(str(d)) for d in layers],
-                   "activations": activations, "loss": loss,
-                   "x": x, "y": y, "params": params}
+                   "activations": activations, "loss": loss}
+        if bias is not None:
+            problem["bias"] = bias
+        problem.update({"x": x, "y": y, "params": params})
         if relu_ok(problem):
             return problem
     raise RuntimeError(f"no valid ReLU parameters found for seed {seed}")
 
 
 def specs():
-    """Yield (file stem, activations, loss, seed) for every generated problem."""
+    """Yield (file stem, activations, loss, seed, bias flags or None) for every generated problem."""
     seed = 1000
     for act in ACTIVATIONS:
         for loss in ("mse", "softmax_cross_entropy"):
@@ -159,9 +172,10 @@ def specs():
                 acts = [act, act]
             else:
                 acts = [act, "identity"]
-            yield f"{act}-{loss}", acts, loss, seed
-    yield from DEEP
-    yield from EXTRA
+            yield f"{act}-{loss}", acts, loss, seed, None
+    for spec in DEEP + EXTRA:
+        yield *spec, None
+    yield from BIAS
 
 
 def write(path: str, obj) -> None:
@@ -178,8 +192,8 @@ def main(argv=None) -> int:
                          "to OUT_DIR/tf2-example.json")
     args = ap.parse_args(argv)
     os.makedirs(args.out_dir, exist_ok=True)
-    for stem, acts, loss, seed in specs():
-        write(os.path.join(args.out_dir, stem + ".json"), make_problem(acts, loss, seed))
+    for stem, acts, loss, seed, bias in specs():
+        write(os.path.join(args.out_dir, stem + ".json"), make_problem(acts, loss, seed, bias))
     if args.tf2_reference:
         problem = load_json_exact(args.tf2_reference)["problem"]
         write(os.path.join(args.out_dir, "tf2-example.json"), problem)

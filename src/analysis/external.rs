@@ -133,10 +133,11 @@ pub struct External {
 
 impl External {
     /// Reads the file at `path` (named `spec.file` in the row) for a network of widths
-    /// `layers`: its size is checked before it is read; a wrong shape, dtype or length, or an
-    /// entry that is not a number of the precision, is one error naming the file.
-    pub fn load(spec: &ExternalSpec, path: &Path, layers: &[usize]) -> Result<External, Error> {
-        let p = crate::limits::checked_num_params(layers).and_then(|p| usize::try_from(p).ok()).unwrap_or(usize::MAX);
+    /// `layers` and bias flags `bias` (one per layer): its size is checked before it is read; a
+    /// wrong shape, dtype or length, or an entry that is not a number of the precision, is one
+    /// error naming the file.
+    pub fn load(spec: &ExternalSpec, path: &Path, layers: &[usize], bias: &[bool]) -> Result<External, Error> {
+        let p = crate::limits::checked_num_params_with(layers, bias).and_then(|p| usize::try_from(p).ok()).unwrap_or(usize::MAX);
         let limit = crate::limits::max_external_bytes(p as u64).unwrap_or(u64::MAX);
         let bytes = crate::limits::read_limited(path, limit, &format!("Hessian file for P = {p} (P² values and a header)"))?;
         let sha256 = {

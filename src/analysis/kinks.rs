@@ -42,8 +42,8 @@ pub struct KinkReport {
 /// Relu and leaky_relu pre-activations within `tol` of 0, and the Hessian entries undefined there.
 ///
 /// At a kink of unit k of layer l, σ″ is a Dirac delta, so ∂²L/∂θ_i∂θ_j is undefined for every
-/// pair (i, j) of parameters that both move z_{l,k}: the unit's incoming weights and bias, and
-/// every parameter of the layers below.
+/// pair (i, j) of parameters that both move z_{l,k}: the unit's incoming weights and bias (if
+/// its layer has one), and every parameter of the layers below.
 pub fn kinks(pr: &Problem, inputs: &Inputs<Float>, ctx: &MpCtx, tol: f64) -> KinkReport {
     let spec = &pr.spec;
     let p = spec.num_params();
@@ -63,7 +63,7 @@ pub fn kinks(pr: &Problem, inputs: &Inputs<Float>, ctx: &MpCtx, tol: f64) -> Kin
                 let din = spec.layers[l - 1];
                 let mut params: Vec<usize> = (0..spec.w_offset(l)).collect();
                 params.extend((0..din).map(|i| spec.w_offset(l) + i * d + unit));
-                params.push(spec.b_offset(l) + unit);
+                params.extend(spec.b_offset(l).map(|b0| b0 + unit));
                 for &i in &params {
                     for &j in &params {
                         flagged[i * p + j] = true;

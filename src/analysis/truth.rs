@@ -205,7 +205,7 @@ mod tests {
     #[test]
     fn a_truth_with_non_finite_entries_is_not_certified() {
         use crate::model::{Activation, Loss};
-        let spec = Spec { layers: vec![2, 2], activations: vec![Activation::Identity], loss: Loss::Mse };
+        let spec = Spec::new(vec![2, 2], vec![Activation::Identity], Loss::Mse);
         let f = |v: &[f64]| v.iter().map(|&x| Float::with_val(256, x)).collect::<Vec<_>>();
         let inputs = Inputs { x: f(&[f64::INFINITY, 2.0]), y: f(&[0.5, 0.5]), theta: f(&[0.1, 0.2, 0.3, 0.4, 0.5, 0.6]) };
         let t = Truth::compute(&spec, 1, &inputs, 256, 64);

@@ -221,7 +221,7 @@ fn externals(items: &[String], problem: &Problem) -> Result<Vec<External>, Error
     let option = |message: String| Error::Option { option: "--external".into(), message };
     let specs = items.iter().map(|s| ExternalSpec::parse(s).map_err(option)).collect::<Result<Vec<_>, _>>()?;
     external::check_names(&specs).map_err(option)?;
-    specs.iter().map(|s| External::load(s, std::path::Path::new(&s.file), &problem.spec.layers)).collect()
+    specs.iter().map(|s| External::load(s, std::path::Path::new(&s.file), &problem.spec.layers, &problem.spec.bias)).collect()
 }
 
 /// The lines above the table: the truth and its certification, the kinks.

@@ -22,6 +22,10 @@ pub struct GenerateArgs {
     /// The loss.
     #[arg(long, value_enum, default_value = "mse")]
     pub loss: Loss,
+    /// Which layers have a bias, one flag per layer (or one for all): `true,false` gives layer 2
+    /// none (`nn.Linear(bias=False)`); also 1/0, yes/no. Default: every layer has one.
+    #[arg(long, value_name = "B1,..", value_parser = clap::builder::BoolishValueParser::new(), value_delimiter = ',')]
+    pub bias: Vec<bool>,
     /// Batch size N.
     #[arg(long, default_value_t = 8)]
     pub n: usize,
@@ -36,9 +40,9 @@ pub struct GenerateArgs {
 /// Refuses a problem whose sizes overflow, or whose estimated memory (every number as decimal
 /// text and as JSON, [`cost::Dims::problem_bytes`]) exceeds the available memory — before
 /// anything is generated.
-fn check_size(layers: &[usize], n: usize) -> Result<(), Error> {
+fn check_size(layers: &[usize], bias: &[bool], n: usize) -> Result<(), Error> {
     let what = format!("layers {}, --n {n}", layers.iter().map(|w| w.to_string()).collect::<Vec<_>>().join(","));
-    let dims = cost::Dims::checked(layers, n as u64)
+    let dims = cost::Dims::checked(layers, bias, n as u64)
         .ok_or_else(|| Error::Option { option: "--layers".into(), message: format!("{what}: the number of parameters overflows a 64-bit integer") })?;
     let need = dims.problem_bytes();
     match cost::available_memory() {
@@ -78,12 +82,18 @@ pub fn run(args: GenerateArgs) -> anyhow::Result<()> {
     if activations.len() != layers.len() - 1 {
         return Err(opt("--activations", format!("{} given for {} layers", activations.len(), layers.len() - 1)).into());
     }
+    let bias = match args.bias.len() {
+        0 => vec![true; layers.len() - 1],
+        1 => vec![args.bias[0]; layers.len() - 1],
+        k if k == layers.len() - 1 => args.bias.clone(),
+        k => return Err(opt("--bias", format!("{k} given for {} layers", layers.len() - 1)).into()),
+    };
     let loss = args.loss;
     if args.n == 0 {
         return Err(opt("--n", "must be at least 1".into()).into());
     }
-    check_size(&layers, args.n)?;
-    let problem = Problem::generate(&Spec { layers, activations, loss }, args.n, args.seed);
+    check_size(&layers, &bias, args.n)?;
+    let problem = Problem::generate(&Spec::new(layers, activations, loss).with_bias(bias), args.n, args.seed);
     let mut text = serde_json::to_vec_pretty(&problem.to_json()).expect("serializable");
     text.push(b'\n');
     crate::results::write_atomic(&args.out, &text)?;

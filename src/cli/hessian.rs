@@ -128,10 +128,11 @@ pub fn run(args: HessianArgs) -> anyhow::Result<()> {
     let p = spec.num_params();
     let (a, nonfinite) = &report.output;
     println!(
-        "problem: {} (P = {p}, N = {}, layers {:?}, {}, {})",
+        "problem: {} (P = {p}, N = {}, layers {:?}{}, {}, {})",
         req.problem.source.display(),
         req.problem.n,
         spec.layers,
+        if spec.all_bias() { String::new() } else { format!(" bias {:?}", spec.bias) },
         spec.activations.iter().map(|a| a.name()).collect::<Vec<_>>().join("/"),
         spec.loss.name()
     );

@@ -6,6 +6,8 @@
 //! [base]                             # one cell's configuration; every key optional
 //! layers = [4, 8, 2]
 //! activations = ["tanh", "identity"] # one per layer, or one for all
+//! bias = [true, false]               # which layers have a bias: one per layer, or one for all
+//!                                    # (default: every layer; `false`: nn.Linear(bias=False))
 //! loss = "mse"
 //! n = 16
 //! data = "generated"                 # generated | inline | iris | diabetes | winequality |
@@ -122,6 +124,9 @@ fn d_kink() -> f64 {
 fn d_true() -> bool {
     true
 }
+fn all_true(v: &[bool]) -> bool {
+    v.iter().all(|&b| b)
+}
 
 /// One cell's complete configuration (the base with the sweep's values applied).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -133,6 +138,12 @@ pub struct CellConfig {
     /// Activations, one per layer or one for all.
     #[serde(default = "d_acts")]
     pub activations: Vec<String>,
+    /// Which layers have a bias, one flag per layer or one for all (ignored with
+    /// `data = "problem:…"`, like `layers`). Empty (the default) or all true — every layer has
+    /// one — is not written, so the id of a configuration without bias-free layers is what it
+    /// was before them.
+    #[serde(default, skip_serializing_if = "all_true")]
+    pub bias: Vec<bool>,
     /// Loss.
     #[serde(default = "d_loss")]
     pub loss: String,
@@ -394,6 +405,7 @@ enum FieldValue {
     F64s(Option<Vec<f64>>),
     Columns(Option<Vec<usize>>),
     Digest(Option<String>),
+    Bools(Vec<bool>),
 }
 
 /// Calls `$m!(field, variant)` with every field of [`CellConfig`]: one list for reading and
@@ -401,7 +413,7 @@ enum FieldValue {
 macro_rules! cell_fields {
     ($m:ident) => {
         $m! {
-            layers: Usizes, activations: Strings, loss: String, n: Usize, data: String, data_seed: U64,
+            layers: Usizes, activations: Strings, bias: Bools, loss: String, n: Usize, data: String, data_seed: U64,
             x: Rows, y: Rows, y_columns: Columns, data_sha256: Digest, weights: String, weights_seed: U64,
             params: F64s, train_steps: U32, train_lr: F64, methods: Strings, precisions: Strings,
             orders: Strings, fma: Strings, policies: Strings, inputs: String, math: String, truth: String, check_extra: U32, step_rule: String,
@@ -876,6 +888,7 @@ mod tests {
         c.policies = vec!["uniform".into(), "tf2-ampere".into()];
         c.inputs = "binary32".into();
         c.externals = vec!["jax=h.npy".into()];
+        c.bias = vec![true, false];
         (c.x, c.y, c.params) = (Some(vec![vec![0.5]]), Some(vec![vec![0.25]]), Some(vec![0.125]));
         let serde_json::Value::Object(m) = serde_json::to_value(&c).unwrap() else { panic!() };
         let mut count = 0;

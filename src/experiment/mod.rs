@@ -25,14 +25,16 @@ fn dec(v: f64) -> String {
 }
 
 /// Seeded initialization: `glorot` (uniform ±√(6/(d_in+d_out))) or `he` (uniform ±√(6/d_in)),
-/// drawn layer by layer, W row-major then b, from ChaCha8 with this crate's own transform.
+/// drawn layer by layer, W row-major then b (none for a bias-free layer), from ChaCha8 with this
+/// crate's own transform.
 pub fn init_weights(spec: &Spec, kind: &str, seed: u64) -> Vec<f64> {
     let mut u = Uniform::new(seed);
     let mut out = Vec::with_capacity(spec.num_params());
     for l in 1..spec.layers.len() {
         let (din, dout) = (spec.layers[l - 1], spec.layers[l]);
         let scale = if kind == "he" { (6.0 / din as f64).sqrt() } else { (6.0 / (din + dout) as f64).sqrt() };
-        for _ in 0..din * dout + dout {
+        let count = if spec.has_bias(l) { din * dout + dout } else { din * dout };
+        for _ in 0..count {
             out.push(u.next() * scale);
         }
     }
@@ -136,7 +138,7 @@ pub fn resolve_problem(cell: &CellConfig, exp_path: &Path, id: &str, access: Acc
 }
 
 /// The network a cell configures (`layers`, `activations` — one for all layers or one per
-/// layer — and `loss`), when it does not come from a problem file.
+/// layer —, `loss` and `bias`), when it does not come from a problem file.
 fn cell_spec(cell: &CellConfig, exp_path: &Path) -> Result<Spec, Error> {
     let mut activations = cell
         .activations
@@ -153,7 +155,19 @@ fn cell_spec(cell: &CellConfig, exp_path: &Path) -> Result<Spec, Error> {
         return Err(Error::field(exp_path, "activations", format!("{} given for {} layers", activations.len(), cell.layers.len() - 1)));
     }
     let loss = Loss::by_name(&cell.loss).ok_or_else(|| Error::field(exp_path, "loss", format!("unknown loss \"{}\"", cell.loss)))?;
-    Ok(Spec { layers: cell.layers.clone(), activations, loss })
+    Ok(Spec::new(cell.layers.clone(), activations, loss).with_bias(cell_bias(cell, exp_path)?))
+}
+
+/// The cell's bias flags, one per layer of its `layers`: `bias` given for every layer, one for
+/// all, or empty (every layer has a bias).
+fn cell_bias(cell: &CellConfig, exp_path: &Path) -> Result<Vec<bool>, Error> {
+    let depth = cell.layers.len().saturating_sub(1);
+    match cell.bias.len() {
+        0 => Ok(vec![true; depth]),
+        1 => Ok(vec![cell.bias[0]; depth]),
+        k if k == depth => Ok(cell.bias.clone()),
+        k => Err(Error::field(exp_path, "bias", format!("{k} given for {depth} layers (one per layer, or one for all)"))),
+    }
 }
 
 /// The cell's data as (N, x, y), numbers as decimal text: from the problem file, generated,
@@ -326,7 +340,7 @@ fn external_specs(cell: &CellConfig, exp_path: &Path) -> Result<Vec<ExternalSpec
 /// The cell's external Hessians, read for `problem`'s network: each file relative to the
 /// experiment's folder and confined to it unless `access` allows otherwise ([`data::data_path`]).
 pub fn externals(cell: &CellConfig, exp_path: &Path, access: Access, problem: &Problem) -> Result<Vec<External>, Error> {
-    external_paths(cell, exp_path, access)?.iter().map(|(spec, path)| External::load(spec, path, &problem.spec.layers)).collect()
+    external_paths(cell, exp_path, access)?.iter().map(|(spec, path)| External::load(spec, path, &problem.spec.layers, &problem.spec.bias)).collect()
 }
 
 /// Reads the cell's external Hessians for its network — the problem file's (`source`) or its
@@ -334,13 +348,13 @@ pub fn externals(cell: &CellConfig, exp_path: &Path, access: Access, problem: &P
 /// experiment is read, before any cell runs. Each file is read once per item and network
 /// (`seen`).
 pub fn check_externals(cell: &CellConfig, exp_path: &Path, access: Access, source: Option<&Source>, seen: &mut BTreeSet<String>) -> Result<(), Error> {
-    let layers = match source {
-        Some(Source::Problem { layers, .. }) => layers,
-        _ => &cell.layers,
+    let (layers, bias) = match source {
+        Some(Source::Problem { layers, bias, .. }) => (layers, bias.clone()),
+        _ => (&cell.layers, cell_bias(cell, exp_path)?),
     };
     for (spec, path) in external_paths(cell, exp_path, access)? {
-        if seen.insert(format!("{spec:?} {layers:?}")) {
-            External::load(&spec, &path, layers)?;
+        if seen.insert(format!("{spec:?} {layers:?} {bias:?}")) {
+            External::load(&spec, &path, layers, &bias)?;
         }
     }
     Ok(())
@@ -375,7 +389,7 @@ pub fn check(cell: &CellConfig, exp_path: &Path, available: Option<u64>, source:
     let dataset_rows = |set: &str| match set { "iris" => 150, "diabetes" => 442, _ => 1599 };
     let n = match (cell.data.as_str(), source) {
         // the problem file's network and batch, not the cell's `layers` and `n`
-        (_, Some(Source::Problem { layers, n })) => return check_size(cell, exp_path, &s, layers, *n as u64, available),
+        (_, Some(Source::Problem { layers, bias, n })) => return check_size(cell, exp_path, &s, layers, bias, *n as u64, available),
         (d, Some(Source::Table(shape))) if is_file_source(d) => {
             shape.columns(exp_path, cell.y_columns.as_deref(), &cell.layers)?;
             evenly_count(shape.rows(), cell.n) as u64
@@ -388,14 +402,14 @@ pub fn check(cell: &CellConfig, exp_path: &Path, available: Option<u64>, source:
         (d, _) if is_file_source(d) => 1,
         (other, _) => return Err(Error::field(exp_path, "data", format!("unknown data source \"{other}\" (expected generated, inline, iris, diabetes, winequality, problem:<path>, csv:<path> or npy:<path>[,<path>])"))),
     };
-    cell_spec(cell, exp_path)?;
+    let spec = cell_spec(cell, exp_path)?;
     if !["glorot", "he", "explicit", "problem", "trained"].contains(&cell.weights.as_str()) {
         return Err(Error::field(exp_path, "weights", format!("unknown initialization \"{}\" (expected glorot, he, explicit, problem or trained)", cell.weights)));
     }
     if cell.weights == "trained" && !(cell.train_lr.is_finite() && cell.train_lr > 0.0) {
         return Err(Error::field(exp_path, "train_lr", format!("{} must be positive", cell.train_lr)));
     }
-    check_size(cell, exp_path, &s, &cell.layers, n, available)
+    check_size(cell, exp_path, &s, &cell.layers, &spec.bias, n, available)
 }
 
 /// What an experiment's data source holds, read once when the experiment is loaded so that
@@ -406,6 +420,8 @@ pub enum Source {
     Problem {
         /// Layer widths.
         layers: Vec<usize>,
+        /// Bias flags, one per layer.
+        bias: Vec<bool>,
         /// Batch size N.
         n: usize,
     },
@@ -418,16 +434,17 @@ impl Source {
     pub fn read(data: &str, exp_path: &Path, access: Access) -> Result<Option<Source>, Error> {
         if let Some(rel) = data.strip_prefix("problem:") {
             let p = Problem::load_with(&data::data_path(exp_path, data, rel, access)?, access)?;
-            return Ok(Some(Source::Problem { layers: p.spec.layers, n: p.n }));
+            return Ok(Some(Source::Problem { layers: p.spec.layers, bias: p.spec.bias, n: p.n }));
         }
         Ok(data::shape(data, exp_path, access)?.map(Source::Table))
     }
 }
 
 /// Refuses a cell whose analysis would not fit in `available` bytes (or whose sizes overflow).
-fn check_size(cell: &CellConfig, exp_path: &Path, s: &Settings, layers: &[usize], n: u64, available: Option<u64>) -> Result<(), Error> {
+#[allow(clippy::too_many_arguments)]
+fn check_size(cell: &CellConfig, exp_path: &Path, s: &Settings, layers: &[usize], bias: &[bool], n: u64, available: Option<u64>) -> Result<(), Error> {
     use crate::hessian::cost::{analysis_memory, fmt_bytes, AnalysisShape, Dims};
-    let dims = Dims::checked(layers, n)
+    let dims = Dims::checked(layers, bias, n)
         .ok_or_else(|| Error::field(exp_path, "layers", format!("{layers:?}: the number of parameters overflows a 64-bit integer")))?;
     let p_max = s.precisions.iter().map(|q| q.bits()).max().unwrap_or(53);
     let need = |dims: Dims| {

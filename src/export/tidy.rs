@@ -9,6 +9,9 @@
 //! key added to the configuration reaches every export without a change here; [`Column`] is one
 //! column of any kind, [`csv_columns`] the CSV's and [`varying`] those that distinguish rows.
 //!
+//! A network with bias-free layers adds the key `bias` (its flags, from the problem), which no
+//! other row has.
+//!
 //! An external Hessian of a cell ([`record::External`]) is one more row of that cell, its
 //! method `external:NAME`, with a few keys of its own ([`external_row`]).
 //!
@@ -373,6 +376,9 @@ struct ProblemHead {
     layers: Vec<u64>,
     activations: Vec<String>,
     loss: String,
+    /// Written only when some layer has no bias.
+    #[serde(default)]
+    bias: Option<Vec<bool>>,
     x: Vec<serde::de::IgnoredAny>,
 }
 
@@ -417,7 +423,7 @@ pub fn rows_at(r: &ResultFile, path: &Path) -> Result<Vec<TidyRow>, Error> {
     let bad = |field: &str, message: String| Error::Field { path: path.to_path_buf(), field: field.into(), message };
     let a = r.analysis.clone();
     let problem: ProblemHead = r.problem.deserialized().map_err(|e| bad("problem", format!("malformed problem: {}", crate::error::cbor_value(&e))))?;
-    let shared = Shared {
+    let mut shared = Shared {
         cell: r.config.id(),
         experiment: r.experiment.clone(),
         layers: problem.layers.iter().map(u64::to_string).collect::<Vec<_>>().join("-"),
@@ -428,6 +434,11 @@ pub fn rows_at(r: &ResultFile, path: &Path) -> Result<Vec<TidyRow>, Error> {
         truth_certified_bits_min: a.truth.certified_bits_min,
         config: config_map(r),
     };
+    // a problem with bias-free layers (from a problem file, or the cell's `bias`): its flags,
+    // a key only such rows have
+    if let Some(b) = problem.bias {
+        shared.config.insert("bias".into(), Json::from(b));
+    }
     let mut rows: Vec<TidyRow> = a.rows.into_iter().map(|row| tidy(row, &shared)).collect();
     rows.extend(a.externals.into_iter().map(|e| external_row(e, &shared)));
     Ok(rows)

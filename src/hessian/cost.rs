@@ -52,10 +52,11 @@ impl Dims {
         Dims { params: problem.spec.num_params() as u64, n: problem.n as u64, widths: l.iter().map(|&w| w as u64).sum(), sample: d0 + dl }
     }
 
-    /// The sizes of an MLP of widths `layers` (at least one) on `n` samples, or `None` when P or
-    /// Σ d_l overflows a `u64` ([`crate::limits::checked_num_params`]).
-    pub fn checked(layers: &[usize], n: u64) -> Option<Dims> {
-        let params = crate::limits::checked_num_params(layers)?;
+    /// The sizes of an MLP of widths `layers` (at least one) with the bias flags `bias` (one per
+    /// layer; a layer without a flag has a bias) on `n` samples, or `None` when P or Σ d_l
+    /// overflows a `u64` ([`crate::limits::checked_num_params_with`]).
+    pub fn checked(layers: &[usize], bias: &[bool], n: u64) -> Option<Dims> {
+        let params = crate::limits::checked_num_params_with(layers, bias)?;
         let widths = layers.iter().try_fold(0u64, |a, &w| a.checked_add(w as u64))?;
         let sample = (*layers.first()? as u64).checked_add(*layers.last()? as u64)?;
         Some(Dims { params, n, widths, sample })
@@ -409,7 +410,7 @@ mod tests {
 
     #[test]
     fn a_gradient_is_timed_at_every_kind_of_format() {
-        let spec = Spec { layers: vec![3, 4, 2], activations: vec![Activation::Tanh, Activation::Identity], loss: Loss::Mse };
+        let spec = Spec::new(vec![3, 4, 2], vec![Activation::Tanh, Activation::Identity], Loss::Mse);
         let pr = Problem::generate(&spec, 4, 1);
         for q in ["f32", "f64", "binary16", "mp:256"] {
             let s = gradient_seconds(&pr, q.parse().unwrap(), MathLib::CoreMath).unwrap();
@@ -439,7 +440,7 @@ mod tests {
         for (layers, acts) in [(vec![8, 8, 4], 2), (vec![8, 12, 12, 4], 3)] {
             let mut activations = vec![Activation::Tanh; acts];
             activations[acts - 1] = Activation::Identity;
-            let pr = Problem::generate(&Spec { layers, activations, loss: Loss::Mse }, 16, 3);
+            let pr = Problem::generate(&Spec::new(layers, activations, Loss::Mse), 16, 3);
             let p = pr.spec.num_params();
             for q in [Precision::F64, Precision::Mp(256)] {
                 let grad = gradient_seconds(&pr, q, MathLib::CoreMath).unwrap();

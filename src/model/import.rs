@@ -28,7 +28,10 @@
 //!   or `/`), in natural order of the prefix (digit runs compared as numbers: `dense` <
 //!   `dense_1` < `dense_10`, `0` < `2` < `10`). Every tensor of the file must be a weight/kernel
 //!   or bias of a layer; shapes must fit `layers` (an error names file, tensor, expected and
-//!   found shape).
+//!   found shape). A layer without a bias tensor is a layer without a bias
+//!   ([`crate::model::Spec::bias`]: `nn.Linear(bias=False)`, `Dense(use_bias=False)`); the
+//!   problem file's optional `bias` (one flag per layer) states it explicitly and must agree
+//!   (an error names the tensor at odds). With `flat`, `bias` says which layers' b are in θ.
 //! - **`reference_loss`** (optional): a tensor of one element, the framework's loss. The loss is
 //!   evaluated in that tensor's format (uniform, sequential order, FMA off, core-math) on the
 //!   stored inputs; the distance is reported in ulps ([`ReferenceLoss`]), and a relative
@@ -269,19 +272,24 @@ impl Ref {
         Ok(t.values.iter().copied().map(exact_decimal).collect())
     }
 
-    /// `params`: θ in Clairaut order as exact decimal text, mapped by the layout.
-    pub fn params(&self, layers: &[usize]) -> Result<Vec<String>, Error> {
-        let p: usize = (1..layers.len()).map(|l| layers[l - 1] * layers[l] + layers[l]).sum();
+    /// `params`: θ in Clairaut order as exact decimal text, mapped by the layout, and the bias
+    /// flags: a layer whose bias tensor is absent has none. `declared` (the problem file's
+    /// `bias`, if given) must agree with the tensors (an error names the tensor at odds); the
+    /// `flat` layout takes it as given (every layer biased without it).
+    pub fn params(&self, layers: &[usize], declared: Option<&[bool]>) -> Result<(Vec<String>, Vec<bool>), Error> {
         if self.layout == Some(Layout::Flat) {
+            let bias = declared.map_or_else(|| vec![true; layers.len() - 1], <[bool]>::to_vec);
+            let p: usize = (1..layers.len()).map(|l| layers[l - 1] * layers[l] + if bias[l - 1] { layers[l] } else { 0 }).sum();
             let t = self.tensor()?;
             if t.shape != [p] {
-                return Err(shape_error(&self.file, &t, &format!("({p},) (θ of layers {layers:?})")));
+                let of = if bias.iter().all(|&b| b) { String::new() } else { format!(" and bias {bias:?}") };
+                return Err(shape_error(&self.file, &t, &format!("({p},) (θ of layers {layers:?}{of})")));
             }
-            return Ok(t.values.iter().copied().map(exact_decimal).collect());
+            return Ok((t.values.iter().copied().map(exact_decimal).collect(), bias));
         }
         let tensors = read_tensors(&self.file)?;
-        let theta = map_layers(&self.file, tensors, self.layout.expect("checked"), layers)?;
-        Ok(theta.into_iter().map(exact_decimal).collect())
+        let (theta, bias) = map_layers(&self.file, tensors, self.layout.expect("checked"), layers, declared)?;
+        Ok((theta.into_iter().map(exact_decimal).collect(), bias))
     }
 }
 
@@ -292,8 +300,10 @@ fn shape_error(file: &Path, t: &Tensor, want: &str) -> Error {
     Error::field(file, name, format!("shape {found}, expected {want}"))
 }
 
-/// The layer groups of `tensors` (prefix, weight, bias) in natural order of the prefix, then θ.
-fn map_layers(file: &Path, tensors: Vec<Tensor>, layout: Layout, layers: &[usize]) -> Result<Vec<f64>, Error> {
+/// The layer groups of `tensors` (prefix, weight, bias) in natural order of the prefix, then θ
+/// and the bias flags (a group without a bias tensor is a bias-free layer), checked against
+/// `declared`.
+fn map_layers(file: &Path, tensors: Vec<Tensor>, layout: Layout, layers: &[usize], declared: Option<&[bool]>) -> Result<(Vec<f64>, Vec<bool>), Error> {
     let weight = if layout == Layout::Torch { "weight" } else { "kernel" };
     let mut groups: Vec<(String, Option<Tensor>, Option<Tensor>)> = Vec::new();
     for t in tensors {
@@ -329,26 +339,39 @@ fn map_layers(file: &Path, tensors: Vec<Tensor>, layout: Layout, layers: &[usize
         return Err(Error::field(file, "(tensors)", format!("{} layer(s) ({names}) but layers {layers:?} define {depth}", groups.len())));
     }
     let mut theta = Vec::new();
+    let mut bias = Vec::new();
     for (l, (prefix, w, b)) in groups.into_iter().enumerate() {
         let (din, dout) = (layers[l], layers[l + 1]);
-        let missing = |what: &str| Error::field(file, format!("{prefix}{}{what}", if prefix.is_empty() { "" } else { "/" }), format!("missing: layer {} needs a {what} tensor (layout {})", l + 1, layout_name(layout)));
-        let w = w.ok_or_else(|| missing(weight))?;
-        let b = b.ok_or_else(|| missing("bias"))?;
+        let missing = |what: &str, why: &str| Error::field(file, format!("{prefix}{}{what}", if prefix.is_empty() { "" } else { "/" }), format!("missing: layer {} needs a {what} tensor (layout {}){why}", l + 1, layout_name(layout)));
+        let w = w.ok_or_else(|| missing(weight, ""))?;
+        match (declared.map(|d| d[l]), &b) {
+            (Some(true), None) => return Err(missing("bias", &format!(": the problem's `bias[{l}]` is true"))),
+            (Some(false), Some(t)) => {
+                return Err(Error::field(file, t.name.clone(), format!("a bias tensor of layer {}, but the problem's `bias[{l}]` is false (no bias)", l + 1)))
+            }
+            _ => {}
+        }
         let want = if layout == Layout::Torch { [dout, din] } else { [din, dout] };
         if w.shape != want {
             return Err(shape_error(file, &w, &format!("({}, {}) for layer {} of layers {layers:?} (layout {})", want[0], want[1], l + 1, layout_name(layout))));
         }
-        if b.shape != [dout] {
-            return Err(shape_error(file, &b, &format!("({dout},) for layer {} of layers {layers:?}", l + 1)));
+        if let Some(b) = &b {
+            if b.shape != [dout] {
+                return Err(shape_error(file, b, &format!("({dout},) for layer {} of layers {layers:?}", l + 1)));
+            }
         }
         for i in 0..din {
             for j in 0..dout {
                 theta.push(if layout == Layout::Torch { w.values[j * din + i] } else { w.values[i * dout + j] });
             }
         }
-        theta.extend_from_slice(&b.values);
+        // a layer without a bias tensor has no bias (`nn.Linear(bias=False)`, `use_bias=False`)
+        if let Some(b) = &b {
+            theta.extend_from_slice(&b.values);
+        }
+        bias.push(b.is_some());
     }
-    Ok(theta)
+    Ok((theta, bias))
 }
 
 fn layout_name(l: Layout) -> &'static str {

@@ -4,7 +4,7 @@
 //! Backward pass, with `G_l = ∂L/∂z_l` (N × d_l):
 //! `G_L = ∂L/∂a_L ⊙ σ_L′(z_L)`; for l = L..1:
 //! `∂L/∂W_l[i,j] = Σ_n a_{l−1}[n,i]·G_l[n,j]` (a dot product over the batch),
-//! `∂L/∂b_l[j] = Σ_n G_l[n,j]` (a batch sum),
+//! `∂L/∂b_l[j] = Σ_n G_l[n,j]` (a batch sum; none for a layer without a bias),
 //! and, for l > 1, `G_{l−1}[n,i] = (Σ_j G_l[n,j]·W_l[i,j]) · σ′_{l−1}(z_{l−1}[n,i])`.
 //! Every Σ is evaluated in the order under study ([`crate::order`]); each ⊙ is one product. The
 //! three matrix products (`a·W`, `aᵀ·G`, `G·Wᵀ`) go through [`matmul`], which applies the
@@ -107,7 +107,9 @@ impl<S: Scalar> Workspace<S> {
     /// with a zero factor, plus the bias's zero tangent: exactly +0 (round to nearest: a sum of
     /// zeros is +0 unless all are −0, and adding the bias's +0 makes it +0), given finite
     /// operands. The next [`forward`] skips those dot products and takes the table's
-    /// pre-activations with +0 tangents — the same bits. Returns `false` (nothing skipped)
+    /// pre-activations with +0 tangents — the same bits. A layer without a bias
+    /// ([`Spec::has_bias`](super::Spec::has_bias)) has no +0 to add: its tangent may be −0 (all
+    /// products −0), so its dot products are always evaluated. Returns `false` (nothing skipped)
     /// without an unchecked table of finite values.
     pub fn tangents_from(&mut self, layer: usize, units: Vec<usize>) -> bool {
         let ok = self.table.as_deref().is_some_and(|t| !t.checked && t.finite);
@@ -144,7 +146,8 @@ pub fn forward<S: Scalar>(
     ws.stale_from = ws.stale_from.min(first);
     let seeded = ws.tangents_from.take();
     let zero_tangent = |l: usize, j: usize| match &seeded {
-        Some((ls, units)) => l < *ls || (l == *ls && !units.contains(&j)),
+        // a bias-free layer's tangent may be −0: not skipped (see `Workspace::tangents_from`)
+        Some((ls, units)) => spec.has_bias(l) && (l < *ls || (l == *ls && !units.contains(&j))),
         None => false,
     };
     // the primal's dot-product values, when this pass runs at the table's point (a clone of
@@ -173,7 +176,9 @@ pub fn forward<S: Scalar>(
                         if let Some(rec) = &mut ws.record {
                             rec.zdot[l][r * dout + j] = zk.value().clone();
                         }
-                        zk.add_assign(&theta[b0 + j], ctx);
+                        if let Some(b0) = b0 {
+                            zk.add_assign(&theta[b0 + j], ctx);
+                        }
                     }
                 }
                 let act = Fun::Act(spec.activations[l - 1]);
@@ -227,7 +232,8 @@ pub fn backward<S: Scalar>(
                 matmul(&mut ws.grad[w], col_a, col_g, eval, &mut ws.ks, known.map(|d| &d.grad[w]), ctx);
             }
         }
-        for j in 0..dout {
+        // ∂L/∂b_l: none for a bias-free layer
+        for (j, b0) in (0..dout).filter_map(|j| b0.map(|b0| (j, b0))) {
             sum(&mut ws.grad[b0 + j], Strided::new(g, j, dout, n), eval, &mut ws.ks, ctx);
         }
         if l > 1 {

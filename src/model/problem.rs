@@ -21,6 +21,10 @@
 //! framework recorded: see [`super::import`], which reads every stored float into the exact
 //! decimal text of its value.
 //!
+//! `"bias": [true, false]` (optional, one flag per layer) declares layers without a bias
+//! ([`Spec::bias`]): θ then holds no `b_l` for them. Absent, every layer has one (and
+//! [`Problem::to_json`] writes it only when some layer has none).
+//!
 //! A file may also wrap the problem as `{"problem": {...}, ...}` (as the reference files do).
 //!
 //! Only a regular UTF-8 file is read ([`crate::input::read_text`]). Errors name the file and
@@ -103,7 +107,7 @@ pub struct Inputs<R> {
     pub theta: Vec<R>,
 }
 
-const KEYS: [&str; 7] = ["layers", "activations", "loss", "x", "y", "params", "reference_loss"];
+const KEYS: [&str; 8] = ["layers", "activations", "loss", "bias", "x", "y", "params", "reference_loss"];
 
 impl Problem {
     /// Reads and validates a problem file (at most [`crate::limits::MAX_PROBLEM_BYTES`]).
@@ -129,7 +133,7 @@ impl Problem {
         let value: Value = serde_json::from_str(text).map_err(|e| json_error(path, &e))?;
         let field_err = |field: &str, message: String| Error::field(path, field, message);
         let obj = problem_object(value, path)?;
-        let spec = spec_of(&obj, path)?;
+        let (mut spec, declared) = spec_of(&obj, path)?;
         let depth = spec.layers.len() - 1;
         if crate::limits::checked_num_params(&spec.layers).is_none_or(|p| usize::try_from(p).is_err()) {
             return Err(field_err("layers", format!("{:?}: the number of parameters overflows a 64-bit integer", spec.layers)));
@@ -147,15 +151,21 @@ impl Problem {
             return Err(field_err("y", format!("has {ny} rows but `x` has {n}")));
         }
         let params = match tensor("params")? {
-            Some(r) => r.params(&spec.layers)?,
+            Some(r) => {
+                // the tensors say which layers have a bias (checked against `bias` if given)
+                let (params, bias) = r.params(&spec.layers, declared.as_deref())?;
+                spec.bias = bias;
+                params
+            }
             None => numbers(required(&obj, "params", path)?, "params", path)?,
         };
         let p = spec.num_params();
         if params.len() != p {
+            let without = if spec.all_bias() { String::new() } else { format!(" and bias {:?}", spec.bias) };
             return Err(field_err(
                 "params",
                 format!(
-                    "has {} numbers but layers {:?} need P = {p} (W row-major then b, per layer)",
+                    "has {} numbers but layers {:?}{without} need P = {p} (W row-major then b, per layer)",
                     params.len(),
                     spec.layers
                 ),
@@ -237,21 +247,26 @@ impl Problem {
         format!("{field}[{}][{}]", i / width, i % width)
     }
 
-    /// The problem as JSON (numbers written with their original decimal text).
+    /// The problem as JSON (numbers written with their original decimal text; `bias` only when
+    /// some layer has none).
     pub fn to_json(&self) -> Value {
         let num = |s: &String| Value::Number(s.parse().expect("validated number"));
         let rows = |v: &[String], w: usize| {
             Value::Array(v.chunks(w).map(|r| Value::Array(r.iter().map(num).collect())).collect())
         };
         let d = self.spec.depth();
-        serde_json::json!({
+        let mut v = serde_json::json!({
             "layers": self.spec.layers,
             "activations": self.spec.activations.iter().map(|a| a.name()).collect::<Vec<_>>(),
             "loss": self.spec.loss.name(),
             "x": rows(&self.x, self.spec.layers[0]),
             "y": rows(&self.y, self.spec.loss.y_width(self.spec.layers[d])),
             "params": Value::Array(self.params.iter().map(num).collect()),
-        })
+        });
+        if !self.spec.all_bias() {
+            v["bias"] = serde_json::json!(self.spec.bias);
+        }
+        v
     }
 }
 
@@ -319,8 +334,10 @@ fn required<'a>(obj: &'a Map<String, Value>, k: &str, path: &Path) -> Result<&'a
     obj.get(k).ok_or_else(|| Error::field(path, k, "missing".to_string()))
 }
 
-/// The network: `layers`, one of `activations` per layer, and `loss`.
-fn spec_of(obj: &Map<String, Value>, path: &Path) -> Result<Spec, Error> {
+/// The network: `layers`, one of `activations` per layer, and `loss`; the bias flags of `bias`
+/// (every layer biased when absent), which are also returned as given (`None`: absent), for the
+/// tensors of a `params` file to be checked against.
+fn spec_of(obj: &Map<String, Value>, path: &Path) -> Result<(Spec, Option<Vec<bool>>), Error> {
     let field_err = |field: &str, message: String| Error::field(path, field, message);
     let layers = layers_of(required(obj, "layers", path)?, path)?;
     let depth = layers.len() - 1;
@@ -342,7 +359,28 @@ fn spec_of(obj: &Map<String, Value>, path: &Path) -> Result<Spec, Error> {
         })?,
         other => return Err(field_err("loss", format!("expected a string, got {}", kind(other)))),
     };
-    Ok(Spec { layers, activations, loss })
+    let declared = obj.get("bias").map(|v| bias_of(v, depth, path)).transpose()?;
+    let spec = Spec::new(layers, activations, loss);
+    Ok(match declared {
+        Some(b) => (spec.with_bias(b.clone()), Some(b)),
+        None => (spec, None),
+    })
+}
+
+/// `bias`: one `true` or `false` per layer.
+fn bias_of(v: &Value, depth: usize, path: &Path) -> Result<Vec<bool>, Error> {
+    let field_err = |field: &str, message: String| Error::field(path, field, message);
+    let Value::Array(items) = v else {
+        return Err(field_err("bias", format!("expected a list of {depth} true/false flags (one per layer), got {}", kind(v))));
+    };
+    if items.len() != depth {
+        return Err(field_err("bias", format!("has {} entries but `layers` defines {depth} layer(s)", items.len())));
+    }
+    items
+        .iter()
+        .enumerate()
+        .map(|(i, b)| b.as_bool().ok_or_else(|| field_err(&format!("bias[{i}]"), format!("{} is not true or false", shown(b)))))
+        .collect()
 }
 
 /// `layers`: at least two widths, each from 1 to 2^24.
@@ -491,7 +529,8 @@ impl Uniform {
 }
 
 impl Problem {
-    /// A generated problem: x ~ U[−1,1), θ ~ U[−1,1)·√(6/(d_in+d_out)) (Glorot uniform), and
+    /// A generated problem: x ~ U[−1,1), θ ~ U[−1,1)·√(6/(d_in+d_out)) (Glorot uniform; no draw
+    /// for the bias of a bias-free layer), and
     /// y ~ U[−1,1) for `mse` or rows of softmax(U[−2,2)) (rounded to f64, sums ≈ 1) for
     /// `softmax_cross_entropy`, or a class label ⌊U[0,1)·d_L⌋ per row for
     /// `sparse_softmax_cross_entropy` (each with either reduction). Numbers are written as the shortest decimals of their `f64`.
@@ -505,7 +544,8 @@ impl Problem {
         for l in 1..spec.layers.len() {
             let (din, dout) = (spec.layers[l - 1], spec.layers[l]);
             let scale = (6.0 / (din + dout) as f64).sqrt();
-            for _ in 0..din * dout + dout {
+            let count = if spec.has_bias(l) { din * dout + dout } else { din * dout };
+            for _ in 0..count {
                 params.push(dec(u.next() * scale));
             }
         }

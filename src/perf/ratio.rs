@@ -17,7 +17,7 @@ pub const PRECISIONS: [Precision; 2] = [Precision::F64, Precision::Mp(256)];
 /// N = 16 (P ≈ 200, a smoke run); gelu/identity, mse, seed 1.
 pub fn problem(quick: bool) -> Problem {
     let (layers, n) = if quick { (vec![8, 16, 4], 16) } else { (vec![32, 48, 8], 64) };
-    let spec = Spec { activations: vec![Activation::Gelu, Activation::Identity], layers, loss: Loss::Mse };
+    let spec = Spec::new(layers, vec![Activation::Gelu, Activation::Identity], Loss::Mse);
     Problem::generate(&spec, n, 1)
 }
 

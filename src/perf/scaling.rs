@@ -17,7 +17,7 @@ pub const LOOP_PASSES: u64 = 10_000;
 
 /// The default problem: layers [32, 48, 8], gelu/identity, mse, N = 16, seed 1.
 pub fn default_problem() -> Problem {
-    let spec = Spec { layers: vec![32, 48, 8], activations: vec![Activation::Gelu, Activation::Identity], loss: Loss::Mse };
+    let spec = Spec::new(vec![32, 48, 8], vec![Activation::Gelu, Activation::Identity], Loss::Mse);
     Problem::generate(&spec, 16, 1)
 }
 

@@ -122,7 +122,7 @@ fn slope(points: &[(f64, f64)]) -> f64 {
 
 #[test]
 fn fd_error_has_the_v_shape_with_the_minimum_near_the_optimal_step() {
-    let spec = Spec { layers: vec![3, 4, 2], activations: vec![Activation::Tanh, Activation::Identity], loss: Loss::Mse };
+    let spec = Spec::new(vec![3, 4, 2], vec![Activation::Tanh, Activation::Identity], Loss::Mse);
     let pr = Problem::generate(&spec, 4, 11);
     let ctx = mp_ctx(256);
     let truth = to_floats(&hessian::<rug::Float>(&pr, Method::FwdRev, Order::Exact, &ctx));

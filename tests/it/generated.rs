@@ -34,14 +34,14 @@ fn gauss_newton_equals_the_hessian_for_a_linear_model_with_mse() {
     // Identity activations: the network is bilinear in (W, a) but for one layer it is linear in
     // θ, so Jᵀ H_ℓ J is the whole Hessian.
     use clairaut::model::{Activation, Loss, Problem, Spec};
-    let spec = Spec { layers: vec![3, 2], activations: vec![Activation::Identity], loss: Loss::Mse };
+    let spec = Spec::new(vec![3, 2], vec![Activation::Identity], Loss::Mse);
     let pr = Problem::generate(&spec, 4, 7);
     let ctx = mp_ctx(128);
     let h = to_floats(&hessian::<Float>(&pr, Method::FwdRev, Order::Sequential, &ctx));
     let g = to_floats(&hessian::<Float>(&pr, Method::GaussNewton, Order::Sequential, &ctx));
     assert!(agreeing_bits(&h, &g) >= 120.0);
     // …and differs from it for a nonlinear network.
-    let spec = Spec { layers: vec![3, 2], activations: vec![Activation::Tanh], loss: Loss::Mse };
+    let spec = Spec::new(vec![3, 2], vec![Activation::Tanh], Loss::Mse);
     let pr = Problem::generate(&spec, 4, 7);
     let h = to_floats(&hessian::<Float>(&pr, Method::FwdRev, Order::Sequential, &ctx));
     let g = to_floats(&hessian::<Float>(&pr, Method::GaussNewton, Order::Sequential, &ctx));

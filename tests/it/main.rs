@@ -10,6 +10,7 @@
 mod common;
 
 mod attribution;
+mod bias;
 mod bitflip;
 mod bit_identity;
 mod cli;

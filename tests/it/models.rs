@@ -36,7 +36,7 @@ fn problems() -> Vec<Problem> {
         for loss in Loss::ALL {
             seed += 1;
             let activations = if seed % 2 == 0 { vec![act, act] } else { vec![act, Activation::Identity] };
-            out.push(Problem::generate(&Spec { layers: vec![2, 3, 2], activations, loss }, 2, seed));
+            out.push(Problem::generate(&Spec::new(vec![2, 3, 2], activations, loss), 2, seed));
         }
     }
     out
@@ -138,7 +138,7 @@ fn with_loss(pr: &Problem, loss: Loss, y: Vec<String>) -> Problem {
 fn sparse_labels_equal_one_hot_targets_bit_for_bit() {
     let labels = ["2", "0", "1", "2", "1"];
     for (act, seed) in [(Activation::GeluTanh, 1), (Activation::Sigmoid, 2), (Activation::by_name("leaky_relu").unwrap(), 3)] {
-        let spec = Spec { layers: vec![3, 4, 3], activations: vec![act, Activation::Identity], loss: Loss::SparseSoftmaxCrossEntropy };
+        let spec = Spec::new(vec![3, 4, 3], vec![act, Activation::Identity], Loss::SparseSoftmaxCrossEntropy);
         let base = Problem::generate(&spec, labels.len(), seed);
         let one_hot: Vec<String> = labels.iter().flat_map(|c| (0..3).map(move |k| if k.to_string() == *c { "1" } else { "0" }.to_string())).collect();
         for (sparse, dense) in [(Loss::SparseSoftmaxCrossEntropy, Loss::SoftmaxCrossEntropy), (Loss::SparseSoftmaxCrossEntropySum, Loss::SoftmaxCrossEntropySum)] {
@@ -181,7 +181,7 @@ fn sum_is_count_times_mean_bit_for_bit_when_the_count_is_a_power_of_two() {
         (Loss::SparseSoftmaxCrossEntropy, Loss::SparseSoftmaxCrossEntropySum, vec![2, 3, 3], 2, 2),
     ];
     for (mean, sum, layers, n, m) in cases {
-        let spec = Spec { layers, activations: vec![Activation::GeluTanh, Activation::Tanh], loss: mean };
+        let spec = Spec::new(layers, vec![Activation::GeluTanh, Activation::Tanh], mean);
         let pm = Problem::generate(&spec, n, 7);
         let ps = with_loss(&pm, sum, pm.y.clone());
         for method in Method::EXACT {
@@ -204,7 +204,7 @@ fn sum_is_count_times_mean_bit_for_bit_when_the_count_is_a_power_of_two() {
 #[test]
 fn mean_loss_is_the_sum_loss_divided_once() {
     for (mean, sum, n) in [(Loss::Mse, Loss::MseSum, 3), (Loss::SoftmaxCrossEntropy, Loss::SoftmaxCrossEntropySum, 5)] {
-        let spec = Spec { layers: vec![2, 3, 3], activations: vec![Activation::by_name("leaky_relu:0.2").unwrap(), Activation::Identity], loss: mean };
+        let spec = Spec::new(vec![2, 3, 3], vec![Activation::by_name("leaky_relu:0.2").unwrap(), Activation::Identity], mean);
         let pm = Problem::generate(&spec, n, 11);
         let ps = with_loss(&pm, sum, pm.y.clone());
         let ctx = f64_ctx(false);

@@ -10,11 +10,11 @@ use crate::common::*;
 use proptest::prelude::*;
 
 fn problem(act: usize, loss: bool, width: usize, seed: u64) -> Problem {
-    let spec = Spec {
-        layers: vec![2, width, 2],
-        activations: vec![Activation::ALL[act], Activation::Identity],
-        loss: if loss { Loss::Mse } else { Loss::SoftmaxCrossEntropy },
-    };
+    let spec = Spec::new(
+        vec![2, width, 2],
+        vec![Activation::ALL[act], Activation::Identity],
+        if loss { Loss::Mse } else { Loss::SoftmaxCrossEntropy },
+    );
     Problem::generate(&spec, 2, seed)
 }
 

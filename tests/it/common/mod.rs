@@ -30,7 +30,7 @@ pub fn generated_problems() -> Vec<Problem> {
                 if seed % 2 == 0 {
                     activations[depth - 1] = Activation::Identity;
                 }
-                let spec = Spec { layers: layers.to_vec(), activations, loss };
+                let spec = Spec::new(layers.to_vec(), activations, loss);
                 out.push(Problem::generate(&spec, n, seed));
             }
         }
