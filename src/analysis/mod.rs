@@ -52,12 +52,14 @@ pub mod kinks;
 pub mod metrics;
 pub mod norms;
 mod norms64;
+pub mod roles;
 pub mod truth;
 
 pub use cell::{CellKey, Row, NON_FINITE};
 pub use metrics::NonFinite;
 pub use kinks::{Kink, KinkReport};
 pub use norms::Part;
+pub use roles::Roles;
 pub use cell::Spectrum;
 
 use cell::{CellContext, Computed, Quantized};
