@@ -221,6 +221,8 @@ impl PrecisionPolicy {
     /// | H₃ | `P,elementwise=run`: `mul`, `acc`, `out` | truth |
     /// | H₄ | `P` (the row's own H) | the row's |
     ///
+    /// (a role that `P` itself computes exactly stays exact in every run: its part is 0)
+    ///
     /// so that `mul = H₁ − H₀`, `acc = H₂ − H₁`, `out = H₃ − H₂`, `elementwise = H₄ − H₃` sum to
     /// the rounding part `H₄ − H₀` exactly. This returns H₁, H₂, H₃'s policies. `mul` comes
     /// first because the converted inputs of every later run are values of the `mul` format
@@ -235,7 +237,7 @@ impl PrecisionPolicy {
         let PrecisionPolicy::Mixed { preset, fields } = *self else { return None };
         let base = Fields { elementwise: None, ..fields };
         let run = |acc: bool, out: bool| PrecisionPolicy::Mixed { preset, fields: Fields { exact: Exact { acc, out }, ..base } };
-        Some([run(true, true), run(false, true), run(fields.exact.acc, fields.exact.out)])
+        Some([run(true, true), run(fields.exact.acc, true), run(fields.exact.acc, fields.exact.out)])
     }
 
     /// Whether converting this policy's dot results to `out` can change none of them: its
