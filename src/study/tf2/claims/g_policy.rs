@@ -57,11 +57,68 @@ fn range(v: impl Iterator<Item = f64>) -> (f64, f64) {
     v.fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), x| (a.min(x), b.max(x)))
 }
 
+/// The experiment's setting, as the section's first paragraph.
+fn intro(cells: &[Cell<'_>]) -> String {
+    let mut body = String::new();
+    let _ = writeln!(
+        body,
+        "`{NAME}.toml`: the article's setting (f32, softmax cross-entropy, tanh and gelu MLPs, P = {} to {}) \
+         under three precision policies of the matrix products: `uniform` (true f32), `tf2-ampere` \
+         (TensorFlow ≥ 2.4's default on Ampere and later GPUs: TF32 inputs, f32 accumulation) and \
+         `torch-autocast-bf16` (Keras `mixed_bfloat16`, PyTorch autocast: bf16 inputs, f32 accumulation, \
+         bf16 outputs). The policies run with fwd-rev (jax.hessian's composition; rev-rev, TensorFlow's \
+         nested tapes, is not implemented under a policy and is kept at `uniform` as the article's reference).\n",
+        cells.iter().map(|c| c.p).min().unwrap_or(0),
+        cells.iter().map(|c| c.p).max().unwrap_or(0)
+    );
+    body
+}
+
+/// The asymmetry's range under each policy, its ratio to true f32's and its trend with P.
+fn magnitudes(cells: &[Cell<'_>], ratios: &[Vec<f64>]) -> String {
+    let mut body = String::new();
+    let (u_lo, u_hi) = range(cells.iter().map(|c| asym(c.uniform)));
+    let rho = |k: Option<usize>| {
+        let y: Vec<f64> = cells.iter().map(|c| asym(k.map_or(c.uniform, |k| c.policies[k]))).collect();
+        spearman(&cells.iter().map(|c| c.p as f64).collect::<Vec<_>>(), &y)
+    };
+    let mut lines = vec![format!("true f32: {} to {} (ρ with P = {:.2})", sci(u_lo), sci(u_hi), rho(None))];
+    for (k, p) in POLICIES.iter().enumerate() {
+        let (lo, hi) = range(cells.iter().map(|c| asym(c.policies[k])));
+        let (rlo, rhi) = range(ratios[k].iter().copied());
+        lines.push(format!("`{p}`: {} to {} ({:.0}× to {:.0}× true f32's in the same cell; ρ = {:.2})", sci(lo), sci(hi), rlo, rhi, rho(Some(k))));
+    }
+    let _ = writeln!(body, "Relative asymmetry ‖H − Hᵀ‖/‖H‖ — {}.\n", lines.join("; "));
+    body
+}
+
+/// One line per cell: the asymmetry of each method and policy, and the role that dominates it.
+fn table(cells: &[Cell<'_>]) -> String {
+    let mut body = String::new();
+    let _ = writeln!(body, "| activation | layers | P | rev-rev f32 | fwd-rev f32 | tf2-ampere | torch-autocast-bf16 | asymmetry from |\n|---|---|---|---|---|---|---|---|");
+    for c in cells {
+        let from: Vec<&str> = c.policies.iter().map(|r| r.row.roles.as_ref().map_or("", |x| x.asym_dominant.as_str())).collect();
+        let _ = writeln!(
+            body,
+            "| {} | {} | {} | {} | {} | {} | {} | {} |",
+            c.activation,
+            c.layers,
+            c.p,
+            sci(c.rev_rev),
+            sci(asym(c.uniform)),
+            sci(asym(c.policies[0])),
+            sci(asym(c.policies[1])),
+            from.join(" / ")
+        );
+    }
+    body
+}
+
 /// Claim (g)'s section.
 pub fn section(study: &Study, fig: &mut Figures) -> Result<Section, Error> {
     let cells = cells(study.rows(NAME))?;
     let ratios: Vec<Vec<f64>> = (0..POLICIES.len()).map(|k| cells.iter().map(|c| asym(c.policies[k]) / asym(c.uniform)).collect()).collect();
-    let (u_lo, u_hi) = range(cells.iter().map(|c| asym(c.uniform)));
+    let (_, u_hi) = range(cells.iter().map(|c| asym(c.uniform)));
     let uniform_exact = cells.iter().all(|c| c.uniform.row.asym_pairs_fraction == 0.0);
     let roles: Vec<&str> = cells.iter().flat_map(|c| c.policies.iter().map(|r| r.row.roles.as_ref().map_or("none", |x| x.asym_dominant.as_str()))).collect();
     let matmul_roles = roles.iter().all(|r| ["mul", "acc", "out"].contains(r));
@@ -75,29 +132,8 @@ pub fn section(study: &Study, fig: &mut Figures) -> Result<Section, Error> {
     } else {
         Verdict::Nuanced
     };
-    let mut body = String::new();
-    let _ = writeln!(
-        body,
-        "`{NAME}.toml`: the article's setting (f32, softmax cross-entropy, tanh and gelu MLPs, P = {} to {}) \
-         under three precision policies of the matrix products: `uniform` (true f32), `tf2-ampere` \
-         (TensorFlow ≥ 2.4's default on Ampere and later GPUs: TF32 inputs, f32 accumulation) and \
-         `torch-autocast-bf16` (Keras `mixed_bfloat16`, PyTorch autocast: bf16 inputs, f32 accumulation, \
-         bf16 outputs). The policies run with fwd-rev (jax.hessian's composition; rev-rev, TensorFlow's \
-         nested tapes, is not implemented under a policy and is kept at `uniform` as the article's reference).\n",
-        cells.iter().map(|c| c.p).min().unwrap_or(0),
-        cells.iter().map(|c| c.p).max().unwrap_or(0)
-    );
-    let rho = |k: Option<usize>| {
-        let y: Vec<f64> = cells.iter().map(|c| asym(k.map_or(c.uniform, |k| c.policies[k]))).collect();
-        spearman(&cells.iter().map(|c| c.p as f64).collect::<Vec<_>>(), &y)
-    };
-    let mut lines = vec![format!("true f32: {} to {} (ρ with P = {:.2})", sci(u_lo), sci(u_hi), rho(None))];
-    for (k, p) in POLICIES.iter().enumerate() {
-        let (lo, hi) = range(cells.iter().map(|c| asym(c.policies[k])));
-        let (rlo, rhi) = range(ratios[k].iter().copied());
-        lines.push(format!("`{p}`: {} to {} ({:.0}× to {:.0}× true f32's in the same cell; ρ = {:.2})", sci(lo), sci(hi), rlo, rhi, rho(Some(k))));
-    }
-    let _ = writeln!(body, "Relative asymmetry ‖H − Hᵀ‖/‖H‖ — {}.\n", lines.join("; "));
+    let mut body = intro(&cells);
+    body.push_str(&magnitudes(&cells, &ratios));
     let count = |role: &str| roles.iter().filter(|r| **r == role).count();
     let _ = writeln!(
         body,
@@ -126,22 +162,7 @@ pub fn section(study: &Study, fig: &mut Figures) -> Result<Section, Error> {
         fig.policy_ratio_min,
         if policies_seen { " in every cell" } else { " in some cells only" }
     );
-    let _ = writeln!(body, "| activation | layers | P | rev-rev f32 | fwd-rev f32 | tf2-ampere | torch-autocast-bf16 | asymmetry from |\n|---|---|---|---|---|---|---|---|");
-    for c in &cells {
-        let from: Vec<&str> = c.policies.iter().map(|r| r.row.roles.as_ref().map_or("", |x| x.asym_dominant.as_str())).collect();
-        let _ = writeln!(
-            body,
-            "| {} | {} | {} | {} | {} | {} | {} | {} |",
-            c.activation,
-            c.layers,
-            c.p,
-            sci(c.rev_rev),
-            sci(asym(c.uniform)),
-            sci(asym(c.policies[0])),
-            sci(asym(c.policies[1])),
-            from.join(" / ")
-        );
-    }
+    body.push_str(&table(&cells));
     body.push_str(
         "\nWhat would change the verdict: a real GPU's TF32 conversion differing from PTX's `cvt.rna` (the \
          preset's; `mul=tf32:trunc` and `tf32:rne` are the alternatives), kernels that sum in another order, \
