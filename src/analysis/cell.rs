@@ -13,6 +13,7 @@ use rug::{Assign, Float};
 
 use super::metrics::NonFinite;
 use super::norms::{AntiSum, Asymmetry, Norms, Part};
+use super::roles::{self, RoleRun, Roles};
 use super::truth;
 use super::Request;
 use crate::hessian::fd::{self, StepRule};
@@ -72,6 +73,9 @@ pub struct Row {
     pub input: Part,
     /// ‖(H − T) − Σ parts‖/‖T‖.
     pub residual: Float,
+    /// The rounding part split by role, under a precision policy ([`super::roles`]; `None`
+    /// for `uniform`).
+    pub roles: Option<Roles>,
     /// Which cause dominates the asymmetry: "rounding", "approximation" or "none" — or
     /// [`NON_FINITE`] when H, the truth or a part is not finite.
     pub asym_dominant: &'static str,
@@ -182,11 +186,14 @@ pub(super) fn eigenvalues(m: &PackedMatrix) -> Vec<f64> {
 /// A cell of the request: method, precision, order, fma, precision policy.
 pub type CellKey = (Method, Precision, Order, bool, PrecisionPolicy);
 
-/// A computed cell: H at p, H at truth precision (exact values, packed), the range of steps
-/// actually taken (finite differences), seconds.
+/// A computed cell: H at p, H at truth precision (exact values, packed), the role runs (under a
+/// policy), the range of steps actually taken (finite differences), seconds.
 pub(super) struct Computed {
     pub(super) h: PackedMatrix,
     pub(super) hhi: PackedMatrix,
+    /// The role attribution's runs H₁, H₂, H₃ at truth precision, under a policy
+    /// ([`super::roles`]).
+    pub(super) chain: Option<(PackedMatrix, PackedMatrix, Option<PackedMatrix>)>,
     pub(super) actual: Option<(f64, f64)>,
     pub(super) seconds: f64,
 }
@@ -254,18 +261,17 @@ impl CellContext<'_> {
         let (h, steps, actual) = arith.dispatch(Working { problem: &req.problem, mode: req.inputs, method: m, order: o, policy, step: &req.step })?;
         let ctx = MpCtx::new(tbits, None, fma);
         let eval = Eval::new(o, spec.sum_lengths(n));
-        let hhi = match steps {
-            Some(s) => {
-                let h_t: Vec<Float> = s.iter().map(|x| Float::with_val(tbits, x)).collect();
-                fd::hessian_with_steps(m, spec, n, q, &eval, &ctx, &h_t, true).into_packed()
-            }
+        let h_t: Option<Vec<Float>> = steps.map(|s| s.iter().map(|x| Float::with_val(tbits, x)).collect());
+        let hhi = match &h_t {
+            Some(h_t) => fd::hessian_with_steps(m, spec, n, q, &eval, &ctx, h_t, true).into_packed(),
             None => hessian::compute(m, spec, n, q, &eval, &ctx).into_packed(),
         };
+        let chain = RoleRun { spec, n, q, steps: h_t.as_deref(), ctx: &ctx }.chain(m, o, &policy);
         let actual = actual.map(|a| {
             let abs: Vec<f64> = a.iter().map(|x| x.to_f64().abs()).collect();
             (abs.iter().copied().fold(f64::INFINITY, f64::min), abs.iter().copied().fold(0.0, f64::max))
         });
-        Ok(Computed { h, hhi, actual, seconds: start.elapsed().as_secs_f64() })
+        Ok(Computed { h, hhi, chain, actual, seconds: start.elapsed().as_secs_f64() })
     }
 
     /// H at the working precision only (exact values, packed): what the nearest-configuration
@@ -431,6 +437,7 @@ impl CellContext<'_> {
             order_spread: Part::zero(),
             input,
             residual: resid.total,
+            roles: c.chain.as_ref().map(|chain| roles::parts(&c.h, &c.hhi, chain, self.norm_t, self.tbits + 64)),
             asym_dominant,
             certified: finite && self.cert_min >= truth::bits_needed(prec.bits()),
             nonfinite: errors.nonfinite,

@@ -446,7 +446,7 @@ pub(super) fn at_precision(cx: &CellContext, prec: Precision, q: &Inputs<Float>,
         let h_ext = ext.packed();
         let distance = cell::spread(&h_ext, &h_near, cx.norm_t, cx.tbits + 64);
         let seconds = start.elapsed().as_secs_f64();
-        let row = cx.metrics(key, &Computed { h: h_ext, hhi: near.hhi, actual: near.actual, seconds }, tq);
+        let row = cx.metrics(key, &Computed { h: h_ext, hhi: near.hhi, chain: None, actual: near.actual, seconds }, tq);
         let nearest = Nearest {
             key,
             closeness,

@@ -26,8 +26,13 @@
 //! `asym_dominant` = `"non-finite"` ([`cell::NON_FINITE`]) and is not certified, its H's
 //! non-finite entries in [`Row::nonfinite`].
 //!
+//! A row under a precision policy also splits its rounding part by **role** (`mul`, `acc`,
+//! `out`, `elementwise`), telescoping over runs at truth precision that degrade one role at a
+//! time ([`roles`]; `Row::roles`).
+//!
 //! The folder: this file (the [`Request`], the pipeline [`analyze`] and the whole
-//! [`Analysis`]), [`cell`] (one cell's computation and its metrics), [`norms`] (the one exact
+//! [`Analysis`]), [`cell`] (one cell's computation and its metrics), [`roles`] (the role
+//! attribution of a policy row), [`norms`] (the one exact
 //! accumulator of Frobenius norms and asymmetry), [`truth`] (the certified truth), [`metrics`]
 //! (asymmetry of a Hessian, metric formatting), [`kinks`] (the relu kink report), [`external`]
 //! (Hessians computed elsewhere, each with its nearest configuration). The analysis
@@ -52,12 +57,14 @@ pub mod kinks;
 pub mod metrics;
 pub mod norms;
 mod norms64;
+pub mod roles;
 pub mod truth;
 
 pub use cell::{CellKey, Row, NON_FINITE};
 pub use metrics::NonFinite;
 pub use kinks::{Kink, KinkReport};
 pub use norms::Part;
+pub use roles::Roles;
 pub use cell::Spectrum;
 
 use cell::{CellContext, Computed, Quantized};

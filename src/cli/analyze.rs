@@ -354,6 +354,24 @@ fn labelled(a: &Analysis) -> Vec<(String, &analysis::Row)> {
     computed.chain(a.externals.iter().map(|e| (format!("ext:{} ({})", e.name, e.row.method.name()), &e.row))).collect()
 }
 
+/// Under the table, for the rows under a precision policy: each row's rounding part split by
+/// role (whole / antisymmetric), the residual, and the roles that dominate the error and the
+/// asymmetry ([`analysis::roles`]); nothing when no row has a policy.
+fn role_lines(a: &Analysis) -> Vec<String> {
+    let rows: Vec<&analysis::Row> = a.rows.iter().filter(|r| r.roles.is_some()).collect();
+    if rows.is_empty() {
+        return Vec::new();
+    }
+    let mut out = vec!["rounding by role (runs at truth precision degrade mul, acc, out, elementwise in turn; whole / antisym):".to_string()];
+    for r in rows {
+        let Some(roles) = &r.roles else { continue };
+        let parts: Vec<String> = crate::scalar::matmul::ROLES.iter().zip(roles.parts()).map(|(name, p)| format!("{name} {}/{}", short(&p.total), short(&p.antisym))).collect();
+        out.push(format!("  {} {} {} {}: {}, residual {}", r.method.name(), precision_cell(r), r.order, fma(r.fma), parts.join(", "), short(&roles.residual)));
+        out.push(format!("    error from {}, asym from {}", roles.dominant, roles.asym_dominant));
+    }
+    out
+}
+
 /// One line per external Hessian under the table: its file, its nearest configuration (how
 /// near, among how many), and that configuration's own error and rounding.
 fn external_lines(a: &Analysis) -> Vec<String> {
@@ -423,6 +441,9 @@ pub fn print_table(a: &Analysis, wide: bool, with_legend: bool) {
         if let Some(res) = largest {
             println!("residual ‖(H − T) − parts‖/‖T‖, largest over the rows: {} (--wide: per row)", fmt_metric(res));
         }
+    }
+    for line in role_lines(a) {
+        println!("{line}");
     }
     for line in external_lines(a) {
         println!("{line}");

@@ -514,7 +514,32 @@ pub fn cmp_values(a: &Json, b: &Json) -> Ordering {
     by_kind.then_with(|| a.to_string().cmp(&b.to_string()))
 }
 
+/// The row's own policy and role parts as configuration keys, for the cells of a file with
+/// `policies` (then every row has `policy`, and a policy row `roles_dominant`,
+/// `roles_asym_dominant` and `roles_<role>_total` / `_antisym` for each role, as numbers or
+/// MPFR's text beyond `f64`'s range): keys only such files have, so other exports keep their
+/// columns, and figures draw one series per policy.
+fn policy_keys(row: &record::Row, config: &mut BTreeMap<String, Json>) {
+    if !config.contains_key("policies") {
+        return;
+    }
+    config.insert("policy".into(), Json::from(row.policy.clone()));
+    let Some(r) = &row.roles else { return };
+    let metric = |m: &Metric| match m {
+        Metric::Value(v) => Json::from(*v),
+        Metric::Text(t) => Json::from(t.clone()),
+    };
+    config.insert("roles_dominant".into(), Json::from(r.dominant.clone()));
+    config.insert("roles_asym_dominant".into(), Json::from(r.asym_dominant.clone()));
+    for (name, part) in [("mul", &r.mul), ("acc", &r.acc), ("out", &r.out), ("elementwise", &r.elementwise)] {
+        config.insert(format!("roles_{name}_total"), metric(&part.total));
+        config.insert(format!("roles_{name}_antisym"), metric(&part.antisym));
+    }
+}
+
 fn tidy(row: record::Row, s: &Shared) -> TidyRow {
+    let mut config = s.config.clone();
+    policy_keys(&row, &mut config);
     let record::Attribution { rounding, approximation, order, input } = row.attribution;
     let precision_bits = row.precision.parse::<Precision>().ok().map(Precision::bits);
     let (step_rule, step_h) = step_parts(&row.method, row.step.as_deref(), precision_bits);
@@ -553,7 +578,7 @@ fn tidy(row: record::Row, s: &Shared) -> TidyRow {
         asym_dominant: row.asym_dominant,
         certified: row.certified,
         truth_certified_bits_min: s.truth_certified_bits_min,
-        config: s.config.clone(),
+        config,
     }
 }
 

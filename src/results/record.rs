@@ -136,6 +136,27 @@ pub struct Attribution {
     pub rounding: Part,
 }
 
+/// The rounding part of a row under a precision policy split by role (see
+/// [`crate::analysis::roles`]): the parts and the residual sum to the rounding part.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Roles {
+    /// The summation of the dot products (`acc`, `prod`, `promote`, the passes' combination).
+    pub acc: Part,
+    /// The role with the largest antisymmetric part (`mul`, `acc`, `out`, `elementwise`),
+    /// `none` when every one is 0, or `non-finite`.
+    pub asym_dominant: String,
+    /// The role with the largest part (whole), as `asym_dominant`.
+    pub dominant: String,
+    /// Element-wise work and storage in the run's format.
+    pub elementwise: Part,
+    /// The conversion of the dot products' inputs to `mul` (and the passes' split).
+    pub mul: Part,
+    /// The conversion of their results to `out`.
+    pub out: Part,
+    /// ‖rounding − Σ role parts‖_F / ‖T‖_F.
+    pub residual: Metric,
+}
+
 /// Smallest and largest finite-difference step actually taken, |(θ_j ⊕ h_j) − θ_j|.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct StepActual {
@@ -200,6 +221,10 @@ pub struct Row {
     pub precision: String,
     /// ‖(H − T) − Σ parts‖_F / ‖T‖_F.
     pub residual: Metric,
+    /// The rounding part split by role, for a row under a precision policy; absent for
+    /// `uniform` rows (which then keep their bytes).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub roles: Option<Roles>,
     /// Seconds to compute H at the working and at truth precision (`analyze --json` only; result
     /// files keep timings in their provenance).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -486,6 +511,21 @@ impl Part {
     }
 }
 
+impl Roles {
+    /// A row's role parts as recorded.
+    pub fn of(r: &analysis::Roles) -> Roles {
+        Roles {
+            acc: Part::of(&r.acc),
+            asym_dominant: r.asym_dominant.to_string(),
+            dominant: r.dominant.to_string(),
+            elementwise: Part::of(&r.elementwise),
+            mul: Part::of(&r.mul),
+            out: Part::of(&r.out),
+            residual: Metric::of(&r.residual),
+        }
+    }
+}
+
 impl Row {
     /// A cell's row as recorded (with its seconds).
     pub fn of(r: &analysis::Row) -> Row {
@@ -510,6 +550,7 @@ impl Row {
             policy: r.policy.to_string(),
             precision: r.precision.to_string(),
             residual: Metric::of(&r.residual),
+            roles: r.roles.as_ref().map(Roles::of),
             seconds: Some(r.seconds),
             sigbits_histogram: r.sigbits_hist.clone(),
             sigbits_median: r.sigbits_median,

@@ -40,3 +40,4 @@ mod sweep;
 mod tf2_example;
 mod exports16;
 mod models;
+mod roles;

@@ -16,6 +16,9 @@
 //! length and the first and last operands — a function of the operation alone, so results
 //! are the same at any thread count).
 
+use rug::float::Round;
+use rug::Float;
+
 use super::format::{Conv, Fmt};
 use super::policy::{Fields, Passes, Prod, Rounding};
 
@@ -25,43 +28,152 @@ pub struct Scratch {
     pieces: Vec<f64>,
 }
 
+/// A policy dot's result, ready to be stored in the run's format: a value of `out` (or of the
+/// accumulator, under `out=exact`), or the exact sum (`acc=exact` and `out=exact`).
+#[derive(Clone, Debug, PartialEq)]
+pub enum Sum {
+    /// An `f64` value.
+    Value(f64),
+    /// The exact sum, as an MPFR number of [`EXACT_BITS`].
+    Exact(Float),
+}
+
+/// The precision of an exact sum (`acc=exact`): every product of two values of the formats
+/// here is a multiple of 2⁻²⁹⁸ (the square of f32's smallest subnormal) below 2²⁵⁶ in
+/// magnitude, so a sum of fewer than 2⁸⁰ of them is exact at 640 bits.
+pub const EXACT_BITS: u32 = 640;
+
 /// `Σ a_k·b_k` under the policy `f`, the terms in the order `idx` (a permutation of
 /// `0..a.len()`); `a` and `b` hold values of the run's format, of equal length. An empty dot
-/// is +0.
+/// is +0. An exact sum (`acc=exact`, `out=exact`) is returned as its nearest `f64` (a
+/// convenience of tests; [`dot_sum`] keeps it).
 pub fn dot(f: &Fields, a: &[f64], b: &[f64], idx: impl Fn(usize) -> usize + Copy, s: &mut Scratch) -> f64 {
+    match dot_sum(f, a, b, idx, s) {
+        Sum::Value(v) => v,
+        Sum::Exact(x) => x.to_f64(),
+    }
+}
+
+/// [`dot`], with the exact sum of `acc=exact` kept as a [`Sum::Exact`]. The inputs may also be
+/// MPFR values rounded to odd at `f64` ([`round_odd`]) under `passes=1`: the conversion to
+/// `mul` (at most 24 bits) of such a value is that of the MPFR value.
+pub fn dot_sum(f: &Fields, a: &[f64], b: &[f64], idx: impl Fn(usize) -> usize + Copy, s: &mut Scratch) -> Sum {
     let n = a.len();
     debug_assert_eq!(n, b.len());
     if n == 0 {
-        return 0.0;
+        return Sum::Value(0.0);
     }
+    let key = [a[0], b[0], a[n - 1], b[n - 1]];
     let (m, conv) = f.mul;
     let cv = |x: f64| m.convert(x, conv, f.sat);
-    let r = match f.passes {
-        Passes::One => pass(f, n, idx, |i| cv(a[i]), |i| cv(b[i])),
+    match f.passes {
+        Passes::One if f.exact.acc => finish_exact(f, exact_pass(n, idx, |i| cv(a[i]), |i| cv(b[i]), Float::with_val(EXACT_BITS, 0)), key),
+        Passes::One => finish(f, pass(f, n, idx, |i| cv(a[i]), |i| cv(b[i])), n, key),
         Passes::X3 | Passes::X6 => {
             let k = if f.passes == Passes::X3 { 2 } else { 3 };
-            s.pieces.clear();
+            let mut pieces = std::mem::take(&mut s.pieces);
+            pieces.clear();
             for x in a.iter().chain(b) {
                 let p = split(m, *x, k);
-                s.pieces.extend_from_slice(&p[..k]);
+                pieces.extend_from_slice(&p[..k]);
             }
-            // piece j of a_i is pieces[k·i + j]; of b_i, pieces[k·(n + i) + j]
-            let pc = &s.pieces;
-            let d = |ja: usize, jb: usize| pass(f, n, idx, |i| cv(pc[k * i + ja]), |i| cv(pc[k * (n + i) + jb]));
-            let add = |x: f64, y: f64| add_f32(x, y);
-            let low = if k == 2 {
-                add(d(1, 0), d(0, 1))
-            } else {
-                [d(0, 2), d(2, 0), d(0, 1), d(1, 0)].into_iter().fold(d(1, 1), add)
-            };
-            add(if low.is_nan() { 0.0 } else { low }, d(0, 0))
+            let r = dot_split(f, n, &pieces, key, idx);
+            s.pieces = pieces;
+            r
         }
+    }
+}
+
+/// The split passes of a dot (`passes=x3|x6`) on its inputs' pieces: piece j of a_i is
+/// `pieces[k·i + j]`, of b_i `pieces[k·(n + i) + j]` (k = 2 for x3, 3 for x6), as [`split`]
+/// or [`split_float`] make them; `key`: the first and last inputs (of `a`, `b`, `a`, `b`) as
+/// `f64`s, the operation's identity for stochastic rounding.
+pub fn dot_split(f: &Fields, n: usize, pieces: &[f64], key: [f64; 4], idx: impl Fn(usize) -> usize + Copy) -> Sum {
+    let k = if f.passes == Passes::X3 { 2 } else { 3 };
+    let (m, conv) = f.mul;
+    let cv = |x: f64| m.convert(x, conv, f.sat);
+    let pairs: &[(usize, usize)] = if k == 2 { &[(1, 0), (0, 1), (0, 0)] } else { &[(1, 1), (0, 2), (2, 0), (0, 1), (1, 0), (0, 0)] };
+    if f.exact.acc {
+        let sum = pairs.iter().fold(Float::with_val(EXACT_BITS, 0), |acc, &(ja, jb)| exact_pass(n, idx, |i| cv(pieces[k * i + ja]), |i| cv(pieces[k * (n + i) + jb]), acc));
+        return finish_exact(f, sum, key);
+    }
+    let d = |ja: usize, jb: usize| pass(f, n, idx, |i| cv(pieces[k * i + ja]), |i| cv(pieces[k * (n + i) + jb]));
+    let add = |x: f64, y: f64| add_f32(x, y);
+    let low = if k == 2 {
+        add(d(1, 0), d(0, 1))
+    } else {
+        [d(0, 2), d(2, 0), d(0, 1), d(1, 0)].into_iter().fold(d(1, 1), add)
     };
-    match f.round {
+    finish(f, add(if low.is_nan() { 0.0 } else { low }, d(0, 0)), n, key)
+}
+
+/// The result `r` (before `out`) converted to `out`, to nearest even or stochastically (the
+/// random bits a hash of the seed, `r`, `n` and the operation's first and last inputs), or
+/// left as it is under `out=exact`.
+fn finish(f: &Fields, r: f64, n: usize, key: [f64; 4]) -> Sum {
+    if f.exact.out {
+        return Sum::Value(r);
+    }
+    Sum::Value(match f.round {
         Rounding::Rne => f.out.convert(r, Conv::Rne, f.sat),
         Rounding::Stochastic(seed) => {
-            let key = [r.to_bits(), n as u64, a[0].to_bits(), b[0].to_bits(), a[n - 1].to_bits(), b[n - 1].to_bits()];
+            let key = [r.to_bits(), n as u64, key[0].to_bits(), key[1].to_bits(), key[2].to_bits(), key[3].to_bits()];
             f.out.round_stochastic(r, key.into_iter().fold(splitmix(seed), |h, x| splitmix(h ^ x)), f.sat)
+        }
+    })
+}
+
+/// An exact sum (`acc=exact`) kept (`out=exact`) or converted to `out` from its value rounded
+/// to odd — exact for rounding to nearest (round-to-odd at 53 bits, then to at most 24), and
+/// within 2⁻⁵³ relative of the exact probabilities for stochastic rounding.
+fn finish_exact(f: &Fields, sum: Float, key: [f64; 4]) -> Sum {
+    if f.exact.out {
+        return Sum::Exact(sum);
+    }
+    // n only enters the stochastic key; the exact path hashes its length as 0
+    finish(f, round_odd(&sum), 0, key)
+}
+
+/// `acc + Σ a(k)·b(k)` exactly (products of converted inputs are exact in `f64`; the sum at
+/// [`EXACT_BITS`] is exact).
+fn exact_pass(n: usize, idx: impl Fn(usize) -> usize, a: impl Fn(usize) -> f64, b: impl Fn(usize) -> f64, mut acc: Float) -> Float {
+    for k in 0..n {
+        let i = idx(k);
+        acc += a(i) * b(i);
+    }
+    acc
+}
+
+/// The `f64` nearest to `x` rounded to odd: toward zero, then the last bit set when that was
+/// inexact. Rounding it once more to a format of at most 51 bits (to nearest, either tie rule,
+/// or toward zero) gives the rounding of `x` itself (Boldo & Melquiond, *Emulation of FMA and
+/// correctly rounded sums: proved algorithms using rounding to odd*, 2008); `f64`'s subnormals
+/// (2⁻¹⁰⁷⁴) lie far below every format's quantum, and a value beyond `f64`'s range comes out
+/// as ±`f64::MAX`, which overflows every format as `x` does. This is how the policy kernel
+/// converts MPFR values (runs at truth precision) exactly.
+pub fn round_odd(x: &Float) -> f64 {
+    let t = x.to_f64_round(Round::Zero);
+    if *x == t || x.is_nan() {
+        t
+    } else {
+        f64::from_bits(t.to_bits() | 1)
+    }
+}
+
+/// [`split`] of an MPFR value `x` (a run at truth precision), exactly: `hi = trunc(x)`, and
+/// the remainders `x − hi` (and `x − hi − mid`) formed exactly in MPFR before their own
+/// conversions (through [`round_odd`]); a tf32 `lo` piece is the remainder rounded to odd,
+/// which the pass converts to tf32 as it converts any input.
+pub fn split_float(m: Fmt, x: &Float, k: usize) -> [f64; 3] {
+    let hi = m.convert(round_odd(x), Conv::Trunc, false);
+    let rest = Float::with_val(x.prec(), x - hi);
+    match (m, k) {
+        (Fmt::Tf32, _) => [hi, round_odd(&rest), 0.0],
+        (_, 2) => [hi, m.convert(round_odd(&rest), Conv::Rne, false), 0.0],
+        _ => {
+            let mid = m.convert(round_odd(&rest), Conv::Trunc, false);
+            let rest2 = Float::with_val(x.prec(), &rest - mid);
+            [hi, mid, m.convert(round_odd(&rest2), Conv::Rne, false)]
         }
     }
 }

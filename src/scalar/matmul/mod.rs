@@ -11,10 +11,10 @@
 //! |---|---|
 //! | `mul=F[:rne\|rna\|trunc]` | the format the inputs are converted to, and the conversion |
 //! | `prod=exact\|rounded` | products exact (tensor cores, FMA chains) or rounded to `acc` |
-//! | `acc=F` | the accumulator's format |
+//! | `acc=F\|exact` | the accumulator's format (`exact`: summed without rounding) |
 //! | `promote=K` | partial sums of K terms added into an f32 master (the FP8 recipe); 0: off |
 //! | `passes=1\|x3\|x6` | XLA's split algorithms |
-//! | `out=F` | the format of the dot's result |
+//! | `out=F\|exact` | the format of the dot's result (`exact`: not converted) |
 //! | `elementwise=run\|F` | the format of element-wise work (must be the run's precision) |
 //! | `round=rne\|sr:SEED` | conversion to `out`: nearest-even or reproducible stochastic |
 //! | `sat=on\|off` | saturating conversions (FP8) |
@@ -31,4 +31,4 @@ pub mod kernel;
 pub mod policy;
 
 pub use format::{Conv, Fmt};
-pub use policy::{Fields, Passes, PrecisionPolicy, Prod, Rounding, PRESETS};
+pub use policy::{Exact, Fields, Passes, PrecisionPolicy, Prod, Rounding, PRESETS, ROLES};

@@ -61,7 +61,26 @@ pub struct Fields {
     pub round: Rounding,
     /// Saturating conversions (overflow → ±max) of the inputs and of the result.
     pub sat: bool,
+    /// Roles computed exactly rather than in their format (`acc=exact`, `out=exact`): the
+    /// policies of the role attribution's runs ([`PrecisionPolicy::role_chain`]).
+    pub exact: Exact,
 }
+
+/// The roles of a dot product that a policy may compute exactly: with `acc`, every product of
+/// every pass is summed exactly (no rounding: `prod`, `promote` and the f32 combination of the
+/// passes round nothing); with `out`, the result is not converted to `out` (it is stored in
+/// the run's format with one rounding; `round` and the result's `sat` are then moot).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub struct Exact {
+    /// The accumulation is exact (`acc=exact`).
+    pub acc: bool,
+    /// The result is not converted to `out` (`out=exact`).
+    pub out: bool,
+}
+
+/// The roles of the role attribution, in the order its runs degrade them (see
+/// [`PrecisionPolicy::role_chain`]).
+pub const ROLES: [&str; 4] = ["mul", "acc", "out", "elementwise"];
 
 /// The largest `promote` interval accepted.
 pub const MAX_PROMOTE: u32 = 1 << 20;
@@ -92,7 +111,7 @@ pub struct Preset {
 }
 
 const fn fields(mul: Fmt, conv: Conv, acc: Fmt, out: Fmt, elementwise: Option<Fmt>) -> Fields {
-    Fields { mul: (mul, conv), prod: Prod::Exact, acc, promote: 0, passes: Passes::One, out, elementwise, round: Rounding::Rne, sat: false }
+    Fields { mul: (mul, conv), prod: Prod::Exact, acc, promote: 0, passes: Passes::One, out, elementwise, round: Rounding::Rne, sat: false, exact: Exact { acc: false, out: false } }
 }
 const fn passes(f: Fields, passes: Passes) -> Fields {
     Fields { passes, ..f }
@@ -131,7 +150,7 @@ pub const PRESETS: &[Preset] = &[
 
 impl PrecisionPolicy {
     /// Parses `uniform` or `PRESET[,field=value]*` (fields: `mul=F[:rne|rna|trunc]`,
-    /// `prod=exact|rounded`, `acc=F`, `promote=K`, `passes=1|x3|x6`, `out=F`,
+    /// `prod=exact|rounded`, `acc=F|exact`, `promote=K`, `passes=1|x3|x6`, `out=F|exact`,
     /// `elementwise=run|F`, `round=rne|sr:SEED`, `sat=on|off`). Errors name the field and value.
     pub fn parse(text: &str) -> Result<Self, String> {
         let mut parts = text.split(',');
@@ -189,6 +208,49 @@ impl PrecisionPolicy {
         Ok(())
     }
 
+    /// The policies of the **role attribution**'s runs (`None` for `uniform`). A row under
+    /// this policy splits its rounding part by telescoping over runs that degrade the roles of
+    /// its dot products one at a time, in the order [`ROLES`] — `mul`, `acc`, `out`,
+    /// `elementwise` — every role not yet degraded at the truth's precision:
+    ///
+    /// | run | policy (canonical spelling) | precision |
+    /// |---|---|---|
+    /// | H₀ | `uniform` | truth |
+    /// | H₁ | `P,acc=exact,out=exact,elementwise=run`: only `mul` degraded | truth |
+    /// | H₂ | `P,out=exact,elementwise=run`: `mul`, `acc` | truth |
+    /// | H₃ | `P,elementwise=run`: `mul`, `acc`, `out` | truth |
+    /// | H₄ | `P` (the row's own H) | the row's |
+    ///
+    /// (a role that `P` itself computes exactly stays exact in every run: its part is 0)
+    ///
+    /// so that `mul = H₁ − H₀`, `acc = H₂ − H₁`, `out = H₃ − H₂`, `elementwise = H₄ − H₃` sum to
+    /// the rounding part `H₄ − H₀` exactly. This returns H₁, H₂, H₃'s policies. `mul` comes
+    /// first because the converted inputs of every later run are values of the `mul` format
+    /// (exact in `f64`, so its policy dot runs on the kernel's `f64` path even at truth
+    /// precision); `elementwise` last because it is the run's own format. At truth precision
+    /// the inputs of a dot are MPFR values, converted exactly (see
+    /// [`super::kernel::round_odd`]); `elementwise` holds the element-wise work and the storage
+    /// of every value in the run's format; `out` the conversion of a dot's result to `out`
+    /// (with `round` and `sat`); `acc` the products' summation (`prod`, `promote`, the f32
+    /// combination of split passes); `mul` the inputs' conversion (and `passes`' split).
+    pub fn role_chain(&self) -> Option<[PrecisionPolicy; 3]> {
+        let PrecisionPolicy::Mixed { preset, fields } = *self else { return None };
+        let base = Fields { elementwise: None, ..fields };
+        let run = |acc: bool, out: bool| PrecisionPolicy::Mixed { preset, fields: Fields { exact: Exact { acc, out }, ..base } };
+        Some([run(true, true), run(fields.exact.acc, true), run(fields.exact.acc, fields.exact.out)])
+    }
+
+    /// Whether converting this policy's dot results to `out` can change none of them: its
+    /// result before `out` is a value of `acc` (one pass, no promotion) or of f32 (split passes
+    /// and promotion combine in f32), `out` holds every such value (f32 holds every format
+    /// here), and the conversion rounds to nearest without saturating. Then the role
+    /// attribution's `out` part is exactly 0 (its run H₃ is H₂).
+    pub fn out_changes_nothing(&self) -> bool {
+        let Some(f) = self.fields() else { return true };
+        let before = if f.exact.acc { None } else if f.passes == Passes::One && f.promote == 0 { Some(f.acc) } else { Some(Fmt::F32) };
+        f.exact.out || (f.round == Rounding::Rne && !f.sat && before.is_some_and(|b| f.out == Fmt::F32 || f.out == b))
+    }
+
     /// Whether this is `uniform`.
     pub fn is_uniform(&self) -> bool {
         matches!(self, PrecisionPolicy::Uniform)
@@ -228,8 +290,10 @@ fn set_field(f: &mut Fields, key: &str, value: &str) -> Result<(), String> {
                 _ => return Err(format!("`{value}` is not exact or rounded")),
             }
         }
-        "acc" => f.acc = value.parse()?,
-        "out" => f.out = value.parse()?,
+        "acc" if value == "exact" => f.exact.acc = true,
+        "acc" => (f.acc, f.exact.acc) = (value.parse()?, false),
+        "out" if value == "exact" => f.exact.out = true,
+        "out" => (f.out, f.exact.out) = (value.parse()?, false),
         "promote" => {
             f.promote = value.parse().ok().filter(|k| *k <= MAX_PROMOTE).ok_or_else(|| format!("`{value}` is not an integer in 0..={MAX_PROMOTE} (0: no promotion)"))?
         }
@@ -286,10 +350,10 @@ fn field_texts(f: &Fields) -> [(&'static str, String); 9] {
     [
         ("mul", if c == Conv::Rne { m.to_string() } else { format!("{m}:{c}") }),
         ("prod", if f.prod == Prod::Exact { "exact" } else { "rounded" }.into()),
-        ("acc", f.acc.to_string()),
+        ("acc", if f.exact.acc { "exact".into() } else { f.acc.to_string() }),
         ("promote", f.promote.to_string()),
         ("passes", Display(&f.passes).to_string()),
-        ("out", f.out.to_string()),
+        ("out", if f.exact.out { "exact".into() } else { f.out.to_string() }),
         ("elementwise", f.elementwise.map_or("run".into(), |e| e.to_string())),
         ("round", match f.round {
             Rounding::Rne => "rne".into(),

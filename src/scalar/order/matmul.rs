@@ -3,7 +3,8 @@
 
 use super::kernels::dot_given;
 use super::{Eval, KernelScratch, Order, Strided};
-use crate::scalar::matmul::{kernel, Fields};
+use crate::scalar::matmul::kernel::{self, Sum};
+use crate::scalar::matmul::{Fields, Passes};
 use crate::scalar::{Real, Scalar};
 
 /// `out = Σ_k a_k·b_k` for a dot product of a matrix product (forward `a·W`, backward `G·Wᵀ`,
@@ -49,23 +50,60 @@ pub struct PolicyScratch {
 
 impl PolicyDot<'_> {
     /// `Σ a(k)·b(k)`, `k < n`, under the policy, as a value of the run's format `R` (the
-    /// policy's `out` result, stored in `R`). `a(k)`, `b(k)` are values of `R`, exactly
-    /// representable in `f64` (every format a policy runs at is).
+    /// policy's `out` result, stored in `R`: one rounding of an exact sum under `acc=exact`,
+    /// `out=exact`). `a(k)`, `b(k)` are values of `R`: exact `f64`s for hardware and narrow
+    /// formats; MPFR values (a run at truth precision: the role attribution's) are converted
+    /// exactly, through their value rounded to odd ([`kernel::round_odd`]) or, for split
+    /// passes, their exact pieces ([`kernel::split_float`]).
     pub fn dot<'r, R: Real + 'r>(&self, n: usize, a: impl Fn(usize) -> &'r R, b: impl Fn(usize) -> &'r R, s: &mut PolicyScratch, ctx: &R::RCtx) -> R {
         s.a.clear();
         s.b.clear();
-        s.a.extend((0..n).map(|k| a(k).to_f64()));
-        s.b.extend((0..n).map(|k| b(k).to_f64()));
-        let r = match self.eval.order {
-            Order::Reversed => kernel::dot(self.fields, &s.a, &s.b, |k| n - 1 - k, &mut s.kernel),
+        let wide = n > 0 && a(0).exact_f64().is_none();
+        let r = if wide && self.fields.passes != Passes::One {
+            self.dot_split_wide(n, a, b, s)
+        } else {
+            if wide {
+                s.a.extend((0..n).map(|k| kernel::round_odd(&a(k).to_float())));
+                s.b.extend((0..n).map(|k| kernel::round_odd(&b(k).to_float())));
+            } else {
+                s.a.extend((0..n).map(|k| a(k).to_f64()));
+                s.b.extend((0..n).map(|k| b(k).to_f64()));
+            }
+            match self.eval.order {
+                Order::Reversed => kernel::dot_sum(self.fields, &s.a, &s.b, |k| n - 1 - k, &mut s.kernel),
+                Order::Shuffled(_) => {
+                    let perm = self.eval.perm(n).expect("a permutation");
+                    kernel::dot_sum(self.fields, &s.a, &s.b, |k| perm[k] as usize, &mut s.kernel)
+                }
+                // the other orders are refused with a policy (`policy_accepts`)
+                _ => kernel::dot_sum(self.fields, &s.a, &s.b, |k| k, &mut s.kernel),
+            }
+        };
+        match r {
+            Sum::Value(v) => R::from_f64(v, ctx),
+            Sum::Exact(x) => R::from_float(&x, ctx),
+        }
+    }
+
+    /// The split passes of a dot of MPFR values: their exact pieces, then [`kernel::dot_split`]
+    /// in this order.
+    fn dot_split_wide<'r, R: Real + 'r>(&self, n: usize, a: impl Fn(usize) -> &'r R, b: impl Fn(usize) -> &'r R, s: &mut PolicyScratch) -> Sum {
+        let k = if self.fields.passes == Passes::X3 { 2 } else { 3 };
+        let m = self.fields.mul.0;
+        let (x0, y0, x1, y1) = (a(0).to_float(), b(0).to_float(), a(n - 1).to_float(), b(n - 1).to_float());
+        let key = [&x0, &y0, &x1, &y1].map(kernel::round_odd);
+        for x in (0..n).map(&a).chain((0..n).map(&b)) {
+            s.a.extend_from_slice(&kernel::split_float(m, &x.to_float(), k)[..k]);
+        }
+        let pieces = &s.a;
+        match self.eval.order {
+            Order::Reversed => kernel::dot_split(self.fields, n, pieces, key, |k| n - 1 - k),
             Order::Shuffled(_) => {
                 let perm = self.eval.perm(n).expect("a permutation");
-                kernel::dot(self.fields, &s.a, &s.b, |k| perm[k] as usize, &mut s.kernel)
+                kernel::dot_split(self.fields, n, pieces, key, |k| perm[k] as usize)
             }
-            // the other orders are refused with a policy (`policy_accepts`)
-            _ => kernel::dot(self.fields, &s.a, &s.b, |k| k, &mut s.kernel),
-        };
-        R::from_f64(r, ctx)
+            _ => kernel::dot_split(self.fields, n, pieces, key, |k| k),
+        }
     }
 
     /// `out` = `given` (the primal's result of this dot, when known) or the policy dot of `a`,

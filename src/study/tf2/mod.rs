@@ -3,7 +3,7 @@
 //! verdict computed from the numbers — never written by hand.
 //!
 //! [`generate`] loads every experiment's result files ([`EXPERIMENTS`], typed rows:
-//! [`Row`]), then runs the claims in order ([`examples`], then [`claims`] (a)–(f) and the closing
+//! [`Row`]), then runs the claims in order ([`examples`], then [`claims`] (a)–(g) and the closing
 //! notes) and joins their sections; [`write()`] also writes each experiment's tables and figures.
 
 use std::fmt::Write as _;
@@ -26,7 +26,7 @@ pub mod table;
 
 /// The study's experiments (`<name>.toml` in the experiments folder, results in
 /// `<results>/<name>/`), in the order the report reads them.
-pub const EXPERIMENTS: [&str; 9] = [
+pub const EXPERIMENTS: [&str; 10] = [
     "example1",
     "example2",
     "example2-as-printed",
@@ -36,6 +36,7 @@ pub const EXPERIMENTS: [&str; 9] = [
     "claim-d-fd",
     "claim-e-mathlib",
     "claim-f-precision",
+    "claim-g-policy",
 ];
 
 /// The report's figures that tests check, beside the Markdown.
@@ -55,6 +56,9 @@ pub struct Figures {
     pub libm_ratio: (f64, f64),
     /// Precision with the smallest rev-rev asymmetry (claim f).
     pub best_precision: String,
+    /// The smallest ratio, over cells and policies, of a policy's asymmetry to true f32's in
+    /// the same cell (claim g).
+    pub policy_ratio_min: f64,
     /// Example 2 as printed (`fd-loss-4pt-as-printed`, read from its result file): nonzero
     /// entries, max |entry|.
     pub example2: (usize, f64),
@@ -180,7 +184,7 @@ fn load(exp_dir: &Path, results: &Path, name: &str) -> Result<Loaded, Error> {
 pub type Claim = fn(&Study, &mut Figures) -> Result<Section, Error>;
 
 /// The report's sections, in order.
-pub const CLAIMS: [Claim; 8] = [
+pub const CLAIMS: [Claim; 9] = [
     examples::section,
     claims::a_exact::section,
     claims::b_where::section,
@@ -188,6 +192,7 @@ pub const CLAIMS: [Claim; 8] = [
     claims::d_fd::section,
     claims::e_mathlib::section,
     claims::f_precision::section,
+    claims::g_policy::section,
     claims::limits,
 ];
 

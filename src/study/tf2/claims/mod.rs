@@ -1,4 +1,4 @@
-//! The article's claims (a)–(f), one file each: every claim reads its experiment's rows,
+//! The article's claims (a)–(g), one file each: every claim reads its experiment's rows,
 //! records the figures the tests check, computes its verdict and writes its section; and the
 //! closing notes on what would change the verdicts.
 
@@ -14,6 +14,7 @@ pub mod c_size;
 pub mod d_fd;
 pub mod e_mathlib;
 pub mod f_precision;
+pub mod g_policy;
 
 /// The closing section: what would change each verdict (no verdict of its own).
 pub fn limits(_: &Study, _: &mut Figures) -> Result<Section, Error> {
