@@ -12,6 +12,7 @@ mod common;
 mod attribution;
 mod bitflip;
 mod bit_identity;
+mod cliff;
 mod cli;
 mod data_sources;
 mod example2_as_printed;
