@@ -18,10 +18,19 @@
 //!   product is ±0 in every order and policy, and adding the bias's +0 makes it +0 (round to
 //!   nearest). So entry (i, j) sets the activations of layer m − 1 and the other units of
 //!   layer m from the table and the seeds' tangents (their ε₁ε₂ parts through the same lift
-//!   [`Scalar::set_fun_known`] a full pass applies to a +0), and runs the generic forward pass
-//!   from layer m, only the seeded units there ([`Workspace::resume_at`]). Consecutive entries
-//!   that share layer m and the seed below it share that state: only the units the last entry
-//!   changed are restored.
+//!   [`Scalar::set_fun_known`] a full pass applies to a +0). Consecutive entries that share
+//!   layer m and the seed below it share that state: only the units the last entry changed
+//!   are restored.
+//! * **From layer m up only the ε₁ε₂ parts are computed**, as dot products of values of the
+//!   format: above m every θ tangent is zero, so each term's ε₁ε₂ part is `a.d·W` plus terms
+//!   that are zeros ((±0)·finite) — in layer m's seeded units, the ε part of the seed below m
+//!   times the other seed's unit vector ([`Fast::seeded_units`]); the kernels of every order and policy are branch-free sums,
+//!   products and fused products, which map values equal up to the signs of zeros to values
+//!   equal up to the signs of zeros, so the dot product of the activations' ε₁ε₂ parts with
+//!   W's values equals the full one but for the sign of a zero — which adding the bias's +0
+//!   makes +0 in both. The values come from the table, the ε parts from the seeds' tangents,
+//!   and the loss is evaluated on hyper-dual numbers ([`Workspace::resume_at`] past the last
+//!   layer).
 //!
 //! Without a table, or when a tangent is not finite, every entry is a full pass.
 
@@ -32,7 +41,7 @@ use crate::ad::HyperDual;
 use crate::model::mlp::{forward, ActTable, Workspace};
 use crate::model::problem::Inputs;
 use crate::model::Spec;
-use crate::order::Eval;
+use crate::order::{matmul, Eval, KernelScratch, Strided};
 use crate::scalar::{Real, Scalar};
 
 /// At most this many tangent values are kept for [`Seeds`] (f32/f64: 128 MiB), a quarter of
@@ -144,11 +153,17 @@ impl<R: Real> Seeds<R> {
     }
 }
 
-/// One worker's state: its workspace and θ, and what its layers below the last entry's
-/// layer m hold — (m, the seed below m) — with the units of layer m that entry changed.
+/// One worker's state: its workspace and θ, the ε₁ε₂ parts of the activations as values of the
+/// format (`ad[l]`, N × d_l: the operands of the upper layers' dot products), scratch, and what
+/// its layers hold below the last entry's layer m — (m, the seed below m) — with the units of
+/// layer m that entry changed.
 struct State<R: Real> {
     ws: Workspace<HyperDual<R>>,
     theta: Vec<HyperDual<R>>,
+    ad: Vec<Vec<R>>,
+    ae: Vec<R>,
+    unit: Vec<R>,
+    ks_d: KernelScratch<R>,
     key: Option<(usize, Below)>,
     changed: [usize; 2],
 }
@@ -159,65 +174,167 @@ fn fast<R: Real>(spec: &Spec, n: usize, inputs: &Inputs<R>, eval: &Eval, ctx: &R
     let lift = |v: &[R]| -> Vec<HyperDual<R>> { v.iter().map(|c| HyperDual::constant(c, ctx)).collect() };
     let (x, y, theta0) = (lift(&inputs.x), lift(&inputs.y), lift(&inputs.theta));
     let c = R::consts(ctx);
+    let max_len = spec.sum_lengths(n).into_iter().max().unwrap_or(1);
     let init = || {
         let mut ws = Workspace::new(spec, n, &x, ctx);
         ws.table = Some(table.clone());
-        State { ws, theta: theta0.clone(), key: None, changed: [0, 0] }
+        let ad = spec.layers.iter().map(|d| vec![c.zero.clone(); n * d]).collect();
+        let widest = n * spec.layers.iter().max().copied().unwrap_or(1);
+        let (ae, unit) = (vec![c.zero.clone(); widest], vec![c.zero.clone(); widest]);
+        State { ws, theta: theta0.clone(), ad, ae, unit, ks_d: KernelScratch::new(&c.zero, max_len), key: None, changed: [0, 0] }
     };
-    Matrix::from_par_lines(p, false, 1, ctx, init, |st, i| {
-        let (li, ui) = spec.unit_of(i);
-        st.theta[i].e1.set(&c.one, ctx);
-        let row = (0..p)
-            .map(|j| {
-                let (lj, uj) = spec.unit_of(j);
-                let m = li.max(lj);
-                let below = if li < m { Some((1, i)) } else if lj < m { Some((2, j)) } else { None };
-                let units = [if li == m { ui } else { uj }, if lj == m { uj } else { ui }];
-                let d_m = spec.layers[m];
-                if st.key == Some((m, below)) {
-                    // the last entry changed only its units of layer m (and the layers above)
-                    for r in 0..n {
-                        for u in st.changed {
-                            set_node(&mut st.ws, table, seeds, m, r * d_m + u, below, ctx);
-                        }
-                    }
-                } else {
-                    for l in (m - 1).max(1)..=m {
-                        for k in 0..n * spec.layers[l] {
-                            set_node(&mut st.ws, table, seeds, l, k, below, ctx);
-                        }
-                    }
-                    st.key = Some((m, below));
-                }
-                st.changed = units;
-                st.theta[j].e2.set(&c.one, ctx);
-                st.ws.resume_at(m, units);
-                forward(spec, n, &st.theta, &y, eval, &mut st.ws, ctx);
-                st.theta[j].e2.set(&c.zero, ctx);
-                st.ws.loss.d.clone()
-            })
-            .collect();
-        st.theta[i].e1.set(&c.zero, ctx);
-        vec![row]
-    })
+    let f = Fast { spec, n, inputs, eval, ctx, table, seeds, y: &y };
+    Matrix::from_par_lines(p, false, 1, ctx, init, |st, i| vec![(0..p).map(|j| f.entry(st, i, j)).collect()])
 }
 
-/// The k-th pre-activation of layer l and its activation, as a full pass of an entry whose
-/// layer m is l or l + 1 computes them outside the seeded units: the table's value, the
-/// tangent of the seed below m (`below`; the other ε part is +0 there), ε₁ε₂ part +0, and the
-/// activation through the table's derivatives.
-#[allow(clippy::too_many_arguments)]
-fn set_node<R: Real>(ws: &mut Workspace<HyperDual<R>>, table: &ActTable<R>, seeds: &Seeds<R>, l: usize, k: usize, below: Below, ctx: &R::RCtx) {
-    let zero = &R::consts(ctx).zero;
-    let z = &mut ws.z[l][k];
-    z.v.set(&table.z[l][k], ctx);
-    z.d.set(zero, ctx);
-    let tangent = |part: u8| match below {
-        Some((s, q)) if s == part => seeds.get(q, l, k).unwrap_or(zero),
-        _ => zero,
-    };
-    z.e1.set(tangent(1), ctx);
-    z.e2.set(tangent(2), ctx);
-    let [f0, f1, f2] = &table.layers[l][k];
-    ws.a[l][k].set_fun_known(z, [f0, f1, f2], ctx);
+/// What every entry of the fast path shares.
+struct Fast<'a, R: Real> {
+    spec: &'a Spec,
+    n: usize,
+    inputs: &'a Inputs<R>,
+    eval: &'a Eval,
+    ctx: &'a R::RCtx,
+    table: &'a ActTable<R>,
+    seeds: &'a Seeds<R>,
+    y: &'a [HyperDual<R>],
+}
+
+impl<R: Real> Fast<'_, R> {
+    /// Entry (i, j): the layers below m and layer m's other units from the table and the seeds'
+    /// tangents, layer m's seeded units and the layers above from their ε₁ε₂ parts' dot
+    /// products, the loss on hyper-dual numbers.
+    fn entry(&self, st: &mut State<R>, i: usize, j: usize) -> R {
+        let (spec, n, ctx) = (self.spec, self.n, self.ctx);
+        let ((li, ui), (lj, uj)) = (spec.unit_of(i), spec.unit_of(j));
+        let m = li.max(lj);
+        let below = if li < m { Some((1, i)) } else if lj < m { Some((2, j)) } else { None };
+        let units = [if li == m { ui } else { uj }, if lj == m { uj } else { ui }];
+        let d_m = spec.layers[m];
+        if st.key == Some((m, below)) {
+            // the last entry changed only its units of layer m (and the layers above)
+            for r in 0..n {
+                for u in st.changed {
+                    self.set_node(st, m, m, r * d_m + u, below);
+                }
+            }
+        } else {
+            for l in (m - 1).max(1)..=m {
+                for k in 0..n * spec.layers[l] {
+                    self.set_node(st, m, l, k, below);
+                }
+            }
+            st.key = Some((m, below));
+        }
+        st.changed = units;
+        self.seeded_units(st, m, units, i, j, below);
+        for l in m + 1..=spec.depth() {
+            self.upper_layer(st, l, i, j);
+        }
+        // the loss alone (no layer left to evaluate)
+        st.ws.resume_at(spec.depth() + 1, [0, 0]);
+        forward(spec, n, &st.theta, self.y, self.eval, &mut st.ws, ctx);
+        st.ws.loss.d.clone()
+    }
+
+    /// Layer m's seeded units. Their ε parts are the seeds' tangents; in the ε₁ε₂ part of a
+    /// term of their dot products at most one product is not a structural zero: the ε part of
+    /// the seed below m times the other seed's θ tangent (1, in the row of that weight), or
+    /// none when no seed lies below m or the seed in m is a bias. So, as above, the ε₁ε₂ part
+    /// equals the dot product of the activations' ε parts of the seed below m with that unit
+    /// vector (+0 without one), up to the sign of a zero that the bias's +0 removes.
+    fn seeded_units(&self, st: &mut State<R>, m: usize, units: [usize; 2], i: usize, j: usize, below: Below) {
+        let (spec, ctx) = (self.spec, self.ctx);
+        let (din, dout) = (spec.layers[m - 1], spec.layers[m]);
+        let w0 = spec.w_offset(m);
+        let zero = &R::consts(ctx).zero;
+        // the row of the weight the seed in m is, when the other seed lies below m
+        let row = below.and_then(|(part, _)| {
+            let q = if part == 1 { j } else { i };
+            let off = q - w0;
+            (off < din * dout).then_some(off / dout)
+        });
+        if let Some(t) = row {
+            st.unit[t].set(&R::consts(ctx).one, ctx);
+        }
+        for &u in if units[0] == units[1] { &units[..1] } else { &units[..] } {
+            for r in 0..self.n {
+                let k = r * dout + u;
+                let z = &mut st.ws.z[m][k];
+                match row {
+                    Some(_) => {
+                        let e = Strided::new(&st.ae, r * din, 1, din);
+                        matmul(&mut z.d, e, Strided::new(&st.unit, 0, 1, din), self.eval, &mut st.ks_d, None, ctx);
+                        z.d.add_assign(zero, ctx);
+                    }
+                    None => z.d.set(zero, ctx),
+                }
+                z.v.set(&self.table.z[m][k], ctx);
+                z.e1.set(self.seeds.get(i, m, k).unwrap_or(zero), ctx);
+                z.e2.set(self.seeds.get(j, m, k).unwrap_or(zero), ctx);
+                let [f0, f1, f2] = &self.table.layers[m][k];
+                st.ws.a[m][k].set_fun_known(&st.ws.z[m][k], [f0, f1, f2], ctx);
+                st.ad[m][k].set(&st.ws.a[m][k].d, ctx);
+            }
+        }
+        if let Some(t) = row {
+            st.unit[t].set(zero, ctx);
+        }
+    }
+
+    /// Layer l > m: every θ tangent of the layer is zero, so each term's ε₁ε₂ part is
+    /// `a.d·W.v` plus terms that are zeros ((±0)·finite, their sign aside); sums, products and
+    /// fused products of values equal up to the signs of zeros are equal up to the signs of
+    /// zeros, in every order (the kernels are branch-free) and policy, so the dot product of
+    /// the ε₁ε₂ parts with W's values equals the full one but for the sign of a zero, which
+    /// adding the bias's +0 makes +0 in both. The values are the table's and the ε parts the
+    /// seeds' tangents.
+    fn upper_layer(&self, st: &mut State<R>, l: usize, i: usize, j: usize) {
+        let (spec, ctx) = (self.spec, self.ctx);
+        let (din, dout) = (spec.layers[l - 1], spec.layers[l]);
+        let w0 = spec.w_offset(l);
+        let zero = &R::consts(ctx).zero;
+        let (below, above) = st.ad.split_at_mut(l);
+        let (ad_in, ad_out) = (&below[l - 1], &mut above[0]);
+        let ws = &mut st.ws;
+        for r in 0..self.n {
+            for u in 0..dout {
+                let k = r * dout + u;
+                let z = &mut ws.z[l][k];
+                let col = Strided::new(&self.inputs.theta, w0 + u, dout, din);
+                matmul(&mut z.d, Strided::new(ad_in, r * din, 1, din), col, self.eval, &mut st.ks_d, None, ctx);
+                z.d.add_assign(zero, ctx);
+                z.v.set(&self.table.z[l][k], ctx);
+                z.e1.set(self.seeds.get(i, l, k).unwrap_or(zero), ctx);
+                z.e2.set(self.seeds.get(j, l, k).unwrap_or(zero), ctx);
+                let [f0, f1, f2] = &self.table.layers[l][k];
+                ws.a[l][k].set_fun_known(&ws.z[l][k], [f0, f1, f2], ctx);
+                ad_out[k].set(&ws.a[l][k].d, ctx);
+            }
+        }
+    }
+
+    /// The k-th pre-activation of layer l and its activation, as a full pass of an entry whose
+    /// layer m is l or l + 1 computes them outside the seeded units: the table's value, the
+    /// tangent of the seed below m (`below`; the other ε part is +0 there), ε₁ε₂ part +0, and
+    /// the activation through the table's derivatives.
+    fn set_node(&self, st: &mut State<R>, m: usize, l: usize, k: usize, below: Below) {
+        let ctx = self.ctx;
+        let zero = &R::consts(ctx).zero;
+        let z = &mut st.ws.z[l][k];
+        z.v.set(&self.table.z[l][k], ctx);
+        z.d.set(zero, ctx);
+        let tangent = |part: u8| match below {
+            Some((s, q)) if s == part => self.seeds.get(q, l, k).unwrap_or(zero),
+            _ => zero,
+        };
+        z.e1.set(tangent(1), ctx);
+        z.e2.set(tangent(2), ctx);
+        let [f0, f1, f2] = &self.table.layers[l][k];
+        let a = &mut st.ws.a[l][k];
+        a.set_fun_known(&st.ws.z[l][k], [f0, f1, f2], ctx);
+        st.ad[l][k].set(&a.d, ctx);
+        if let Some((part, _)) = below.filter(|_| l + 1 == m) {
+            st.ae[k].set(if part == 1 { &a.e1 } else { &a.e2 }, ctx);
+        }
+    }
 }
