@@ -16,11 +16,13 @@
 //!   has a factor that is a structural zero (θ's ε₁ε₂ parts, the ε parts of θ outside the seeds,
 //!   an ε part that is still zero below its seed's layer), so with finite operands the dot
 //!   product is ±0 in every order and policy, and adding the bias's +0 makes it +0 (round to
-//!   nearest). So entry (i, j) sets the activations of layer m − 1 and the other units of
-//!   layer m from the table and the seeds' tangents (their ε₁ε₂ parts through the same lift
-//!   [`Scalar::set_fun_known`] a full pass applies to a +0). Consecutive entries that share
-//!   layer m and the seed below it share that state: only the units the last entry changed
-//!   are restored.
+//!   nearest); the activations' ε₁ε₂ parts there are zeros too (the lift of a +0 and of a
+//!   product with a +0 factor). The layer above m reads only those, and a zero of either sign
+//!   does as well as the full pass's (see below), so they are kept as +0 between entries; when
+//!   m is the last layer, the loss reads the whole layer, which is set from the table and the
+//!   seeds' tangents through the same lift [`Scalar::set_fun_known`] a full pass applies
+//!   (consecutive entries that share m and the seed below it share it: only the units the
+//!   last entry changed are restored).
 //! * **From layer m up only the ε₁ε₂ parts are computed**, as dot products of values of the
 //!   format: above m every θ tangent is zero, so each term's ε₁ε₂ part is `a.d·W` plus terms
 //!   that are zeros ((±0)·finite) — in layer m's seeded units, the ε part of the seed below m
@@ -107,10 +109,12 @@ pub(super) fn definition<R: Real>(
     )
 }
 
-/// Every parameter's first-order tangents of every pre-activation: `z[p][l]` (N × d_l) for the
-/// layers l ≥ l_p of θ_p's layer (empty below, where they are +0).
+/// Every parameter's first-order tangents of every pre-activation and activation: `z[p][l]`
+/// and `a[p][l]` (N × d_l) for the layers l ≥ l_p of θ_p's layer (empty below, where the
+/// pre-activations' are +0).
 struct Seeds<R> {
     z: Vec<Vec<Vec<R>>>,
+    a: Vec<Vec<Vec<R>>>,
 }
 
 impl<R: Real> Seeds<R> {
@@ -121,7 +125,7 @@ impl<R: Real> Seeds<R> {
         let p = spec.num_params();
         let depth = spec.depth();
         let above = |l: usize| n * spec.layers[l..=depth].iter().sum::<usize>();
-        let count: usize = (0..p).map(|q| above(spec.unit_of(q).0)).sum();
+        let count: usize = 2 * (0..p).map(|q| above(spec.unit_of(q).0)).sum::<usize>();
         let limit = if std::mem::needs_drop::<R>() { MAX_SEED_VALUES / 4 } else { MAX_SEED_VALUES };
         if count > limit {
             return None;
@@ -141,9 +145,13 @@ impl<R: Real> Seeds<R> {
             forward(spec, n, theta, &y, eval, ws, ctx);
             theta[q].e1.set(&c.zero, ctx);
             let finite = (lq..=depth).all(|l| ws.z[l].iter().chain(&ws.a[l]).all(|v| v.e1.is_finite()));
-            finite.then(|| (0..=depth).map(|l| if l < lq { Vec::new() } else { ws.z[l].iter().map(|v| v.e1.clone()).collect() }).collect())
+            let keep = |v: &[Vec<HyperDual<R>>]| -> Vec<Vec<R>> {
+                (0..=depth).map(|l| if l < lq { Vec::new() } else { v[l].iter().map(|v| v.e1.clone()).collect() }).collect()
+            };
+            finite.then(|| (keep(&ws.z), keep(&ws.a)))
         });
-        Some(Seeds { z: z.into_iter().collect::<Option<Vec<_>>>()? })
+        let (z, a) = z.into_iter().collect::<Option<Vec<_>>>()?.into_iter().unzip();
+        Some(Seeds { z, a })
     }
 
     /// θ_q's tangent of the k-th pre-activation of layer l, `None` where it is +0.
@@ -161,7 +169,6 @@ struct State<R: Real> {
     ws: Workspace<HyperDual<R>>,
     theta: Vec<HyperDual<R>>,
     ad: Vec<Vec<R>>,
-    ae: Vec<R>,
     unit: Vec<R>,
     ks_d: KernelScratch<R>,
     key: Option<(usize, Below)>,
@@ -180,8 +187,8 @@ fn fast<R: Real>(spec: &Spec, n: usize, inputs: &Inputs<R>, eval: &Eval, ctx: &R
         ws.table = Some(table.clone());
         let ad = spec.layers.iter().map(|d| vec![c.zero.clone(); n * d]).collect();
         let widest = n * spec.layers.iter().max().copied().unwrap_or(1);
-        let (ae, unit) = (vec![c.zero.clone(); widest], vec![c.zero.clone(); widest]);
-        State { ws, theta: theta0.clone(), ad, ae, unit, ks_d: KernelScratch::new(&c.zero, max_len), key: None, changed: [0, 0] }
+        let unit = vec![c.zero.clone(); widest];
+        State { ws, theta: theta0.clone(), ad, unit, ks_d: KernelScratch::new(&c.zero, max_len), key: None, changed: [0, 0] }
     };
     let f = Fast { spec, n, inputs, eval, ctx, table, seeds, y: &y };
     Matrix::from_par_lines(p, false, 1, ctx, init, |st, i| vec![(0..p).map(|j| f.entry(st, i, j)).collect()])
@@ -209,30 +216,40 @@ impl<R: Real> Fast<'_, R> {
         let m = li.max(lj);
         let below = if li < m { Some((1, i)) } else if lj < m { Some((2, j)) } else { None };
         let units = [if li == m { ui } else { uj }, if lj == m { uj } else { ui }];
-        let d_m = spec.layers[m];
-        if st.key == Some((m, below)) {
-            // the last entry changed only its units of layer m (and the layers above)
+        let (d_m, depth) = (spec.layers[m], spec.depth());
+        if m < depth {
+            // the layer above reads only the ε₁ε₂ parts of layer m, ±0 outside the seeded units:
+            // +0 does as well (module docs), and `ad` holds +0 outside them between entries
+            st.key = None;
+        } else if st.key == Some((m, below)) {
+            // the loss reads the whole last layer: the last entry changed only its units there
             for r in 0..n {
                 for u in st.changed {
-                    self.set_node(st, m, m, r * d_m + u, below);
+                    self.set_node(st, m, r * d_m + u, below);
                 }
             }
         } else {
-            for l in (m - 1).max(1)..=m {
-                for k in 0..n * spec.layers[l] {
-                    self.set_node(st, m, l, k, below);
-                }
+            for k in 0..n * d_m {
+                self.set_node(st, m, k, below);
             }
             st.key = Some((m, below));
         }
         st.changed = units;
         self.seeded_units(st, m, units, i, j, below);
-        for l in m + 1..=spec.depth() {
+        for l in m + 1..=depth {
             self.upper_layer(st, l, i, j);
         }
         // the loss alone (no layer left to evaluate)
-        st.ws.resume_at(spec.depth() + 1, [0, 0]);
+        st.ws.resume_at(depth + 1, [0, 0]);
         forward(spec, n, &st.theta, self.y, self.eval, &mut st.ws, ctx);
+        let zero = &R::consts(ctx).zero;
+        for (l, ad) in st.ad.iter_mut().enumerate().take(depth).skip(m) {
+            for v in ad.iter_mut() {
+                if l > m || !v.is_zero() {
+                    v.set(zero, ctx);
+                }
+            }
+        }
         st.ws.loss.d.clone()
     }
 
@@ -262,7 +279,8 @@ impl<R: Real> Fast<'_, R> {
                 let z = &mut st.ws.z[m][k];
                 match row {
                     Some(_) => {
-                        let e = Strided::new(&st.ae, r * din, 1, din);
+                        let q = below.map_or(i, |(part, _)| if part == 1 { i } else { j });
+                        let e = Strided::new(&self.seeds.a[q][m - 1], r * din, 1, din);
                         matmul(&mut z.d, e, Strided::new(&st.unit, 0, 1, din), self.eval, &mut st.ks_d, None, ctx);
                         z.d.add_assign(zero, ctx);
                     }
@@ -314,10 +332,10 @@ impl<R: Real> Fast<'_, R> {
     }
 
     /// The k-th pre-activation of layer l and its activation, as a full pass of an entry whose
-    /// layer m is l or l + 1 computes them outside the seeded units: the table's value, the
-    /// tangent of the seed below m (`below`; the other ε part is +0 there), ε₁ε₂ part +0, and
-    /// the activation through the table's derivatives.
-    fn set_node(&self, st: &mut State<R>, m: usize, l: usize, k: usize, below: Below) {
+    /// layer m is l computes them outside the seeded units: the table's value, the tangent of
+    /// the seed below m (`below`; the other ε part is +0 there), ε₁ε₂ part +0, and the
+    /// activation through the table's derivatives.
+    fn set_node(&self, st: &mut State<R>, l: usize, k: usize, below: Below) {
         let ctx = self.ctx;
         let zero = &R::consts(ctx).zero;
         let z = &mut st.ws.z[l][k];
@@ -330,11 +348,6 @@ impl<R: Real> Fast<'_, R> {
         z.e1.set(tangent(1), ctx);
         z.e2.set(tangent(2), ctx);
         let [f0, f1, f2] = &self.table.layers[l][k];
-        let a = &mut st.ws.a[l][k];
-        a.set_fun_known(&st.ws.z[l][k], [f0, f1, f2], ctx);
-        st.ad[l][k].set(&a.d, ctx);
-        if let Some((part, _)) = below.filter(|_| l + 1 == m) {
-            st.ae[k].set(if part == 1 { &a.e1 } else { &a.e2 }, ctx);
-        }
+        st.ws.a[l][k].set_fun_known(&st.ws.z[l][k], [f0, f1, f2], ctx);
     }
 }
