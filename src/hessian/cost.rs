@@ -223,17 +223,20 @@ pub enum Growth {
 /// over two generated tanh problems, P = 108 and P = 316, N = 16; at P = 316 the `Entries`
 /// methods only at f64) on the development machine, 2 cores of a shared virtual machine whose
 /// load made single figures vary by up to 2×. The `Lines` methods reuse the primal pass and run K lanes at once,
-/// hence factors below 1 gradient per line.
+/// hence factors below 1 gradient per line. The `Entries` methods' factors were measured again
+/// after issue 17 point 3 (each entry from its seeds' layers up, the four-point schemes from
+/// row tables and one triangle), the same way (`fwd-fwd` before its last step, which only made
+/// it faster: an upper bound).
 pub const TIME_FACTORS: [(Method, Growth, f64, f64); 9] = [
     (Method::FwdRev, Growth::Lines, 0.10, 0.25),
     (Method::RevRev, Growth::Lines, 1.5, 0.28),
-    (Method::FwdFwd, Growth::Entries, 0.27, 0.30),
+    (Method::FwdFwd, Growth::Entries, 0.13, 0.06),
     (Method::GaussNewton, Growth::Lines, 0.03, 0.30),
     (Method::FdGradForward, Growth::Lines, 0.14, 0.36),
     (Method::FdGradCentral, Growth::Lines, 0.25, 0.70),
     (Method::FdGradCentral4, Growth::Lines, 0.50, 1.3),
-    (Method::FdLoss4pt, Growth::Entries, 0.34, 0.34),
-    (Method::FdLoss4ptAsPrinted, Growth::Entries, 0.21, 0.21),
+    (Method::FdLoss4pt, Growth::Entries, 0.20, 0.13),
+    (Method::FdLoss4ptAsPrinted, Growth::Entries, 0.10, 0.07),
 ];
 
 /// Whether `q` runs on the hardware (f32, f64) rather than on MPFR or an emulation.

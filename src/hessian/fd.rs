@@ -102,48 +102,115 @@ impl<R: Real> Fd<'_, R> {
     }
 
     /// The loss at θ with θ_i ⊕ si·h_i, then θ_j ⊕ sj·h_j (from the moved θ_i when i = j);
-    /// θ is back at the base point on return.
-    fn loss_at(&self, ws: &mut Workspace<R>, theta: &mut [R], i: usize, si: i32, j: usize, sj: i32) -> R {
+    /// θ is back at the base point on return. With `row`, the checked table of the point
+    /// θ ⊕ si·h_i·e_i (`row_table`), an entry whose θ_j lies in a higher layer than θ_i starts
+    /// from that point's layers: only θ_j's unit and the layers above it are evaluated.
+    #[allow(clippy::too_many_arguments)]
+    fn loss_at(&self, ws: &mut Workspace<R>, theta: &mut [R], i: usize, si: i32, j: usize, sj: i32, row: Option<&Arc<ActTable<R>>>) -> R {
         let (spec, theta0, h, ctx) = (self.spec, &self.inputs.theta, self.h, self.ctx);
         perturb(theta, i, &theta0[i], &h[i], si, ctx);
         let moved_i = theta[i].clone();
         perturb(theta, j, if i == j { &moved_i } else { &theta0[j] }, &h[j], sj, ctx);
         let ((li, ui), (lj, uj)) = (spec.unit_of(i), spec.unit_of(j));
-        let changed = match li.cmp(&lj) {
-            std::cmp::Ordering::Equal => (li, [ui, uj]),
-            std::cmp::Ordering::Less => (li, [ui, ui]),
-            std::cmp::Ordering::Greater => (lj, [uj, uj]),
-        };
-        ws.from_table(changed.0, changed.1, ctx);
+        match row.filter(|_| lj > li) {
+            // the layers below θ_j's and its layer's other units are the row point's
+            Some(t) => {
+                ws.use_table(t);
+                ws.from_table(lj, [uj, uj], ctx);
+            }
+            None => {
+                let changed = match li.cmp(&lj) {
+                    std::cmp::Ordering::Equal => (li, [ui, uj]),
+                    std::cmp::Ordering::Less => (li, [ui, ui]),
+                    std::cmp::Ordering::Greater => (lj, [uj, uj]),
+                };
+                if let Some(t) = &self.table {
+                    ws.use_table(t);
+                }
+                ws.from_table(changed.0, changed.1, ctx);
+            }
+        }
         forward(spec, self.n, theta, &self.inputs.y, self.eval, ws, ctx);
         theta[i].set(&theta0[i], ctx);
         theta[j].set(&theta0[j], ctx);
         ws.loss.clone()
     }
 
-    /// `fd-loss-4pt` (or, with `as_printed`, `fd-loss-4pt-as-printed`), row by row.
-    fn loss_4pt(&self, as_printed: bool) -> Matrix<R> {
-        let p = self.spec.num_params();
-        Matrix::from_par_lines(p, false, 1, self.ctx, || self.state(), |(ws, theta, t), i| {
-            let row = (0..p).map(|j| self.loss_4pt_entry(ws, theta, t, as_printed, i, j)).collect();
-            vec![row]
-        })
+    /// The checked table of the point θ ⊕ s·h_i·e_i (θ_i moved as [`Fd::loss_at`] moves it),
+    /// when there is a base point's table and a parameter in a higher layer than θ_i's.
+    fn row_table(&self, theta: &mut [R], i: usize, s: i32) -> Option<Arc<ActTable<R>>> {
+        let (spec, inputs, ctx) = (self.spec, self.inputs, self.ctx);
+        if self.table.is_none() || spec.unit_of(i).0 == spec.depth() {
+            return None;
+        }
+        perturb(theta, i, &inputs.theta[i], &self.h[i], s, ctx);
+        let t = ActTable::checked(spec, self.n, &inputs.x, theta, &inputs.y, self.eval, ctx);
+        theta[i].set(&inputs.theta[i], ctx);
+        Some(Arc::new(t))
     }
 
-    /// Entry (i, j) of the four-point loss scheme: its numerator over `4·(h_i·h_j)`.
-    fn loss_4pt_entry(&self, ws: &mut Workspace<R>, theta: &mut [R], [t1, t2]: &mut [R; 2], as_printed: bool, i: usize, j: usize) -> R {
+    /// `fd-loss-4pt` (or, with `as_printed`, `fd-loss-4pt-as-printed`), row by row. With the
+    /// base point's table, only the upper triangle is computed, row i from the points
+    /// θ ⊕ ±h_i·e_i ([`Fd::row_table`]), and mirrored: entry (j, i) is the same operations on
+    /// the same losses as entry (i, j) (module docs), so the same bits. Without, every entry
+    /// is computed from full passes (the reference path).
+    fn loss_4pt(&self, as_printed: bool) -> Matrix<R> {
+        let p = self.spec.num_params();
+        let ctx = self.ctx;
+        if self.table.is_none() {
+            return Matrix::from_par_lines(p, false, 1, ctx, || self.state(), |(ws, theta, t), i| {
+                let row = (0..p)
+                    .map(|j| {
+                        let mut loss = |si, sj| self.loss_at(ws, theta, i, si, j, sj, None);
+                        let (pp, mm) = (loss(1, 1), loss(-1, -1));
+                        let (pm, mp) = if as_printed { (pp.clone(), mm.clone()) } else { (loss(1, -1), loss(-1, 1)) };
+                        self.loss_4pt_entry(t, as_printed, [&pp, &mm, &pm, &mp], i, j)
+                    })
+                    .collect();
+                vec![row]
+            });
+        }
+        let upper = Matrix::from_par_lines(p, false, 1, ctx, || self.state(), |(ws, theta, t), i| {
+            // losses[k][j − i] for the sign pairs of `pairs`, grouped by θ_i's sign (one row
+            // table each)
+            let pairs: &[(i32, i32)] = if as_printed { &[(1, 1), (-1, -1)] } else { &[(1, 1), (1, -1), (-1, -1), (-1, 1)] };
+            let mut losses: Vec<Vec<R>> = Vec::with_capacity(4);
+            for si in [1, -1] {
+                let row = self.row_table(theta, i, si);
+                for &(_, sj) in pairs.iter().filter(|(s, _)| *s == si) {
+                    losses.push((i..p).map(|j| self.loss_at(ws, theta, i, si, j, sj, row.as_ref())).collect());
+                }
+            }
+            let zero = R::consts(ctx).zero.clone();
+            let line = (0..p)
+                .map(|j| {
+                    if j < i {
+                        return zero.clone();
+                    }
+                    let k = j - i;
+                    let at = |q: usize| &losses[q][k];
+                    let [pp, mm, pm, mp] = if as_printed { [at(0), at(1), at(0), at(1)] } else { [at(0), at(2), at(1), at(3)] };
+                    self.loss_4pt_entry(t, as_printed, [pp, mm, pm, mp], i, j)
+                })
+                .collect();
+            vec![line]
+        });
+        upper.mirror_upper(ctx)
+    }
+
+    /// Entry (i, j) of the four-point loss scheme from its losses `[L₊₊, L₋₋, L₊₋, L₋₊]` (the
+    /// last two unused `as_printed`): its numerator over `4·(h_i·h_j)`.
+    fn loss_4pt_entry(&self, [t1, t2]: &mut [R; 2], as_printed: bool, [pp, mm, pm, mp]: [&R; 4], i: usize, j: usize) -> R {
         let (h, ctx) = (self.h, self.ctx);
-        let (pp, mm) = (self.loss_at(ws, theta, i, 1, j, 1), self.loss_at(ws, theta, i, -1, j, -1));
         let mut num = pp.clone();
         if as_printed {
             // ((L₊₊ + L₋₋) − L₊₊) − L₋₋, left to right as printed
-            t1.set_add(&pp, &mm, ctx);
-            t2.set_sub(t1, &pp, ctx);
-            num.set_sub(t2, &mm, ctx);
+            t1.set_add(pp, mm, ctx);
+            t2.set_sub(t1, pp, ctx);
+            num.set_sub(t2, mm, ctx);
         } else {
-            let (pm, mp) = (self.loss_at(ws, theta, i, 1, j, -1), self.loss_at(ws, theta, i, -1, j, 1));
-            t1.set_add(&pp, &mm, ctx);
-            t2.set_add(&pm, &mp, ctx);
+            t1.set_add(pp, mm, ctx);
+            t2.set_add(pm, mp, ctx);
             num.set_sub(t1, t2, ctx);
         }
         t1.set_mul(&h[i], &h[j], ctx);

@@ -170,6 +170,26 @@ impl<R: Real> Matrix<R> {
         Matrix { p, store: Store::Packed { m, ctx: ctx.clone() } }
     }
 
+    /// This matrix with its upper triangle mirrored into the lower one (entry (i, j), j < i,
+    /// becomes entry (j, i)), for a method whose entries (i, j) and (j, i) are the same
+    /// operations on the same values (`fd-loss-4pt`): only the upper triangle has to be
+    /// computed. Plain values are copied in place; packed ones go into a new packed matrix.
+    pub(super) fn mirror_upper(self, ctx: &R::RCtx) -> Self {
+        let p = self.p;
+        if self.is_packed() {
+            return Matrix::from_par_lines(p, false, 1, ctx, || (), |_, i| {
+                vec![(0..p).map(|j| if j < i { self.get(j, i) } else { self.get(i, j) }.into_owned()).collect()]
+            });
+        }
+        let Store::Plain { mut data, col_major } = self.store else { unreachable!("not packed") };
+        for i in 0..p {
+            for j in 0..i {
+                data[Self::index(p, col_major, i, j)] = data[Self::index(p, col_major, j, i)].clone();
+            }
+        }
+        Matrix { p, store: Store::Plain { data, col_major } }
+    }
+
     /// Entry (i, j): borrowed when the matrix keeps the values as they are, rebuilt from the
     /// packed value (exactly) otherwise.
     #[inline]

@@ -98,6 +98,16 @@ impl<R: Real> Workspace<R> {
         self.partial = Some((layer, units));
         true
     }
+
+    /// Makes `t` this workspace's table. A table other than the current one (another point:
+    /// the finite-difference row tables) marks every layer's buffers as not its point's, so
+    /// that the next [`Workspace::from_table`] copies them all from `t`.
+    pub fn use_table(&mut self, t: &Arc<ActTable<R>>) {
+        if !self.table.as_ref().is_some_and(|c| Arc::ptr_eq(c, t)) {
+            self.table = Some(t.clone());
+            self.stale_from = 1;
+        }
+    }
 }
 
 impl<S: Scalar> Workspace<S> {
@@ -117,6 +127,15 @@ impl<S: Scalar> Workspace<S> {
             self.tangents_from = Some((layer, units));
         }
         ok
+    }
+
+    /// Makes the next [`forward`] start at `layer` and, there, evaluate only `units`: the caller
+    /// has put into the activations of the layer below and into the other units of `layer`
+    /// (pre-activations and activations) the values a full pass would compute, bit for bit
+    /// (the `fwd-fwd` entries, whose second-order parts are structurally zero below the
+    /// higher of their two seeds' layers).
+    pub fn resume_at(&mut self, layer: usize, units: [usize; 2]) {
+        self.partial = Some((layer, units));
     }
 
     /// Declares that every pass of this workspace evaluates at the point of its (unchecked)

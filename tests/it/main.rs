@@ -13,6 +13,7 @@ mod attribution;
 mod bias;
 mod bitflip;
 mod bit_identity;
+mod cliff;
 mod cli;
 mod data_sources;
 mod example2_as_printed;
