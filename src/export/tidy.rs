@@ -504,7 +504,7 @@ pub fn cmp_values(a: &Json, b: &Json) -> Ordering {
 }
 
 fn tidy(row: record::Row, s: &Shared) -> TidyRow {
-    let record::Attribution { rounding, approximation, order, input } = row.attribution;
+    let record::Attribution { rounding, approximation, order, input, .. } = row.attribution;
     let precision_bits = row.precision.parse::<Precision>().ok().map(Precision::bits);
     let (step_rule, step_h) = step_parts(&row.method, row.step.as_deref(), precision_bits);
     TidyRow {

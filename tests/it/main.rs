@@ -33,6 +33,7 @@ mod policy;
 mod policy_golden;
 mod orders;
 mod progress;
+mod rules;
 mod properties;
 mod report;
 mod sweep;
