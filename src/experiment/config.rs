@@ -885,6 +885,7 @@ mod tests {
         c.data_sha256 = Some("ab".into());
         c.store_matrices = true;
         c.policies = vec!["uniform".into(), "tf2-ampere".into()];
+        c.rules = vec!["clairaut".into(), "tensorflow".into()];
         c.inputs = "binary32".into();
         c.externals = vec!["jax=h.npy".into()];
         (c.x, c.y, c.params) = (Some(vec![vec![0.5]]), Some(vec![vec![0.25]]), Some(vec![0.125]));
