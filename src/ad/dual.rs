@@ -16,6 +16,7 @@
 //!   correctly rounded Σ (aᵢ.v·bᵢ.t + aᵢ.t·bᵢ.v) over all 2n products).
 
 use crate::scalar::order::{PolicyDot, PolicyScratch, Strided};
+use crate::scalar::rules::{GradKernel, Lane};
 use crate::scalar::{Fun, Real, Scalar};
 
 /// A dual number over the format `R`.
@@ -126,6 +127,18 @@ impl<R: Real> Scalar for Dual<R> {
         self.v.set_fun_deriv(f, 1, &a.v, ctx);
         self.t.set_mul(&self.v, &a.t, ctx);
         self.v.set_fun_deriv(f, 0, &a.v, ctx);
+    }
+    fn set_fun_rule(&mut self, k: GradKernel, a: &Self, at: Lane, ctx: &Self::Ctx) {
+        // the value as the framework computes it; the tangent its JVP rule k(value, ȧ)
+        k.forward(&mut self.v, &a.v, ctx);
+        let mut s = [self.v.clone(), self.v.clone()];
+        k.eval(&mut self.t, &self.v, &a.t, at, &mut s, ctx);
+    }
+    fn set_mul_contracted(&mut self, a: &Self, b: &Self, ctx: &Self::Ctx) {
+        // t = fma(a.t, b.v, a.v·b.t); `self.v` is scratch until the value is written last
+        self.v.set_mul(&a.v, &b.t, ctx);
+        self.t.set_mul_add(&a.t, &b.v, &self.v, ctx);
+        self.v.set_mul(&a.v, &b.v, ctx);
     }
     #[inline(always)]
     fn set_fun_known(&mut self, a: &Self, d: [&R; 3], ctx: &Self::Ctx) {

@@ -9,6 +9,7 @@
 
 use super::lanes::LaneDot;
 use crate::scalar::order::{PolicyDot, PolicyScratch, Strided};
+use crate::scalar::rules::{GradKernel, Lane};
 use crate::scalar::{Fun, Real, Scalar};
 
 /// A value with `K` tangent lanes.
@@ -126,6 +127,22 @@ impl<R: LaneDot, const K: usize> Scalar for DualVec<R, K> {
             self.t[k].mul_add_assign(&a.v, &b.t[k], ctx);
         }
         self.v.mul_add_assign(&a.v, &b.v, ctx);
+    }
+    fn set_fun_rule(&mut self, k: GradKernel, a: &Self, at: Lane, ctx: &Self::Ctx) {
+        // per lane as Dual
+        k.forward(&mut self.v, &a.v, ctx);
+        let mut s = [self.v.clone(), self.v.clone()];
+        for j in 0..K {
+            k.eval(&mut self.t[j], &self.v, &a.t[j], at, &mut s, ctx);
+        }
+    }
+    fn set_mul_contracted(&mut self, a: &Self, b: &Self, ctx: &Self::Ctx) {
+        // per lane as Dual: t = fma(a.t, b.v, a.v·b.t)
+        for k in 0..K {
+            self.v.set_mul(&a.v, &b.t[k], ctx);
+            self.t[k].set_mul_add(&a.t[k], &b.v, &self.v, ctx);
+        }
+        self.v.set_mul(&a.v, &b.v, ctx);
     }
     fn set_fun(&mut self, f: Fun, a: &Self, ctx: &Self::Ctx) {
         if f == Fun::Exp {

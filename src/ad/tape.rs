@@ -15,10 +15,17 @@
 //! `a/b`: `q = w/b` to `a` and `−(q·(a/b))` to `b`; `fma(a,b,c)`: b, a, 1; `f(a)`: f′(a) as
 //! rounded when recorded; an exact dot product: the other operand of each pair; an exact sum: 1.
 //! Nodes whose operands are all constants are constants themselves and receive nothing.
+//!
+//! # Framework rules
+//! A [`RuleNode`] (recorded by `set_grad_kernel` / `set_fun_rule` under framework rules,
+//! `crate::model::rules`) is differentiated by the framework's registered gradient instead:
+//! its adjoints are computed as the framework's Python gradient function composes them (see
+//! [`RuleNode`]), each added to its operand's adjoint as one contribution.
 
 use std::cell::RefCell;
 
 use crate::scalar::order::{PolicyDot, PolicyScratch, Strided};
+use crate::scalar::rules::{GradKernel, Lane};
 use crate::scalar::{Fun, Real, Scalar};
 
 /// Index of a node on the tape.
@@ -49,6 +56,39 @@ pub enum Op {
     Dot(u32, u32),
     /// Correctly rounded `Σ aᵢ`; operands at `Tape::lists[start .. start + len]`
     Sum(u32, u32),
+    /// A framework operation differentiated by the framework's registered gradient:
+    /// `Tape::rules[k]` ([`RuleNode`]).
+    Rule(u32),
+}
+
+/// A node recorded under a framework's derivative rules ([`crate::scalar::rules`]): its
+/// adjoints are the framework's registered gradients, not the derivatives of the operations
+/// that computed its value.
+#[derive(Clone, Copy, Debug)]
+pub enum RuleNode {
+    /// `y = f(a)` (an activation) whose adjoint is `ā += k(y, w)`: TensorFlow's `_SigmoidGrad`,
+    /// `_TanhGrad` (`math_grad.py`) calling the `SigmoidGrad`/`TanhGrad` kernels.
+    Act {
+        /// The kernel.
+        k: GradKernel,
+        /// The operand.
+        a: NodeId,
+        /// Its position in the tensor of the forward pass.
+        at: Lane,
+    },
+    /// `g = k(y, dy)` whose adjoints are the kernel's registered gradient (`math_grad.py`):
+    /// `_SigmoidGradGrad`: `gb = w·dy`, `ȳ += gb − (2·gb)·y`, `d̄y += SigmoidGrad(y, w)`;
+    /// `_TanhGradGrad`: `ȳ += ((w·−2)·dy)·y`, `d̄y += TanhGrad(y, w)`.
+    Kernel {
+        /// The kernel.
+        k: GradKernel,
+        /// Its first input (the activation's output).
+        y: NodeId,
+        /// Its second input (the incoming gradient).
+        dy: NodeId,
+        /// Its position in the tensor of the first gradient.
+        at: Lane,
+    },
 }
 
 /// The recorded computation.
@@ -62,11 +102,13 @@ pub struct Tape<R> {
     pub partials: Vec<R>,
     /// Operand lists of exact dots and sums.
     pub lists: Vec<NodeId>,
+    /// Nodes under a framework's rules ([`Op::Rule`]).
+    pub rules: Vec<RuleNode>,
 }
 
 impl<R> Default for Tape<R> {
     fn default() -> Self {
-        Tape { ops: Vec::new(), vals: Vec::new(), partials: Vec::new(), lists: Vec::new() }
+        Tape { ops: Vec::new(), vals: Vec::new(), partials: Vec::new(), lists: Vec::new(), rules: Vec::new() }
     }
 }
 
@@ -115,6 +157,16 @@ pub struct TapeVar<R> {
 }
 
 impl<R: Real> TapeVar<R> {
+    /// Records `self.v` as the result of the rule node `node`.
+    fn record_rule(&mut self, node: RuleNode, args: &[NodeId], ctx: &TapeCtx<R>) {
+        let k = {
+            let mut tape = ctx.tape.borrow_mut();
+            tape.rules.push(node);
+            (tape.rules.len() - 1) as u32
+        };
+        self.record(Op::Rule(k), args, ctx);
+    }
+
     /// Records `self.v` as the result of `op` (a constant if every operand is one).
     fn record(&mut self, op: Op, args: &[NodeId], ctx: &TapeCtx<R>) {
         let mut tape = ctx.tape.borrow_mut();
@@ -243,6 +295,15 @@ impl<R: Real> Scalar for TapeVar<R> {
     fn detach(&mut self, ctx: &Self::Ctx) {
         self.idx = ctx.tape.borrow_mut().push(Op::Const, &self.v);
     }
+    fn set_grad_kernel(&mut self, k: GradKernel, y: &Self, dy: &Self, at: Lane, ctx: &Self::Ctx) {
+        let mut t = [self.v.clone(), self.v.clone()];
+        k.eval(&mut self.v, &y.v, &dy.v, at, &mut t, &ctx.real);
+        self.record_rule(RuleNode::Kernel { k, y: y.idx, dy: dy.idx, at }, &[y.idx, dy.idx], ctx);
+    }
+    fn set_fun_rule(&mut self, k: GradKernel, a: &Self, at: Lane, ctx: &Self::Ctx) {
+        k.forward(&mut self.v, &a.v, &ctx.real);
+        self.record_rule(RuleNode::Act { k, a: a.idx, at }, &[a.idx], ctx);
+    }
 }
 
 /// Per-worker state of reverse sweeps: adjoints and the sweep stamp of each node.
@@ -252,6 +313,10 @@ pub struct Sweep<R> {
     w: R,
     /// `w / b` of a division.
     q: R,
+    /// Scratch of the rule nodes.
+    t: [R; 3],
+    /// Scratch of their kernels.
+    ks: [R; 2],
 }
 
 /// Adjoints, with a stamp per node telling whether this sweep has reached it yet.
@@ -277,11 +342,20 @@ impl<R: Real> Sweep<R> {
             },
             w: zero.clone(),
             q: zero.clone(),
+            t: std::array::from_fn(|_| zero.clone()),
+            ks: std::array::from_fn(|_| zero.clone()),
         }
     }
 
     /// Reverse sweep from `output` with seed 1; afterwards [`Sweep::adjoint`] gives ∂output/∂node.
     pub fn run(&mut self, tape: &Tape<R>, output: NodeId, ctx: &R::RCtx) {
+        self.run_row(tape, output, 0, 1, ctx)
+    }
+
+    /// [`Sweep::run`] as sweep `row` of `rows` run together: a framework that vectorizes the
+    /// sweeps (TensorFlow's `jacobian`, `pfor`) runs each rule node's kernel once over the
+    /// sweeps' stacked tensors, so an element's position there is `row·len + index`.
+    pub fn run_row(&mut self, tape: &Tape<R>, output: NodeId, row: usize, rows: usize, ctx: &R::RCtx) {
         let acc = &mut self.acc;
         acc.generation += 1;
         let g = acc.generation;
@@ -336,6 +410,10 @@ impl<R: Real> Sweep<R> {
                         acc.add(tape, a, w, ctx);
                     }
                 }
+                Op::Rule(_) => {
+                    let stack = |at: Lane| Lane::new(row * at.len + at.index, rows * at.len);
+                    rule_adjoint(acc, tape, k as NodeId, w, stack, (&mut self.t, &mut self.ks), ctx)
+                }
             }
             std::mem::swap(&mut self.w, &mut acc.adj[k]);
         }
@@ -348,6 +426,52 @@ impl<R: Real> Sweep<R> {
             acc.adj[node as usize].clone()
         } else {
             R::consts(ctx).zero.clone()
+        }
+    }
+}
+
+/// The adjoints of a rule node with adjoint `w` ([`RuleNode`]); `stack` places an element of
+/// a kernel's tensor in the sweeps' stacked tensor.
+fn rule_adjoint<R: Real>(
+    acc: &mut Accumulator<R>,
+    tape: &Tape<R>,
+    me: NodeId,
+    w: &R,
+    stack: impl Fn(Lane) -> Lane,
+    (t, ks): (&mut [R; 3], &mut [R; 2]),
+    ctx: &R::RCtx,
+) {
+    let val = |i: NodeId| &tape.vals[i as usize];
+    let Op::Rule(r) = tape.ops[me as usize] else { unreachable!("a rule node") };
+    let [t0, t1, out] = t;
+    match tape.rules[r as usize] {
+        RuleNode::Act { k, a, at } => {
+            // ā += k(y, w), y this node's value
+            k.eval(out, val(me), w, stack(at), ks, ctx);
+            acc.add(tape, a, out, ctx);
+        }
+        RuleNode::Kernel { k, y, dy, at } => {
+            let (yv, dyv) = (val(y), val(dy));
+            match k {
+                // (JAX's rule: the same derivative; JAX rules do not run on a tape)
+                GradKernel::SigmoidGrad | GradKernel::LogisticJvp => {
+                    // gb = grad * b; gb - 2.0 * gb * a
+                    t0.set_mul(w, dyv, ctx);
+                    t1.set_mul(&R::consts(ctx).two, t0, ctx);
+                    out.set_mul(t1, yv, ctx);
+                    t1.set_sub(t0, out, ctx);
+                }
+                GradKernel::TanhGrad => {
+                    // grad * -2.0 * b * a
+                    out.set_mul(w, &R::consts(ctx).two, ctx);
+                    t0.set_neg(out, ctx);
+                    out.set_mul(t0, dyv, ctx);
+                    t1.set_mul(out, yv, ctx);
+                }
+            }
+            acc.add(tape, y, t1, ctx);
+            k.eval(out, yv, w, stack(at), ks, ctx);
+            acc.add(tape, dy, out, ctx);
         }
     }
 }

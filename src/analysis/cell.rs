@@ -25,6 +25,7 @@ use crate::order::{Eval, Order};
 use crate::packed::PackedMatrix;
 use crate::ad::{LaneDot, WithReal};
 use crate::scalar::precision::Arith;
+use crate::scalar::rules::Rules;
 use crate::scalar::{MpCtx, Precision, Real};
 
 /// The dominant cause of a row with something non-finite: its H, the truth, or a part of the
@@ -45,6 +46,13 @@ pub struct Row {
     /// Precision policy of the matrix products (H at truth precision is uniform: the rounding
     /// part holds every rounding the policy adds).
     pub policy: PrecisionPolicy,
+    /// Whose derivative rules built the graph (H at truth precision too: the rounding part
+    /// is the rounding of that graph).
+    pub rules: Rules,
+    /// The graph part, under framework rules: ‖H(rules) − H(clairaut)‖/‖T‖, same method,
+    /// precision, order, FMA and policy (`None` under Clairaut's rules). Not one of the
+    /// telescoping parts: it overlaps the rounding part.
+    pub graph: Option<Part>,
     /// How the problem's numbers became inputs (the request's [`super::Request::inputs`]).
     pub inputs: InputMode,
     /// Step rule (finite differences only).
@@ -123,6 +131,7 @@ struct Working<'a> {
     method: Method,
     order: Order,
     policy: PrecisionPolicy,
+    rules: Rules,
     step: &'a StepRule,
 }
 
@@ -131,7 +140,7 @@ impl WithReal for Working<'_> {
     fn run<R: LaneDot>(self, ctx: R::RCtx) -> Self::Output {
         let pr = self.problem;
         let inputs = pr.inputs::<R>(self.mode, &ctx)?;
-        let eval = Eval::new(self.order, pr.spec.sum_lengths(pr.n)).with_policy(&self.policy);
+        let eval = Eval::new(self.order, pr.spec.sum_lengths(pr.n)).with_policy(&self.policy).with_rules(self.rules);
         let opts = Options { step: self.step.clone(), ..Default::default() };
         let h = hessian::compute_with(self.method, &pr.spec, pr.n, &inputs, &eval, &ctx, &opts);
         let (steps, actual) = if self.method.is_finite_difference() {
@@ -183,8 +192,8 @@ pub(super) fn eigenvalues(m: &PackedMatrix) -> Vec<f64> {
     m.self_adjoint_eigenvalues(faer::Side::Lower).unwrap_or_default()
 }
 
-/// A cell of the request: method, precision, order, fma, precision policy.
-pub type CellKey = (Method, Precision, Order, bool, PrecisionPolicy);
+/// A cell of the request: method, precision, order, fma, precision policy, derivative rules.
+pub type CellKey = (Method, Precision, Order, bool, PrecisionPolicy, Rules);
 
 /// A computed cell: H at p, H at truth precision (exact values, packed), the role runs (under a
 /// policy), the range of steps actually taken (finite differences), seconds.
@@ -196,6 +205,8 @@ pub(super) struct Computed {
     pub(super) chain: Option<(PackedMatrix, PackedMatrix, Option<PackedMatrix>)>,
     pub(super) actual: Option<(f64, f64)>,
     pub(super) seconds: f64,
+    /// Under framework rules: H at p under Clairaut's rules (for the graph part).
+    pub(super) base: Option<PackedMatrix>,
 }
 
 /// ‖H − H′‖ and ‖(H − H′) − (H − H′)ᵀ‖ relative to ‖T‖.
@@ -253,14 +264,18 @@ pub(super) struct CellContext<'a> {
 
 impl CellContext<'_> {
     /// H at p and at truth precision on the same inputs q.
-    pub(super) fn compute(&self, (m, prec, o, fma, policy): CellKey, q: &Inputs<Float>) -> Result<Computed, crate::Error> {
+    pub(super) fn compute(&self, (m, prec, o, fma, policy, rules): CellKey, q: &Inputs<Float>) -> Result<Computed, crate::Error> {
         let (req, tbits) = (self.req, self.tbits);
         let (spec, n) = (&req.problem.spec, req.problem.n);
         let start = Instant::now();
         let arith = Arith { precision: prec, math: req.math, fma };
-        let (h, steps, actual) = arith.dispatch(Working { problem: &req.problem, mode: req.inputs, method: m, order: o, policy, step: &req.step })?;
+        let (h, steps, actual) = arith.dispatch(Working { problem: &req.problem, mode: req.inputs, method: m, order: o, policy, rules, step: &req.step })?;
+        let base = match rules.is_clairaut() {
+            true => None,
+            false => Some(self.working((m, prec, o, fma, policy, Rules::Clairaut))?),
+        };
         let ctx = MpCtx::new(tbits, None, fma);
-        let eval = Eval::new(o, spec.sum_lengths(n));
+        let eval = Eval::new(o, spec.sum_lengths(n)).with_rules(rules);
         let h_t: Option<Vec<Float>> = steps.map(|s| s.iter().map(|x| Float::with_val(tbits, x)).collect());
         let hhi = match &h_t {
             Some(h_t) => fd::hessian_with_steps(m, spec, n, q, &eval, &ctx, h_t, true).into_packed(),
@@ -271,14 +286,14 @@ impl CellContext<'_> {
             let abs: Vec<f64> = a.iter().map(|x| x.to_f64().abs()).collect();
             (abs.iter().copied().fold(f64::INFINITY, f64::min), abs.iter().copied().fold(0.0, f64::max))
         });
-        Ok(Computed { h, hhi, chain, actual, seconds: start.elapsed().as_secs_f64() })
+        Ok(Computed { h, hhi, chain, actual, seconds: start.elapsed().as_secs_f64(), base })
     }
 
     /// H at the working precision only (exact values, packed): what the nearest-configuration
     /// search of an external Hessian compares ([`super::external`]).
-    pub(super) fn working(&self, (m, prec, o, fma, policy): CellKey) -> Result<PackedMatrix, crate::Error> {
+    pub(super) fn working(&self, (m, prec, o, fma, policy, rules): CellKey) -> Result<PackedMatrix, crate::Error> {
         let arith = Arith { precision: prec, math: self.req.math, fma };
-        Ok(arith.dispatch(Working { problem: &self.req.problem, mode: self.req.inputs, method: m, order: o, policy, step: &self.req.step })?.0)
+        Ok(arith.dispatch(Working { problem: &self.req.problem, mode: self.req.inputs, method: m, order: o, policy, rules, step: &self.req.step })?.0)
     }
 
     /// The order spread of each member of a (method, precision, fma) group: the largest
@@ -403,7 +418,7 @@ impl CellContext<'_> {
     }
 
     /// The row of a computed cell, its order spread left at 0 (filled in by [`super::analyze`]).
-    pub(super) fn metrics(&self, (m, prec, o, fma, policy): CellKey, c: &Computed, tq: &PackedMatrix) -> Row {
+    pub(super) fn metrics(&self, (m, prec, o, fma, policy, rules): CellKey, c: &Computed, tq: &PackedMatrix) -> Row {
         let PairNorms { parts: [total, rounding, approximation, input, resid], asym } = self.pair_norms(c, tq);
         let errors = self.entry_errors(&c.h, prec.bits());
         let finite = errors.nonfinite.is_empty() && self.t_finite && rounding.antisym.is_finite() && approximation.antisym.is_finite();
@@ -423,6 +438,8 @@ impl CellContext<'_> {
             order: o,
             fma,
             policy,
+            rules,
+            graph: c.base.as_ref().map(|b| spread(&c.h, b, self.norm_t, self.tbits + 64)),
             inputs: self.req.inputs,
             step: m.is_finite_difference().then(|| self.req.step.to_string()),
             step_actual: c.actual,

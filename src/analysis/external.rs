@@ -36,6 +36,7 @@ use crate::order::Order;
 use crate::packed::PackedMatrix;
 use crate::scalar::matmul::PrecisionPolicy;
 use crate::scalar::mpfr::IeeeFormat;
+use crate::scalar::rules::Rules;
 use crate::scalar::Precision;
 
 /// An `--external` / `externals` item as written: `NAME=FILE.npy[,precision=P][,policy=POLICY]`.
@@ -315,6 +316,8 @@ pub struct SearchAxes {
     pub fmas: Vec<bool>,
     /// Precision policies.
     pub policies: Vec<PrecisionPolicy>,
+    /// Derivative rules (the analysis's: `--rules clairaut,tensorflow` searches both graphs).
+    pub rules: Vec<Rules>,
 }
 
 impl SearchAxes {
@@ -331,17 +334,22 @@ impl SearchAxes {
         let orders = if req.orders == [Order::Sequential] { Self::FRAMEWORK_ORDERS.to_vec() } else { req.orders.clone() };
         let fmas = if req.fmas == [false] { vec![false, true] } else { req.fmas.clone() };
         let policies = policy.map_or_else(|| req.policies.clone(), |p| vec![p]);
-        SearchAxes { methods: req.methods.clone(), orders, fmas, policies }
+        SearchAxes { methods: req.methods.clone(), orders, fmas, policies, rules: req.rules.clone() }
     }
 
     /// The candidates at precision `prec`, methods outermost (as the grid's cells).
-    pub fn candidates(&self, prec: Precision) -> Vec<CellKey> {
+    pub fn candidates(&self, spec: &crate::model::Spec, prec: Precision) -> Vec<CellKey> {
         let mut out = Vec::new();
         for &m in &self.methods {
             for &policy in &self.policies {
                 for &o in &self.orders {
-                    if crate::hessian::check_policy(&policy, m, prec, o).is_ok() {
-                        out.extend(self.fmas.iter().map(|&fma| (m, prec, o, fma, policy)));
+                    if crate::hessian::check_policy(&policy, m, prec, o).is_err() {
+                        continue;
+                    }
+                    for &rules in &self.rules {
+                        if crate::hessian::check_rules(rules, m, spec, prec, o, &policy).is_ok() {
+                            out.extend(self.fmas.iter().map(|&fma| (m, prec, o, fma, policy, rules)));
+                        }
                     }
                 }
             }
@@ -358,14 +366,19 @@ impl SearchAxes {
             format!("{} FMA", self.fmas.len()),
             n(self.policies.len(), "policy", "policies"),
         ]
+        .into_iter()
+        // written only when searched, so that the descriptions recorded before rules keep their bytes
+        .chain((self.rules != [Rules::Clairaut]).then(|| format!("{} rules", self.rules.len())))
+        .collect::<Vec<_>>()
         .join(" × ")
     }
 }
 
 /// A candidate as text: `fwd-rev f32 sequential no-fma`, with its policy when not uniform.
-pub fn key_label((m, prec, o, fma, policy): &CellKey) -> String {
+pub fn key_label((m, prec, o, fma, policy, rules): &CellKey) -> String {
     let f = crate::scalar::FmaPolicy::from_fused(*fma);
-    if policy.is_uniform() { format!("{} {prec} {o} {f}", m.name()) } else { format!("{} {prec} {policy} {o} {f}", m.name()) }
+    let label = if policy.is_uniform() { format!("{} {prec} {o} {f}", m.name()) } else { format!("{} {prec} {policy} {o} {f}", m.name()) };
+    if rules.is_clairaut() { label } else { format!("{label} rules {rules}") }
 }
 
 /// The nearest configuration of an external Hessian.
@@ -413,7 +426,7 @@ pub struct ExternalRow {
 /// The nearest candidate to `ext` (searching `axes` at its precision) and its H.
 fn search(cx: &CellContext, ext: &External, axes: &SearchAxes) -> Result<(Closeness, Vec<CellKey>, PackedMatrix, usize), Error> {
     let fmt = format_of(ext.precision).map_err(|message| Error::Option { option: "--external".into(), message })?;
-    let candidates = axes.candidates(ext.precision);
+    let candidates = axes.candidates(&cx.req.problem.spec, ext.precision);
     let mut best: Option<(Closeness, Vec<CellKey>, PackedMatrix)> = None;
     for key in &candidates {
         let h = cx.working(*key)?;
@@ -446,7 +459,7 @@ pub(super) fn at_precision(cx: &CellContext, prec: Precision, q: &Inputs<Float>,
         let h_ext = ext.packed();
         let distance = cell::spread(&h_ext, &h_near, cx.norm_t, cx.tbits + 64);
         let seconds = start.elapsed().as_secs_f64();
-        let row = cx.metrics(key, &Computed { h: h_ext, hhi: near.hhi, chain: None, actual: near.actual, seconds }, tq);
+        let row = cx.metrics(key, &Computed { h: h_ext, hhi: near.hhi, chain: None, actual: near.actual, seconds, base: None }, tq);
         let nearest = Nearest {
             key,
             closeness,

@@ -49,6 +49,7 @@ use crate::order::Order;
 use crate::packed::PackedMatrix;
 use crate::scalar::precision::Arith;
 use crate::scalar::matmul::PrecisionPolicy;
+use crate::scalar::rules::Rules;
 use crate::scalar::{MathLib, MpCtx, Precision};
 
 pub mod cell;
@@ -87,6 +88,9 @@ pub struct Request {
     /// cannot run with its method, precision or order ([`crate::hessian::check_policy`]) is
     /// not analyzed.
     pub policies: Vec<PrecisionPolicy>,
+    /// Derivative rules (`[clairaut]`: Clairaut's own graph). A cell whose rules do not cover
+    /// its method, precision, order or policy ([`crate::hessian::check_rules`]) is not analyzed.
+    pub rules: Vec<Rules>,
     /// f32/f64 math library.
     pub math: MathLib,
     /// How the problem's numbers become inputs — of the truth and of every cell alike, so that
@@ -215,8 +219,13 @@ pub fn cells(req: &Request) -> Vec<CellKey> {
                     if crate::hessian::check_policy(&policy, m, prec, o).is_err() {
                         continue;
                     }
-                    for &fma in &req.fmas {
-                        cells.push((m, prec, o, fma, policy));
+                    for &rules in &req.rules {
+                        if crate::hessian::check_rules(rules, m, &req.problem.spec, prec, o, &policy).is_err() {
+                            continue;
+                        }
+                        for &fma in &req.fmas {
+                            cells.push((m, prec, o, fma, policy, rules));
+                        }
                     }
                 }
             }
@@ -238,11 +247,29 @@ pub fn check_policies(policies: &[PrecisionPolicy], methods: &[Method], precisio
     Ok(())
 }
 
+/// Refuses a request with rules that run in none of its cells (naming the reason for the
+/// first combination), so that no requested rules are silently absent from the rows.
+pub fn check_rules(req: &Request) -> Result<(), String> {
+    let spec = &req.problem.spec;
+    for &rules in &req.rules {
+        let combos = || {
+            req.methods.iter().flat_map(move |&m| {
+                req.precisions.iter().flat_map(move |&p| req.orders.iter().flat_map(move |&o| req.policies.iter().map(move |pol| (m, p, o, pol))))
+            })
+        };
+        if !combos().any(|(m, p, o, pol)| crate::hessian::check_rules(rules, m, spec, p, o, pol).is_ok()) {
+            let (m, p, o, pol) = combos().next().ok_or("no cells")?;
+            return Err(crate::hessian::check_rules(rules, m, spec, p, o, pol).expect_err("refused"));
+        }
+    }
+    Ok(())
+}
+
 /// The cells at precision `prec`, grouped by (method, fma, policy): each group holds its orders.
 fn groups(cells: &[CellKey], prec: Precision) -> Vec<Vec<usize>> {
     let mut groups: Vec<Vec<usize>> = Vec::new();
     for (k, c) in cells.iter().enumerate().filter(|(_, c)| c.1 == prec) {
-        match groups.iter_mut().find(|g| cells[g[0]].0 == c.0 && cells[g[0]].3 == c.3 && cells[g[0]].4 == c.4) {
+        match groups.iter_mut().find(|g| cells[g[0]].0 == c.0 && cells[g[0]].3 == c.3 && cells[g[0]].4 == c.4 && cells[g[0]].5 == c.5) {
             Some(g) => g.push(k),
             None => groups.push(vec![k]),
         }
@@ -406,7 +433,7 @@ fn analyze_precision(
         pending = computed?;
         if let Some((_, k, c)) = &pending {
             out.timings.cells_s += c.seconds;
-            let (m, q, o, fma, _) = cells[*k];
+            let (m, q, o, fma, ..) = cells[*k];
             observe(Step::Cell(m, q, o, fma));
         }
     }

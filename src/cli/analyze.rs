@@ -22,6 +22,7 @@ use crate::input::Access;
 use crate::model::{InputMode, Problem};
 use crate::order::Order;
 use crate::scalar::matmul::PrecisionPolicy;
+use crate::scalar::rules::Rules;
 use crate::scalar::{FmaPolicy, MathLib, Precision};
 
 /// Options of `clairaut analyze`.
@@ -49,6 +50,11 @@ pub struct AnalyzeArgs {
     /// a field=value item overrides the policy before it: uniform,bf16-bf16-f32,round=sr:7.
     #[arg(long, value_name = "POL1,POL2,..", default_value = "uniform")]
     pub policies: String,
+    /// Comma-separated derivative rules: clairaut (Clairaut's own graph), tensorflow
+    /// (TensorFlow's registered gradients: rev-rev, f32/f64, sequential, uniform). A row under
+    /// framework rules gets a graph part: its H against Clairaut's rules' in the same cell.
+    #[arg(long = "rules", value_name = "R1,R2", value_enum, value_delimiter = ',', default_value = "clairaut")]
+    pub rules: Vec<Rules>,
     /// Truth precision, mp:<bits> (default mp:256, raised to 2p+74 for the finest precision p).
     #[arg(long, value_name = "PREC")]
     pub truth: Option<String>,
@@ -194,6 +200,7 @@ impl AnalyzeArgs {
             orders,
             fmas,
             policies,
+            rules: self.rules.clone(),
             math: self.math,
             inputs: self.inputs,
             step,
@@ -205,9 +212,10 @@ impl AnalyzeArgs {
             externals,
         };
         analysis::check_policies(&req.policies, &req.methods, &req.precisions, &req.orders).map_err(|message| Error::Option { option: "--policies".into(), message })?;
+        analysis::check_rules(&req).map_err(|message| Error::Option { option: "--rules".into(), message })?;
         for e in &req.externals {
             let axes = external::SearchAxes::of(&req, e.policy);
-            if axes.candidates(e.precision).is_empty() {
+            if axes.candidates(&req.problem.spec, e.precision).is_empty() {
                 let message = format!("`{}`: no configuration of {} runs at {} (rev-rev runs only the uniform policy)", e.name, axes.describe(), e.precision);
                 return Err(Error::Option { option: "--external".into(), message });
             }
@@ -289,7 +297,7 @@ impl Table {
 /// Every column of either table and what it means, in the order the wide table shows them.
 pub const LEGEND: [(&str, &str); 14] = [
     ("method", "how H was computed (see --methods in `clairaut analyze --help`)"),
-    ("precision", "the working format p, and its precision policy when not uniform"),
+    ("precision", "the working format p, and its precision policy when not uniform (rules and graph part when not clairaut)"),
     ("sum order", "the summation order o of dot products and sums"),
     ("fma", "fma: fused multiply-adds; no: every product rounded first"),
     ("error", "‖H − T‖: H against the certified truth T at the exact inputs"),
@@ -405,11 +413,16 @@ fn external_lines(a: &Analysis) -> Vec<String> {
     out
 }
 
-/// The precision, followed by the row's precision policy when it is not `uniform`.
+/// The precision, followed by the row's precision policy when it is not `uniform` and by its
+/// rules and graph part (`rules=tensorflow graph=1.2e-16`) when they are not Clairaut's.
 fn precision_cell(r: &analysis::Row) -> String {
-    match r.policy.is_uniform() {
+    let cell = match r.policy.is_uniform() {
         true => r.precision.to_string(),
         false => format!("{} {}", r.precision, r.policy),
+    };
+    match &r.graph {
+        Some(g) if !r.rules.is_clairaut() => format!("{cell} rules={} graph={}", r.rules, short(&g.total)),
+        _ => cell,
     }
 }
 
@@ -530,6 +543,7 @@ mod tests {
             orders: "sequential,pairwise".into(),
             fma_policies: vec![FmaPolicy::NoFma],
             policies: "uniform".into(),
+            rules: vec![Rules::Clairaut],
             truth: None,
             check_extra: truth::DEFAULT_CHECK_EXTRA,
             step: "optimal".into(),

@@ -17,6 +17,7 @@ use crate::order::Order;
 use crate::results::matrix::{write_matrix, MatrixMeta};
 use crate::scalar::precision::Arith;
 use crate::scalar::matmul::PrecisionPolicy;
+use crate::scalar::rules::Rules;
 use crate::scalar::{MathLib, Precision, Real};
 
 /// Exit status of `clairaut hessian` when H has an entry NaN or ±∞ (without `--allow-nonfinite`).
@@ -45,6 +46,10 @@ pub struct HessianArgs {
     /// README) or a preset with overrides, e.g. bf16-bf16-f32,round=sr:7.
     #[arg(long, value_name = "POLICY", default_value = "uniform")]
     pub policy: String,
+    /// Whose derivative rules build the graph: clairaut (Clairaut's own formulas), tensorflow
+    /// (TensorFlow's registered gradients and CPU kernels; rev-rev, f32/f64), jax, pytorch.
+    #[arg(long, value_name = "RULES", value_enum, default_value = "clairaut")]
+    pub rules: Rules,
     /// Fuse multiply-adds in dot products.
     #[arg(long, overrides_with = "no_fma")]
     pub fma: bool,
@@ -89,8 +94,10 @@ impl HessianArgs {
         check_policy(&policy, self.method, precision, order).map_err(|message| Error::Option { option: "--policy".into(), message })?;
         let access = if self.allow_outside { crate::input::Access::AllowOutside } else { crate::input::Access::Confined };
         let problem = Problem::load_with(&self.problem, access)?;
+        hessian::check_rules(self.rules, self.method, &problem.spec, precision, order, &policy)
+            .map_err(|message| Error::Option { option: "--rules".into(), message })?;
         let arith = Arith { precision, math: self.math, fma: self.fma && !self.no_fma };
-        Ok(Request { problem, method: self.method, arith, order, inputs: self.inputs, step, policy })
+        Ok(Request { problem, method: self.method, arith, order, inputs: self.inputs, step, policy, rules: self.rules })
     }
 }
 
@@ -146,6 +153,9 @@ pub fn run(args: HessianArgs) -> anyhow::Result<()> {
         req.arith.math.name(),
         req.inputs.name()
     );
+    if !req.rules.is_clairaut() {
+        println!("rules: {}", req.rules);
+    }
     println!("P: {p}");
     if let Some(r) = &req.problem.reference_loss {
         println!("{}", r.line());

@@ -97,6 +97,12 @@ fn d_policies() -> Vec<String> {
 fn only_uniform(p: &[String]) -> bool {
     p.len() == 1 && p[0] == "uniform"
 }
+fn d_rules() -> Vec<String> {
+    vec!["clairaut".into()]
+}
+fn only_clairaut(r: &[String]) -> bool {
+    r.len() == 1 && r[0] == "clairaut"
+}
 fn d_inputs() -> String {
     "decimal".into()
 }
@@ -213,6 +219,11 @@ pub struct CellConfig {
     /// JSON — and the id — of a configuration without policies is what it was before them.
     #[serde(default = "d_policies", skip_serializing_if = "only_uniform")]
     pub policies: Vec<String>,
+    /// Derivative rules (`clairaut`, `tensorflow`, …: see `crate::model::rules`).
+    /// `["clairaut"]`, the default, is not written, so the canonical JSON — and the id — of a
+    /// configuration without rules is what it was before them.
+    #[serde(default = "d_rules", skip_serializing_if = "only_clairaut")]
+    pub rules: Vec<String>,
     /// How the problem's numbers become inputs: `decimal` (the default, not written, so the id
     /// of a configuration without it is what it was before), `binary64`, `binary32` or
     /// `as-stored` ([`crate::model::InputMode`]).
@@ -416,7 +427,7 @@ macro_rules! cell_fields {
             layers: Usizes, activations: Strings, bias: Bools, loss: String, n: Usize, data: String, data_seed: U64,
             x: Rows, y: Rows, y_columns: Columns, data_sha256: Digest, weights: String, weights_seed: U64,
             params: F64s, train_steps: U32, train_lr: F64, methods: Strings, precisions: Strings,
-            orders: Strings, fma: Strings, policies: Strings, inputs: String, math: String, truth: String, check_extra: U32, step_rule: String,
+            orders: Strings, fma: Strings, policies: Strings, rules: Strings, inputs: String, math: String, truth: String, check_extra: U32, step_rule: String,
             step_h: F64, kink_tol: F64, spectrum: Bool, store_matrices: Bool, externals: Strings
         }
     };
@@ -886,6 +897,7 @@ mod tests {
         c.data_sha256 = Some("ab".into());
         c.store_matrices = true;
         c.policies = vec!["uniform".into(), "tf2-ampere".into()];
+        c.rules = vec!["clairaut".into(), "tensorflow".into()];
         c.inputs = "binary32".into();
         c.externals = vec!["jax=h.npy".into()];
         c.bias = vec![true, false];

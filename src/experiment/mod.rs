@@ -18,6 +18,7 @@ use crate::model::problem::Uniform;
 use crate::model::{Activation, InputMode, Loss, Problem, Spec};
 use crate::order::{Eval, Order};
 use crate::scalar::hw::HwCtx;
+use crate::scalar::rules::Rules;
 use crate::scalar::{FmaPolicy, MathLib, Precision};
 
 fn dec(v: f64) -> String {
@@ -276,6 +277,7 @@ struct Settings {
     orders: Vec<Order>,
     fmas: Vec<bool>,
     policies: Vec<PrecisionPolicy>,
+    rules: Vec<Rules>,
     inputs: InputMode,
     math: MathLib,
     step: StepRule,
@@ -305,6 +307,8 @@ fn settings(cell: &CellConfig, exp_path: &Path) -> Result<Settings, Error> {
         return Err(Error::field(exp_path, "policies", "the list is empty (the default is [\"uniform\"])"));
     }
     crate::analysis::check_policies(&policies, &methods, &precisions, &orders).map_err(|m| Error::field(exp_path, "policies", m))?;
+    parse_list("rules", &cell.rules)?;
+    let rules = cell.rules.iter().map(|s| named(exp_path, "rules", s, s.parse())).collect::<Result<Vec<Rules>, _>>()?;
     let inputs = InputMode::by_name(&cell.inputs).ok_or_else(|| Error::field(exp_path, "inputs", format!("{} (expected decimal, binary64, binary32 or as-stored)", crate::error::shown(&cell.inputs))))?;
     let math: MathLib = named(exp_path, "math", &cell.math, cell.math.parse())?;
     let truth_bits = match cell.truth.as_str() {
@@ -322,7 +326,7 @@ fn settings(cell: &CellConfig, exp_path: &Path) -> Result<Settings, Error> {
     crate::limits::check_extra_bits(cell.check_extra).map_err(|m| Error::field(exp_path, "check_extra", m))?;
     crate::limits::check_kink_tol(cell.kink_tol).map_err(|m| Error::field(exp_path, "kink_tol", m))?;
     external_specs(cell, exp_path)?;
-    Ok(Settings { methods, precisions, orders, fmas, policies, inputs, math, step, truth_bits })
+    Ok(Settings { methods, precisions, orders, fmas, policies, rules, inputs, math, step, truth_bits })
 }
 
 /// The cell's `externals` items, parsed (errors name `externals[i]`), with distinct names.
@@ -476,15 +480,16 @@ fn check_size(cell: &CellConfig, exp_path: &Path, s: &Settings, layers: &[usize]
 /// The analysis request of a cell on `problem`, without its external Hessians (read by
 /// [`externals`]; [`resolve`] adds them).
 pub fn request(cell: &CellConfig, problem: Problem, exp_path: &Path) -> Result<Request, Error> {
-    let Settings { methods, precisions, orders, fmas, policies, inputs, math, step, truth_bits } = settings(cell, exp_path)?;
+    let Settings { methods, precisions, orders, fmas, policies, rules, inputs, math, step, truth_bits } = settings(cell, exp_path)?;
     // every number must be finite in every requested format: checked by the analysis itself
-    Ok(Request {
+    let req = Request {
         problem,
         methods,
         precisions,
         orders,
         fmas,
         policies,
+        rules,
         math,
         inputs,
         step,
@@ -494,5 +499,7 @@ pub fn request(cell: &CellConfig, problem: Problem, exp_path: &Path) -> Result<R
         spectrum: cell.spectrum,
         keep_matrices: cell.store_matrices,
         externals: Vec::new(),
-    })
+    };
+    crate::analysis::check_rules(&req).map_err(|m| Error::field(exp_path, "rules", m))?;
+    Ok(req)
 }

@@ -540,7 +540,7 @@ fn policy_keys(row: &record::Row, config: &mut BTreeMap<String, Json>) {
 fn tidy(row: record::Row, s: &Shared) -> TidyRow {
     let mut config = s.config.clone();
     policy_keys(&row, &mut config);
-    let record::Attribution { rounding, approximation, order, input } = row.attribution;
+    let record::Attribution { rounding, approximation, order, input, .. } = row.attribution;
     let precision_bits = row.precision.parse::<Precision>().ok().map(Precision::bits);
     let (step_rule, step_h) = step_parts(&row.method, row.step.as_deref(), precision_bits);
     TidyRow {

@@ -45,7 +45,7 @@ use crate::packed::{PackedFloats, PackedMatrix};
 use crate::scalar::{IeeeFormat, Precision, Real};
 
 pub use crate::method::Method;
-pub use request::{check_policy, Computed, Request, Sink};
+pub use request::{check_policy, check_rules, Computed, Request, Sink};
 
 /// A P × P matrix of a format.
 ///

@@ -15,6 +15,7 @@ use crate::order::{Eval, Order};
 use crate::ad::{LaneDot, WithReal};
 use crate::scalar::precision::Arith;
 use crate::scalar::matmul::PrecisionPolicy;
+use crate::scalar::rules::Rules;
 use crate::scalar::{Precision, Real};
 
 /// A fully validated request for one Hessian.
@@ -34,6 +35,8 @@ pub struct Request {
     pub step: StepRule,
     /// Precision policy of the matmul-shaped dot products (`uniform`: none).
     pub policy: PrecisionPolicy,
+    /// Whose derivative rules build the graph (default: Clairaut's).
+    pub rules: Rules,
 }
 
 /// What is done with a computed Hessian, in its own format `R`.
@@ -64,6 +67,24 @@ pub fn check_policy(policy: &PrecisionPolicy, method: Method, precision: Precisi
         ));
     }
     policy.check_run(precision, order)
+}
+
+/// Whether `rules` cover `method` on `spec` ([`crate::model::rules::check`]), and run in
+/// `precision`, `order` and `policy`: a framework's graph has its own orders, so its rules
+/// run in `sequential` order with the `uniform` policy, in `f32` or `f64` (the formats
+/// the frameworks' CPU kernels compute in).
+pub fn check_rules(rules: Rules, method: Method, spec: &crate::model::Spec, precision: Precision, order: Order, policy: &PrecisionPolicy) -> Result<(), String> {
+    if rules.is_clairaut() {
+        return Ok(());
+    }
+    crate::model::rules::check(rules, method, spec)?;
+    if !matches!(precision, Precision::F32 | Precision::F64) {
+        return Err(format!("rules {rules} run in f32 or f64 (the framework's formats), not {precision}"));
+    }
+    if order != Order::Sequential || !policy.is_uniform() {
+        return Err(format!("rules {rules} run in the sequential order with the uniform policy (the framework's graph fixes its own), not {order} / {policy}"));
+    }
+    Ok(())
 }
 
 impl Request {
@@ -100,7 +121,7 @@ impl<S: Sink> WithReal for Job<'_, S> {
         let req = self.req;
         let pr = &req.problem;
         let inputs = pr.inputs::<R>(req.inputs, &ctx)?;
-        let eval = Eval::new(req.order, pr.spec.sum_lengths(pr.n)).with_policy(&req.policy);
+        let eval = Eval::new(req.order, pr.spec.sum_lengths(pr.n)).with_policy(&req.policy).with_rules(req.rules);
         let t0 = Instant::now();
         let h = compute_with(req.method, &pr.spec, pr.n, &inputs, &eval, &ctx, &req.options());
         let seconds = t0.elapsed().as_secs_f64();

@@ -1,5 +1,7 @@
 //! `rev-rev`: the generic gradient code recorded on a tape, then one reverse sweep per gradient
-//! component — TensorFlow's `tape.jacobian(tape.gradient(loss, θ), θ)`.
+//! component — TensorFlow's `tape.jacobian(tape.gradient(loss, θ), θ)`. Under
+//! `rules = tensorflow` the gradient code records TensorFlow's ops and the sweeps run them as
+//! `jacobian`'s vectorized loop does ([`crate::model::rules::tensorflow`]).
 
 use std::sync::Arc;
 
@@ -39,7 +41,8 @@ pub(super) fn hessian<R: Real>(
         ctx,
         || Sweep::new(&tape, ctx),
         |sweep, i| {
-            sweep.run(&tape, outputs[i], ctx);
+            // row i of p sweeps: where a framework's vectorized sweeps place its kernels' elements
+            sweep.run_row(&tape, outputs[i], i, p, ctx);
             vec![leaves.iter().map(|&l| sweep.adjoint(l, ctx)).collect()]
         },
     )

@@ -176,6 +176,9 @@ pub fn loss_and_grad<S: Scalar>(
     } else {
         loss.set(ss, ctx);
     }
+    if super::rules::loss_grad(eval, kind, grad, out, y, [ss, t], ctx) {
+        return;
+    }
     for k in 0..out.len() {
         if mean {
             t.set_mul(&two, &delta[k], ctx);

@@ -15,6 +15,7 @@ use std::sync::Arc;
 use rayon::prelude::*;
 
 use super::loss::{loss_and_grad, LossScratch};
+use super::rules;
 use super::Spec;
 use crate::order::{matmul, sum, Eval, KernelScratch, Strided};
 use crate::scalar::{Fun, Real, Scalar};
@@ -200,6 +201,9 @@ pub fn forward<S: Scalar>(
                         }
                     }
                 }
+                if rules::activation(eval, spec.activations[l - 1], &mut a_out[r * dout + j], zk, r * dout + j, n * dout, ctx) {
+                    continue;
+                }
                 let act = Fun::Act(spec.activations[l - 1]);
                 match ws.table.as_deref().and_then(|t| t.lookup(l, r * dout + j, zk)) {
                     Some([f0, f1, f2]) => a_out[r * dout + j].set_fun_known(zk, [f0, f1, f2], ctx),
@@ -236,7 +240,9 @@ pub fn backward<S: Scalar>(
     let known = shared.as_deref().and_then(|t| t.dots.as_ref()).filter(|_| ws.values_known);
     // G_L = ∂L/∂a_L ⊙ σ′(z_L)
     let table = ws.table.as_deref().map(|t| (t, depth));
-    chain_activation(&mut ws.g[depth], &ws.z[depth], spec.activations[depth - 1], table, &mut ws.tmp, ctx);
+    if !rules::chain(eval, spec.activations[depth - 1], &mut ws.g[depth], &ws.a[depth], &mut ws.tmp[0], ctx) {
+        chain_activation(&mut ws.g[depth], &ws.z[depth], spec.activations[depth - 1], table, &mut ws.tmp, ctx);
+    }
     for l in (1..=depth).rev() {
         let (din, dout) = (spec.layers[l - 1], spec.layers[l]);
         let (w0, b0) = (spec.w_offset(l), spec.b_offset(l));
@@ -269,7 +275,9 @@ pub fn backward<S: Scalar>(
                 rec.gdot[l - 1] = gp.iter().map(|v| v.value().clone()).collect();
             }
             let table = ws.table.as_deref().map(|t| (t, l - 1));
-            chain_activation(gp, &ws.z[l - 1], spec.activations[l - 2], table, &mut ws.tmp, ctx);
+            if !rules::chain(eval, spec.activations[l - 2], gp, &ws.a[l - 1], &mut ws.tmp[0], ctx) {
+                chain_activation(gp, &ws.z[l - 1], spec.activations[l - 2], table, &mut ws.tmp, ctx);
+            }
         }
     }
 }

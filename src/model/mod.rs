@@ -16,6 +16,7 @@ pub mod import;
 pub mod loss;
 pub mod mlp;
 pub mod problem;
+pub mod rules;
 
 /// The activation functions and their per-format rounding live in the arithmetic layer
 /// ([`crate::scalar::elementary`]); re-exported under their old name.

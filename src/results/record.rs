@@ -130,6 +130,11 @@ pub struct Attribution {
     pub approximation: Part,
     /// Input quantization: the truth at the rounded inputs against the truth.
     pub input: Part,
+    /// The graph, under framework rules: H under the row's rules against H under Clairaut's
+    /// in the same cell (not a telescoping part: it overlaps the rounding). Absent under
+    /// Clairaut's rules (rows written before rules read back without it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub graph: Option<Part>,
     /// Evaluation order: the spread of the rounding part across the requested orders.
     pub order: Part,
     /// Rounding: the working precision against truth precision, same method and order.
@@ -225,6 +230,10 @@ pub struct Row {
     /// `uniform` rows (which then keep their bytes).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub roles: Option<Roles>,
+    /// Derivative rules (`tensorflow`, …); absent means `clairaut` (rows written before rules
+    /// read back as Clairaut's, and keep their bytes).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rules: Option<String>,
     /// Seconds to compute H at the working and at truth precision (`analyze --json` only; result
     /// files keep timings in their provenance).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -536,6 +545,7 @@ impl Row {
             asym_rel_fro: Metric::of(&r.asym.rel_fro),
             attribution: Attribution {
                 approximation: Part::of(&r.approximation),
+                graph: r.graph.as_ref().map(Part::of),
                 input: Part::of(&r.input),
                 order: Part::of(&r.order_spread),
                 rounding: Part::of(&r.rounding),
@@ -551,6 +561,7 @@ impl Row {
             precision: r.precision.to_string(),
             residual: Metric::of(&r.residual),
             roles: r.roles.as_ref().map(Roles::of),
+            rules: (!r.rules.is_clairaut()).then(|| r.rules.to_string()),
             seconds: Some(r.seconds),
             sigbits_histogram: r.sigbits_hist.clone(),
             sigbits_median: r.sigbits_median,
@@ -581,6 +592,7 @@ mod tests {
             orders: vec![Order::Sequential, Order::Pairwise],
             fmas: vec![false],
             policies: vec![crate::scalar::matmul::PrecisionPolicy::Uniform],
+            rules: vec![crate::scalar::rules::Rules::Clairaut],
             math: MathLib::CoreMath,
             inputs: crate::model::InputMode::Decimal,
             step: "optimal".parse().unwrap(),

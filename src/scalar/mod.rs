@@ -47,6 +47,7 @@ pub mod opcount;
 pub mod order;
 pub mod policy;
 pub mod precision;
+pub mod rules;
 
 use std::fmt::Debug;
 
@@ -148,6 +149,28 @@ pub trait Scalar: Clone + Send + Debug {
         I: Iterator<Item = &'a Self> + Clone;
     /// Zero the derivative parts, keeping the value (stop-gradient). No-op for a `Real`.
     fn detach(&mut self, ctx: &Self::Ctx);
+    /// `self = k(y, dy)`: a framework's elementwise gradient kernel at position `at` of its
+    /// tensor ([`rules::GradKernel`]). The default composes the kernel's operations in its
+    /// order (a format: the kernel's value, bit for bit); the tape records one node whose
+    /// adjoints are the framework's registered gradient of the kernel instead.
+    fn set_grad_kernel(&mut self, k: rules::GradKernel, y: &Self, dy: &Self, at: rules::Lane, ctx: &Self::Ctx) {
+        let mut t = [self.clone(), self.clone()];
+        k.eval(self, y, dy, at, &mut t, ctx);
+    }
+    /// `self = a·b` where XLA's CPU code contracts the tangent's first product into its sum:
+    /// `t = fma(a.t, b.v, a.v·b.t)` (a dual number; JAX rules, `model::rules::jax`). The default
+    /// is [`Scalar::set_mul`] (a format: one product).
+    fn set_mul_contracted(&mut self, a: &Self, b: &Self, ctx: &Self::Ctx) {
+        self.set_mul(a, b, ctx)
+    }
+    /// `self = f(a)`, f the activation of kernel `k`, computed and differentiated as the
+    /// framework does: a format computes the framework's value ([`rules::GradKernel::forward`]),
+    /// the tape records one node whose adjoint is `k(f(a), w)` at position `at`; the default
+    /// (lifted scalars, which no framework rules run on) is [`Scalar::set_fun`].
+    fn set_fun_rule(&mut self, k: rules::GradKernel, a: &Self, at: rules::Lane, ctx: &Self::Ctx) {
+        let _ = at;
+        self.set_fun(Fun::Act(k.activation()), a, ctx)
+    }
     /// `self = Σ a_i·b_i` term by term in the order `idx` — exactly [`order::dot_in_order`],
     /// which is the default. A type may override it with the same operations arranged for
     /// speed, bit for bit the same result (the vector dual numbers of the layer above, whose
@@ -281,6 +304,9 @@ macro_rules! real_scalar_ops {
         #[inline]
         fn set_fun(&mut self, f: $crate::scalar::Fun, a: &Self, ctx: &Self::Ctx) {
             <Self as $crate::scalar::Real>::set_fun_deriv(self, f, 0, a, ctx)
+        }
+        fn set_fun_rule(&mut self, k: $crate::scalar::rules::GradKernel, a: &Self, _at: $crate::scalar::rules::Lane, ctx: &Self::Ctx) {
+            k.forward(self, a, ctx)
         }
         #[inline]
         fn set_fun_known(&mut self, _a: &Self, d: [&Self; 3], ctx: &Self::Ctx) {

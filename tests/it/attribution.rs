@@ -24,6 +24,7 @@ fn request(problem: Problem, methods: &[Method], precisions: &[Precision]) -> Re
         orders: vec![Order::Sequential],
         fmas: vec![false],
         policies: vec![clairaut::scalar::matmul::PrecisionPolicy::Uniform],
+        rules: vec![clairaut::scalar::rules::Rules::Clairaut],
         math: MathLib::CoreMath,
         inputs: clairaut::model::InputMode::Decimal,
         step: StepRule::Optimal,

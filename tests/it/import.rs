@@ -124,6 +124,7 @@ fn request(pr: Problem, precisions: &[Precision], inputs: InputMode) -> Request 
         orders: vec![Order::Sequential],
         fmas: vec![false],
         policies: vec![clairaut::scalar::matmul::PrecisionPolicy::Uniform],
+        rules: vec![clairaut::scalar::rules::Rules::Clairaut],
         math: MathLib::CoreMath,
         inputs,
         step: clairaut::method::StepRule::Optimal,

@@ -35,6 +35,7 @@ mod policy;
 mod policy_golden;
 mod orders;
 mod progress;
+mod rules;
 mod properties;
 mod report;
 mod sweep;

@@ -40,6 +40,7 @@ fn request(problem: Problem, methods: &[Method], policies: &[&str]) -> Request {
         orders: vec![Order::Sequential],
         fmas: vec![false],
         policies: policies.iter().map(|p| policy(p)).collect(),
+        rules: vec![clairaut::scalar::rules::Rules::Clairaut],
         math: MathLib::CoreMath,
         inputs: InputMode::Decimal,
         step: StepRule::Optimal,

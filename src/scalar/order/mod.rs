@@ -74,6 +74,7 @@ use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 
 use crate::scalar::matmul::{Fields, PrecisionPolicy};
+use crate::scalar::rules::Rules;
 
 pub use kernels::{dot, dot_in_order, dot_with_value, sum};
 pub use matmul::{matmul, policy_accepts, PolicyDot, PolicyScratch};
@@ -190,6 +191,8 @@ pub struct Eval {
     pub order: Order,
     /// The precision policy of the matmul-shaped dot products ([`matmul`]); `None`: uniform.
     pub policy: Option<Fields>,
+    /// Whose derivative rules build the graph ([`Rules`]; default: Clairaut's own).
+    pub rules: Rules,
     perms: HashMap<usize, Vec<u32>>,
 }
 
@@ -202,12 +205,18 @@ impl Eval {
                 perms.entry(n).or_insert_with(|| permutation(seed, n));
             }
         }
-        Eval { order, policy: None, perms }
+        Eval { order, policy: None, rules: Rules::Clairaut, perms }
     }
 
     /// This order with the precision policy `p` for the matmul-shaped dot products.
     pub fn with_policy(mut self, p: &PrecisionPolicy) -> Self {
         self.policy = p.fields().copied();
+        self
+    }
+
+    /// This evaluation under the derivative rules `r`.
+    pub fn with_rules(mut self, r: Rules) -> Self {
+        self.rules = r;
         self
     }
 

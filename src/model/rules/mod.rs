@@ -1,0 +1,82 @@
+//! Framework graphs: the forward pass, loss gradient and backward pass as a framework composes
+//! them, selected by [`Eval::rules`](crate::order::Eval) ([`Rules`]).
+//!
+//! The generic model code ([`super::mlp`], [`super::loss`]) asks this module at the three
+//! places where frameworks differ from Clairaut's own formulas — an activation in the forward
+//! pass, the loss gradient `∂L/∂a_L`, and the chain rule through an activation in the backward
+//! pass — and runs its own formulas when the answer is "not mine" (always, under
+//! [`Rules::Clairaut`]: the default changes no bit). Everything else (the matrix products, the
+//! bias sums, the method's composition) is the one generic core.
+//!
+//! A framework operation whose *second* derivative the framework takes with its own registered
+//! gradient (TensorFlow's `SigmoidGrad` differentiated by `_SigmoidGradGrad`, not by the
+//! derivative of its kernel) is recorded through [`Scalar::set_grad_kernel`] /
+//! [`Scalar::set_fun_rule`]: a format computes the kernel, the tape records a node whose
+//! adjoints are the registered gradients (`ad::tape`, `RuleNode`).
+//!
+//! Supported: [`tensorflow`] (`rev-rev`), [`jax`] (`fwd-rev`). Which methods, activations and losses each set of
+//! rules covers is [`check`]'s.
+
+pub mod jax;
+pub mod tensorflow;
+
+use super::{Activation, Loss, Spec};
+use crate::method::Method;
+use crate::order::Eval;
+use crate::scalar::rules::Rules;
+use crate::scalar::Scalar;
+
+/// Whether `rules` covers `method` on `spec`; the error names what is not covered.
+pub fn check(rules: Rules, method: Method, spec: &Spec) -> Result<(), String> {
+    match rules {
+        Rules::Clairaut => Ok(()),
+        Rules::TensorFlow => {
+            if method != Method::RevRev {
+                return Err(format!(
+                    "rules tensorflow implement rev-rev only (GradientTape.jacobian of GradientTape.gradient), not {}",
+                    method.name()
+                ));
+            }
+            tensorflow::check(spec)
+        }
+        Rules::Jax => {
+            if method != Method::FwdRev {
+                return Err(format!("rules jax implement fwd-rev only (jax.hessian = jacfwd(jacrev)), not {}", method.name()));
+            }
+            jax::check(spec)
+        }
+        Rules::PyTorch => Err(format!("rules {rules} are not implemented yet (implemented: clairaut, tensorflow, jax)")),
+    }
+}
+
+/// `out = σ(z)` for element `k` of an `len`-element pre-activation tensor, as the framework
+/// records it; `false` (nothing done) where the rules leave it to Clairaut's.
+pub fn activation<S: Scalar>(eval: &Eval, act: Activation, out: &mut S, z: &S, k: usize, len: usize, ctx: &S::Ctx) -> bool {
+    match eval.rules {
+        Rules::TensorFlow => tensorflow::activation(act, out, z, k, len, ctx),
+        Rules::Jax => jax::activation(act, out, z, k, len, ctx),
+        _ => false,
+    }
+}
+
+/// `g ← ∂L/∂z` from `g = ∂L/∂a` through the activation whose outputs are `a` (inputs `z`), as
+/// the framework composes it; `false` (nothing done) where the rules leave it to Clairaut's.
+pub fn chain<S: Scalar>(eval: &Eval, act: Activation, g: &mut [S], a: &[S], tmp: &mut S, ctx: &S::Ctx) -> bool {
+    match eval.rules {
+        Rules::TensorFlow => tensorflow::chain(act, g, a, tmp, ctx),
+        Rules::Jax => jax::chain(act, g, a, tmp, ctx),
+        _ => false,
+    }
+}
+
+/// The loss gradient `grad = ∂L/∂out` as the framework composes it (the loss value stays
+/// Clairaut's: no Hessian reads it); `false` (nothing done) where the rules leave it to
+/// Clairaut's.
+pub fn loss_grad<S: Scalar>(eval: &Eval, loss: Loss, grad: &mut [S], out: &[S], y: &[S], tmp: [&mut S; 2], ctx: &S::Ctx) -> bool {
+    match eval.rules {
+        // JAX's gradient of `jnp.mean(jnp.square(y - pred))` is composed as TensorFlow's
+        // (`jax` module docs): `−((1 ⊘ M)·((y − a)·2))`
+        Rules::TensorFlow | Rules::Jax => tensorflow::loss_grad(loss, grad, out, y, tmp, ctx),
+        _ => false,
+    }
+}

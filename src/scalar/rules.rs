@@ -1,0 +1,249 @@
+//! Derivative rules: whose graph a Hessian is made of — Clairaut's own formulas, or the
+//! operations a framework composes (`--rules`, `rules = [...]`).
+//!
+//! This file holds the names ([`Rules`]) and the framework *kernels* that are pure arithmetic:
+//! the elementwise gradient kernels of TensorFlow's CPU build, with the operation order of
+//! their Eigen functors ([`GradKernel`]). Where the kernels are used — the first gradient as
+//! the framework builds it and the tape nodes whose adjoints are the framework's registered
+//! gradients — is the model's and the tape's (`model::rules`, `ad::tape`).
+//!
+//! # TensorFlow's elementwise gradient kernels (CPU)
+//! `tensorflow/core/kernels/cwise_ops_gradients.h`, `scalar_sigmoid_gradient_op` and
+//! `scalar_tanh_gradient_op`, run by Eigen's `TensorExecutor`: a tensor of `len` elements is
+//! processed in packets of [`packet_width`] elements (AVX, the build of the `tensorflow-cpu`
+//! wheel: 8 `float`s, 4 `double`s) up to the last full packet, and the remaining
+//! `len mod width` elements one by one. The two paths round differently for `SigmoidGrad`:
+//!
+//! | kernel | scalar path (`operator()`) | packet path (`packetOp`) |
+//! |---|---|---|
+//! | `SigmoidGrad(y, dy)` | `(dy·y)·(1 − y)` | `dy·(y·(1 − y))` |
+//! | `TanhGrad(y, dy)` | `dy·(1 − y·y)` | `dy·(1 − y·y)` |
+//!
+//! Measured on `tensorflow-cpu` 2.21 with `tf.raw_ops.SigmoidGrad` on random vectors of every
+//! length 1..33 (elements at index < ⌊len/w⌋·w follow the packet order, the rest the scalar
+//! order; `TanhGrad` agrees with both).
+//!
+//! The activations themselves: on the scalar path `Sigmoid` is `e/(1 + e)`, `e = exp(x)`
+//! (glibc's `exp`; equal to `tf.nn.sigmoid` on 64 of 64 random points of each format, length-1
+//! tensors), [`GradKernel::forward`]. On the packet path TensorFlow uses Eigen's polynomial
+//! `pexp` (`double`) and a rational approximation (`float` sigmoid, `float` tanh), which this
+//! module does not reproduce: Hessians whose forward tensors fill a packet (N·d ≥ 8 at f32,
+//! ≥ 4 at f64) differ there. Other formats (MPFR, binary16) have no TensorFlow
+//! kernel; they take the scalar order everywhere (no packets).
+
+use std::fmt;
+use std::str::FromStr;
+
+use super::elementary::Activation;
+use super::{Real, Scalar};
+
+/// Whose derivative rules build the Hessian's graph.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, clap::ValueEnum)]
+pub enum Rules {
+    /// Clairaut's own formulas (the hand-written backward pass, `elementary`'s derivatives).
+    #[default]
+    #[value(name = "clairaut")]
+    Clairaut,
+    /// TensorFlow's registered gradients and CPU kernels (`rev-rev`: nested `GradientTape`s).
+    #[value(name = "tensorflow")]
+    TensorFlow,
+    /// JAX's JVP and transpose rules (`fwd-rev`: `jax.hessian`).
+    #[value(name = "jax")]
+    Jax,
+    /// PyTorch's `derivatives.yaml` formulas.
+    #[value(name = "pytorch")]
+    PyTorch,
+}
+
+impl Rules {
+    /// Every set of rules.
+    pub const ALL: [Rules; 4] = [Rules::Clairaut, Rules::TensorFlow, Rules::Jax, Rules::PyTorch];
+
+    /// The canonical name.
+    pub fn name(self) -> &'static str {
+        match self {
+            Rules::Clairaut => "clairaut",
+            Rules::TensorFlow => "tensorflow",
+            Rules::Jax => "jax",
+            Rules::PyTorch => "pytorch",
+        }
+    }
+
+    /// Whether these are Clairaut's own rules (the default: nothing changes).
+    pub fn is_clairaut(self) -> bool {
+        self == Rules::Clairaut
+    }
+}
+
+impl fmt::Display for Rules {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+impl FromStr for Rules {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        Self::ALL
+            .into_iter()
+            .find(|r| r.name() == s)
+            .ok_or_else(|| format!("unknown rules `{s}` (expected clairaut, tensorflow, jax or pytorch)"))
+    }
+}
+
+/// A framework's elementwise gradient kernel `k(y, dy)` (y an activation's output, dy the
+/// incoming gradient).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum GradKernel {
+    /// TensorFlow `SigmoidGrad`: `dy·σ·(1 − σ)`.
+    SigmoidGrad,
+    /// TensorFlow `TanhGrad`: `dy·(1 − y²)`.
+    TanhGrad,
+    /// JAX's JVP rule of `logistic` (`jax/_src/lax/lax.py`, `ad.defjvp2(logistic_p, …)`):
+    /// `mul(g, mul(ans, sub(1, ans)))` = `dy·(y·(1 − y))`; its value `logistic_impl`:
+    /// `1/(1 + exp(−x))`.
+    LogisticJvp,
+}
+
+/// Where an element sits in the tensor a kernel runs over: its flat index and the tensor's
+/// length (the packet path covers the indices below the last full packet).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct Lane {
+    /// Flat index.
+    pub index: usize,
+    /// Number of elements of the tensor.
+    pub len: usize,
+}
+
+impl Lane {
+    /// Element `index` of a tensor of `len`.
+    pub fn new(index: usize, len: usize) -> Self {
+        Lane { index, len }
+    }
+
+    /// Whether this element takes the packet path in a format of `bits` bits of precision.
+    pub fn packet(self, bits: u32) -> bool {
+        let w = packet_width(bits);
+        w > 1 && self.index < self.len / w * w
+    }
+}
+
+/// Elements per AVX packet of TensorFlow's CPU kernels in a format of `bits` bits of precision
+/// (24: `float`, 8; 53: `double`, 4); 1 (no packets) for formats TensorFlow has no kernel for.
+pub fn packet_width(bits: u32) -> usize {
+    match bits {
+        24 => 8,
+        53 => 4,
+        _ => 1,
+    }
+}
+
+/// Whether `k` takes the `dy·(y·(1 − y))` association at `at` (JAX's rule always; TensorFlow's
+/// kernel on its packet path).
+fn kernel_packet<R: Real>(k: GradKernel, at: Lane, ctx: &R::RCtx) -> bool {
+    k == GradKernel::LogisticJvp || at.packet(bits_of::<R>(ctx))
+}
+
+/// The precision in bits of format `R` (as its context gives it).
+pub fn bits_of<R: Real>(ctx: &R::RCtx) -> u32 {
+    R::consts(ctx).one.to_float().prec()
+}
+
+impl GradKernel {
+    /// The activation this kernel differentiates.
+    pub fn activation(self) -> Activation {
+        match self {
+            GradKernel::SigmoidGrad | GradKernel::LogisticJvp => Activation::Sigmoid,
+            GradKernel::TanhGrad => Activation::Tanh,
+        }
+    }
+
+    /// `out = f(x)` of [`GradKernel::activation`] as TensorFlow's CPU kernel computes it on
+    /// the scalar path (module docs): sigmoid `e/(1 + e)` with `e = exp(x)` (1 where e
+    /// overflows: Eigen's `scalar_logistic_op`); tanh correctly rounded (glibc's `tanh`, which
+    /// the scalar path calls, is within half an ulp and rarely differs).
+    pub fn forward<R: Real>(self, out: &mut R, x: &R, ctx: &R::RCtx) {
+        match self {
+            GradKernel::SigmoidGrad => {
+                let one = &R::consts(ctx).one;
+                let (mut e, mut d) = (x.clone(), x.clone());
+                e.set_exp(x, ctx);
+                if !e.is_finite() {
+                    out.set(one, ctx);
+                    return;
+                }
+                d.set_add(one, &e, ctx);
+                out.set_div(&e, &d, ctx);
+            }
+            GradKernel::TanhGrad => out.set_tanh(x, ctx),
+            // lax.logistic_impl: div(1, add(1, exp(neg(x)))), Clairaut's sigmoid
+            GradKernel::LogisticJvp => out.set_fun_deriv(super::Fun::Act(Activation::Sigmoid), 0, x, ctx),
+        }
+    }
+
+    /// `out = k(y, dy)` in the order of the path `at` takes (module docs), on any scalar (a
+    /// lifted one differentiates these operations); `t` is scratch.
+    pub fn eval<S: Scalar>(self, out: &mut S, y: &S, dy: &S, at: Lane, t: &mut [S; 2], ctx: &S::Ctx) {
+        let rc = S::real_ctx(ctx);
+        let one = S::constant(&S::Real::consts(rc).one, ctx);
+        let [t0, t1] = t;
+        match self {
+            GradKernel::SigmoidGrad | GradKernel::LogisticJvp if kernel_packet::<S::Real>(self, at, rc) => {
+                // pmul(dy, pmul(y, psub(1, y)))
+                t0.set_sub(&one, y, ctx);
+                t1.set_mul(y, t0, ctx);
+                out.set_mul(dy, t1, ctx);
+            }
+            GradKernel::SigmoidGrad | GradKernel::LogisticJvp => {
+                // dy * y * (1 - y), left to right
+                t0.set_mul(dy, y, ctx);
+                t1.set_sub(&one, y, ctx);
+                out.set_mul(t0, t1, ctx);
+            }
+            GradKernel::TanhGrad => {
+                // dy * (1 - y * y)
+                t0.set_mul(y, y, ctx);
+                t1.set_sub(&one, t0, ctx);
+                out.set_mul(dy, t1, ctx);
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_round_trip() {
+        for r in Rules::ALL {
+            assert_eq!(r.name().parse::<Rules>().unwrap(), r);
+        }
+        assert!("keras".parse::<Rules>().unwrap_err().contains("`keras`"));
+        assert_eq!(Rules::default(), Rules::Clairaut);
+    }
+
+    #[test]
+    fn packets() {
+        // f32: 12 elements = one packet of 8 and 4 scalars
+        assert!(Lane::new(7, 12).packet(24));
+        assert!(!Lane::new(8, 12).packet(24));
+        // f64: 2 elements: no full packet of 4
+        assert!(!Lane::new(0, 2).packet(53));
+        assert!(Lane::new(11, 12).packet(53));
+        assert!(!Lane::new(0, 64).packet(113));
+    }
+
+    /// Each path keeps its own association (the module docs' table).
+    #[test]
+    fn sigmoid_grad_orders() {
+        let ctx = crate::scalar::hw::HwCtx::<f64>::new(crate::scalar::MathLib::CoreMath, false);
+        let (y, dy) = (0.8320183851339245f64, 0.1f64);
+        let mut t = [0.0; 2];
+        let (mut s, mut p) = (0.0, 0.0);
+        GradKernel::SigmoidGrad.eval(&mut s, &y, &dy, Lane::new(0, 2), &mut t, &ctx);
+        GradKernel::SigmoidGrad.eval(&mut p, &y, &dy, Lane::new(0, 4), &mut t, &ctx);
+        assert_eq!(s, (dy * y) * (1.0 - y));
+        assert_eq!(p, dy * (y * (1.0 - y)));
+    }
+}

@@ -1,0 +1,149 @@
+//! Framework rules (`--rules`): Clairaut under `rules = tensorflow` against TensorFlow's own
+//! Hessians, committed in `tests/data/frameworks/tf-*` (written by
+//! `scripts/frameworks/tf_export.py` with tensorflow-cpu 2.21: nested `GradientTape`s,
+//! `t2.jacobian(t1.gradient(loss, θ), θ)`; the command and versions in each folder's
+//! README/export.json) — an independent source: TensorFlow's kernels and registered gradients,
+//! never Clairaut's output. Bitwise where the order is known; elsewhere the bitwise-equal
+//! fraction is pinned from below so that a regression shows.
+
+use std::path::{Path, PathBuf};
+
+use clairaut::hessian::{self, Method};
+use clairaut::model::{InputMode, Problem};
+use clairaut::order::{Eval, Order};
+use clairaut::scalar::hw::HwCtx;
+use clairaut::scalar::rules::Rules;
+use clairaut::ad::LaneDot;
+use clairaut::scalar::MathLib;
+
+use crate::common::clairaut;
+
+fn dir(example: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/frameworks").join(example)
+}
+
+/// The committed framework Hessian `hessian-<fw>-<p>.npy` of `example`, as f64 values.
+fn committed(example: &str, fw: &str, p: &str) -> Vec<f64> {
+    let bytes = std::fs::read(dir(example).join(format!("hessian-{fw}-{p}.npy"))).unwrap();
+    let arr = npyz::NpyFile::new(&bytes[..]).unwrap();
+    match p {
+        "f32" => arr.into_vec::<f32>().unwrap().into_iter().map(f64::from).collect(),
+        _ => arr.into_vec::<f64>().unwrap(),
+    }
+}
+
+/// Clairaut's Hessian of `example`'s problem (inputs as stored) under `rules`, as f64 values.
+fn ours<R: LaneDot>(example: &str, method: Method, rules: Rules, ctx: &R::RCtx) -> Vec<f64> {
+    let pr = Problem::load(&dir(example).join("problem.json")).unwrap();
+    let inputs = pr.inputs::<R>(InputMode::AsStored, ctx).unwrap();
+    let eval = Eval::new(Order::Sequential, pr.spec.sum_lengths(pr.n)).with_rules(rules);
+    let h = hessian::compute(method, &pr.spec, pr.n, &inputs, &eval, ctx);
+    let p = pr.spec.num_params();
+    (0..p).flat_map(|i| (0..p).map(move |j| (i, j))).map(|(i, j)| h.get(i, j).to_f64()).collect()
+}
+
+/// How many entries agree bit for bit (f64 values: an f32 entry converts exactly).
+fn bitwise_equal(a: &[f64], b: &[f64]) -> usize {
+    assert_eq!(a.len(), b.len());
+    a.iter().zip(b).filter(|(x, y)| x.to_bits() == y.to_bits()).count()
+}
+
+fn f32ctx() -> HwCtx<f32> {
+    HwCtx::<f32>::new(MathLib::CoreMath, false)
+}
+
+fn f64ctx() -> HwCtx<f64> {
+    HwCtx::<f64>::new(MathLib::CoreMath, false)
+}
+
+/// The issue's bar: the article's Example 1 (2→2 sigmoid, mse, N = 1), 36 of 36 entries
+/// bitwise at f32 and at f64; under Clairaut's own rules 27 of 36 (issue 18: the graphs
+/// differ, so this test would fail if `rules` changed nothing).
+#[test]
+fn tensorflow_rules_reproduce_the_article_example_bitwise() {
+    let ex = "tf-article-example1";
+    let tf32 = committed(ex, "tf", "f32");
+    let tf64 = committed(ex, "tf", "f64");
+    assert_eq!(bitwise_equal(&ours::<f32>(ex, Method::RevRev, Rules::TensorFlow, &f32ctx()), &tf32), 36);
+    assert_eq!(bitwise_equal(&ours::<f64>(ex, Method::RevRev, Rules::TensorFlow, &f64ctx()), &tf64), 36);
+    assert!(bitwise_equal(&ours::<f32>(ex, Method::RevRev, Rules::Clairaut, &f32ctx()), &tf32) < 36);
+    assert!(bitwise_equal(&ours::<f64>(ex, Method::RevRev, Rules::Clairaut, &f64ctx()), &tf64) < 36);
+}
+
+/// `rules = jax` reproduces `jax.hessian` (jacfwd of jacrev) of the article's example, 36 of
+/// 36 entries at f32 and f64 (committed `tests/data/frameworks/jax-article-example1`, written by
+/// `scripts/frameworks/jax_export.py` with jax 0.10.2 on CPU); Clairaut's own rules do not.
+/// The vector-lane path (the default) and the one-column reference path agree bit for bit.
+#[test]
+fn jax_rules_reproduce_the_article_example_bitwise() {
+    let ex = "jax-article-example1";
+    let j32 = committed(ex, "jax", "f32");
+    let j64 = committed(ex, "jax", "f64");
+    assert_eq!(bitwise_equal(&ours::<f32>(ex, Method::FwdRev, Rules::Jax, &f32ctx()), &j32), 36);
+    assert_eq!(bitwise_equal(&ours::<f64>(ex, Method::FwdRev, Rules::Jax, &f64ctx()), &j64), 36);
+    assert!(bitwise_equal(&ours::<f32>(ex, Method::FwdRev, Rules::Clairaut, &f32ctx()), &j32) < 36);
+    assert!(bitwise_equal(&ours::<f64>(ex, Method::FwdRev, Rules::Clairaut, &f64ctx()), &j64) < 36);
+    let pr = Problem::load(&dir(ex).join("problem.json")).unwrap();
+    let ctx = f64ctx();
+    let inputs = pr.inputs::<f64>(InputMode::AsStored, &ctx).unwrap();
+    let eval = Eval::new(Order::Sequential, pr.spec.sum_lengths(pr.n)).with_rules(Rules::Jax);
+    let run = |vector_lanes: bool| {
+        let opts = hessian::Options { vector_lanes, ..Default::default() };
+        let h = hessian::compute_with(Method::FwdRev, &pr.spec, pr.n, &inputs, &eval, &ctx, &opts);
+        (0..36).map(|k| h.get(k / 6, k % 6).to_bits()).collect::<Vec<u64>>()
+    };
+    assert_eq!(run(true), run(false));
+}
+
+/// The committed tanh example (3→4→2 tanh/tanh, mse, 26 parameters): TensorFlow's matrix
+/// products, its float tanh (a rational approximation), its packet-path kernels and its
+/// aggregation of three or more adjoints are not reproduced, so only a fraction agrees. Pinned
+/// from below (measured: f32 137 of 676 under `tensorflow` against 129 under `clairaut`; f64
+/// 163 against 174), so that a regression of the rules shows.
+#[test]
+fn tensorflow_rules_on_the_tanh_example_keep_their_bitwise_fraction() {
+    let ex = "tf-tanh";
+    let tf32 = committed(ex, "tf", "f32");
+    let tf64 = committed(ex, "tf", "f64");
+    let a32 = bitwise_equal(&ours::<f32>(ex, Method::RevRev, Rules::TensorFlow, &f32ctx()), &tf32);
+    let a64 = bitwise_equal(&ours::<f64>(ex, Method::RevRev, Rules::TensorFlow, &f64ctx()), &tf64);
+    eprintln!("tf-tanh rules tensorflow: f32 {a32}/676, f64 {a64}/676");
+    assert!(a32 >= 137 && a64 >= 163, "f32 {a32}, f64 {a64}");
+    assert!(a32 > bitwise_equal(&ours::<f32>(ex, Method::RevRev, Rules::Clairaut, &f32ctx()), &tf32));
+}
+
+/// `--rules tensorflow` on the command line reproduces the committed f64 Hessian, and refuses
+/// what it does not cover with a one-line error naming `--rules` (exit 2).
+#[test]
+fn the_rules_option_computes_and_refuses_clearly() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("h.npy");
+    let problem = dir("tf-article-example1").join("problem.json");
+    let run = clairaut()
+        .args(["hessian", "--method", "rev-rev", "--precision", "f64", "--inputs", "as-stored", "--rules", "tensorflow", "--problem"])
+        .arg(&problem)
+        .arg("--out")
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert!(run.status.success(), "{}", String::from_utf8_lossy(&run.stderr));
+    let bytes = std::fs::read(&out).unwrap();
+    let vals: Vec<f64> = npyz::NpyFile::new(&bytes[..]).unwrap().into_vec().unwrap();
+    assert_eq!(bitwise_equal(&vals, &committed("tf-article-example1", "tf", "f64")), 36);
+    for (args, needle) in [
+        (vec!["--method", "fwd-rev", "--rules", "tensorflow"], "rev-rev only"),
+        (vec!["--method", "rev-rev", "--rules", "tensorflow", "--precision", "mp:64"], "f32 or f64"),
+        (vec!["--method", "rev-rev", "--rules", "tensorflow", "--order", "pairwise"], "sequential"),
+    ] {
+        let r = clairaut().arg("hessian").args(&args).arg("--problem").arg(&problem).output().unwrap();
+        assert_eq!(r.status.code(), Some(2), "{args:?}");
+        let err = String::from_utf8_lossy(&r.stderr);
+        assert!(err.contains("--rules") && err.contains(needle), "{args:?}: {err}");
+        assert_eq!(err.trim_end().lines().count(), 1, "{err}");
+    }
+    let r = clairaut().args(["hessian", "--rules", "keras", "--problem"]).arg(&problem).output().unwrap();
+    assert_eq!(r.status.code(), Some(2));
+    let r = clairaut().args(["hessian", "--method", "rev-rev", "--rules", "tensorflow", "--problem"]).arg(dir("tf-sigmoid-ce").join("problem.json")).output().unwrap();
+    assert_eq!(r.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&r.stderr).contains("softmax_cross_entropy"));
+}
