@@ -155,13 +155,13 @@ impl Norms64 {
     }
 
     /// [`Norms::diag`] (the definition [`matrix_sums`] is tested against).
-    #[cfg(test)]
+    #[inline]
     pub(crate) fn diag(&mut self, aii: f64) {
         self.whole = self.whole.add(F64x::square_f64(aii));
     }
 
     /// [`Norms::pair`] (likewise).
-    #[cfg(test)]
+    #[inline]
     pub(crate) fn pair(&mut self, a: f64, b: f64, equal: bool) {
         self.pairs += 1;
         self.whole = self.whole.add(F64x::square_f64(a));
@@ -219,10 +219,13 @@ struct Terms {
 }
 
 impl Terms {
-    /// The terms of rows `rows` of the P × P matrix `at`: each row's diagonal entry, then its
-    /// pairs `(A_ij, A_ji)`, j > i.
-    fn of_rows<F: Fn(usize, usize) -> f64>(p: usize, rows: std::ops::Range<usize>, at: &F, anti_sum: AntiSum) -> Terms {
-        let mut t = Terms::default();
+    /// Refills these terms (keeping their buffers) with those of rows `rows` of the P × P
+    /// matrix `at`: each row's diagonal entry, then its pairs `(A_ij, A_ji)`, j > i.
+    fn fill<F: Fn(usize, usize) -> f64>(&mut self, p: usize, rows: std::ops::Range<usize>, at: &F, anti_sum: AntiSum) {
+        let t = self;
+        t.whole.clear();
+        t.anti.clear();
+        (t.max_abs, t.pairs, t.differing) = (F64x::ZERO, 0, 0);
         let pairs: usize = rows.clone().map(|i| p - 1 - i).sum();
         t.whole.reserve(rows.len() + 2 * pairs);
         for i in rows {
@@ -247,7 +250,6 @@ impl Terms {
                 }
             }
         }
-        t
     }
 }
 
@@ -271,15 +273,45 @@ where
             (start, pairs) = (i + 1, 0);
         }
     }
-    // bands of blocks: one block per worker and four rounds, so that the terms waiting to be
-    // added stay a few blocks long
-    let band = 4 * rayon::current_num_threads().max(1);
     let mut acc = Norms64::new(anti_sum);
-    for chunk in blocks.chunks(band) {
-        let terms: Vec<Terms> = chunk.par_iter().map(|rows| Terms::of_rows(p, rows.clone(), &at, anti_sum)).collect();
-        terms.iter().for_each(|t| acc.absorb(t));
+    if rayon::current_num_threads() == 1 {
+        // nothing to share the work with: the streamed definition, without the buffers
+        for i in 0..p {
+            acc.diag(at(i, i));
+            for j in i + 1..p {
+                let (a, b) = (at(i, j), at(j, i));
+                acc.pair(a, b, a.to_bits() == b.to_bits());
+            }
+        }
+        return acc.into_norms();
     }
-    acc.into_norms()
+    // bands of blocks, four per worker: the terms of the next band are formed (in parallel)
+    // while those of the last one are added, in buffers reused from band to band
+    let band = 4 * rayon::current_num_threads();
+    let fill = |bufs: &mut Vec<Terms>, chunk: &[std::ops::Range<usize>]| {
+        bufs.resize_with(chunk.len(), Terms::default);
+        bufs.par_iter_mut().zip(chunk).for_each(|(t, rows)| t.fill(p, rows.clone(), &at, anti_sum));
+    };
+    let mut chunks = blocks.chunks(band);
+    let (mut ready, mut next) = (Vec::new(), Vec::new());
+    if let Some(chunk) = chunks.next() {
+        fill(&mut ready, chunk);
+    }
+    loop {
+        let chunk = chunks.next();
+        rayon::join(
+            || ready.iter().for_each(|t| acc.absorb(t)),
+            || {
+                if let Some(chunk) = chunk {
+                    fill(&mut next, chunk);
+                }
+            },
+        );
+        if chunk.is_none() {
+            return acc.into_norms();
+        }
+        std::mem::swap(&mut ready, &mut next);
+    }
 }
 
 #[cfg(test)]
@@ -375,7 +407,7 @@ mod tests {
                     (n.fro(), a.rel_fro, a.max_abs, a.pairs_differing)
                 };
                 assert_eq!(key(&want), key(&mp_sums));
-                for threads in [1, 3] {
+                for threads in [1, 2, 3] {
                     let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().unwrap();
                     for block in [1, 5, 64, 1 << 16] {
                         let got = pool.install(|| matrix_sums(p, at, anti_sum, block));
