@@ -27,9 +27,9 @@
 //! **gelu_tanh** is the tanh approximation of GELU (Hendrycks & Gimpel 2016, eq. in §2):
 //! `σ(x) = ½·x·(1 + tanh(√(2/π)·(x + 0.044715·x³)))`, the default of JAX's
 //! `jax.nn.gelu(x, approximate=True)`, and `approximate=True` / `approximate='tanh'` in
-//! TensorFlow's `tf.nn.gelu` and PyTorch's `torch.nn.functional.gelu`. (Spelled `gelu_tanh`,
-//! not `gelu-tanh`: result rows and exports join a network's activation names with `-`, where
-//! `gelu-tanh` could not be told from `gelu` followed by `tanh`.) The value follows JAX's
+//! TensorFlow's `tf.nn.gelu` and PyTorch's `torch.nn.functional.gelu`. (Written `gelu_tanh`:
+//! result rows and exports join a network's activation names with `-`, where `gelu-tanh` could
+//! not be told from `gelu` followed by `tanh`; `gelu-tanh` is read as a second spelling.) The value follows JAX's
 //! sequence (`x**3` as `(x·x)·x`, then `0.044715·x³`, `x + ·`, `√(2/π)·(·)`, tanh,
 //! `(1 + t)·½`, `x·cdf`); PyTorch's `(½·x)·(1 + t)` gives the same bits (halving is exact).
 //! With `u = k₀·(x + c·x³)`, `u′ = k₀·(1 + 3c·x²)` and `½·x·u″ = k₁·x²`, the derivatives are
@@ -189,8 +189,12 @@ impl Activation {
     }
 
     /// Looks an activation up by its canonical name (only the canonical spelling of a slope:
-    /// `leaky_relu:0.2`, not `leaky_relu:0.20`; `leaky_relu`, not `leaky_relu:0.01`).
+    /// `leaky_relu:0.2`, not `leaky_relu:0.20`; `leaky_relu`, not `leaky_relu:0.01`), or by
+    /// the one other spelling `gelu-tanh`, read as `gelu_tanh` (and written back canonically).
     pub fn by_name(name: &str) -> Option<Activation> {
+        if name == "gelu-tanh" {
+            return Some(Activation::GeluTanh);
+        }
         if let Some(a) = name.strip_prefix("leaky_relu:") {
             let act = Activation::LeakyRelu(Slope::parse(a)?);
             return (act.name() == name).then_some(act);
@@ -465,6 +469,8 @@ mod tests {
             }
         }
         assert_eq!(Activation::by_name("leaky_relu"), Some(Activation::LeakyRelu(Slope::DEFAULT)));
+        assert_eq!(Activation::by_name("gelu-tanh"), Some(Activation::GeluTanh), "the issue's spelling");
+        assert_eq!(Activation::GeluTanh.name(), "gelu_tanh");
         assert_eq!(Activation::by_name("leaky_relu:0.01"), None, "the default has one spelling");
         assert_eq!(Slope::parse("0.000000000000000000000000000001").map(|s| s.to_f64()), Some(1e-30));
         assert_eq!(Slope::parse("0.2").unwrap().to_f64(), 0.2);
