@@ -139,8 +139,9 @@ impl<R: Real> Matrix<R> {
             );
         };
         let units = p.div_ceil(per_unit);
-        if !std::mem::needs_drop::<R>() {
-            // plain values: each unit writes its own slice of the matrix
+        if !std::mem::needs_drop::<R>() && std::mem::size_of::<R>() <= 16 {
+            // plain hardware and narrow values: each unit writes its own slice of the matrix
+            // (MPFR numbers and their fixed-width twins are packed: a third of the bytes)
             let mut data = vec![R::consts(ctx).zero.clone(); p * p];
             let slices: Vec<Mutex<&mut [R]>> = data.chunks_mut((per_unit * p).max(1)).map(Mutex::new).collect();
             per_worker(units, init, |state, u| {
@@ -275,6 +276,11 @@ impl<R: Real> Matrix<R> {
             }
             Store::Packed { m, .. } => m.heap_bytes(),
         }
+    }
+
+    /// A matrix of the exact values `m` (of this format's precision), kept packed.
+    pub fn from_packed(m: PackedMatrix, ctx: &R::RCtx) -> Self {
+        Matrix { p: m.p, store: Store::Packed { m, ctx: ctx.clone() } }
     }
 
     /// The exact values, packed ([`PackedMatrix`]; entries of MPFR formats at the format's

@@ -1,8 +1,9 @@
 //! The arithmetic layer's self-check: MPFR's `binary64` / `binary32` emulation gives exactly the
 //! bits of hardware `f64` / `f32`, for every method, order and FMA policy (possible because every
 //! primitive, transcendentals included, is correctly rounded on both sides); `binary16` and
-//! `bfloat16` computed in `f64` give exactly the bits of their MPFR emulation. And results do
-//! not depend on the number of threads.
+//! `bfloat16` computed in `f64` give exactly the bits of their MPFR emulation; `mp:<bits>` in
+//! fixed-width limbs gives exactly MPFR's bits. And results do not depend on the number of
+//! threads.
 
 use clairaut::hessian::Method;
 use clairaut::model::Problem;
@@ -66,6 +67,34 @@ fn binary16_and_bfloat16_in_f64_equal_their_mpfr_emulation_bit_for_bit() {
             to_floats(&hessian::<rug::Float>(pr, method, order, &ctx))
         };
         check(fmt.name, at(Precision::Ieee(fmt)), mpfr);
+    }
+}
+
+#[test]
+fn mp_in_fixed_limbs_equals_mpfr_bit_for_bit() {
+    // `mp:<bits>` up to 320 bits runs on `scalar::fixed` (4 or 5 limbs); MPFR is the reference.
+    // 64 bits leaves three of four limbs empty, 200 cuts a limb, 256 fills four, 320 five.
+    for bits in [64, 200, 256, 320] {
+        let mpfr = |pr: &Problem, method, order, fma| {
+            let ctx = clairaut::scalar::MpCtx::new(bits, None, fma);
+            to_floats(&hessian::<rug::Float>(pr, method, order, &ctx))
+        };
+        check(&format!("mp:{bits}"), at(Precision::Mp(bits)), mpfr);
+    }
+}
+
+#[test]
+fn the_truth_in_fixed_limbs_equals_the_truth_in_mpfr() {
+    use clairaut::analysis::truth::exact_hessian;
+    use clairaut::model::problem::InputMode;
+    for pr in one_per_combination().iter().take(6) {
+        for bits in [160, 256, 320] {
+            let ctx = clairaut::scalar::MpCtx::new(bits, None, false);
+            let inputs = pr.inputs::<rug::Float>(InputMode::Decimal, &ctx).expect("inputs");
+            let fixed = exact_hessian(&pr.spec, pr.n, &inputs, bits);
+            let mpfr = hessian::<rug::Float>(pr, Method::FwdRev, Order::Exact, &ctx);
+            assert!(bits_identical(&to_floats(&fixed), &to_floats(&mpfr)), "mp:{bits} on {:?}", pr.spec.layers);
+        }
     }
 }
 
