@@ -9,7 +9,9 @@
 //! an infinite or NaN operand, a division by zero, a result outside MPFR's exponent range, and
 //! an exact sum whose terms' exponents spread over more than `64(2L + 1)` bits. The
 //! transcendentals (`exp`, `ln`, `ln(1 + x)`, `tanh`, `erf`) are MPFR's too: they run once per
-//! primal value, and the conversions both ways are exact.
+//! primal value, and the conversions both ways are exact. Every primitive is counted as the
+//! MPFR operation it stands for ([`super::opcount`]), so `clairaut bench` prices the same
+//! operations whichever arithmetic ran them.
 //!
 //! [`Fixed<4>`] serves `mp:2` … `mp:256` and [`Fixed<5>`] `mp:257` … `mp:320` (`mp:<bits>`
 //! dispatch, [`fits`]); wider precisions and the emulated IEEE formats stay [`rug::Float`].
@@ -27,6 +29,7 @@ use rug::Float;
 pub use self::core::{Fixed, Kind, MAX_LIMBS};
 use self::core::Rounding;
 use super::mpfr::{MpCtx, MIN_PREC};
+use super::opcount::{count, Op};
 use super::{Consts, Real, Scalar};
 
 /// Whether `mp:<bits>` runs on a [`Fixed`] (2 ≤ bits ≤ 320).
@@ -58,6 +61,14 @@ impl<const L: usize> FixedCtx<L> {
         FixedCtx { mp, r, consts }
     }
 
+    /// `f(y, a)` in MPFR (`y` of this precision, `a` exactly `x`), converted back (exactly):
+    /// the transcendentals, which `Float`'s primitives compute and count.
+    fn in_mpfr(&self, x: &Fixed<L>, f: impl FnOnce(&mut Float, &Float)) -> Fixed<L> {
+        let mut y = Float::new(self.r.prec);
+        f(&mut y, &self.float(x));
+        core::from_mpfr(&y)
+    }
+
     /// `x` as an MPFR number of this precision (exact).
     #[inline]
     fn float(&self, x: &Fixed<L>) -> Float {
@@ -65,12 +76,16 @@ impl<const L: usize> FixedCtx<L> {
     }
 }
 
-/// `out = fast` when the fixed-width primitive decides the result, else MPFR's own primitive
-/// (`Float`'s, counted as MPFR operations) on the exact MPFR values of the operands.
+/// `out = fast` when the fixed-width primitive decides the result (counted as the MPFR
+/// operation `op` it stands for, [`super::opcount`]), else MPFR's own primitive (`Float`'s,
+/// which counts itself) on the exact MPFR values of the operands.
 macro_rules! or_mpfr {
-    ($ctx:expr, $out:expr, $fast:expr, |$y:ident, $($a:ident),*| $mp:expr) => {{
+    ($ctx:expr, $out:expr, $fast:expr, $op:expr, |$y:ident, $($a:ident),*| $mp:expr) => {{
         *$out = match $fast {
-            Some(v) => v,
+            Some(v) => {
+                count($op);
+                v
+            }
             None => {
                 $(let $a = $ctx.float($a);)*
                 let mut $y = Float::new($ctx.r.prec);
@@ -90,23 +105,23 @@ impl<const L: usize> Scalar for Fixed<L> {
     }
     #[inline]
     fn set_add(&mut self, a: &Self, b: &Self, ctx: &Self::Ctx) {
-        or_mpfr!(ctx, self, core::add(a, b, ctx.r), |y, a, b| y.set_add(&a, &b, &ctx.mp))
+        or_mpfr!(ctx, self, core::add(a, b, ctx.r), Op::AddSub.with_zeros(a.is_zero(), b.is_zero()), |y, a, b| y.set_add(&a, &b, &ctx.mp))
     }
     #[inline]
     fn set_sub(&mut self, a: &Self, b: &Self, ctx: &Self::Ctx) {
-        or_mpfr!(ctx, self, core::sub(a, b, ctx.r), |y, a, b| y.set_sub(&a, &b, &ctx.mp))
+        or_mpfr!(ctx, self, core::sub(a, b, ctx.r), Op::AddSub.with_zeros(a.is_zero(), b.is_zero()), |y, a, b| y.set_sub(&a, &b, &ctx.mp))
     }
     #[inline]
     fn set_mul(&mut self, a: &Self, b: &Self, ctx: &Self::Ctx) {
-        or_mpfr!(ctx, self, core::mul(a, b, ctx.r), |y, a, b| y.set_mul(&a, &b, &ctx.mp))
+        or_mpfr!(ctx, self, core::mul(a, b, ctx.r), Op::Mul.with_zeros(a.is_zero(), b.is_zero()), |y, a, b| y.set_mul(&a, &b, &ctx.mp))
     }
     #[inline]
     fn set_div(&mut self, a: &Self, b: &Self, ctx: &Self::Ctx) {
-        or_mpfr!(ctx, self, core::div(a, b, ctx.r), |y, a, b| y.set_div(&a, &b, &ctx.mp))
+        or_mpfr!(ctx, self, core::div(a, b, ctx.r), Op::Div.with_zeros(a.is_zero(), b.is_zero()), |y, a, b| y.set_div(&a, &b, &ctx.mp))
     }
     #[inline]
     fn set_mul_add(&mut self, a: &Self, b: &Self, c: &Self, ctx: &Self::Ctx) {
-        or_mpfr!(ctx, self, core::fma(a, b, c, ctx.r), |y, a, b, c| y.set_mul_add(&a, &b, &c, &ctx.mp))
+        or_mpfr!(ctx, self, core::fma(a, b, c, ctx.r), Op::Fma.with_zeros(a.is_zero(), b.is_zero()), |y, a, b, c| y.set_mul_add(&a, &b, &c, &ctx.mp))
     }
     #[inline(always)]
     fn set_neg(&mut self, a: &Self, _: &Self::Ctx) {
@@ -128,7 +143,10 @@ impl<const L: usize> Scalar for Fixed<L> {
         I: Iterator<Item = (&'a Self, &'a Self)> + Clone,
     {
         *self = match core::dot_exact(terms.clone(), ctx.r) {
-            Some(v) => v,
+            Some(v) => {
+                count(Op::Exact);
+                v
+            }
             None => {
                 let pairs: Vec<(Float, Float)> = terms.map(|(a, b)| (ctx.float(a), ctx.float(b))).collect();
                 let mut y = Float::new(ctx.r.prec);
@@ -143,7 +161,10 @@ impl<const L: usize> Scalar for Fixed<L> {
         I: Iterator<Item = &'a Self> + Clone,
     {
         *self = match core::sum_exact(terms.clone(), ctx.r) {
-            Some(v) => v,
+            Some(v) => {
+                count(Op::Exact);
+                v
+            }
             None => {
                 let xs: Vec<Float> = terms.map(|a| ctx.float(a)).collect();
                 let mut y = Float::new(ctx.r.prec);
@@ -203,19 +224,19 @@ impl<const L: usize> Real for Fixed<L> {
         *self = Fixed { neg: false, ..*a };
     }
     fn set_exp(&mut self, a: &Self, ctx: &FixedCtx<L>) {
-        or_mpfr!(ctx, self, None, |y, a| y.set_exp(&a, &ctx.mp))
+        *self = ctx.in_mpfr(a, |y, a| y.set_exp(a, &ctx.mp));
     }
     fn set_ln(&mut self, a: &Self, ctx: &FixedCtx<L>) {
-        or_mpfr!(ctx, self, None, |y, a| y.set_ln(&a, &ctx.mp))
+        *self = ctx.in_mpfr(a, |y, a| y.set_ln(a, &ctx.mp));
     }
     fn set_ln_1p(&mut self, a: &Self, ctx: &FixedCtx<L>) {
-        or_mpfr!(ctx, self, None, |y, a| y.set_ln_1p(&a, &ctx.mp))
+        *self = ctx.in_mpfr(a, |y, a| y.set_ln_1p(a, &ctx.mp));
     }
     fn set_tanh(&mut self, a: &Self, ctx: &FixedCtx<L>) {
-        or_mpfr!(ctx, self, None, |y, a| y.set_tanh(&a, &ctx.mp))
+        *self = ctx.in_mpfr(a, |y, a| y.set_tanh(a, &ctx.mp));
     }
     fn set_erf(&mut self, a: &Self, ctx: &FixedCtx<L>) {
-        or_mpfr!(ctx, self, None, |y, a| y.set_erf(&a, &ctx.mp))
+        *self = ctx.in_mpfr(a, |y, a| y.set_erf(a, &ctx.mp));
     }
     #[inline(always)]
     fn with_scratch<T>(ctx: &FixedCtx<L>, f: impl FnOnce(&mut [Self; 4]) -> T) -> T {
