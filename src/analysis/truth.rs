@@ -21,7 +21,7 @@ use crate::order::{Eval, Order};
 use crate::ad::{LaneDot, WithReal};
 use crate::packed::PackedMatrix;
 use crate::scalar::precision::{Arith, Precision};
-use crate::scalar::{MathLib, MpCtx, Real};
+use crate::scalar::{MathLib, MpCtx};
 
 /// Default truth precision.
 pub const DEFAULT_TRUTH_BITS: u32 = 256;

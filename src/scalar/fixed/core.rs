@@ -655,6 +655,28 @@ where
     acc.round(any && all_neg_zero, r)
 }
 
+/// The order of `a` and `b` as real numbers (±0 equal, ±∞ at the ends); `None` with a NaN.
+pub fn cmp<const L: usize>(a: &Fixed<L>, b: &Fixed<L>) -> Option<std::cmp::Ordering> {
+    use std::cmp::Ordering;
+    if a.kind == Kind::NaN || b.kind == Kind::NaN {
+        return None;
+    }
+    // sign: −1, 0, +1
+    let sign = |x: &Fixed<L>| if x.kind == Kind::Zero { 0 } else if x.neg { -1 } else { 1 };
+    let (sa, sb) = (sign(a), sign(b));
+    if sa != sb || sa == 0 {
+        return Some(sa.cmp(&sb));
+    }
+    // same sign, both nonzero: compare magnitudes (∞ above every finite value)
+    let mag = match (a.kind, b.kind) {
+        (Kind::Inf, Kind::Inf) => Ordering::Equal,
+        (Kind::Inf, _) => Ordering::Greater,
+        (_, Kind::Inf) => Ordering::Less,
+        _ => a.e.cmp(&b.e).then_with(|| a.m.iter().rev().cmp(b.m.iter().rev())),
+    };
+    Some(if sa < 0 { mag.reverse() } else { mag })
+}
+
 /// Whether `L` limbs hold a precision of `prec` bits.
 pub fn fits<const L: usize>(prec: u32) -> bool {
     (1..=64 * L as u32).contains(&prec) && L <= MAX_LIMBS

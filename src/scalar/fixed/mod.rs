@@ -211,7 +211,7 @@ impl<const L: usize> Real for Fixed<L> {
         !self.neg && matches!(self.kind, Kind::Finite | Kind::Inf)
     }
     fn gt(&self, other: &Self) -> bool {
-        self.to_float() > other.to_float()
+        core::cmp(self, other) == Some(std::cmp::Ordering::Greater)
     }
     fn is_finite(&self) -> bool {
         matches!(self.kind, Kind::Zero | Kind::Finite)

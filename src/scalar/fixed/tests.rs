@@ -90,6 +90,8 @@ fn check<const L: usize>(seed: u64, n: usize) {
             y
         };
         let ctx = format!("L={L} p={prec} a={fa} b={fb} c={fc}");
+        assert_eq!(cmp(&a, &b), fa.partial_cmp(&fb), "cmp {fa} {fb}");
+        assert_eq!(cmp(&a, &a.negated()), fa.partial_cmp(&-fa.clone()), "cmp {fa} −{fa}");
         same(add(&a, &b, r), &want(&|y| { y.assign_round(&fa + &fb, Round::Nearest); }), &format!("add {ctx}"));
         same(sub(&a, &b, r), &want(&|y| { y.assign_round(&fa - &fb, Round::Nearest); }), &format!("sub {ctx}"));
         same(mul(&a, &b, r), &want(&|y| { y.assign_round(&fa * &fb, Round::Nearest); }), &format!("mul {ctx}"));
