@@ -8,7 +8,6 @@
 use rug::Float;
 
 use super::LaneDot;
-use crate::scalar::fixed::{self, Fixed, FixedCtx};
 use crate::scalar::hw::HwCtx;
 use crate::scalar::mpfr::{IeeeFormat, MpCtx};
 use crate::scalar::narrow::{Bfloat16, Binary16, NarrowRCtx};
@@ -28,9 +27,6 @@ impl Arith {
         match self.precision {
             Precision::F32 => f.run::<f32>(HwCtx::<f32>::new(self.math, self.fma)),
             Precision::F64 => f.run::<f64>(HwCtx::<f64>::new(self.math, self.fma)),
-            // mp:2 … mp:320 in fixed-width limbs (bit-identical to MPFR, tested)
-            Precision::Mp(bits) if bits <= 256 && fixed::fits(bits) => f.run::<Fixed<4>>(FixedCtx::new(bits, self.fma)),
-            Precision::Mp(bits) if fixed::fits(bits) => f.run::<Fixed<5>>(FixedCtx::new(bits, self.fma)),
             Precision::Mp(bits) => f.run::<Float>(MpCtx::new(bits, None, self.fma)),
             // binary16 and bfloat16 in f64 (bit-identical to their MPFR emulation, tested)
             Precision::Ieee(fmt) if fmt == IeeeFormat::BINARY16 => f.run::<Binary16>(NarrowRCtx::new(fmt, self.fma)),

@@ -262,52 +262,6 @@ pub(super) struct CellContext<'a> {
     pub(super) t_finite: bool,
 }
 
-/// A cell's runs at truth precision: H of the cell's method, order and rules, and under a
-/// policy the role chain ([`RoleRun`]), on the inputs `q` (and steps) of its working precision.
-struct AtTruth<'a> {
-    spec: &'a crate::model::Spec,
-    n: usize,
-    q: &'a Inputs<Float>,
-    steps: Option<&'a [Float]>,
-    method: Method,
-    order: Order,
-    rules: Rules,
-    policy: &'a PrecisionPolicy,
-}
-
-/// H at truth precision and the role chain, packed.
-type TruthRuns = (PackedMatrix, Option<(PackedMatrix, PackedMatrix, Option<PackedMatrix>)>);
-
-impl AtTruth<'_> {
-    /// Whether every input and step holds exactly at `bits` (the cell's are at its working
-    /// precision, which the truth's exceeds — but a caller may give wider inputs).
-    fn exact_at(&self, bits: u32) -> bool {
-        let q = self.q;
-        q.x.iter().chain(&q.y).chain(&q.theta).chain(self.steps.into_iter().flatten()).all(|x| {
-            use rug::ops::AssignRound;
-            let mut r = Float::new(bits);
-            r.assign_round(x, rug::float::Round::Nearest) == std::cmp::Ordering::Equal
-        })
-    }
-}
-
-impl WithReal for AtTruth<'_> {
-    type Output = TruthRuns;
-    fn run<R: LaneDot>(self, ctx: R::RCtx) -> TruthRuns {
-        let (spec, n) = (self.spec, self.n);
-        let conv = |v: &[Float]| v.iter().map(|x| R::from_float(x, &ctx)).collect::<Vec<R>>();
-        let q = Inputs { x: conv(&self.q.x), y: conv(&self.q.y), theta: conv(&self.q.theta) };
-        let steps = self.steps.map(conv);
-        let eval = Eval::new(self.order, spec.sum_lengths(n)).with_rules(self.rules);
-        let hhi = match &steps {
-            Some(s) => fd::hessian_with_steps(self.method, spec, n, &q, &eval, &ctx, s, true).into_packed(),
-            None => hessian::compute(self.method, spec, n, &q, &eval, &ctx).into_packed(),
-        };
-        let chain = RoleRun { spec, n, q: &q, steps: steps.as_deref(), ctx: &ctx }.chain(self.method, self.order, self.policy);
-        (hhi, chain)
-    }
-}
-
 impl CellContext<'_> {
     /// H at p and at truth precision on the same inputs q.
     pub(super) fn compute(&self, (m, prec, o, fma, policy, rules): CellKey, q: &Inputs<Float>) -> Result<Computed, crate::Error> {
@@ -320,14 +274,14 @@ impl CellContext<'_> {
             true => None,
             false => Some(self.working((m, prec, o, fma, policy, Rules::Clairaut))?),
         };
+        let ctx = MpCtx::new(tbits, None, fma);
+        let eval = Eval::new(o, spec.sum_lengths(n)).with_rules(rules);
         let h_t: Option<Vec<Float>> = steps.map(|s| s.iter().map(|x| Float::with_val(tbits, x)).collect());
-        let at_truth = AtTruth { spec, n, q, steps: h_t.as_deref(), method: m, order: o, rules, policy: &policy };
-        // mp:<tbits>'s arithmetic (fixed-width limbs up to 320 bits, bit-identical to MPFR),
-        // unless an input is wider than tbits (MPFR then rounds only the results, as before)
-        let (hhi, chain) = match at_truth.exact_at(tbits) {
-            true => Arith { precision: Precision::Mp(tbits), math: req.math, fma }.dispatch(at_truth),
-            false => at_truth.run::<Float>(MpCtx::new(tbits, None, fma)),
+        let hhi = match &h_t {
+            Some(h_t) => fd::hessian_with_steps(m, spec, n, q, &eval, &ctx, h_t, true).into_packed(),
+            None => hessian::compute(m, spec, n, q, &eval, &ctx).into_packed(),
         };
+        let chain = RoleRun { spec, n, q, steps: h_t.as_deref(), ctx: &ctx }.chain(m, o, &policy);
         let actual = actual.map(|a| {
             let abs: Vec<f64> = a.iter().map(|x| x.to_f64().abs()).collect();
             (abs.iter().copied().fold(f64::INFINITY, f64::min), abs.iter().copied().fold(0.0, f64::max))

@@ -27,8 +27,7 @@ use crate::model::Spec;
 use crate::order::{Eval, Order};
 use crate::packed::PackedMatrix;
 use crate::scalar::matmul::{PrecisionPolicy, ROLES};
-use crate::ad::LaneDot;
-use crate::scalar::Real;
+use crate::scalar::MpCtx;
 
 /// A row's rounding part split by role (see the module documentation).
 #[derive(Clone, Debug)]
@@ -60,15 +59,15 @@ impl Roles {
 
 /// What a role run needs: the problem, the inputs rounded to the working precision (at truth
 /// precision), the method's steps (finite differences) and the truth's context.
-pub(super) struct RoleRun<'a, R: Real> {
+pub(super) struct RoleRun<'a> {
     pub(super) spec: &'a Spec,
     pub(super) n: usize,
-    pub(super) q: &'a Inputs<R>,
-    pub(super) steps: Option<&'a [R]>,
-    pub(super) ctx: &'a R::RCtx,
+    pub(super) q: &'a Inputs<Float>,
+    pub(super) steps: Option<&'a [Float]>,
+    pub(super) ctx: &'a MpCtx,
 }
 
-impl<R: LaneDot> RoleRun<'_, R> {
+impl RoleRun<'_> {
     /// H₁, H₂ and H₃ (`None` when it equals H₂) of `policy` for `method` in `order`; `None`
     /// for `uniform`.
     pub(super) fn chain(&self, method: Method, order: Order, policy: &PrecisionPolicy) -> Option<(PackedMatrix, PackedMatrix, Option<PackedMatrix>)> {

@@ -18,10 +18,7 @@ use crate::hessian::{self, Matrix, Method};
 use crate::model::problem::Inputs;
 use crate::model::Spec;
 use crate::order::{Eval, Order};
-use crate::ad::{LaneDot, WithReal};
-use crate::packed::PackedMatrix;
-use crate::scalar::precision::{Arith, Precision};
-use crate::scalar::{MathLib, MpCtx};
+use crate::scalar::MpCtx;
 
 /// Default truth precision.
 pub const DEFAULT_TRUTH_BITS: u32 = 256;
@@ -88,30 +85,13 @@ impl Truth {
     }
 }
 
-/// The `fwd-rev` Hessian in the `exact` order at `bits` (inputs rounded to `bits` if wider),
-/// computed on `mp:<bits>`'s arithmetic — the fixed-width limbs up to 320 bits, bit-identical
-/// to MPFR ([`crate::scalar::fixed`]).
+/// The `fwd-rev` Hessian in the `exact` order at `bits` (inputs rounded to `bits` if wider).
 pub fn exact_hessian(spec: &Spec, n: usize, inputs: &Inputs<Float>, bits: u32) -> Matrix<Float> {
-    let arith = Arith { precision: Precision::Mp(bits), math: MathLib::CoreMath, fma: false };
-    let m = arith.dispatch(ExactRun { spec, n, inputs });
-    Matrix::from_packed(m, &MpCtx::new(bits, None, false))
-}
-
-/// [`exact_hessian`] in one format.
-struct ExactRun<'a> {
-    spec: &'a Spec,
-    n: usize,
-    inputs: &'a Inputs<Float>,
-}
-
-impl WithReal for ExactRun<'_> {
-    type Output = PackedMatrix;
-    fn run<R: LaneDot>(self, ctx: R::RCtx) -> PackedMatrix {
-        let at = |v: &[Float]| v.iter().map(|x| R::from_float(x, &ctx)).collect::<Vec<_>>();
-        let inputs = Inputs { x: at(&self.inputs.x), y: at(&self.inputs.y), theta: at(&self.inputs.theta) };
-        let eval = Eval::new(Order::Exact, self.spec.sum_lengths(self.n));
-        hessian::compute(Method::FwdRev, self.spec, self.n, &inputs, &eval, &ctx).into_packed()
-    }
+    let ctx = MpCtx::new(bits, None, false);
+    let at = |v: &[Float]| v.iter().map(|x| ctx.round(x)).collect::<Vec<_>>();
+    let inputs = Inputs { x: at(&inputs.x), y: at(&inputs.y), theta: at(&inputs.theta) };
+    let eval = Eval::new(Order::Exact, spec.sum_lengths(n));
+    hessian::compute(Method::FwdRev, spec, n, &inputs, &eval, &ctx)
 }
 
 /// Agreeing bits of `a` with the more precise `b`, capped at `cap`: `⌊−log₂ r⌋` with

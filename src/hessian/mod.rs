@@ -278,11 +278,6 @@ impl<R: Real> Matrix<R> {
         }
     }
 
-    /// A matrix of the exact values `m` (of this format's precision), kept packed.
-    pub fn from_packed(m: PackedMatrix, ctx: &R::RCtx) -> Self {
-        Matrix { p: m.p, store: Store::Packed { m, ctx: ctx.clone() } }
-    }
-
     /// The exact values, packed ([`PackedMatrix`]; entries of MPFR formats at the format's
     /// precision). A matrix kept as it was given is packed line by line, from the last line,
     /// each freed as soon as it is packed.

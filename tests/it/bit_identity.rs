@@ -72,29 +72,19 @@ fn binary16_and_bfloat16_in_f64_equal_their_mpfr_emulation_bit_for_bit() {
 
 #[test]
 fn mp_in_fixed_limbs_equals_mpfr_bit_for_bit() {
-    // `mp:<bits>` up to 320 bits runs on `scalar::fixed` (4 or 5 limbs); MPFR is the reference.
-    // 64 bits leaves three of four limbs empty, 200 cuts a limb, 256 fills four, 320 five.
-    for bits in [64, 200, 256, 320] {
+    // `scalar::fixed` (4 or 5 limbs) against MPFR, the reference: 200 bits cut a limb, 256
+    // fill four, 320 five.
+    use clairaut::scalar::fixed::{Fixed, FixedCtx};
+    for bits in [200, 256, 320] {
+        let fixed = |pr: &Problem, method, order, fma| match bits {
+            ..=256 => to_floats(&hessian::<Fixed<4>>(pr, method, order, &FixedCtx::new(bits, fma))),
+            _ => to_floats(&hessian::<Fixed<5>>(pr, method, order, &FixedCtx::new(bits, fma))),
+        };
         let mpfr = |pr: &Problem, method, order, fma| {
             let ctx = clairaut::scalar::MpCtx::new(bits, None, fma);
             to_floats(&hessian::<rug::Float>(pr, method, order, &ctx))
         };
-        check(&format!("mp:{bits}"), at(Precision::Mp(bits)), mpfr);
-    }
-}
-
-#[test]
-fn the_truth_in_fixed_limbs_equals_the_truth_in_mpfr() {
-    use clairaut::analysis::truth::exact_hessian;
-    use clairaut::model::problem::InputMode;
-    for pr in one_per_combination().iter().take(6) {
-        for bits in [160, 256, 320] {
-            let ctx = clairaut::scalar::MpCtx::new(bits, None, false);
-            let inputs = pr.inputs::<rug::Float>(InputMode::Decimal, &ctx).expect("inputs");
-            let fixed = exact_hessian(&pr.spec, pr.n, &inputs, bits);
-            let mpfr = hessian::<rug::Float>(pr, Method::FwdRev, Order::Exact, &ctx);
-            assert!(bits_identical(&to_floats(&fixed), &to_floats(&mpfr)), "mp:{bits} on {:?}", pr.spec.layers);
-        }
+        check(&format!("mp:{bits}"), fixed, mpfr);
     }
 }
 

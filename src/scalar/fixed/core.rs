@@ -178,18 +178,18 @@ fn round_top<const L: usize>(neg: bool, buf: &mut [u64; MAX_LIMBS + 1], mut e: i
     let (rl, rb) = (((q - 1) / 64) as usize, (q - 1) % 64);
     let (kl, kb) = ((q / 64) as usize, q % 64);
     let half = buf[rl] >> rb & 1 == 1;
-    let mut below = sticky || buf[rl] & ((1u64 << rb) - 1) != 0;
-    for x in &buf[..rl] {
-        below |= *x != 0;
-    }
     let odd = buf[kl] >> kb & 1 == 1;
-    for x in buf[..kl].iter_mut() {
-        *x = 0;
+    // fixed-length loops (unrolled for a constant L): what lies below the round bit, and the
+    // discarded bits cleared
+    let mut below = sticky;
+    for (i, x) in buf.iter_mut().enumerate().take(L + 1) {
+        let w = *x;
+        below |= (i < rl && w != 0) || (i == rl && w & ((1u64 << rb) - 1) != 0);
+        *x = if i < kl { 0 } else if i == kl { w & !((1u64 << kb) - 1) } else { w };
     }
-    buf[kl] &= !((1u64 << kb) - 1);
     if half && (below || odd) {
         let mut carry = 1u64 << kb;
-        for x in buf[kl..=L].iter_mut() {
+        for x in buf.iter_mut().take(L + 1).skip(kl) {
             let (s, c) = x.overflowing_add(carry);
             *x = s;
             carry = c as u64;

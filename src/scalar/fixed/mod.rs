@@ -13,12 +13,16 @@
 //! MPFR operation it stands for ([`super::opcount`]), so `clairaut bench` prices the same
 //! operations whichever arithmetic ran them.
 //!
-//! [`Fixed<4>`] serves `mp:2` … `mp:256` and [`Fixed<5>`] `mp:257` … `mp:320` (`mp:<bits>`
-//! dispatch, [`fits`]); wider precisions and the emulated IEEE formats stay [`rug::Float`].
+//! [`Fixed<4>`] holds `mp:2` … `mp:256` and [`Fixed<5>`] `mp:257` … `mp:320` ([`fits`]).
+//! **Not yet the default arithmetic of `mp:<bits>`**: measured on the development machine
+//! (`clairaut bench mp-kernel`, BENCHMARKS.md) it is not yet faster than MPFR's own
+//! same-precision kernels (`mpfr_mul`, `mpfr_add1sp`), so `mp:<bits>` still dispatches to
+//! [`rug::Float`]; the kernel, its proofs by test and the benchmark are here for the work that
+//! makes it faster (specialized full-limb rounding, branch-free alignment).
 //! Tested primitive by primitive against MPFR on random and edge operands (ties, carries,
 //! cancellation, gaps at limb boundaries, signed zeros, exponent-range limits), and Hessian by
 //! Hessian against the MPFR path for every method, order and FMA policy
-//! (`tests/it/fixed.rs`).
+//! (`tests/it/bit_identity.rs`).
 
 pub mod core;
 #[cfg(test)]
