@@ -1,4 +1,4 @@
-//! `clairaut bench ratio | scaling | table`: the options of each table and its printing; the
+//! `clairaut bench ratio | scaling | table | mp-kernel`: the options of each table and its printing; the
 //! measurements are [`crate::perf`]'s. Times are measured in the same run; nothing is asserted.
 //! Each first prints its estimated time on stderr ([`crate::hessian::cost`]); `table`, the
 //! longest, then shows its progress ([`super::progress`]).
@@ -13,7 +13,7 @@ use crate::method::Method;
 use crate::model::Problem;
 use crate::perf::table::{self, Cell, Peers, Table};
 use crate::hessian::cost::{self, fmt_seconds};
-use crate::perf::{ratio, scaling};
+use crate::perf::{kernel, ratio, scaling};
 use crate::scalar::opcount::Op;
 use crate::scalar::{MathLib, Precision};
 
@@ -35,6 +35,32 @@ pub enum BenchCommand {
     /// Hessian time per problem × precision × method beside the peers' times, the cost in
     /// gradients and the MPFR efficiency (see `perf::table`).
     Table(TableArgs),
+    /// An mp:<bits> Hessian on MPFR and on the fixed-width limbs, in the same run: the speed-up
+    /// per order, and whether both gave the same bits (see `perf::kernel`).
+    MpKernel(MpKernelArgs),
+}
+
+/// Options of `clairaut bench mp-kernel`.
+#[derive(Debug, Args)]
+pub struct MpKernelArgs {
+    /// Problem file (default: experiments/bench/p500-tanh-mse.json).
+    #[arg(long, value_name = "FILE", default_value = "experiments/bench/p500-tanh-mse.json")]
+    pub problem: PathBuf,
+    /// Precision in bits (2 … 320).
+    #[arg(long, default_value_t = 256)]
+    pub bits: u32,
+    /// Method.
+    #[arg(long, default_value = "fwd-rev")]
+    pub method: String,
+    /// Orders (sequential: what mp:<bits> cells run; exact: the truth's).
+    #[arg(long, default_value = "sequential,exact")]
+    pub orders: String,
+    /// Worker threads (default 1: the speed-up per core).
+    #[arg(long, default_value_t = 1, value_parser = super::parse_threads)]
+    pub threads: usize,
+    /// Repeat each Hessian until this many seconds have passed (at least 3 runs; the median).
+    #[arg(long, default_value_t = 2.0)]
+    pub min_seconds: f64,
 }
 
 /// Options of `clairaut bench ratio`.
@@ -98,7 +124,28 @@ pub fn run(args: BenchArgs) -> anyhow::Result<()> {
         BenchCommand::Ratio(a) => run_ratio(&a),
         BenchCommand::Scaling(a) => run_scaling(&a),
         BenchCommand::Table(a) => run_table(&a),
+        BenchCommand::MpKernel(a) => run_mp_kernel(&a),
     }
+}
+
+fn run_mp_kernel(args: &MpKernelArgs) -> anyhow::Result<()> {
+    let problem = Problem::load(&args.problem)?;
+    let method: Method = parse_option("--method", &args.method)?;
+    let orders: Vec<crate::order::Order> = args.orders.split(',').map(|o| parse_option("--orders", o.trim())).collect::<Result<_, _>>()?;
+    println!(
+        "mp:{} {method} on {} (P = {}), {} thread(s): MPFR and the fixed-width limbs, median of runs over {} s",
+        args.bits,
+        args.problem.display(),
+        problem.spec.num_params(),
+        args.threads,
+        args.min_seconds
+    );
+    let rows = crate::perf::on_threads(args.threads, || kernel::measure(&problem, method, args.bits, &orders, args.min_seconds))??;
+    println!("{:<12} {:>10} {:>10} {:>14} {:>10}", "order", "MPFR [s]", "fixed [s]", "MPFR / fixed", "same bits");
+    for r in rows {
+        println!("{:<12} {:>10.4} {:>10.4} {:>13.2}× {:>10}", r.order.to_string(), r.mpfr_s, r.fixed_s, r.mpfr_s / r.fixed_s, if r.same_bits { "yes" } else { "NO" });
+    }
+    Ok(())
 }
 
 fn run_ratio(args: &RatioArgs) -> anyhow::Result<()> {

@@ -5,11 +5,13 @@
 //! * [`scaling`]: the multi-core efficiency of a Hessian beside that of a tight MPFR loop;
 //! * [`table`]: problems × precisions × methods beside the peers' times (JAX, TensorFlow,
 //!   mpmath), with the MPFR efficiency and floor;
+//! * [`kernel`]: `mp:<bits>` on MPFR beside the fixed-width limbs, same run, same bits;
 //! * [`pricer`]: the one tight loop that prices MPFR operations, used by the last two.
 //!
 //! Every computation is timed by [`Timing`] (inputs rounded into the format first, sequential
 //! order, no FMA), on a rayon pool of a given size ([`on_threads`]).
 
+pub mod kernel;
 pub mod pricer;
 pub mod ratio;
 pub mod scaling;

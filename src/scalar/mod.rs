@@ -39,6 +39,7 @@
 //! | `set_dot_exact`, `set_sum_exact` | 1 (correctly rounded) | 1 per component |
 
 pub mod elementary;
+pub mod fixed;
 pub mod hw;
 pub mod matmul;
 pub mod mpfr;

@@ -67,11 +67,17 @@ impl Op {
     /// operands that makes it trivial is zero: either for ± and ·, the first for /).
     #[inline]
     pub fn of(self, a: &rug::Float, b: &rug::Float) -> Op {
+        self.with_zeros(a.is_zero(), b.is_zero())
+    }
+
+    /// [`Op::of`] from whether each operand is zero.
+    #[inline(always)]
+    pub fn with_zeros(self, a_zero: bool, b_zero: bool) -> Op {
         match self {
-            Op::AddSub if a.is_zero() || b.is_zero() => Op::AddSubZero,
-            Op::Mul if a.is_zero() || b.is_zero() => Op::MulZero,
-            Op::Fma if a.is_zero() || b.is_zero() => Op::FmaZero,
-            Op::Div if a.is_zero() => Op::DivZero,
+            Op::AddSub if a_zero || b_zero => Op::AddSubZero,
+            Op::Mul if a_zero || b_zero => Op::MulZero,
+            Op::Fma if a_zero || b_zero => Op::FmaZero,
+            Op::Div if a_zero => Op::DivZero,
             op => op,
         }
     }

@@ -1,8 +1,9 @@
 //! The arithmetic layer's self-check: MPFR's `binary64` / `binary32` emulation gives exactly the
 //! bits of hardware `f64` / `f32`, for every method, order and FMA policy (possible because every
 //! primitive, transcendentals included, is correctly rounded on both sides); `binary16` and
-//! `bfloat16` computed in `f64` give exactly the bits of their MPFR emulation. And results do
-//! not depend on the number of threads.
+//! `bfloat16` computed in `f64` give exactly the bits of their MPFR emulation; `mp:<bits>` in
+//! fixed-width limbs gives exactly MPFR's bits. And results do not depend on the number of
+//! threads.
 
 use clairaut::hessian::Method;
 use clairaut::model::Problem;
@@ -66,6 +67,24 @@ fn binary16_and_bfloat16_in_f64_equal_their_mpfr_emulation_bit_for_bit() {
             to_floats(&hessian::<rug::Float>(pr, method, order, &ctx))
         };
         check(fmt.name, at(Precision::Ieee(fmt)), mpfr);
+    }
+}
+
+#[test]
+fn mp_in_fixed_limbs_equals_mpfr_bit_for_bit() {
+    // `scalar::fixed` (4 or 5 limbs) against MPFR, the reference: 200 bits cut a limb, 256
+    // fill four, 320 five.
+    use clairaut::scalar::fixed::{Fixed, FixedCtx};
+    for bits in [200, 256, 320] {
+        let fixed = |pr: &Problem, method, order, fma| match bits {
+            ..=256 => to_floats(&hessian::<Fixed<4>>(pr, method, order, &FixedCtx::new(bits, fma))),
+            _ => to_floats(&hessian::<Fixed<5>>(pr, method, order, &FixedCtx::new(bits, fma))),
+        };
+        let mpfr = |pr: &Problem, method, order, fma| {
+            let ctx = clairaut::scalar::MpCtx::new(bits, None, fma);
+            to_floats(&hessian::<rug::Float>(pr, method, order, &ctx))
+        };
+        check(&format!("mp:{bits}"), fixed, mpfr);
     }
 }
 

@@ -7,8 +7,8 @@
 //!
 //! * `f32`/`f64` ([`hw`]): the lanes run as one vector loop (AVX intrinsics where the CPU has
 //!   them, checked at run time), and `f32` carries [`LaneDot::WIDE_LANES`] columns per pass;
-//! * MPFR ([`rug::Float`]): given the value, only the lanes are computed
-//!   ([`dot_tangents_definition`]);
+//! * MPFR ([`rug::Float`]) and its fixed-width twin ([`Fixed`]): given the value, only the
+//!   lanes are computed ([`dot_tangents_definition`]);
 //! * `binary16`/`bfloat16` ([`Narrow`]): the definition.
 //!
 //! These kernels mention dual numbers, so they live here rather than in the arithmetic layer,
@@ -22,6 +22,7 @@ use rug::Float;
 
 use super::dualvec::dot_tangents_definition;
 use super::DualVec;
+use crate::scalar::fixed::Fixed;
 use crate::scalar::narrow::Narrow;
 use crate::scalar::order::{self, Strided};
 use crate::scalar::Real;
@@ -70,6 +71,23 @@ pub trait LaneDot: Real {
 impl LaneDot for Float {
     /// Only the lanes: at MPFR prices the value's own product and sum per term are worth
     /// skipping when the primal has computed them.
+    #[inline(always)]
+    fn dot_lane_tangents<const K: usize>(
+        out: &mut DualVec<Self, K>,
+        a: Strided<'_, DualVec<Self, K>>,
+        b: Strided<'_, DualVec<Self, K>>,
+        idx: impl Fn(usize) -> usize,
+        tmp: &mut DualVec<Self, K>,
+        value: &Self,
+        ctx: &Self::RCtx,
+    ) {
+        dot_tangents_definition(out, a, b, idx, tmp, value, ctx)
+    }
+}
+
+/// The fixed-width `mp:<bits>` (bit-identical to MPFR): as MPFR, only the lanes when the value
+/// is known.
+impl<const L: usize> LaneDot for Fixed<L> {
     #[inline(always)]
     fn dot_lane_tangents<const K: usize>(
         out: &mut DualVec<Self, K>,
