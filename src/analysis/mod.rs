@@ -130,6 +130,7 @@ impl Request {
             orders: self.orders.len(),
             fmas: self.fmas.len(),
             policies: self.policies.len(),
+            role_runs: crate::hessian::cost::role_runs(&self.policies),
             truth_bits: self.truth_bits(),
             check_extra: self.check_extra,
             spectrum: self.spectrum,

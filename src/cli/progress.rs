@@ -187,9 +187,12 @@ impl AnalysisEstimate {
                 let per_cell = (req.orders.len() * req.fmas.len()) as f64;
                 let at = |q: Precision| cost::hessian_seconds(m, q, p, g(q), self.threads);
                 let share: f64 = self.seconds.methods.iter().filter(|x| x.0 == m).map(|x| x.1).sum();
-                // the cell's own share of its method's estimate (metrics included)
-                let mine = at(q) + at(t);
-                let all: f64 = distinct(&req.precisions).iter().map(|&q| per_cell * (at(q) + at(t))).sum();
+                // the cell's own share of its method's estimate (metrics included), its
+                // policies' role runs at truth precision with it
+                let (policies, roles) = (req.policies.len() as f64, cost::role_runs(&req.policies) as f64);
+                let cell = |q: Precision| policies * (at(q) + at(t)) + roles * at(t);
+                let mine = cell(q);
+                let all: f64 = distinct(&req.precisions).iter().map(|&q| per_cell * cell(q)).sum();
                 if all > 0.0 { share * mine / all } else { 0.0 }
             }
         }

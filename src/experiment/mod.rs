@@ -459,6 +459,7 @@ fn check_size(cell: &CellConfig, exp_path: &Path, s: &Settings, layers: &[usize]
             orders: s.orders.len(),
             fmas: s.fmas.len(),
             policies: s.policies.len(),
+            role_runs: crate::hessian::cost::role_runs(&s.policies),
             truth_bits: s.truth_bits.unwrap_or_else(|| crate::analysis::truth::default_bits(p_max)),
             check_extra: cell.check_extra,
             spectrum: cell.spectrum,

@@ -26,6 +26,7 @@ use crate::ad::{LaneDot, WithReal};
 use crate::error::Error;
 use crate::model::{InputMode, Problem};
 use crate::order::{Eval, Order};
+use crate::scalar::matmul::PrecisionPolicy;
 use crate::scalar::precision::Arith;
 use crate::scalar::{MathLib, Precision};
 
@@ -128,6 +129,9 @@ pub struct AnalysisShape<'a> {
     /// Number of precision policies (every one counted at every precision: an upper bound,
     /// since a policy's cells at precisions it cannot run at are skipped).
     pub policies: usize,
+    /// Hessians at truth precision that the role attribution adds to each (method, precision,
+    /// order, FMA) group of cells, over its policies: [`role_runs`].
+    pub role_runs: usize,
     /// Bits of the truth.
     pub truth_bits: u32,
     /// Extra bits of the certifying recomputation.
@@ -136,6 +140,15 @@ pub struct AnalysisShape<'a> {
     pub spectrum: bool,
     /// Whether every cell's matrix is kept to the end.
     pub keep_matrices: bool,
+}
+
+/// The Hessians at truth precision that the role attribution of rows under `policies` adds
+/// per (method, precision, order, FMA) ([`crate::analysis::roles`]): per non-uniform policy
+/// its runs H₁, H₂, H₃ ([`PrecisionPolicy::role_chain`]), two where H₃ is provably H₂
+/// ([`PrecisionPolicy::out_changes_nothing`]); none for `uniform`. An upper bound, as the
+/// policies are: a policy's cells that cannot run are skipped with their role runs.
+pub fn role_runs(policies: &[PrecisionPolicy]) -> usize {
+    policies.iter().filter(|p| !p.is_uniform()).map(|p| if p.out_changes_nothing() { 2 } else { 3 }).sum()
 }
 
 /// Estimated peak memory of an analysis, in bytes, following the order of work of
@@ -147,7 +160,8 @@ pub struct AnalysisShape<'a> {
 /// 3. per (method, precision, fma): T, T(q), H of each order, H at truth precision of the cell
 ///    whose metrics run (and their 4-byte significant bits, 24 bytes of `f64` spectrum work),
 ///    and the next cell being computed — H built and packed, then H at truth precision built
-///    and packed — with its workers ([`work_estimate`] at `threads`).
+///    and packed — with its workers ([`work_estimate`] at `threads`); under a policy with a
+///    role attribution, its three runs at truth precision, packed ([`role_runs`]).
 ///
 /// With `keep_matrices`, every cell's H stays to the end.
 pub fn analysis_memory(a: &AnalysisShape<'_>, threads: usize) -> f64 {
@@ -168,7 +182,8 @@ pub fn analysis_memory(a: &AnalysisShape<'_>, threads: usize) -> f64 {
             let kept = if a.keep_matrices { all_h } else { a.orders as f64 * h.packed };
             let next = h.packing().max(h.packed + hi.packing());
             let work = dims_work(pr, m, q, threads).max(dims_work(pr, m, Precision::Mp(tbits), threads));
-            let group = 2.0 * t.packed + kept + hi.packed + 4.0 + spectrum + next;
+            let roles = if a.role_runs > 0 { 3.0 * hi.packed } else { 0.0 };
+            let group = 2.0 * t.packed + kept + hi.packed + 4.0 + spectrum + next + roles;
             peak = peak.max(p2 * group + work);
         }
     }
@@ -333,8 +348,9 @@ impl AnalysisSeconds {
 
 /// Estimated seconds of an analysis on `threads` workers, following `analysis::analyze`: the
 /// truth (`fwd-rev` at t bits and its check at t + check bits), T(q) per precision (`fwd-rev` at
-/// t), then per (method, precision, order, fma) H at q and at t, and its metrics.
-/// `gradient_s(q)` is one gradient of the problem at `q` ([`gradient_seconds`]).
+/// t), then per (method, precision, order, fma) H at q and at t, and its metrics, and the role
+/// attribution's runs at t ([`role_runs`]). `gradient_s(q)` is one gradient of the problem at
+/// `q` ([`gradient_seconds`]).
 pub fn analysis_seconds(a: &AnalysisShape<'_>, gradient_s: &dyn Fn(Precision) -> f64, threads: usize) -> AnalysisSeconds {
     let p = a.dims.params as usize;
     let (t, check) = (Precision::Mp(a.truth_bits), Precision::Mp(a.truth_bits + a.check_extra));
@@ -351,12 +367,13 @@ pub fn analysis_seconds(a: &AnalysisShape<'_>, gradient_s: &dyn Fn(Precision) ->
     let metrics = p2 * METRICS_S_PER_ENTRY * f64::from(a.truth_bits) / 256.0
         + if a.spectrum { SPECTRUM_S_PER_P3 * p2 * p as f64 } else { 0.0 };
     let per_cell = (a.orders * a.fmas * a.policies) as f64;
+    let role_runs = (a.orders * a.fmas * a.role_runs) as f64;
     let methods = a
         .methods
         .iter()
         .map(|&m| {
             let at_t = hessian_seconds(m, t, p, gradient_s(t), threads);
-            let s: f64 = distinct.iter().map(|&q| per_cell * (hessian_seconds(m, q, p, gradient_s(q), threads) + at_t + metrics)).sum();
+            let s: f64 = distinct.iter().map(|&q| per_cell * (hessian_seconds(m, q, p, gradient_s(q), threads) + at_t + metrics) + role_runs * at_t).sum();
             (m, s)
         })
         .collect();
@@ -409,6 +426,41 @@ mod tests {
         for m in [Method::RevRev, Method::GaussNewton, Method::FdGradCentral] {
             assert!(relative_cost(m) < 5.0, "{m}: {}", relative_cost(m));
         }
+    }
+
+    /// The role attribution's runs: 3 per policy, 2 where `out` changes nothing, 0 for
+    /// `uniform`; each one more Hessian at truth precision per (order, FMA), in time and memory.
+    #[test]
+    fn role_runs_are_counted() {
+        let pol = |s: &str| s.parse::<PrecisionPolicy>().unwrap();
+        assert_eq!(role_runs(&[pol("uniform")]), 0);
+        assert_eq!(role_runs(&[pol("tf2-ampere")]), 2);
+        assert_eq!(role_runs(&[pol("torch-autocast-bf16")]), 3);
+        let policies = [pol("uniform"), pol("tf2-ampere"), pol("torch-autocast-bf16")];
+        assert_eq!(role_runs(&policies), 5);
+        let dims = Dims { params: 100, n: 8, widths: 20, sample: 6 };
+        let shape = |role_runs| AnalysisShape {
+            dims,
+            methods: &[Method::FwdRev],
+            precisions: &[Precision::F32],
+            // every cell's H kept: the cells' group, not the truth, is the peak of memory
+            orders: 50,
+            fmas: 1,
+            policies: 3,
+            role_runs,
+            truth_bits: 256,
+            check_extra: 64,
+            spectrum: false,
+            keep_matrices: true,
+        };
+        let price = |q: Precision| if matches!(q, Precision::Mp(_)) { 1e-3 } else { 1e-5 };
+        let (without, with) = (analysis_seconds(&shape(0), &price, 1), analysis_seconds(&shape(5), &price, 1));
+        let at_t = hessian_seconds(Method::FwdRev, Precision::Mp(256), 100, 1e-3, 1);
+        let added = with.total() - without.total();
+        assert!((added - 50.0 * 5.0 * at_t).abs() <= 1e-9 * added, "{added} vs {}", 250.0 * at_t);
+        let t = EntryBytes::of(Precision::Mp(256)).packed;
+        let grown = analysis_memory(&shape(5), 1) - analysis_memory(&shape(0), 1);
+        assert!((grown - 3.0 * t * 1e4).abs() <= 1e-9 * grown, "{grown}");
     }
 
     #[test]

@@ -33,6 +33,7 @@ mod layering;
 mod nonfinite;
 mod policy;
 mod policy_golden;
+mod policy_orders;
 mod orders;
 mod progress;
 mod rules;

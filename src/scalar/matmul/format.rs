@@ -168,7 +168,7 @@ impl Fmt {
 }
 
 /// `2^k` for −1074 ≤ k ≤ 1023, exactly.
-fn pow2(k: i32) -> f64 {
+pub(super) fn pow2(k: i32) -> f64 {
     if k >= -1022 {
         f64::from_bits(((k + 1023) as u64) << 52)
     } else {
@@ -178,7 +178,7 @@ fn pow2(k: i32) -> f64 {
 
 /// `⌊log₂|x|⌋` of a finite non-zero `x` (−1023 for zero and `f64` subnormals: below every
 /// format's `emin`, which is all that matters here).
-fn exponent(x: f64) -> i32 {
+pub(super) fn exponent(x: f64) -> i32 {
     ((x.to_bits() >> 52) & 0x7ff) as i32 - 1023
 }
 

@@ -8,6 +8,29 @@
 //! with a fresh accumulator, and the groups are added into an f32 master
 //! (`master = round_f32(master + group)`), the first group initializing it.
 //!
+//! **Reduction shapes** ([`Shape`]: the orders `lanes:<w>`, `blocked:<b>`, `splitk:<k>`,
+//! `pairwise`) partition the terms as the uniform orders do (`crate::scalar::order`'s table):
+//! every **part** — a lane, a block, a split-K part, a leaf of the pairwise tree — is one pass
+//! as above (its own accumulator in `acc`: its first product rounded to `acc`, then one
+//! rounding per term; under `promote=K` its own groups of K of its terms and its own f32
+//! master), and the parts' results are **combined in the accumulator's format** in the shape's
+//! pattern (lanes folded in halves, blocks and parts added in order, the tree's nodes
+//! `S(lo,mid) + S(mid,hi)`), each addition one rounding to `acc` — or to f32 under
+//! `promote=K`, where a part's result is its f32 master: partial results leave the tensor
+//! core in f32, as the FP8 recipe promotes them (DeepSeek-V3 §3.3.2), and cuBLAS's split-K
+//! reduces f32 partials. A pairwise leaf of two terms `(k, k+1)` is a pass over `k+1` then
+//! `k`, which is the uniform order's `fma(a_k, b_k, a_{k+1}·b_{k+1})` under `prod=exact` and
+//! its `a_k·b_k + a_{k+1}·b_{k+1}` under `prod=rounded`. So `f32-f32-f32` is uniform f32 with
+//! `fma` in every shape (its parts are the same FMA chains, its combinations the same f32
+//! additions), and `f32-f32-f32,prod=rounded` uniform f32 without. A part with no terms is
+//! absent (no addition). The term-by-term orders (`sequential`, `reversed`, `shuffled`) are one
+//! part, [`Shape::Terms`], in the order `idx`; the shapes take the terms in index order.
+//!
+//! Under `scale=tensor` (FP8 current scaling, [`scale_exponent`]) each input vector is
+//! multiplied by its power of two `2^ka`, `2^kb` before the conversion to `mul`, and the
+//! accumulated result by `2^−(ka+kb)` rounded to f32 (cuBLASLt's f32 epilogue `D = α·acc` with
+//! `α = scale_inv_a·scale_inv_b`; exact unless it leaves f32's normal range), before `out`.
+//!
 //! The split algorithms run several passes and combine them in f32 exactly as XLA's
 //! `dot_algorithm_rewriter.cc` does (see [`super::policy::Passes`]); a NaN of the low-order
 //! partial sum becomes +0 before `hi·hi` is added (XLA's `ReplaceNaNWithZeros`: an infinite
@@ -19,13 +42,29 @@
 use rug::float::Round;
 use rug::Float;
 
-use super::format::{Conv, Fmt};
+use super::format::{exponent, pow2, Conv, Fmt};
 use super::policy::{Fields, Passes, Prod, Rounding};
 
 /// Reusable buffers of the split algorithms (one per worker).
 #[derive(Clone, Debug, Default)]
 pub struct Scratch {
     pieces: Vec<f64>,
+}
+
+/// How the terms of a policy dot are grouped into parts, and the parts combined (see the
+/// module doc): the policy counterparts of the uniform orders' reduction shapes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Shape {
+    /// One part: every term, in the order `idx` (`sequential`, `reversed`, `shuffled`).
+    Terms,
+    /// `lanes:<w>`: lane j takes the terms j, j+w, j+2w, …; the lanes are folded in halves.
+    Lanes(usize),
+    /// `blocked:<b>` (and `splitk:<k>` with b = ⌈n/k⌉): blocks of b consecutive terms, the
+    /// last shorter, added in block order.
+    Blocked(usize),
+    /// `pairwise`: the balanced tree `S(lo,hi) = S(lo,mid) + S(mid,hi)`, `mid = lo + ⌊(hi−lo)/2⌋`,
+    /// with leaves of one or two terms.
+    Pairwise,
 }
 
 /// A policy dot's result, ready to be stored in the run's format: a value of `out` (or of the
@@ -48,16 +87,22 @@ pub const EXACT_BITS: u32 = 640;
 /// is +0. An exact sum (`acc=exact`, `out=exact`) is returned as its nearest `f64` (a
 /// convenience of tests; [`dot_sum`] keeps it).
 pub fn dot(f: &Fields, a: &[f64], b: &[f64], idx: impl Fn(usize) -> usize + Copy, s: &mut Scratch) -> f64 {
-    match dot_sum(f, a, b, idx, s) {
+    dot_shaped(f, Shape::Terms, a, b, idx, s)
+}
+
+/// [`dot`] in the reduction shape `shape` (`idx` is the order of the terms under
+/// [`Shape::Terms`] and ignored otherwise: the shapes take the terms in index order).
+pub fn dot_shaped(f: &Fields, shape: Shape, a: &[f64], b: &[f64], idx: impl Fn(usize) -> usize + Copy, s: &mut Scratch) -> f64 {
+    match dot_sum(f, shape, a, b, idx, s) {
         Sum::Value(v) => v,
         Sum::Exact(x) => x.to_f64(),
     }
 }
 
-/// [`dot`], with the exact sum of `acc=exact` kept as a [`Sum::Exact`]. The inputs may also be
-/// MPFR values rounded to odd at `f64` ([`round_odd`]) under `passes=1`: the conversion to
-/// `mul` (at most 24 bits) of such a value is that of the MPFR value.
-pub fn dot_sum(f: &Fields, a: &[f64], b: &[f64], idx: impl Fn(usize) -> usize + Copy, s: &mut Scratch) -> Sum {
+/// [`dot_shaped`], with the exact sum of `acc=exact` kept as a [`Sum::Exact`]. The inputs may
+/// also be MPFR values rounded to odd at `f64` ([`round_odd`]) under `passes=1`: the
+/// conversion to `mul` (at most 24 bits) of such a value is that of the MPFR value.
+pub fn dot_sum(f: &Fields, shape: Shape, a: &[f64], b: &[f64], idx: impl Fn(usize) -> usize + Copy, s: &mut Scratch) -> Sum {
     let n = a.len();
     debug_assert_eq!(n, b.len());
     if n == 0 {
@@ -66,9 +111,18 @@ pub fn dot_sum(f: &Fields, a: &[f64], b: &[f64], idx: impl Fn(usize) -> usize + 
     let key = [a[0], b[0], a[n - 1], b[n - 1]];
     let (m, conv) = f.mul;
     let cv = |x: f64| m.convert(x, conv, f.sat);
+    // scale=tensor: 2^ka, 2^kb exact scalings (1 without), undone by 2^−(ka+kb)
+    let (ka, kb) = if f.scale { (scale_exponent(m, a), scale_exponent(m, b)) } else { (0, 0) };
+    let (sa, sb) = (pow2(ka), pow2(kb));
     match f.passes {
-        Passes::One if f.exact.acc => finish_exact(f, exact_pass(n, idx, |i| cv(a[i]), |i| cv(b[i]), Float::with_val(EXACT_BITS, 0)), key),
-        Passes::One => finish(f, pass(f, n, idx, |i| cv(a[i]), |i| cv(b[i])), n, key),
+        Passes::One if f.exact.acc => {
+            let sum = exact_pass(n, idx, |i| cv(a[i] * sa), |i| cv(b[i] * sb), Float::with_val(EXACT_BITS, 0));
+            finish_exact(f, sum * pow2(-(ka + kb)), key)
+        }
+        Passes::One => {
+            let r = shaped_pass(f, shape, n, idx, |i| cv(a[i] * sa), |i| cv(b[i] * sb));
+            finish(f, if f.scale { Fmt::F32.convert(r * pow2(-(ka + kb)), Conv::Rne, false) } else { r }, n, key)
+        }
         Passes::X3 | Passes::X6 => {
             let k = if f.passes == Passes::X3 { 2 } else { 3 };
             let mut pieces = std::mem::take(&mut s.pieces);
@@ -77,7 +131,7 @@ pub fn dot_sum(f: &Fields, a: &[f64], b: &[f64], idx: impl Fn(usize) -> usize + 
                 let p = split(m, *x, k);
                 pieces.extend_from_slice(&p[..k]);
             }
-            let r = dot_split(f, n, &pieces, key, idx);
+            let r = dot_split(f, shape, n, &pieces, key, idx);
             s.pieces = pieces;
             r
         }
@@ -87,8 +141,10 @@ pub fn dot_sum(f: &Fields, a: &[f64], b: &[f64], idx: impl Fn(usize) -> usize + 
 /// The split passes of a dot (`passes=x3|x6`) on its inputs' pieces: piece j of a_i is
 /// `pieces[k·i + j]`, of b_i `pieces[k·(n + i) + j]` (k = 2 for x3, 3 for x6), as [`split`]
 /// or [`split_float`] make them; `key`: the first and last inputs (of `a`, `b`, `a`, `b`) as
-/// `f64`s, the operation's identity for stochastic rounding.
-pub fn dot_split(f: &Fields, n: usize, pieces: &[f64], key: [f64; 4], idx: impl Fn(usize) -> usize + Copy) -> Sum {
+/// `f64`s, the operation's identity for stochastic rounding. Every pass is summed in the
+/// reduction shape `shape` (the terms in the order `idx` under [`Shape::Terms`]); the passes
+/// are combined in f32 as in one part.
+pub fn dot_split(f: &Fields, shape: Shape, n: usize, pieces: &[f64], key: [f64; 4], idx: impl Fn(usize) -> usize + Copy) -> Sum {
     let k = if f.passes == Passes::X3 { 2 } else { 3 };
     let (m, conv) = f.mul;
     let cv = |x: f64| m.convert(x, conv, f.sat);
@@ -97,7 +153,7 @@ pub fn dot_split(f: &Fields, n: usize, pieces: &[f64], key: [f64; 4], idx: impl 
         let sum = pairs.iter().fold(Float::with_val(EXACT_BITS, 0), |acc, &(ja, jb)| exact_pass(n, idx, |i| cv(pieces[k * i + ja]), |i| cv(pieces[k * (n + i) + jb]), acc));
         return finish_exact(f, sum, key);
     }
-    let d = |ja: usize, jb: usize| pass(f, n, idx, |i| cv(pieces[k * i + ja]), |i| cv(pieces[k * (n + i) + jb]));
+    let d = |ja: usize, jb: usize| shaped_pass(f, shape, n, idx, |i| cv(pieces[k * i + ja]), |i| cv(pieces[k * (n + i) + jb]));
     let add = |x: f64, y: f64| add_f32(x, y);
     let low = if k == 2 {
         add(d(1, 0), d(0, 1))
@@ -105,6 +161,30 @@ pub fn dot_split(f: &Fields, n: usize, pieces: &[f64], key: [f64; 4], idx: impl 
         [d(0, 2), d(2, 0), d(0, 1), d(1, 0)].into_iter().fold(d(1, 1), add)
     };
     finish(f, add(if low.is_nan() { 0.0 } else { low }, d(0, 0)), n, key)
+}
+
+/// The exponent k of the scale `2^k` of an input vector `xs` under `scale=tensor`: NVIDIA
+/// Transformer Engine's current scaling with power-of-two scales (`Float8CurrentScaling`;
+/// `compute_scale_from_amax` in `transformer_engine/common/recipe/recipe_common.cuh` with
+/// `force_pow_2_scales` and ε = 0): `amax = max |x|` (NaNs ignored), `scale = fp8_max / amax`
+/// rounded to f32 (`__fdiv_rn`; f32's largest value if that overflows), then its significand
+/// dropped (`scale_bits & 0xFF800000`), i.e. `k = ⌊log₂ fl₃₂(fp8_max / amax)⌋`; `k = 0` when
+/// amax is 0 or infinite (the vector is all zeros, or the scale would be meaningless). The
+/// quotient is rounded to f32 exactly: `q = fl₆₄(max/amax)` and the sign of its exact remainder
+/// `max − q·amax` (one FMA) break an f32 tie as [`Fmt::round_sum`] does. Scaling by `2^k` and
+/// back is exact; the vector is the dot's operand — a row of A or a column of B of a matrix
+/// product, the dot being all Clairaut's kernel sees (per-tensor scaling of the whole matrix
+/// is the same where one vector holds the matrix's largest magnitude).
+pub fn scale_exponent(m: Fmt, xs: &[f64]) -> i32 {
+    let amax = xs.iter().fold(0.0f64, |acc, x| acc.max(x.abs()));
+    if amax == 0.0 || amax.is_infinite() {
+        return 0;
+    }
+    let max = m.max();
+    let q = max / amax;
+    let rem = (-q).mul_add(amax, max);
+    let q32 = if q.is_finite() { Fmt::F32.round_sum(q, rem, false) } else { f64::INFINITY };
+    if q32.is_finite() { exponent(q32) } else { exponent(f32::MAX as f64) }
 }
 
 /// The result `r` (before `out`) converted to `out`, to nearest even or stochastically (the
@@ -191,6 +271,81 @@ fn split(m: Fmt, x: f64, k: usize) -> [f64; 3] {
         _ => {
             let mid = m.convert(rest, Conv::Trunc, false);
             [hi, mid, m.convert(rest - mid, Conv::Rne, false)]
+        }
+    }
+}
+
+/// One pass (`n ≥ 1` terms) in the reduction shape `shape`: its parts are [`pass`]es, their
+/// results combined with [`combine`] (see the module doc).
+fn shaped_pass(f: &Fields, shape: Shape, n: usize, idx: impl Fn(usize) -> usize, a: impl Fn(usize) -> f64, b: impl Fn(usize) -> f64) -> f64 {
+    match shape {
+        Shape::Terms => pass(f, n, idx, a, b),
+        Shape::Lanes(w) => lanes(f, n, w.max(1), &a, &b),
+        Shape::Blocked(size) => blocks(f, n, size.max(1), &a, &b),
+        Shape::Pairwise => tree(f, 0, n, &a, &b),
+    }
+}
+
+/// Two parts' results added: one rounding to `acc`, or to f32 (the master's format) under
+/// `promote=K`.
+#[inline]
+fn combine(f: &Fields, x: f64, y: f64) -> f64 {
+    if f.promote > 0 { add_f32(x, y) } else { add_in(f.acc, x, y) }
+}
+
+/// `lanes:<w>`: lane j (< min(w, n)) is a pass over the terms j, j+w, …; the lanes are folded
+/// in halves as the uniform order folds them (`order::shaped`'s `fold_halves`): with widths
+/// W₀ = w, W_{l+1} = ⌈W_l/2⌉ down to 1, lane i at level l+1 is lane i at level l plus lane
+/// i + W_{l+1} when that lane has terms (i + W_{l+1} < min(W_l, n)).
+fn lanes(f: &Fields, n: usize, w: usize, a: &impl Fn(usize) -> f64, b: &impl Fn(usize) -> f64) -> f64 {
+    // w ≤ 2^16 in every order, but any w works: ⌈log₂ w⌉ + 1 ≤ 65 levels
+    let mut widths = [0usize; 65];
+    widths[0] = w;
+    let mut levels = 0;
+    while widths[levels] > 1 {
+        widths[levels + 1] = widths[levels].div_ceil(2);
+        levels += 1;
+    }
+    let lane = |j: usize| pass(f, (n - j).div_ceil(w), |k| j + k * w, a, b);
+    folded(f, &widths[..=levels], n, 0, &lane)
+}
+
+/// The value of lane `i` after folding from `widths[0]` lanes down to `widths.last()`.
+fn folded(f: &Fields, widths: &[usize], n: usize, i: usize, lane: &dyn Fn(usize) -> f64) -> f64 {
+    match widths {
+        [] | [_] => lane(i),
+        [.., prev, h] => {
+            let below = &widths[..widths.len() - 1];
+            let x = folded(f, below, n, i, lane);
+            if i + h < (*prev).min(n) { combine(f, x, folded(f, below, n, i + h, lane)) } else { x }
+        }
+    }
+}
+
+/// `blocked:<size>`: passes over blocks of `size` consecutive terms (the last shorter), added
+/// in block order.
+fn blocks(f: &Fields, n: usize, size: usize, a: &impl Fn(usize) -> f64, b: &impl Fn(usize) -> f64) -> f64 {
+    let first = size.min(n);
+    let mut r = pass(f, first, |k| k, a, b);
+    let mut start = first;
+    while start < n {
+        let len = size.min(n - start);
+        r = combine(f, r, pass(f, len, |k| start + k, a, b));
+        start += len;
+    }
+    r
+}
+
+/// `pairwise` over the `n ≥ 1` terms from `lo`: a leaf of one term is a pass over it, of two
+/// terms a pass over the second then the first (the uniform order's FMA leaf), else the two
+/// halves' trees combined.
+fn tree(f: &Fields, lo: usize, n: usize, a: &impl Fn(usize) -> f64, b: &impl Fn(usize) -> f64) -> f64 {
+    match n {
+        1 => pass(f, 1, |_| lo, a, b),
+        2 => pass(f, 2, |k| lo + 1 - k, a, b),
+        _ => {
+            let mid = n / 2;
+            combine(f, tree(f, lo, mid, a, b), tree(f, lo + mid, n - mid, a, b))
         }
     }
 }

@@ -18,6 +18,7 @@
 //! | `elementwise=run\|F` | the format of element-wise work (must be the run's precision) |
 //! | `round=rne\|sr:SEED` | conversion to `out`: nearest-even or reproducible stochastic |
 //! | `sat=on\|off` | saturating conversions (FP8) |
+//! | `scale=off\|tensor` | FP8 current scaling: each input vector of a dot scaled by a power of two into the format's range, the result scaled back |
 //!
 //! Formats `F` ([`Fmt`]): `f32`, `tf32`, `bf16`, `f16`, `e4m3`, `e5m2`, `e8m13`. The terms are
 //! taken in the run's summation order (`sequential`, `reversed`, `shuffled:<seed>`: the order

@@ -61,6 +61,10 @@ pub struct Fields {
     pub round: Rounding,
     /// Saturating conversions (overflow → ±max) of the inputs and of the result.
     pub sat: bool,
+    /// `scale=tensor`: FP8 current scaling — each input vector of a dot is multiplied by a
+    /// power of two bringing its largest magnitude into the fp8 range before conversion, and
+    /// the accumulated result is multiplied back (see [`super::kernel::scale_exponent`]).
+    pub scale: bool,
     /// Roles computed exactly rather than in their format (`acc=exact`, `out=exact`): the
     /// policies of the role attribution's runs ([`PrecisionPolicy::role_chain`]).
     pub exact: Exact,
@@ -111,7 +115,7 @@ pub struct Preset {
 }
 
 const fn fields(mul: Fmt, conv: Conv, acc: Fmt, out: Fmt, elementwise: Option<Fmt>) -> Fields {
-    Fields { mul: (mul, conv), prod: Prod::Exact, acc, promote: 0, passes: Passes::One, out, elementwise, round: Rounding::Rne, sat: false, exact: Exact { acc: false, out: false } }
+    Fields { mul: (mul, conv), prod: Prod::Exact, acc, promote: 0, passes: Passes::One, out, elementwise, round: Rounding::Rne, sat: false, scale: false, exact: Exact { acc: false, out: false } }
 }
 const fn passes(f: Fields, passes: Passes) -> Fields {
     Fields { passes, ..f }
@@ -151,7 +155,8 @@ pub const PRESETS: &[Preset] = &[
 impl PrecisionPolicy {
     /// Parses `uniform` or `PRESET[,field=value]*` (fields: `mul=F[:rne|rna|trunc]`,
     /// `prod=exact|rounded`, `acc=F|exact`, `promote=K`, `passes=1|x3|x6`, `out=F|exact`,
-    /// `elementwise=run|F`, `round=rne|sr:SEED`, `sat=on|off`). Errors name the field and value.
+    /// `elementwise=run|F`, `round=rne|sr:SEED`, `sat=on|off`, `scale=off|tensor`). Errors name
+    /// the field and value.
     pub fn parse(text: &str) -> Result<Self, String> {
         let mut parts = text.split(',');
         let name = parts.next().unwrap_or("").trim();
@@ -184,8 +189,9 @@ impl PrecisionPolicy {
 
     /// Whether this policy can run at `precision` in `order`: a policy's formats are computed
     /// exactly on `f64` values, so the run's format must be one whose values are (`f32`, `f64`,
-    /// `binary16`, `bfloat16`, `binary32`, `binary64`; not `mp:<bits>`); its accumulator adds
-    /// one product at a time (`sequential`, `reversed`, `shuffled`); and an `elementwise`
+    /// `binary16`, `bfloat16`, `binary32`, `binary64`; not `mp:<bits>`); its accumulators take
+    /// the terms in every order but `kahan` and `exact` (the term-by-term orders, and the
+    /// reduction shapes `pairwise`, `lanes`, `blocked`, `splitk`: see [`super::kernel`]); and an `elementwise`
     /// format must be the run's precision. `uniform` runs everywhere.
     pub fn check_run(&self, precision: Precision, order: Order) -> Result<(), String> {
         let Some(f) = self.fields() else { return Ok(()) };
@@ -193,7 +199,7 @@ impl PrecisionPolicy {
             return Err(format!("policy {self} runs at f32, f64 or an emulated IEEE format, not precision {precision}"));
         }
         if !policy_accepts(order) {
-            return Err(format!("policy {self} accumulates term by term: order {order} is not one (use sequential, reversed or shuffled:<seed>)"));
+            return Err(format!("policy {self} sums products in accumulators: order {order} is not one of its orders (use sequential, reversed, shuffled:<seed>, pairwise, lanes:<w>, blocked:<b> or splitk:<k>)"));
         }
         if let Some(e) = f.elementwise {
             let names: &[&str] = match e {
@@ -241,13 +247,13 @@ impl PrecisionPolicy {
     }
 
     /// Whether converting this policy's dot results to `out` can change none of them: its
-    /// result before `out` is a value of `acc` (one pass, no promotion) or of f32 (split passes
-    /// and promotion combine in f32), `out` holds every such value (f32 holds every format
+    /// result before `out` is a value of `acc` (one pass, no promotion, no scaling) or of f32
+    /// (split passes, promotion and the unscaling of `scale=tensor` end in f32), `out` holds every such value (f32 holds every format
     /// here), and the conversion rounds to nearest without saturating. Then the role
     /// attribution's `out` part is exactly 0 (its run H₃ is H₂).
     pub fn out_changes_nothing(&self) -> bool {
         let Some(f) = self.fields() else { return true };
-        let before = if f.exact.acc { None } else if f.passes == Passes::One && f.promote == 0 { Some(f.acc) } else { Some(Fmt::F32) };
+        let before = if f.exact.acc { None } else if f.passes == Passes::One && f.promote == 0 && !f.scale { Some(f.acc) } else { Some(Fmt::F32) };
         f.exact.out || (f.round == Rounding::Rne && !f.sat && before.is_some_and(|b| f.out == Fmt::F32 || f.out == b))
     }
 
@@ -314,7 +320,14 @@ fn set_field(f: &mut Fields, key: &str, value: &str) -> Result<(), String> {
             }
         }
         "sat" => f.sat = flag(value)?,
-        _ => return Err("unknown field (expected mul, prod, acc, promote, passes, out, elementwise, round or sat)".into()),
+        "scale" => {
+            f.scale = match value {
+                "off" => false,
+                "tensor" => true,
+                _ => return Err(format!("`{value}` is not off or tensor")),
+            }
+        }
+        _ => return Err("unknown field (expected mul, prod, acc, promote, passes, out, elementwise, round, sat or scale)".into()),
     }
     Ok(())
 }
@@ -324,6 +337,9 @@ fn check(f: &Fields) -> Result<(), String> {
     match (f.passes, f.mul.0) {
         (Passes::One, _) | (Passes::X3, Fmt::Bf16 | Fmt::Tf32) | (Passes::X6, Fmt::Bf16) => {}
         (p, m) => return Err(format!("passes={} splits into bf16 (x3, x6) or tf32 (x3) pieces, not mul={m}", Display(&p))),
+    }
+    if f.scale && !matches!(f.mul.0, Fmt::E4m3 | Fmt::E5m2) {
+        return Err(format!("scale=tensor scales fp8 inputs: it needs mul=e4m3 or mul=e5m2, not mul={}", f.mul.0));
     }
     if let Some(e) = f.elementwise {
         if !matches!(e, Fmt::F32 | Fmt::Bf16 | Fmt::F16) {
@@ -345,7 +361,7 @@ impl fmt::Display for Display<'_, Passes> {
 }
 
 /// The `field=value` texts of `f`, in canonical field order.
-fn field_texts(f: &Fields) -> [(&'static str, String); 9] {
+fn field_texts(f: &Fields) -> [(&'static str, String); 10] {
     let (m, c) = f.mul;
     [
         ("mul", if c == Conv::Rne { m.to_string() } else { format!("{m}:{c}") }),
@@ -360,12 +376,13 @@ fn field_texts(f: &Fields) -> [(&'static str, String); 9] {
             Rounding::Stochastic(s) => format!("sr:{s}"),
         }),
         ("sat", if f.sat { "on" } else { "off" }.into()),
+        ("scale", if f.scale { "tensor" } else { "off" }.into()),
     ]
 }
 
 impl fmt::Display for PrecisionPolicy {
     /// The canonical spelling: `uniform`, or the preset followed by the fields that differ
-    /// from it, in the order mul, prod, acc, promote, passes, out, elementwise, round, sat.
+    /// from it, in the order mul, prod, acc, promote, passes, out, elementwise, round, sat, scale.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             PrecisionPolicy::Uniform => f.write_str("uniform"),

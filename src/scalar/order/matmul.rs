@@ -2,8 +2,9 @@
 //! precision policy ([`crate::scalar::matmul`]) the policy's kernel, in this order's term order.
 
 use super::kernels::dot_given;
+use super::shaped::split_size;
 use super::{Eval, KernelScratch, Order, Strided};
-use crate::scalar::matmul::kernel::{self, Sum};
+use crate::scalar::matmul::kernel::{self, Shape, Sum};
 use crate::scalar::matmul::{Fields, Passes};
 use crate::scalar::{Real, Scalar};
 
@@ -28,10 +29,26 @@ pub fn matmul<S: Scalar>(
     }
 }
 
-/// Whether a precision policy can take its terms in `order`: the term-by-term orders
-/// (`sequential`, `reversed`, `shuffled`) — an accumulator adds one product at a time.
+/// Whether a precision policy can take its terms in `order`: every order that sums products
+/// in accumulators — the term-by-term orders (`sequential`, `reversed`, `shuffled`) and the
+/// reduction shapes (`pairwise`, `lanes`, `blocked`, `splitk`: [`kernel::Shape`]); not
+/// `kahan` (a compensated sum is no accumulator of a matrix unit) nor `exact` (a policy's
+/// exact accumulation is `acc=exact`).
 pub fn policy_accepts(order: Order) -> bool {
-    matches!(order, Order::Sequential | Order::Reversed | Order::Shuffled(_))
+    !matches!(order, Order::Kahan | Order::Exact)
+}
+
+/// The policy kernel's shape of `order` for a dot of `n` terms (`splitk:<k>` is
+/// `blocked:⌈n/k⌉`, as in the uniform order).
+fn shape(order: Order, n: usize) -> Shape {
+    match order {
+        Order::Lanes(w) => Shape::Lanes(w as usize),
+        Order::Blocked(b) => Shape::Blocked(b as usize),
+        Order::SplitK(k) => Shape::Blocked(split_size(n, k as usize)),
+        Order::Pairwise => Shape::Pairwise,
+        // the other orders are term by term, or refused with a policy (`policy_accepts`)
+        _ => Shape::Terms,
+    }
 }
 
 /// A policy and the order of its terms: what [`Scalar::dot_policy`] computes with.
@@ -70,13 +87,12 @@ impl PolicyDot<'_> {
                 s.b.extend((0..n).map(|k| b(k).to_f64()));
             }
             match self.eval.order {
-                Order::Reversed => kernel::dot_sum(self.fields, &s.a, &s.b, |k| n - 1 - k, &mut s.kernel),
+                Order::Reversed => kernel::dot_sum(self.fields, Shape::Terms, &s.a, &s.b, |k| n - 1 - k, &mut s.kernel),
                 Order::Shuffled(_) => {
                     let perm = self.eval.perm(n).expect("a permutation");
-                    kernel::dot_sum(self.fields, &s.a, &s.b, |k| perm[k] as usize, &mut s.kernel)
+                    kernel::dot_sum(self.fields, Shape::Terms, &s.a, &s.b, |k| perm[k] as usize, &mut s.kernel)
                 }
-                // the other orders are refused with a policy (`policy_accepts`)
-                _ => kernel::dot_sum(self.fields, &s.a, &s.b, |k| k, &mut s.kernel),
+                o => kernel::dot_sum(self.fields, shape(o, n), &s.a, &s.b, |k| k, &mut s.kernel),
             }
         };
         match r {
@@ -97,12 +113,12 @@ impl PolicyDot<'_> {
         }
         let pieces = &s.a;
         match self.eval.order {
-            Order::Reversed => kernel::dot_split(self.fields, n, pieces, key, |k| n - 1 - k),
+            Order::Reversed => kernel::dot_split(self.fields, Shape::Terms, n, pieces, key, |k| n - 1 - k),
             Order::Shuffled(_) => {
                 let perm = self.eval.perm(n).expect("a permutation");
-                kernel::dot_split(self.fields, n, pieces, key, |k| perm[k] as usize)
+                kernel::dot_split(self.fields, Shape::Terms, n, pieces, key, |k| perm[k] as usize)
             }
-            _ => kernel::dot_split(self.fields, n, pieces, key, |k| k),
+            o => kernel::dot_split(self.fields, shape(o, n), n, pieces, key, |k| k),
         }
     }
 
