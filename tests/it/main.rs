@@ -36,6 +36,7 @@ mod policy_golden;
 mod orders;
 mod progress;
 mod rules;
+mod rules_torch;
 mod properties;
 mod report;
 mod sweep;
