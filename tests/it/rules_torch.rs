@@ -120,3 +120,55 @@ fn the_pytorch_rules_option_computes_and_refuses_clearly() {
         assert_eq!(err.trim_end().lines().count(), 1, "{err}");
     }
 }
+
+/// The report's framework-rules rows (`results/tf2-article/example1-rules`, issue 18 point 5)
+/// rerun bit for bit, and hold a row per covered (rules, method, precision): a graph part
+/// under framework rules only, nonzero where the bitwise test above finds differing entries
+/// (pytorch at f32).
+#[test]
+fn the_reports_framework_rules_results_rerun_and_carry_graph_parts() {
+    let d = Path::new(env!("CARGO_MANIFEST_DIR")).join("results/tf2-article/example1-rules");
+    let out = clairaut().arg("rerun").arg(&d).output().unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success() && stdout.contains("bit-identical"), "{stdout}");
+    let files: Vec<_> = clairaut::results::files_in(&d).unwrap().iter().map(|f| clairaut::results::ResultFile::read(f).unwrap()).collect();
+    let rows: Vec<_> = files.iter().flat_map(|f| f.analysis.rows.iter()).collect();
+    let find = |rules: &str, method: &str, p: &str| rows.iter().find(|r| r.rules.as_deref().unwrap_or("clairaut") == rules && r.method == method && r.precision == p).copied();
+    for p in ["f32", "f64"] {
+        for (rules, method) in [("clairaut", "rev-rev"), ("clairaut", "fwd-rev"), ("tensorflow", "rev-rev"), ("jax", "fwd-rev"), ("pytorch", "fwd-rev")] {
+            let r = find(rules, method, p).unwrap_or_else(|| panic!("{rules} {method} {p}"));
+            assert_eq!(r.attribution.graph.is_some(), rules != "clairaut", "{rules} {method} {p}");
+        }
+        assert!(find("pytorch", "rev-rev", p).is_none() && find("tensorflow", "fwd-rev", p).is_none());
+    }
+    assert!(find("pytorch", "fwd-rev", "f32").unwrap().attribution.graph.as_ref().unwrap().total.to_f64() > 0.0);
+}
+
+/// PyTorch's backward kernels and their registered forward derivatives, one f64 point each
+/// where the operation order shows, against values computed by torch 2.15 on CPU
+/// (`torch.ops.aten.sigmoid_backward` / `tanh_backward` on 1-element tensors and
+/// `torch.func.jvp` of them): the alternative orders give the other neighbour.
+#[test]
+fn pytorch_kernels_match_torch_at_points_where_the_order_shows() {
+    use clairaut::scalar::rules::{GradKernel, Lane};
+    let ctx = f64ctx();
+    let at = Lane::new(0, 1);
+    let eval = |k: GradKernel, y: f64, g: f64| {
+        let (mut out, mut t) = (0.0f64, [0.0f64; 2]);
+        k.eval(&mut out, &y, &g, at, &mut t, &ctx);
+        out
+    };
+    // sigmoid_backward(g, y) = (g·(1 − y))·y; g·(y·(1 − y)) gives 0.00011344621428324956
+    assert_eq!(eval(GradKernel::SigmoidBackward, 0.8972138009695755, 0.0012301533574825742), 0.00011344621428324958);
+    // tanh_backward(g, y) = g·fma(−y, y, 1); unfused −0.08303000160502515
+    assert_eq!(eval(GradKernel::TanhBackward, 0.9779202953637698, -1.901222739800844), -0.08303000160502517);
+    let jvp = |k: GradKernel, (y, yt): (f64, f64), (g, gt): (f64, f64)| {
+        let mut out = 0.0f64;
+        assert!(k.jvp(&mut out, (&y, &yt), (&g, &gt), at, &ctx));
+        out
+    };
+    // the derivative of the kernel's arithmetic gives −0.4491809619620675 and −2.131632255439708
+    assert_eq!(jvp(GradKernel::SigmoidBackward, (0.18901497295529585, 0.8843898673831739), (-0.8075346753318965, -0.0325217049455206)), -0.44918096196206764);
+    assert_eq!(jvp(GradKernel::TanhBackward, (0.5213660971194323, -0.8999276075985952), (-2.0353289449399323, -0.3044768777114372)), -2.1316322554397082);
+    assert!(!GradKernel::SigmoidGrad.has_jvp() && !GradKernel::LogisticJvp.has_jvp());
+}
