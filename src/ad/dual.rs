@@ -134,6 +134,17 @@ impl<R: Real> Scalar for Dual<R> {
         let mut s = [self.v.clone(), self.v.clone()];
         k.eval(&mut self.t, &self.v, &a.t, at, &mut s, ctx);
     }
+    fn set_grad_kernel(&mut self, k: GradKernel, y: &Self, dy: &Self, at: Lane, ctx: &Self::Ctx) {
+        // the tangent by the framework's registered forward derivative where it has one
+        // (PyTorch), else the derivative of the kernel's arithmetic
+        if k.jvp(&mut self.t, (&y.v, &y.t), (&dy.v, &dy.t), at, ctx) {
+            let mut s = [self.v.clone(), self.v.clone()];
+            k.eval(&mut self.v, &y.v, &dy.v, at, &mut s, ctx);
+        } else {
+            let mut t = [self.clone(), self.clone()];
+            k.eval(self, y, dy, at, &mut t, ctx);
+        }
+    }
     fn set_mul_contracted(&mut self, a: &Self, b: &Self, ctx: &Self::Ctx) {
         // t = fma(a.t, b.v, a.v·b.t); `self.v` is scratch until the value is written last
         self.v.set_mul(&a.v, &b.t, ctx);

@@ -136,6 +136,19 @@ impl<R: LaneDot, const K: usize> Scalar for DualVec<R, K> {
             k.eval(&mut self.t[j], &self.v, &a.t[j], at, &mut s, ctx);
         }
     }
+    fn set_grad_kernel(&mut self, k: GradKernel, y: &Self, dy: &Self, at: Lane, ctx: &Self::Ctx) {
+        // per lane as Dual: the registered forward derivative where the framework has one
+        if !k.has_jvp() {
+            let mut t = [self.clone(), self.clone()];
+            k.eval(self, y, dy, at, &mut t, ctx);
+            return;
+        }
+        let mut s = [self.v.clone(), self.v.clone()];
+        for j in 0..K {
+            k.jvp(&mut self.t[j], (&y.v, &y.t[j]), (&dy.v, &dy.t[j]), at, ctx);
+        }
+        k.eval(&mut self.v, &y.v, &dy.v, at, &mut s, ctx);
+    }
     fn set_mul_contracted(&mut self, a: &Self, b: &Self, ctx: &Self::Ctx) {
         // per lane as Dual: t = fma(a.t, b.v, a.v·b.t)
         for k in 0..K {

@@ -468,6 +468,21 @@ fn rule_adjoint<R: Real>(
                     out.set_mul(t0, dyv, ctx);
                     t1.set_mul(out, yv, ctx);
                 }
+                // PyTorch (`derivatives.yaml`, `output:`): grad * grad_output * (-2 * output + 1)
+                GradKernel::SigmoidBackward => {
+                    out.set_mul(yv, &R::consts(ctx).two, ctx);
+                    t0.set_neg(out, ctx);
+                    out.set_add(t0, &R::consts(ctx).one, ctx);
+                    t0.set_mul(w, dyv, ctx);
+                    t1.set_mul(t0, out, ctx);
+                }
+                // grad * (-2 * output * grad_output)
+                GradKernel::TanhBackward => {
+                    out.set_mul(yv, &R::consts(ctx).two, ctx);
+                    t0.set_neg(out, ctx);
+                    out.set_mul(t0, dyv, ctx);
+                    t1.set_mul(w, out, ctx);
+                }
             }
             acc.add(tape, y, t1, ctx);
             k.eval(out, yv, w, stack(at), ks, ctx);

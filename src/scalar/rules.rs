@@ -30,6 +30,14 @@
 //! module does not reproduce: Hessians whose forward tensors fill a packet (N·d ≥ 8 at f32,
 //! ≥ 4 at f64) differ there. Other formats (MPFR, binary16) have no TensorFlow
 //! kernel; they take the scalar order everywhere (no packets).
+//!
+//! # PyTorch's backward kernels (CPU)
+//! `aten/src/ATen/native/cpu/BinaryOpsKernel.cpp` (torch 2.15): `sigmoid_backward(g, y)` is
+//! `(g·(1 − y))·y` on the scalar and the `Vectorized` loop alike, `tanh_backward(g, y)` is
+//! `g·(1 − y·y)` with `1 − y·y` fused into one FMA (both measured with `torch.ops.aten` on
+//! vectors of 2 and 64 elements, f32 and f64). Unlike TensorFlow's, their second derivatives
+//! are registered *forward* derivatives (`derivatives.yaml`, `result:`), which dual numbers
+//! push instead of differentiating the kernel's arithmetic ([`GradKernel::jvp`]).
 
 use std::fmt;
 use std::str::FromStr;
@@ -103,6 +111,16 @@ pub enum GradKernel {
     /// `mul(g, mul(ans, sub(1, ans)))` = `dy·(y·(1 − y))`; its value `logistic_impl`:
     /// `1/(1 + exp(−x))`.
     LogisticJvp,
+    /// PyTorch `sigmoid_backward(grad, output)` (`aten/src/ATen/native/cpu/BinaryOpsKernel.cpp`):
+    /// `(dy·(1 − y))·y` on the scalar and the `Vectorized` path alike (measured); its value
+    /// `sigmoid` = `1/(1 + exp(−x))` (`UnaryOpsKernel.cpp`, scalar path). Registered forward
+    /// derivative ([`GradKernel::jvp`], `derivatives.yaml`): `sigmoid_backward(ḋy, y) +
+    /// ẏ·dy·(−2·y + 1)`.
+    SigmoidBackward,
+    /// PyTorch `tanh_backward(grad, output)`: `dy·(1 − y·y)` with `1 − y·y` fused
+    /// (`fma(−y, y, 1)`: measured on both paths of the CPU build); its value `tanh`. Registered
+    /// forward derivative: `tanh_backward(ḋy, y) + ẏ·((−2·y)·dy)`.
+    TanhBackward,
 }
 
 /// Where an element sits in the tensor a kernel runs over: its flat index and the tensor's
@@ -153,8 +171,8 @@ impl GradKernel {
     /// The activation this kernel differentiates.
     pub fn activation(self) -> Activation {
         match self {
-            GradKernel::SigmoidGrad | GradKernel::LogisticJvp => Activation::Sigmoid,
-            GradKernel::TanhGrad => Activation::Tanh,
+            GradKernel::SigmoidGrad | GradKernel::LogisticJvp | GradKernel::SigmoidBackward => Activation::Sigmoid,
+            GradKernel::TanhGrad | GradKernel::TanhBackward => Activation::Tanh,
         }
     }
 
@@ -175,9 +193,10 @@ impl GradKernel {
                 d.set_add(one, &e, ctx);
                 out.set_div(&e, &d, ctx);
             }
-            GradKernel::TanhGrad => out.set_tanh(x, ctx),
-            // lax.logistic_impl: div(1, add(1, exp(neg(x)))), Clairaut's sigmoid
-            GradKernel::LogisticJvp => out.set_fun_deriv(super::Fun::Act(Activation::Sigmoid), 0, x, ctx),
+            GradKernel::TanhGrad | GradKernel::TanhBackward => out.set_tanh(x, ctx),
+            // lax.logistic_impl: div(1, add(1, exp(neg(x)))), and PyTorch's scalar path
+            // `1 / (1 + std::exp(-a))`: Clairaut's sigmoid
+            GradKernel::LogisticJvp | GradKernel::SigmoidBackward => out.set_fun_deriv(super::Fun::Act(Activation::Sigmoid), 0, x, ctx),
         }
     }
 
@@ -206,7 +225,51 @@ impl GradKernel {
                 t1.set_sub(&one, t0, ctx);
                 out.set_mul(dy, t1, ctx);
             }
+            GradKernel::SigmoidBackward => {
+                // a * (1 - b) * b
+                t0.set_sub(&one, y, ctx);
+                t1.set_mul(dy, t0, ctx);
+                out.set_mul(t1, y, ctx);
+            }
+            GradKernel::TanhBackward => {
+                // a * (1 - b * b), the difference fused
+                t0.set_neg(y, ctx);
+                t1.set_mul_add(t0, y, &one, ctx);
+                out.set_mul(dy, t1, ctx);
+            }
         }
+    }
+
+    /// Whether the framework registers a forward derivative of this kernel ([`GradKernel::jvp`]).
+    pub fn has_jvp(self) -> bool {
+        matches!(self, GradKernel::SigmoidBackward | GradKernel::TanhBackward)
+    }
+
+    /// The tangent of `k(y, dy)` by the framework's *registered* forward derivative, where
+    /// the framework has one (PyTorch's `result:` entries of `derivatives.yaml`; `false`,
+    /// nothing written, otherwise): `out` from the values `y`, `dy` and tangents `ẏ`, `ḋy`.
+    /// * `SigmoidBackward`: `sigmoid_backward(ḋy, y) + ẏ·dy·(−2·y + 1)`, left to right;
+    /// * `TanhBackward`: `tanh_backward(ḋy, y) + ẏ·((−2·y)·dy)`.
+    pub fn jvp<R: Real>(self, out: &mut R, (y, yt): (&R, &R), (dy, dyt): (&R, &R), at: Lane, ctx: &R::RCtx) -> bool {
+        if !self.has_jvp() {
+            return false;
+        }
+        let cs = R::consts(ctx);
+        let mut t = [y.clone(), y.clone()];
+        let (mut first, mut m2, mut p, mut q) = (y.clone(), y.clone(), y.clone(), y.clone());
+        self.eval(&mut first, y, dyt, at, &mut t, ctx);
+        p.set_mul(y, &cs.two, ctx);
+        m2.set_neg(&p, ctx); // −2·y (exact)
+        if self == GradKernel::SigmoidBackward {
+            q.set_add(&m2, &cs.one, ctx);
+            p.set_mul(yt, dy, ctx);
+            m2.set_mul(&p, &q, ctx);
+        } else {
+            p.set_mul(&m2, dy, ctx);
+            m2.set_mul(yt, &p, ctx);
+        }
+        out.set_add(&first, &m2, ctx);
+        true
     }
 }
 

@@ -37,6 +37,7 @@ mod policy_orders;
 mod orders;
 mod progress;
 mod rules;
+mod rules_torch;
 mod properties;
 mod report;
 mod sweep;

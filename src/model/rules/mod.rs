@@ -14,10 +14,11 @@
 //! [`Scalar::set_fun_rule`]: a format computes the kernel, the tape records a node whose
 //! adjoints are the registered gradients (`ad::tape`, `RuleNode`).
 //!
-//! Supported: [`tensorflow`] (`rev-rev`), [`jax`] (`fwd-rev`). Which methods, activations and losses each set of
+//! Supported: [`tensorflow`] (`rev-rev`), [`jax`] (`fwd-rev`), [`pytorch`] (`fwd-rev`). Which methods, activations and losses each set of
 //! rules covers is [`check`]'s.
 
 pub mod jax;
+pub mod pytorch;
 pub mod tensorflow;
 
 use super::{Activation, Loss, Spec};
@@ -45,7 +46,12 @@ pub fn check(rules: Rules, method: Method, spec: &Spec) -> Result<(), String> {
             }
             jax::check(spec)
         }
-        Rules::PyTorch => Err(format!("rules {rules} are not implemented yet (implemented: clairaut, tensorflow, jax)")),
+        Rules::PyTorch => {
+            if method != Method::FwdRev {
+                return Err(format!("rules pytorch implement fwd-rev only (torch.func.hessian = jacfwd(jacrev)), not {}", method.name()));
+            }
+            pytorch::check(spec)
+        }
     }
 }
 
@@ -55,6 +61,7 @@ pub fn activation<S: Scalar>(eval: &Eval, act: Activation, out: &mut S, z: &S, k
     match eval.rules {
         Rules::TensorFlow => tensorflow::activation(act, out, z, k, len, ctx),
         Rules::Jax => jax::activation(act, out, z, k, len, ctx),
+        Rules::PyTorch => pytorch::activation(act, out, z, k, len, ctx),
         _ => false,
     }
 }
@@ -65,6 +72,7 @@ pub fn chain<S: Scalar>(eval: &Eval, act: Activation, g: &mut [S], a: &[S], tmp:
     match eval.rules {
         Rules::TensorFlow => tensorflow::chain(act, g, a, tmp, ctx),
         Rules::Jax => jax::chain(act, g, a, tmp, ctx),
+        Rules::PyTorch => pytorch::chain(act, g, a, tmp, ctx),
         _ => false,
     }
 }
@@ -77,6 +85,7 @@ pub fn loss_grad<S: Scalar>(eval: &Eval, loss: Loss, grad: &mut [S], out: &[S], 
         // JAX's gradient of `jnp.mean(jnp.square(y - pred))` is composed as TensorFlow's
         // (`jax` module docs): `−((1 ⊘ M)·((y − a)·2))`
         Rules::TensorFlow | Rules::Jax => tensorflow::loss_grad(loss, grad, out, y, tmp, ctx),
+        Rules::PyTorch => pytorch::loss_grad(loss, grad, out, y, tmp, ctx),
         _ => false,
     }
 }

@@ -1,7 +1,9 @@
 //! The article's three examples: what TensorFlow does with them as printed (from the recorded
 //! cross-check), Clairaut's full Hessian on Example 1's configuration, Example 2's formula as
 //! printed (`fd-loss-4pt-as-printed`, read from its result file) beside the schemes the text
-//! intends, and Example 3.
+//! intends, and Example 3; Examples 1 and 3 under the frameworks' derivative rules
+//! (`example1-rules`: each rules' Hessian beside Clairaut's graph, their difference as the
+//! graph part).
 
 use std::fmt::Write as _;
 use std::path::Path;
@@ -9,7 +11,7 @@ use std::path::Path;
 use ciborium::Value as Cbor;
 use serde_json::Value as Json;
 
-use super::table::{col, sci, table};
+use super::table::{col, metric, sci, table};
 use super::{Figures, Row, Study};
 use crate::error::Error;
 use crate::results::ResultFile;
@@ -25,7 +27,8 @@ pub fn section(study: &Study, fig: &mut Figures) -> Result<Section, Error> {
         "\n**Example 3** calls `tape.hessian`, which `tf.GradientTape` does not have: `AttributeError`. The \
          corrected nested-tape Hessian agrees with Clairaut's rev-rev to the last few ulps (see `crosscheck-tf.md`).\n"
     );
-    Ok(Section { title: "The article's examples".into(), verdict: None, regenerate: vec!["example1", "example2"], body })
+    framework_rules(study, &mut body);
+    Ok(Section { title: "The article's examples".into(), verdict: None, regenerate: vec!["example1", "example2", "example1-rules"], body })
 }
 
 /// The cross-check's observations of the examples run verbatim with TensorFlow.
@@ -72,6 +75,63 @@ fn example1(study: &Study, fig: &mut Figures, md: &mut String) {
         md,
         "\nAt float64, rev-rev on Example 1 is {} (every order and FMA policy).\n",
         if fig.example1_f64_symmetric { "**exactly symmetric**, bit for bit" } else { "asymmetric" }
+    );
+}
+
+/// Examples 1 and 3 (one network) under each framework's derivative rules: the Hessian's
+/// error beside Clairaut's graph in the same cell, and their difference — the graph part — set
+/// against the rounding part; every statement from the rows of `example1-rules`.
+fn framework_rules(study: &Study, md: &mut String) {
+    let rows: Vec<&Row> = study.rows("example1-rules").iter().collect();
+    let rules = |r: &Row| r.row.rules.clone().unwrap_or_else(|| "clairaut".into());
+    let _ = writeln!(
+        md,
+        "**Examples 1 and 3 under the frameworks' derivative rules.** Example 3's network is Example 1's. The \
+         frameworks build its Hessian from their own formulas: TensorFlow's nested tapes (`rules = tensorflow`, \
+         rev-rev), `jax.hessian` and `torch.func.hessian` (`rules = jax`, `rules = pytorch`, fwd-rev: jacfwd of \
+         jacrev). Each framework-rules row beside Clairaut's own (`clairaut`) in the same method and precision; \
+         the graph part is ‖H(rules) − H(clairaut)‖/‖T‖, their whole difference:\n"
+    );
+    fn rules_col(r: &Row) -> String {
+        r.row.rules.clone().unwrap_or_else(|| "clairaut".into())
+    }
+    fn graph_col(r: &Row) -> String {
+        r.row.attribution.graph.as_ref().map_or_else(String::new, |g| metric(&g.total))
+    }
+    fn rounding_col(r: &Row) -> String {
+        metric(&r.row.attribution.rounding.total)
+    }
+    md.push_str(&table(
+        &rows,
+        &[
+            ("method", col::method),
+            ("precision", col::precision),
+            ("rules", rules_col),
+            ("error ‖H−T‖/‖T‖", col::error_rel_fro),
+            ("graph", graph_col),
+            ("rounding", rounding_col),
+            ("asymmetry ‖H−Hᵀ‖/‖H‖", col::asym_rel_fro),
+        ],
+    ));
+    let framework: Vec<&&Row> = rows.iter().filter(|r| r.row.attribution.graph.is_some()).collect();
+    let graph = |r: &Row| r.row.attribution.graph.as_ref().map_or(0.0, |g| g.total.to_f64());
+    let differ = framework.iter().filter(|r| graph(r) > 0.0).count();
+    let within = framework.iter().filter(|r| graph(r) <= r.row.attribution.rounding.total.to_f64()).count();
+    let base = |r: &Row| rows.iter().find(|b| b.row.attribution.graph.is_none() && b.row.method == r.row.method && b.row.precision == r.row.precision);
+    let better: Vec<String> = framework
+        .iter()
+        .filter(|r| base(r).is_some_and(|b| r.row.error_rel_fro.to_f64() < b.row.error_rel_fro.to_f64()))
+        .map(|r| format!("{} {} {}", rules(r), r.row.method, r.row.precision))
+        .collect();
+    let _ = writeln!(
+        md,
+        "\n{differ} of the {} framework-rules rows differ from Clairaut's graph; in {within} of them the graph part is \
+         at most the rounding part (the graph moves the Hessian within its own rounding error). Closer to the exact \
+         Hessian than Clairaut's graph: {}. Whether each set of rules reproduces its framework's own Hessian bit for \
+         bit is tested against committed framework outputs (`tests/data/frameworks/`, `tests/it/rules.rs`, \
+         `tests/it/rules_torch.rs`).\n",
+        framework.len(),
+        if better.is_empty() { "none".into() } else { better.join(", ") }
     );
 }
 

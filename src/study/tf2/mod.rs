@@ -26,8 +26,9 @@ pub mod table;
 
 /// The study's experiments (`<name>.toml` in the experiments folder, results in
 /// `<results>/<name>/`), in the order the report reads them.
-pub const EXPERIMENTS: [&str; 10] = [
+pub const EXPERIMENTS: [&str; 11] = [
     "example1",
+    "example1-rules",
     "example2",
     "example2-as-printed",
     "claim-a-exact",

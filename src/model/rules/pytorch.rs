@@ -1,0 +1,100 @@
+//! PyTorch's graph of an MLP loss Hessian: `torch.func.hessian(loss)` = `jacfwd(jacrev(loss))`
+//! (`fwd-rev`) of an `nn.Sequential` of `nn.Linear` and activation modules with
+//! `nn.MSELoss()` (`scripts/frameworks/torch_export.py`), on CPU (torch 2.15).
+//!
+//! Read from PyTorch's sources at 2.15 — `tools/autograd/derivatives.yaml` (shipped as
+//! `torchgen/packaged/autograd/derivatives.yaml`), the CPU kernels in
+//! `aten/src/ATen/native/cpu/{BinaryOpsKernel,UnaryOpsKernel}.cpp` — and checked against the
+//! aten operations `torch.func.hessian` runs (a `TorchDispatchMode` log of the article's
+//! example: `addmm`, `sigmoid`, `sigmoid_backward`, `sub`, `mul`, `mm`, `sum`).
+//!
+//! # The gradient (`jacrev`: the backward formulas)
+//! * `nn.Linear`: `addmm(b, x, Wᵀ)` = `(x·Wᵀ) + b` (the dot first: measured), backward `mm`
+//!   and a batch `sum`: Clairaut's matrix products and batch sums.
+//! * `mse_loss` (`self: mse_loss_backward(grad, self, target, reduction)`, derivatives.yaml
+//!   l. 2097), decomposed for `jacfwd` (`torch._decomp`, `mse_loss_backward`):
+//!   `norm * (input - target) * grad_output`, `norm = 2. / input.numel()` (mean; computed in
+//!   double, then cast to the tensor's format) or `2.` (sum): `((a − y)·norm)·1`.
+//! * `sigmoid` (`self: sigmoid_backward(grad, result)`, l. 1552): the kernel
+//!   `sigmoid_backward(g, a)` = `(g·(1 − a))·a` ([`GradKernel::SigmoidBackward`]).
+//! * `tanh` (`self: tanh_backward(grad, result)`, l. 1790): `tanh_backward(g, a)` =
+//!   `g·(1 − a·a)`, the difference fused ([`GradKernel::TanhBackward`]).
+//!
+//! # Second order (`jacfwd`: forward-mode derivatives, `result:` entries)
+//! * `sigmoid`, `tanh`: `result: auto_element_wise` — the tangent is the backward formula
+//!   applied to it: `ȧ = sigmoid_backward(ż, a)` / `tanh_backward(ż, a)`
+//!   ([`Scalar::set_fun_rule`]); the values `1/(1 + exp(−z))` (the scalar path of the CPU
+//!   kernel: tensors under 2 vectors' width) and `tanh(z)`.
+//! * `sigmoid_backward` (l. 2745): `sigmoid_backward(ġ, a) + ȧ·g·(−2·a + 1)`;
+//!   `tanh_backward` (l. 2750): `tanh_backward(ġ, a) + ȧ·(−2·a·g)` — the kernel's
+//!   *registered* forward derivative, not the derivative of its arithmetic
+//!   ([`Scalar::set_grad_kernel`], [`GradKernel::jvp`]).
+//! * `sub`, `mul`, `addmm`, `mm`, `sum`: linear or product rules, as the dual numbers'.
+//!
+//! # Covered
+//! Activations `sigmoid`, `tanh`, `identity` (`nn.Identity`: no op); losses `mse`, `mse:sum`;
+//! `fwd-rev` only (the committed exports use `torch.func.hessian`). Matrix products and batch
+//! sums longer than one term follow the order under study, not MKL's; tensors of 2 vectors'
+//! width or more take the `Vectorized` path (Sleef's `exp`), which is not reproduced.
+
+use super::super::{Activation, Loss, Spec};
+use crate::scalar::rules::{GradKernel, Lane};
+use crate::scalar::{Real, Scalar};
+
+/// PyTorch's backward kernel of `act`, if it has one (`None` for `identity`).
+fn kernel(act: Activation) -> Option<GradKernel> {
+    match act {
+        Activation::Sigmoid => Some(GradKernel::SigmoidBackward),
+        Activation::Tanh => Some(GradKernel::TanhBackward),
+        _ => None,
+    }
+}
+
+/// Whether PyTorch's rules cover `spec` (activations and loss).
+pub fn check(spec: &Spec) -> Result<(), String> {
+    if let Some(a) = spec.activations.iter().find(|&&a| kernel(a).is_none() && a != Activation::Identity) {
+        return Err(format!("rules pytorch cover the activations sigmoid, tanh and identity, not {}", a.name()));
+    }
+    if !matches!(spec.loss, Loss::Mse | Loss::MseSum) {
+        return Err(format!("rules pytorch cover the losses mse and mse:sum, not {}", spec.loss.name()));
+    }
+    Ok(())
+}
+
+/// `out = σ(z)` with its tangent `σ_backward(ż, out)` (element `k` of `len`).
+pub(super) fn activation<S: Scalar>(act: Activation, out: &mut S, z: &S, k: usize, len: usize, ctx: &S::Ctx) -> bool {
+    let Some(kern) = kernel(act) else { return false };
+    out.set_fun_rule(kern, z, Lane::new(k, len), ctx);
+    true
+}
+
+/// `g ← sigmoid_backward(g, a)` / `tanh_backward(g, a)`, differentiated by its registered
+/// forward derivative.
+pub(super) fn chain<S: Scalar>(act: Activation, g: &mut [S], a: &[S], tmp: &mut S, ctx: &S::Ctx) -> bool {
+    let Some(kern) = kernel(act) else { return false };
+    let len = g.len();
+    for (k, (gk, ak)) in g.iter_mut().zip(a).enumerate() {
+        tmp.set_grad_kernel(kern, ak, gk, Lane::new(k, len), ctx);
+        gk.set(tmp, ctx);
+    }
+    true
+}
+
+/// `grad_k = ((out_k − y_k)·norm)·1`, `norm = 2/M` rounded from double (mean) or 2 (sum):
+/// `mse_loss_backward` with the seed 1 as `grad_output` (module docs); `tmp` is scratch.
+pub(super) fn loss_grad<S: Scalar>(loss: Loss, grad: &mut [S], out: &[S], y: &[S], tmp: [&mut S; 2], ctx: &S::Ctx) -> bool {
+    if !matches!(loss, Loss::Mse | Loss::MseSum) {
+        return false;
+    }
+    let rc = S::real_ctx(ctx);
+    let norm = if loss == Loss::Mse { 2.0 / out.len() as f64 } else { 2.0 };
+    let norm = S::constant(&S::Real::from_f64(norm, rc), ctx);
+    let one = S::constant(&S::Real::consts(rc).one, ctx);
+    let [d, t] = tmp;
+    for k in 0..out.len() {
+        d.set_sub(&out[k], &y[k], ctx);
+        t.set_mul(d, &norm, ctx);
+        grad[k].set_mul(t, &one, ctx);
+    }
+    true
+}
