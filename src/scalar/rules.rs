@@ -103,6 +103,10 @@ pub enum GradKernel {
     /// `mul(g, mul(ans, sub(1, ans)))` = `dy·(y·(1 − y))`; its value `logistic_impl`:
     /// `1/(1 + exp(−x))`.
     LogisticJvp,
+    /// JAX's JVP rule of `tanh` (`ad.defjvp2(tanh_p, …)`): `mul(add(g, mul(g, ans)), sub(1,
+    /// ans))`, XLA contracting `g + g·ans` into `fma(g, ans, g)` (the rule runs inside
+    /// `jnp.tanh`'s jitted computation); its value XLA's `tanh` (`scalar::xla`).
+    TanhJvp,
 }
 
 /// Where an element sits in the tensor a kernel runs over: its flat index and the tensor's
@@ -154,7 +158,7 @@ impl GradKernel {
     pub fn activation(self) -> Activation {
         match self {
             GradKernel::SigmoidGrad | GradKernel::LogisticJvp => Activation::Sigmoid,
-            GradKernel::TanhGrad => Activation::Tanh,
+            GradKernel::TanhGrad | GradKernel::TanhJvp => Activation::Tanh,
         }
     }
 
@@ -176,8 +180,16 @@ impl GradKernel {
                 out.set_div(&e, &d, ctx);
             }
             GradKernel::TanhGrad => out.set_tanh(x, ctx),
-            // lax.logistic_impl: div(1, add(1, exp(neg(x)))), Clairaut's sigmoid
-            GradKernel::LogisticJvp => out.set_fun_deriv(super::Fun::Act(Activation::Sigmoid), 0, x, ctx),
+            GradKernel::TanhJvp => super::xla::tanh(out, x, ctx),
+            // lax.logistic_impl: div(1, add(1, exp(neg(x)))), XLA's exp (`scalar::xla`)
+            GradKernel::LogisticJvp => {
+                let one = &R::consts(ctx).one;
+                let (mut e, mut d) = (x.clone(), x.clone());
+                d.set_neg(x, ctx);
+                super::xla::exp(&mut e, &d, ctx);
+                d.set_add(one, &e, ctx);
+                out.set_div(one, &d, ctx);
+            }
         }
     }
 
@@ -197,6 +209,12 @@ impl GradKernel {
             GradKernel::SigmoidGrad | GradKernel::LogisticJvp => {
                 // dy * y * (1 - y), left to right
                 t0.set_mul(dy, y, ctx);
+                t1.set_sub(&one, y, ctx);
+                out.set_mul(t0, t1, ctx);
+            }
+            GradKernel::TanhJvp => {
+                // mul(fma(dy, y, dy), sub(1, y))
+                t0.set_mul_add(dy, y, dy, ctx);
                 t1.set_sub(&one, y, ctx);
                 out.set_mul(t0, t1, ctx);
             }
