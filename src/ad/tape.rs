@@ -461,7 +461,7 @@ fn rule_adjoint<R: Real>(
                     out.set_mul(t1, yv, ctx);
                     t1.set_sub(t0, out, ctx);
                 }
-                GradKernel::TanhGrad => {
+                GradKernel::TanhGrad | GradKernel::TanhJvp => {
                     // grad * -2.0 * b * a
                     out.set_mul(w, &R::consts(ctx).two, ctx);
                     t0.set_neg(out, ctx);

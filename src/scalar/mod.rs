@@ -49,6 +49,7 @@ pub mod order;
 pub mod policy;
 pub mod precision;
 pub mod rules;
+pub mod xla;
 
 use std::fmt::Debug;
 

@@ -121,6 +121,10 @@ pub enum GradKernel {
     /// (`fma(−y, y, 1)`: measured on both paths of the CPU build); its value `tanh`. Registered
     /// forward derivative: `tanh_backward(ḋy, y) + ẏ·((−2·y)·dy)`.
     TanhBackward,
+    /// JAX's JVP rule of `tanh` (`ad.defjvp2(tanh_p, …)`): `mul(add(g, mul(g, ans)), sub(1,
+    /// ans))`, XLA contracting `g + g·ans` into `fma(g, ans, g)` (the rule runs inside
+    /// `jnp.tanh`'s jitted computation); its value XLA's `tanh` (`scalar::xla`).
+    TanhJvp,
 }
 
 /// Where an element sits in the tensor a kernel runs over: its flat index and the tensor's
@@ -172,7 +176,7 @@ impl GradKernel {
     pub fn activation(self) -> Activation {
         match self {
             GradKernel::SigmoidGrad | GradKernel::LogisticJvp | GradKernel::SigmoidBackward => Activation::Sigmoid,
-            GradKernel::TanhGrad | GradKernel::TanhBackward => Activation::Tanh,
+            GradKernel::TanhGrad | GradKernel::TanhBackward | GradKernel::TanhJvp => Activation::Tanh,
         }
     }
 
@@ -194,9 +198,18 @@ impl GradKernel {
                 out.set_div(&e, &d, ctx);
             }
             GradKernel::TanhGrad | GradKernel::TanhBackward => out.set_tanh(x, ctx),
-            // lax.logistic_impl: div(1, add(1, exp(neg(x)))), and PyTorch's scalar path
-            // `1 / (1 + std::exp(-a))`: Clairaut's sigmoid
-            GradKernel::LogisticJvp | GradKernel::SigmoidBackward => out.set_fun_deriv(super::Fun::Act(Activation::Sigmoid), 0, x, ctx),
+            GradKernel::TanhJvp => super::xla::tanh(out, x, ctx),
+            // PyTorch's scalar path `1 / (1 + std::exp(-a))`: Clairaut's sigmoid
+            GradKernel::SigmoidBackward => out.set_fun_deriv(super::Fun::Act(Activation::Sigmoid), 0, x, ctx),
+            // lax.logistic_impl: div(1, add(1, exp(neg(x)))), XLA's exp (`scalar::xla`)
+            GradKernel::LogisticJvp => {
+                let one = &R::consts(ctx).one;
+                let (mut e, mut d) = (x.clone(), x.clone());
+                d.set_neg(x, ctx);
+                super::xla::exp(&mut e, &d, ctx);
+                d.set_add(one, &e, ctx);
+                out.set_div(one, &d, ctx);
+            }
         }
     }
 
@@ -216,6 +229,12 @@ impl GradKernel {
             GradKernel::SigmoidGrad | GradKernel::LogisticJvp => {
                 // dy * y * (1 - y), left to right
                 t0.set_mul(dy, y, ctx);
+                t1.set_sub(&one, y, ctx);
+                out.set_mul(t0, t1, ctx);
+            }
+            GradKernel::TanhJvp => {
+                // mul(fma(dy, y, dy), sub(1, y))
+                t0.set_mul_add(dy, y, dy, ctx);
                 t1.set_sub(&one, y, ctx);
                 out.set_mul(t0, t1, ctx);
             }

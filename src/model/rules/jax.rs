@@ -10,7 +10,12 @@
 //! * `logistic_p` (`ad.defjvp2(logistic_p, …)`, default accuracy):
 //!   `mul(g, mul(ans, sub(1, ans)))`, transposed `ct · (ans·(1 − ans))`; the residual
 //!   `ans·(1 − ans)` is computed in the forward pass, from `ans = logistic_impl(x)` =
-//!   `1/(1 + exp(−x))` ([`GradKernel::LogisticJvp`]).
+//!   `1/(1 + exp(−x))` with XLA's `exp` ([`GradKernel::LogisticJvp`], `scalar::xla`).
+//! * `tanh_p` (`ad.defjvp2(tanh_p, …)`, default accuracy): `mul(add(g, mul(g, ans)), sub(1,
+//!   ans))`; `jnp.tanh` is jitted, so the forward JVP runs in one XLA computation, which
+//!   contracts `g + g·ans` into `fma(g, ans, g)` ([`GradKernel::TanhJvp`]); the value is XLA's
+//!   rational `tanh` (`scalar::xla`). Its transpose is executed op by op (eager primitives,
+//!   no contraction): `u = ct·(1 − ans)`, `add_any(u, u·ans)`.
 //! * `dot_general`, bias `add`: Clairaut's matrix products and batch sums.
 //!
 //! # Second order (`jacfwd`)
@@ -22,19 +27,32 @@
 //! the committed f64 Hessian of the article's example: without it 27 of 36 entries agree).
 //!
 //! # Covered
-//! Activations `sigmoid`, `identity`; losses `mse`, `mse:sum`; `fwd-rev` only. XLA's `exp`
-//! (for `logistic`) is not correctly rounded: values where it differs from CORE-MATH's differ;
-//! matrix products longer than one term follow the order under study, not XLA's (Eigen's)
-//! kernels.
+//! Activations `sigmoid`, `tanh`, `identity`; losses `mse`, `mse:sum`; `fwd-rev` only. Not
+//! reproduced (measured from XLA's HLO dumps of `jax.hessian`, `--xla_dump_to`): XLA's matrix
+//! products — a primal `dot` goes to XLA's dot emitter (at f32 with FMAs even for two terms;
+//! at f64 sequential FMAs for up to three terms on (4, K)·(K, 3), another order for four), the
+//! `jacfwd`-batched tangent dots to YNNPACK; `float` `exp` on tensors of 3, 5, 6 or 7
+//! elements (glibc's `expf` there); the sign of some structural zeros. Matrix products follow
+//! the order under study.
 
 use super::super::{Activation, Loss, Spec};
 use crate::scalar::rules::{GradKernel, Lane};
 use crate::scalar::{Real, Scalar};
 
+/// The JVP rule JAX differentiates `act` with, if Clairaut has it (`None` for `identity`: no
+/// op).
+fn kernel(act: Activation) -> Option<GradKernel> {
+    match act {
+        Activation::Sigmoid => Some(GradKernel::LogisticJvp),
+        Activation::Tanh => Some(GradKernel::TanhJvp),
+        _ => None,
+    }
+}
+
 /// Whether JAX's rules cover `spec` (activations and loss).
 pub fn check(spec: &Spec) -> Result<(), String> {
-    if let Some(a) = spec.activations.iter().find(|&&a| !matches!(a, Activation::Sigmoid | Activation::Identity)) {
-        return Err(format!("rules jax cover the activations sigmoid and identity, not {}", a.name()));
+    if let Some(a) = spec.activations.iter().find(|&&a| kernel(a).is_none() && a != Activation::Identity) {
+        return Err(format!("rules jax cover the activations sigmoid, tanh and identity, not {}", a.name()));
     }
     if !matches!(spec.loss, Loss::Mse | Loss::MseSum) {
         return Err(format!("rules jax cover the losses mse and mse:sum, not {}", spec.loss.name()));
@@ -42,27 +60,36 @@ pub fn check(spec: &Spec) -> Result<(), String> {
     Ok(())
 }
 
-/// `out = logistic(z)` with JAX's JVP rule as its tangent.
+/// `out = σ(z)`: XLA's value, JAX's JVP rule as its tangent (element `k` of `len`).
 pub(super) fn activation<S: Scalar>(act: Activation, out: &mut S, z: &S, k: usize, len: usize, ctx: &S::Ctx) -> bool {
-    if act != Activation::Sigmoid {
-        return false;
-    }
-    out.set_fun_rule(GradKernel::LogisticJvp, z, Lane::new(k, len), ctx);
+    let Some(kern) = kernel(act) else { return false };
+    out.set_fun_rule(kern, z, Lane::new(k, len), ctx);
     true
 }
 
-/// `g ← g · (a·(1 − a))`, the residual's tangent contracted as XLA's (module docs).
+/// `g ← ∂L/∂z` through the transposed JVP rule of `act` (module docs); `tmp` is scratch.
 pub(super) fn chain<S: Scalar>(act: Activation, g: &mut [S], a: &[S], tmp: &mut S, ctx: &S::Ctx) -> bool {
-    if act != Activation::Sigmoid {
-        return false;
-    }
     let one = S::constant(&S::Real::consts(S::real_ctx(ctx)).one, ctx);
     let mut om = one.clone();
-    for (gk, ak) in g.iter_mut().zip(a) {
-        om.set_sub(&one, ak, ctx);
-        tmp.set_mul_contracted(ak, &om, ctx);
-        om.set_mul(gk, tmp, ctx);
-        gk.set(&om, ctx);
+    match act {
+        Activation::Sigmoid => {
+            for (gk, ak) in g.iter_mut().zip(a) {
+                om.set_sub(&one, ak, ctx);
+                tmp.set_mul_contracted(ak, &om, ctx);
+                om.set_mul(gk, tmp, ctx);
+                gk.set(&om, ctx);
+            }
+        }
+        Activation::Tanh => {
+            // u = g·(1 − a); g = add_any(u, u·a), op by op
+            for (gk, ak) in g.iter_mut().zip(a) {
+                om.set_sub(&one, ak, ctx);
+                tmp.set_mul(gk, &om, ctx);
+                om.set_mul(tmp, ak, ctx);
+                gk.set_add(tmp, &om, ctx);
+            }
+        }
+        _ => return false,
     }
     true
 }
