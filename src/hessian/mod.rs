@@ -139,8 +139,8 @@ impl<R: Real> Matrix<R> {
             );
         };
         let units = p.div_ceil(per_unit);
-        if !std::mem::needs_drop::<R>() {
-            // plain values: each unit writes its own slice of the matrix
+        if !std::mem::needs_drop::<R>() || !R::EXACT_FLOAT {
+            // plain values (and intervals, which no MPFR number packs): each unit writes its own slice of the matrix
             let mut data = vec![R::consts(ctx).zero.clone(); p * p];
             let slices: Vec<Mutex<&mut [R]>> = data.chunks_mut((per_unit * p).max(1)).map(Mutex::new).collect();
             per_worker(units, init, |state, u| {

@@ -84,5 +84,8 @@ impl LaneDot for Float {
     }
 }
 
+/// Intervals (the ball truth): the definition.
+impl LaneDot for crate::scalar::interval::Interval {}
+
 /// `binary16`/`bfloat16`: the definition.
 impl<const P: u32> LaneDot for Narrow<P> {}

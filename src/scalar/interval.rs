@@ -1,0 +1,677 @@
+//! Interval arithmetic: inf–sup pairs of MPFR numbers with directed rounding, a [`Real`] whose
+//! every value is a **proven enclosure** of the exact real number the computation stands for.
+//!
+//! An [`Interval`] `[lo, hi]` holds two MPFR numbers at the context's precision p with
+//! `lo ≤ hi`. Every operation returns an interval that contains the exact result of the
+//! operation applied to *every* pair of reals in its operands' intervals: the lower bound is
+//! computed with MPFR rounding toward −∞ (`Round::Down`), the upper toward +∞ (`Round::Up`).
+//! MPFR's directed roundings are correct (the returned number is the largest p-bit number ≤
+//! the exact value, resp. the smallest ≥ it), so each bound is on the right side of the exact
+//! bound it rounds. By induction over the operations (the *fundamental theorem of interval
+//! arithmetic*), any composition of these operations encloses the exact value of the same
+//! composition of real operations at any real inputs in the input intervals — whatever the
+//! order of the operations, and in particular whatever the summation order.
+//!
+//! A value that cannot be enclosed (a NaN operand, the logarithm of an interval reaching below
+//! 0) is NaN in both bounds: it claims nothing ([`Real::is_finite`] is false, and a truth with
+//! such an entry is never certified). A quotient by an interval that contains 0 is `[−∞, +∞]`.
+//!
+//! # Why each enclosure holds
+//!
+//! * **Inputs and constants.** A decimal is parsed to `[RD(x), RU(x)]` ([`Real::parse_decimal`]);
+//!   `π` is MPFR's correctly rounded constant in both directions; `1/√2 = √½` and the other
+//!   constants of [`Consts`] are computed from those by the operations below (so they contain
+//!   the exact constants); `0.044715` and `3·0.044715 = 0.134145` are decimals.
+//! * **`+`, `−`** are monotone in each argument: `[a₁ + b₁, a₂ + b₂]↓↑`, `[a₁ − b₂, a₂ − b₁]↓↑`.
+//! * **`·`**: the product is bilinear, so its extrema over the box `[a₁,a₂]×[b₁,b₂]` are at
+//!   corners; the classical sign table picks the corner of the minimum and of the maximum
+//!   (when both factors contain 0, the two candidates of each are compared: `min(a₁b₂, a₂b₁)`,
+//!   `max(a₁b₁, a₂b₂)`). Each corner product is rounded down for the lower bound and up for the
+//!   upper. The same interval multiplied by itself (`x·x`, the same reference) is a square:
+//!   `[0, max(a₁², a₂²)]` when it contains 0.
+//! * **`a·b + c`** (fused): `min(a·b) + c₁` is at the same corner as `min(a·b)`, evaluated with
+//!   one downward-rounded fused multiply-add (likewise the maximum).
+//! * **`/`** with `0 ∉ [b₁, b₂]`: `a/b` is monotone in `a` and in `b` on that box, with the
+//!   extreme corners given by the signs (table in [`Interval::div_corners`]).
+//! * **Sums and dot products** (`set_sum_exact`, `set_dot_exact`): `Σ aᵢbᵢ` is minimal when
+//!   every term is; each term's minimal product (a corner, as for `·`) is formed **exactly**
+//!   (the product of a p-bit and a q-bit number has p + q bits), and the exact sum of those
+//!   products is rounded down once by `mpfr_sum` (correct rounding of an exact sum); likewise
+//!   up. Sums in any other order (the `Scalar` defaults: `add_assign` term by term, pairwise,
+//!   blocked, Kahan) are compositions of `+`, `·` and so enclose the exact sum too.
+//! * **Monotone functions by their endpoints**: `exp`, `ln`, `ln(1+x)`, `tanh` and `erf` are
+//!   increasing, so `f([x₁, x₂]) = [f(x₁), f(x₂)]`, each rounded outward by MPFR (whose
+//!   functions are correctly rounded in every direction). `ln` and `ln(1+x)` outside their
+//!   domain give NaN (no claim); `|x|` is `[0, max(−x₁, x₂)]` when the interval contains 0.
+//! * **Activations and their derivatives** that are not piecewise: the module table of
+//!   [`super::elementary`] — `sigmoid = 1/(1+e^(−x))`, `tanh′ = 1 − t²`, `tanh″ = −2t(1−t²)`,
+//!   `gelu`, `silu`, `gelu_tanh` and their derivatives — evaluated with the operations above:
+//!   each formula is an exact identity for the function, so its interval evaluation encloses
+//!   the function's value (the non-monotone derivatives included; dependency between the
+//!   occurrences of `x` only widens the enclosure). Sigmoid and softplus′ are monotone and
+//!   their formula has a single occurrence of `x`, so their enclosure is the exact range
+//!   rounded outward.
+//! * **Kinks** (`relu`, `leaky_relu:α`) are handled by their pieces ([`Real::set_fun_deriv`]):
+//!   `relu([x₁,x₂]) = [max(x₁,0), max(x₂,0)]` (monotone); `leaky_relu` is `[x₁, x₂]` on the
+//!   positive side and `α·[x₁, x₂]` (α a decimal interval) on the other, hulled when the
+//!   interval straddles 0. The derivative is `1` when `x₁ > 0`, `0` (α) when `x₂ ≤ 0` — the
+//!   model's convention σ′(0) = 0 (α) at the kink itself — and the hull `[0, 1]` (`[α, 1]`) of
+//!   both sides when the interval contains points of both; σ″ = 0 (the convention of the model,
+//!   which has no term for the kink). `softplus = max(x, 0) + ln1p(e^(−|x|))` takes
+//!   `max(x, 0)` as `[max(x₁,0), max(x₂,0)]`.
+//!
+//! # Comparisons
+//!
+//! [`Real::is_positive`] is *certainly positive* (`x₁ > 0`) and [`Real::gt`] *certainly
+//! greater* (`x₁ > y₂`): a `true` is proven. The generic code asks `is_positive` only in the
+//! activations overridden above; `gt` only to pick the shift `m` of the log-sum-exp of the
+//! softmax cross-entropy, whose value `m + ln Σ e^(aₖ−m)` is the same for every `m` — any
+//! choice encloses the same exact value.
+//!
+//! # The point computation lies inside
+//!
+//! Round-to-nearest is monotone and leaves p-bit numbers unchanged, so if a point value ã lies
+//! in `[a₁, a₂]` (p-bit bounds) then `RN(ã ∘ b̃) ∈ [RD(min), RU(max)]`. By induction, the MPFR
+//! computation at the **same precision p** with the same sequence of operations (the point
+//! truth) lies inside the interval computation, entry by entry — a theorem the ball truth
+//! checks on every entry (`analysis::truth`).
+//!
+//! What this format does not do: precision policies (`dot_policy` panics: a policy emulates the
+//! roundings of a low-precision product, which no enclosure of the exact value is), and
+//! [`Real::to_float`] is the midpoint rounded to nearest (exact only for a point interval).
+
+use std::cell::RefCell;
+
+use rug::float::{Constant, Round};
+use rug::ops::AssignRound;
+use rug::{Assign, Float};
+
+use super::elementary::{self, Activation};
+use super::order::{PolicyDot, PolicyScratch, Strided};
+use super::{Consts, Fun, Real, Scalar};
+
+/// A closed interval `[lo, hi]` of MPFR numbers at the context's precision (module docs).
+#[derive(Clone, Debug)]
+pub struct Interval {
+    /// Lower bound (rounded toward −∞).
+    pub lo: Float,
+    /// Upper bound (rounded toward +∞).
+    pub hi: Float,
+}
+
+/// The context of [`Interval`]: precision of both bounds and the constants' enclosures.
+#[derive(Clone, Debug)]
+pub struct IvCtx {
+    /// Precision of the bounds in bits.
+    pub prec: u32,
+    /// `fma` policy (sums of products fused).
+    pub fma: bool,
+    /// Enclosures of the constants.
+    pub consts: Consts<Interval>,
+}
+
+impl Interval {
+    /// The point interval `[x, x]` at `prec` bits, or the enclosure `[RD(x), RU(x)]` when `x`
+    /// has more bits.
+    pub fn of_float(x: &Float, prec: u32) -> Interval {
+        Interval { lo: Float::with_val_round(prec, x, Round::Down).0, hi: Float::with_val_round(prec, x, Round::Up).0 }
+    }
+
+    /// Whether `x` (any precision) lies in `[lo, hi]` (false when a bound is NaN).
+    pub fn contains(&self, x: &Float) -> bool {
+        self.lo <= *x && *x <= self.hi
+    }
+
+    /// Whether either bound is NaN.
+    pub fn has_nan(&self) -> bool {
+        self.lo.is_nan() || self.hi.is_nan()
+    }
+
+    /// `[NaN, NaN]`: no claim.
+    fn set_nan(&mut self) {
+        self.lo.assign(rug::float::Special::Nan);
+        self.hi.assign(rug::float::Special::Nan);
+    }
+
+    /// Both bounds NaN when either is (so that no later branch forgets a NaN).
+    fn settle(&mut self) {
+        if self.has_nan() {
+            self.set_nan();
+        }
+    }
+
+    /// The corners of the minimum and the maximum of `a·b` (module docs): `(lo candidates,
+    /// hi candidates)`, one each except when both intervals contain 0 (two each).
+    #[allow(clippy::type_complexity)]
+    fn mul_corners<'a>(a: &'a Interval, b: &'a Interval) -> ([(&'a Float, &'a Float); 2], [(&'a Float, &'a Float); 2], bool) {
+        let (a1, a2, b1, b2) = (&a.lo, &a.hi, &b.lo, &b.hi);
+        let (an, ap) = (*a2 <= 0, *a1 >= 0); // a ≤ 0, a ≥ 0
+        let (bn, bp) = (*b2 <= 0, *b1 >= 0);
+        let one = |l: (&'a Float, &'a Float), h: (&'a Float, &'a Float)| ([l, l], [h, h], false);
+        if ap {
+            if bp {
+                one((a1, b1), (a2, b2))
+            } else if bn {
+                one((a2, b1), (a1, b2))
+            } else {
+                one((a2, b1), (a2, b2))
+            }
+        } else if an {
+            if bp {
+                one((a1, b2), (a2, b1))
+            } else if bn {
+                one((a2, b2), (a1, b1))
+            } else {
+                one((a1, b2), (a1, b1))
+            }
+        } else if bp {
+            one((a1, b2), (a2, b2))
+        } else if bn {
+            one((a2, b1), (a1, b1))
+        } else {
+            ([(a1, b2), (a2, b1)], [(a1, b1), (a2, b2)], true)
+        }
+    }
+
+    /// The corners `(lo = x/y, hi = u/v)` of `a/b` for `0 ∉ b`; `None` when `b` contains 0.
+    #[allow(clippy::type_complexity)]
+    pub fn div_corners<'a>(a: &'a Interval, b: &'a Interval) -> Option<((&'a Float, &'a Float), (&'a Float, &'a Float))> {
+        let (a1, a2, b1, b2) = (&a.lo, &a.hi, &b.lo, &b.hi);
+        let (an, ap) = (*a2 <= 0, *a1 >= 0);
+        if *b1 > 0 {
+            Some(if ap {
+                ((a1, b2), (a2, b1))
+            } else if an {
+                ((a1, b1), (a2, b2))
+            } else {
+                ((a1, b1), (a2, b1))
+            })
+        } else if *b2 < 0 {
+            Some(if ap {
+                ((a2, b2), (a1, b1))
+            } else if an {
+                ((a2, b1), (a1, b2))
+            } else {
+                ((a2, b2), (a1, b2))
+            })
+        } else {
+            None
+        }
+    }
+
+    /// `[max(lo, 0), max(hi, 0)]` into `self` (relu).
+    fn set_pos_part(&mut self, a: &Interval) {
+        for (o, x) in [(&mut self.lo, &a.lo), (&mut self.hi, &a.hi)] {
+            if *x > 0 {
+                o.assign(x);
+            } else {
+                o.assign(0);
+            }
+        }
+    }
+
+    /// The hull of `self` and `b`, into `self`.
+    fn hull_with(&mut self, b: &Interval) {
+        if b.lo < self.lo {
+            self.lo.assign(&b.lo);
+        }
+        if b.hi > self.hi {
+            self.hi.assign(&b.hi);
+        }
+    }
+}
+
+/// `out = f(x)` rounded in direction `r` (a monotone function's bound).
+macro_rules! dir {
+    ($out:expr, $src:expr, $r:expr) => {{
+        $out.assign_round($src, $r);
+    }};
+}
+
+impl IvCtx {
+    /// A context at `prec` bits (the `fma` policy off: the truth's evaluation).
+    pub fn new(prec: u32) -> IvCtx {
+        let point = |v: f64| Interval::of_float(&Float::with_val(53, v), prec);
+        let dec = |s: &str| parse_dir(s, prec);
+        let zero = point(0.0);
+        let mut ctx = IvCtx {
+            prec,
+            fma: false,
+            consts: Consts {
+                zero: zero.clone(),
+                one: point(1.0),
+                two: point(2.0),
+                half: point(0.5),
+                frac_1_sqrt_2: zero.clone(),
+                frac_1_sqrt_2pi: zero.clone(),
+                sqrt_2_over_pi: zero.clone(),
+                gelu_tanh_c: zero.clone(),
+                gelu_tanh_k1: zero,
+            },
+        };
+        let pi = Interval { lo: Float::with_val_round(prec, Constant::Pi, Round::Down).0, hi: Float::with_val_round(prec, Constant::Pi, Round::Up).0 };
+        let sqrt = |x: &Interval| Interval { lo: Float::with_val_round(prec, x.lo.sqrt_ref(), Round::Down).0, hi: Float::with_val_round(prec, x.hi.sqrt_ref(), Round::Up).0 };
+        let mut t = ctx.consts.zero.clone();
+        // 1/√2 = √½
+        ctx.consts.frac_1_sqrt_2 = sqrt(&ctx.consts.half);
+        // 1/√(2π)
+        t.set_mul(&ctx.consts.two, &pi, &ctx);
+        let s = sqrt(&t);
+        t.set_div(&ctx.consts.one, &s, &ctx);
+        ctx.consts.frac_1_sqrt_2pi = t.clone();
+        // k₀ = √(2/π)
+        t.set_div(&ctx.consts.two, &pi, &ctx);
+        let k0 = sqrt(&t);
+        let c = dec("0.044715");
+        t.set_mul(&dec("0.134145"), &k0, &ctx);
+        ctx.consts.sqrt_2_over_pi = k0;
+        ctx.consts.gelu_tanh_c = c;
+        ctx.consts.gelu_tanh_k1 = t;
+        ctx
+    }
+}
+
+/// `[RD(s), RU(s)]` of a decimal `s` at `prec` bits.
+fn parse_dir(s: &str, prec: u32) -> Interval {
+    let p = |r| Float::with_val_round(prec, Float::parse(s).expect("a validated decimal"), r).0;
+    Interval { lo: p(Round::Down), hi: p(Round::Up) }
+}
+
+/// Allocation-free enclosures of exact sums (per-thread buffers that only grow).
+#[derive(Default)]
+struct SumScratch {
+    lo: Vec<Float>,
+    hi: Vec<Float>,
+    tmp: Vec<Float>,
+    ptrs: Vec<*mut gmp_mpfr_sys::mpfr::mpfr_t>,
+}
+
+impl SumScratch {
+    /// The exact product `x·y` into slot `k` of `v` (grown as needed).
+    fn exact_product(v: &mut Vec<Float>, k: usize, x: &Float, y: &Float) {
+        if k == v.len() {
+            v.push(Float::new(2));
+        }
+        let need = x.prec() + y.prec();
+        if v[k].prec() < need {
+            v[k].set_prec(need);
+        }
+        // exact: the product of a p-bit and a q-bit significand has at most p + q bits
+        v[k].assign(x * y);
+    }
+
+    /// The exact least and greatest products of each term, then their sums rounded outward.
+    fn dot<'a>(&mut self, out: &mut Interval, terms: impl Iterator<Item = (&'a Interval, &'a Interval)>) {
+        let mut k = 0;
+        let mut nan = false;
+        for (a, b) in terms {
+            nan |= a.has_nan() || b.has_nan();
+            let (l, h, two) = Interval::mul_corners(a, b);
+            Self::exact_product(&mut self.lo, k, l[0].0, l[0].1);
+            Self::exact_product(&mut self.hi, k, h[0].0, h[0].1);
+            if two {
+                Self::exact_product(&mut self.tmp, 0, l[1].0, l[1].1);
+                if self.tmp[0] < self.lo[k] {
+                    std::mem::swap(&mut self.tmp[0], &mut self.lo[k]);
+                }
+                Self::exact_product(&mut self.tmp, 0, h[1].0, h[1].1);
+                if self.tmp[0] > self.hi[k] {
+                    std::mem::swap(&mut self.tmp[0], &mut self.hi[k]);
+                }
+            }
+            k += 1;
+        }
+        if nan {
+            out.set_nan();
+            return;
+        }
+        self.ptrs.clear();
+        self.ptrs.extend(self.lo[..k].iter().map(|x| x.as_raw() as *mut _));
+        round_sum(&mut out.lo, &self.ptrs, Round::Down);
+        self.ptrs.clear();
+        self.ptrs.extend(self.hi[..k].iter().map(|x| x.as_raw() as *mut _));
+        round_sum(&mut out.hi, &self.ptrs, Round::Up);
+        out.settle();
+    }
+
+    fn sum<'a>(&mut self, out: &mut Interval, terms: impl Iterator<Item = &'a Interval> + Clone) {
+        self.ptrs.clear();
+        self.ptrs.extend(terms.clone().map(|x| x.lo.as_raw() as *mut _));
+        round_sum(&mut out.lo, &self.ptrs, Round::Down);
+        self.ptrs.clear();
+        self.ptrs.extend(terms.map(|x| x.hi.as_raw() as *mut _));
+        round_sum(&mut out.hi, &self.ptrs, Round::Up);
+        out.settle();
+    }
+}
+
+/// `out = Σ *ptrs`, the exact sum correctly rounded in direction `r` (`mpfr_sum`).
+fn round_sum(out: &mut Float, ptrs: &[*mut gmp_mpfr_sys::mpfr::mpfr_t], r: Round) {
+    use gmp_mpfr_sys::mpfr;
+    let rnd = match r {
+        Round::Down => mpfr::rnd_t::RNDD,
+        _ => mpfr::rnd_t::RNDU,
+    };
+    // SAFETY: every pointer refers to an initialized number that outlives this call (borrowed
+    // terms or the scratch's products), `out` is not among them (it is borrowed mutably), and
+    // mpfr_sum only reads the terms.
+    unsafe { mpfr::sum(out.as_raw_mut(), ptrs.as_ptr(), ptrs.len() as _, rnd) };
+}
+
+thread_local! {
+    /// Per-thread buffers of [`SumScratch`].
+    static SUMS: RefCell<SumScratch> = RefCell::new(SumScratch::default());
+    /// Per-thread scratch for [`Real::with_scratch`].
+    static SCRATCH: RefCell<Option<[Interval; 4]>> = const { RefCell::new(None) };
+}
+
+impl Scalar for Interval {
+    type Real = Self;
+    type Ctx = IvCtx;
+
+    #[inline]
+    fn real_ctx(ctx: &IvCtx) -> &IvCtx {
+        ctx
+    }
+    #[inline]
+    fn constant(c: &Self, _: &IvCtx) -> Self {
+        c.clone()
+    }
+    #[inline]
+    fn value(&self) -> &Self {
+        self
+    }
+    #[inline]
+    fn set_constant(&mut self, c: &Self, ctx: &IvCtx) {
+        self.set(c, ctx)
+    }
+    #[inline]
+    fn detach(&mut self, _: &IvCtx) {}
+    fn set_fun(&mut self, f: Fun, a: &Self, ctx: &IvCtx) {
+        self.set_fun_deriv(f, 0, a, ctx)
+    }
+    fn set_fun_rule(&mut self, k: super::rules::GradKernel, a: &Self, _at: super::rules::Lane, ctx: &IvCtx) {
+        k.forward(self, a, ctx)
+    }
+    #[inline]
+    fn set_fun_known(&mut self, _a: &Self, d: [&Self; 3], ctx: &IvCtx) {
+        self.set(d[0], ctx)
+    }
+    /// Refused: a precision policy emulates the roundings of a low-precision product, which
+    /// is no enclosure of the exact value (the truth runs none).
+    fn dot_policy(&mut self, _: Strided<'_, Self>, _: Strided<'_, Self>, _: &PolicyDot<'_>, _: &mut PolicyScratch, _: Option<&Self>, _: &IvCtx) {
+        panic!("interval arithmetic runs no precision policy (the truth's products are exact)");
+    }
+    #[inline]
+    fn set(&mut self, a: &Self, _: &IvCtx) {
+        self.lo.assign(&a.lo);
+        self.hi.assign(&a.hi);
+    }
+    fn set_add(&mut self, a: &Self, b: &Self, _: &IvCtx) {
+        dir!(self.lo, &a.lo + &b.lo, Round::Down);
+        dir!(self.hi, &a.hi + &b.hi, Round::Up);
+        self.settle();
+    }
+    fn set_sub(&mut self, a: &Self, b: &Self, _: &IvCtx) {
+        dir!(self.lo, &a.lo - &b.hi, Round::Down);
+        dir!(self.hi, &a.hi - &b.lo, Round::Up);
+        self.settle();
+    }
+    fn set_mul(&mut self, a: &Self, b: &Self, _: &IvCtx) {
+        if std::ptr::eq(a, b) && a.lo < 0 && a.hi > 0 {
+            // a square: [0, max(a₁², a₂²)]
+            let m = if -a.lo.clone() > a.hi { &a.lo } else { &a.hi };
+            dir!(self.hi, m.square_ref(), Round::Up);
+            self.lo.assign(0);
+            return;
+        }
+        let (l, h, two) = Interval::mul_corners(a, b);
+        dir!(self.lo, l[0].0 * l[0].1, Round::Down);
+        dir!(self.hi, h[0].0 * h[0].1, Round::Up);
+        if two {
+            let t = Float::with_val_round(self.lo.prec(), l[1].0 * l[1].1, Round::Down).0;
+            if t < self.lo {
+                self.lo = t;
+            }
+            let t = Float::with_val_round(self.hi.prec(), h[1].0 * h[1].1, Round::Up).0;
+            if t > self.hi {
+                self.hi = t;
+            }
+        }
+        self.settle();
+    }
+    fn set_div(&mut self, a: &Self, b: &Self, _: &IvCtx) {
+        if a.has_nan() || b.has_nan() {
+            return self.set_nan();
+        }
+        match Interval::div_corners(a, b) {
+            Some(((x, y), (u, v))) => {
+                dir!(self.lo, x / y, Round::Down);
+                dir!(self.hi, u / v, Round::Up);
+                self.settle();
+            }
+            None => {
+                self.lo.assign(rug::float::Special::NegInfinity);
+                self.hi.assign(rug::float::Special::Infinity);
+            }
+        }
+    }
+    fn set_mul_add(&mut self, a: &Self, b: &Self, c: &Self, _: &IvCtx) {
+        let (l, h, two) = Interval::mul_corners(a, b);
+        dir!(self.lo, l[0].0 * l[0].1 + &c.lo, Round::Down);
+        dir!(self.hi, h[0].0 * h[0].1 + &c.hi, Round::Up);
+        if two {
+            let t = Float::with_val_round(self.lo.prec(), l[1].0 * l[1].1 + &c.lo, Round::Down).0;
+            if t < self.lo {
+                self.lo = t;
+            }
+            let t = Float::with_val_round(self.hi.prec(), h[1].0 * h[1].1 + &c.hi, Round::Up).0;
+            if t > self.hi {
+                self.hi = t;
+            }
+        }
+        if a.has_nan() || b.has_nan() || c.has_nan() {
+            self.set_nan();
+        }
+    }
+    fn set_neg(&mut self, a: &Self, _: &IvCtx) {
+        self.lo.assign(-&a.hi);
+        self.hi.assign(-&a.lo);
+    }
+    fn add_assign(&mut self, b: &Self, _: &IvCtx) {
+        use rug::ops::AddAssignRound;
+        self.lo.add_assign_round(&b.lo, Round::Down);
+        self.hi.add_assign_round(&b.hi, Round::Up);
+        self.settle();
+    }
+    fn mul_add_assign(&mut self, a: &Self, b: &Self, ctx: &IvCtx) {
+        // only under the fma policy, which the truth does not run: a copy of the addend is fine
+        let c = self.clone();
+        self.set_mul_add(a, b, &c, ctx);
+    }
+    fn set_dot_exact<'a, I>(&mut self, terms: I, _: &IvCtx)
+    where
+        Self: 'a,
+        I: Iterator<Item = (&'a Self, &'a Self)> + Clone,
+    {
+        SUMS.with(|s| s.borrow_mut().dot(self, terms));
+    }
+    fn set_sum_exact<'a, I>(&mut self, terms: I, _: &IvCtx)
+    where
+        Self: 'a,
+        I: Iterator<Item = &'a Self> + Clone,
+    {
+        if terms.clone().any(|t| t.has_nan()) {
+            return self.set_nan();
+        }
+        SUMS.with(|s| s.borrow_mut().sum(self, terms));
+    }
+}
+
+impl Interval {
+    /// `self = f(a)` for an increasing function `f` (both bounds, rounded outward).
+    fn monotone(&mut self, a: &Interval, f: impl Fn(&mut Float, &Float, Round)) {
+        f(&mut self.lo, &a.lo, Round::Down);
+        f(&mut self.hi, &a.hi, Round::Up);
+        self.settle();
+    }
+
+    /// `self = left` if `x ≤ 0` (0 included: the model's convention at a kink), `right` if
+    /// `x > 0`, the hull of both when `x` has points on both sides.
+    fn set_step(&mut self, x: &Interval, left: &Interval, right: &Interval) {
+        if x.lo > 0 {
+            self.clone_from(right);
+        } else if x.hi > 0 {
+            self.clone_from(left);
+            self.hull_with(right);
+        } else {
+            self.clone_from(left);
+        }
+    }
+
+    /// `leaky_relu:α(x)`: `x` where `x > 0`, `α·x` elsewhere (module docs).
+    fn set_leaky(&mut self, alpha: &Interval, x: &Interval, ctx: &IvCtx) {
+        if x.lo > 0 {
+            return self.clone_from(x);
+        }
+        let mut neg = x.clone();
+        if neg.hi > 0 {
+            neg.hi.assign(0);
+        }
+        self.set_mul(alpha, &neg, ctx);
+        if x.hi > 0 {
+            self.hi.assign(&x.hi);
+        }
+    }
+
+    /// `softplus(x) = max(x, 0) + ln1p(e^(−|x|))`.
+    fn set_softplus(&mut self, x: &Interval, ctx: &IvCtx) {
+        let (mut t0, mut t1) = (x.clone(), x.clone());
+        t0.set_abs(x, ctx);
+        t1.set_neg(&t0, ctx);
+        t0.set_exp(&t1, ctx);
+        t1.set_ln_1p(&t0, ctx);
+        t0.set_pos_part(x);
+        self.set_add(&t0, &t1, ctx);
+    }
+}
+
+impl Real for Interval {
+    type RCtx = IvCtx;
+    const EXACT_FLOAT: bool = false;
+
+    #[inline(always)]
+    fn consts(ctx: &IvCtx) -> &Consts<Self> {
+        &ctx.consts
+    }
+    #[inline(always)]
+    fn fma(ctx: &IvCtx) -> bool {
+        ctx.fma
+    }
+    fn parse_decimal(text: &str, ctx: &IvCtx) -> Self {
+        parse_dir(text, ctx.prec)
+    }
+    fn from_f64(x: f64, ctx: &IvCtx) -> Self {
+        Interval::of_float(&Float::with_val(53, x), ctx.prec)
+    }
+    fn from_float(x: &Float, ctx: &IvCtx) -> Self {
+        Interval::of_float(x, ctx.prec)
+    }
+    /// The midpoint, nearest `f64`.
+    fn to_f64(&self) -> f64 {
+        self.to_float().to_f64()
+    }
+    /// The midpoint rounded to nearest at the bounds' precision (exact for a point interval).
+    fn to_float(&self) -> Float {
+        let mut m = Float::with_val(self.lo.prec(), &self.lo + &self.hi);
+        m >>= 1;
+        m
+    }
+    fn to_decimal(&self, _: &IvCtx) -> String {
+        format!("[{}, {}]", self.lo.to_string_radix_round(10, None, Round::Down), self.hi.to_string_radix_round(10, None, Round::Up))
+    }
+    fn bits_eq(&self, other: &Self) -> bool {
+        self.lo.bits_eq(&other.lo) && self.hi.bits_eq(&other.hi)
+    }
+    /// Certainly positive: `lo > 0`.
+    fn is_positive(&self) -> bool {
+        self.lo > 0
+    }
+    /// Certainly greater: `self.lo > other.hi`.
+    fn gt(&self, other: &Self) -> bool {
+        self.lo > other.hi
+    }
+    fn is_finite(&self) -> bool {
+        self.lo.is_finite() && self.hi.is_finite()
+    }
+    fn is_zero(&self) -> bool {
+        self.lo.is_zero() && self.hi.is_zero()
+    }
+    fn set_abs(&mut self, a: &Self, ctx: &IvCtx) {
+        if a.lo >= 0 {
+            self.set(a, ctx);
+        } else if a.hi <= 0 {
+            self.set_neg(a, ctx);
+        } else {
+            self.lo.assign(0);
+            if -a.lo.clone() > a.hi {
+                self.hi.assign(-&a.lo);
+            } else {
+                self.hi.assign(&a.hi);
+            }
+        }
+        if a.has_nan() {
+            self.set_nan();
+        }
+    }
+    fn set_exp(&mut self, a: &Self, _: &IvCtx) {
+        self.monotone(a, |o, x, r| dir!(o, x.exp_ref(), r));
+    }
+    fn set_ln(&mut self, a: &Self, _: &IvCtx) {
+        self.monotone(a, |o, x, r| dir!(o, x.ln_ref(), r));
+    }
+    fn set_ln_1p(&mut self, a: &Self, _: &IvCtx) {
+        self.monotone(a, |o, x, r| dir!(o, x.ln_1p_ref(), r));
+    }
+    fn set_tanh(&mut self, a: &Self, _: &IvCtx) {
+        self.monotone(a, |o, x, r| dir!(o, x.tanh_ref(), r));
+    }
+    fn set_erf(&mut self, a: &Self, _: &IvCtx) {
+        self.monotone(a, |o, x, r| dir!(o, x.erf_ref(), r));
+    }
+    fn with_scratch<T>(ctx: &IvCtx, f: impl FnOnce(&mut [Self; 4]) -> T) -> T {
+        SCRATCH.with(|cell| {
+            let mut slot = cell.borrow_mut();
+            let s = slot.get_or_insert_with(|| std::array::from_fn(|_| Interval { lo: Float::new(ctx.prec), hi: Float::new(ctx.prec) }));
+            if s[0].lo.prec() != ctx.prec {
+                for x in s.iter_mut() {
+                    x.lo.set_prec(ctx.prec);
+                    x.hi.set_prec(ctx.prec);
+                }
+            }
+            f(s)
+        })
+    }
+    /// The kinks (`relu`, `leaky_relu`) and softplus's `max(x, 0)` by their pieces, every other
+    /// function by [`elementary`]'s formulas in interval arithmetic (module docs).
+    fn set_fun_deriv(&mut self, f: Fun, k: u8, x: &Self, ctx: &IvCtx) {
+        let (a, order) = match f {
+            Fun::Act(a) => (a, k),
+            Fun::ActD1(a) => (a, k + 1),
+            _ => return elementary::eval_fun(self, f, k, x, ctx),
+        };
+        if x.has_nan() {
+            return self.set_nan();
+        }
+        let c = &ctx.consts;
+        match (a, order) {
+            (Activation::Relu, 0) => self.set_pos_part(x),
+            (Activation::Relu, 1) => self.set_step(x, &c.zero, &c.one),
+            (Activation::LeakyRelu(s), 0) => self.set_leaky(&s.with_text(|t| parse_dir(t, ctx.prec)), x, ctx),
+            (Activation::LeakyRelu(s), 1) => self.set_step(x, &s.with_text(|t| parse_dir(t, ctx.prec)), &c.one),
+            (Activation::Relu | Activation::LeakyRelu(_), _) => self.set(&c.zero, ctx),
+            (Activation::Softplus, 0) => self.set_softplus(x, ctx),
+            _ => elementary::eval_fun(self, f, k, x, ctx),
+        }
+    }
+}
