@@ -675,3 +675,236 @@ impl Real for Interval {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::scalar::elementary::Slope;
+    use crate::scalar::MpCtx;
+    use rand::{Rng, SeedableRng};
+
+    /// Interval precision of the tests (low, so that roundings are frequent) and the reference
+    /// precision (the exact value to ~1000 bits).
+    const P: u32 = 40;
+    const HI: u32 = 1100;
+
+    /// A random interval at `P` bits: a point (1 in 4) or a few ulps wide, one in eight
+    /// straddling 0, of magnitude 2^-6 .. 2^3.
+    fn random_iv(rng: &mut impl Rng) -> Interval {
+        let kind = rng.gen_range(0..8);
+        let mag = 2f64.powi(rng.gen_range(-6..4));
+        let c = rng.gen_range(-1.0..1.0) * mag;
+        let w = if kind < 2 { 0.0 } else { rng.gen_range(0.0..1e-9) * mag };
+        let (lo, hi) = if kind == 7 { (-rng.gen_range(0.0..1e-3), rng.gen_range(0.0..1e-3)) } else { (c - w, c + w) };
+        Interval { lo: Float::with_val_round(P, lo, Round::Down).0, hi: Float::with_val_round(P, hi, Round::Up).0 }
+    }
+
+    /// Points of `a` at the reference precision: both ends, the midpoint and random ones.
+    fn points(a: &Interval, rng: &mut impl Rng) -> Vec<Float> {
+        let mut v = vec![Float::with_val(HI, &a.lo), Float::with_val(HI, &a.hi)];
+        for _ in 0..3 {
+            let t: f64 = rng.gen_range(0.0..1.0);
+            let d = Float::with_val(HI, &a.hi - &a.lo);
+            v.push(Float::with_val(HI, &a.lo + d * t));
+        }
+        v
+    }
+
+    /// Checks that `op` (interval) encloses `reference` (at `HI` bits) at every point pair, on
+    /// `cases` random inputs; the first counterexample otherwise.
+    fn sound(
+        cases: usize,
+        op: &dyn Fn(&Interval, &Interval, &IvCtx) -> Interval,
+        reference: &dyn Fn(&Float, &Float, &MpCtx) -> Option<Float>,
+    ) -> Result<(), String> {
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(17);
+        let (ctx, hctx) = (IvCtx::new(P), MpCtx::new(HI, None, false));
+        for _ in 0..cases {
+            let (a, b) = (random_iv(&mut rng), random_iv(&mut rng));
+            let r = op(&a, &b, &ctx);
+            if r.has_nan() {
+                continue; // no claim
+            }
+            for x in points(&a, &mut rng) {
+                for y in points(&b, &mut rng) {
+                    if let Some(v) = reference(&x, &y, &hctx) {
+                        if !r.contains(&v) {
+                            return Err(format!("a = [{}, {}], b = [{}, {}]: {v} not in [{}, {}]", a.lo, a.hi, b.lo, b.hi, r.lo, r.hi));
+                        }
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn iv_op(f: impl Fn(&mut Interval, &Interval, &Interval, &IvCtx)) -> impl Fn(&Interval, &Interval, &IvCtx) -> Interval {
+        move |a, b, ctx| {
+            let mut o = ctx.consts.zero.clone();
+            f(&mut o, a, b, ctx);
+            o
+        }
+    }
+
+    fn mp_op(f: impl Fn(&mut Float, &Float, &Float, &MpCtx)) -> impl Fn(&Float, &Float, &MpCtx) -> Option<Float> {
+        move |a, b, ctx| {
+            let mut o = Float::new(HI);
+            f(&mut o, a, b, ctx);
+            Some(o)
+        }
+    }
+
+    #[test]
+    fn primitives_enclose_the_exact_result() {
+        let n = 3000;
+        sound(n, &iv_op(|o, a, b, c| o.set_add(a, b, c)), &mp_op(|o, a, b, c| o.set_add(a, b, c))).unwrap();
+        sound(n, &iv_op(|o, a, b, c| o.set_sub(a, b, c)), &mp_op(|o, a, b, c| o.set_sub(a, b, c))).unwrap();
+        sound(n, &iv_op(|o, a, b, c| o.set_mul(a, b, c)), &mp_op(|o, a, b, c| o.set_mul(a, b, c))).unwrap();
+        sound(n, &iv_op(|o, a, _, c| o.set_mul(a, a, c)), &mp_op(|o, a, _, c| o.set_mul(a, a, c))).unwrap();
+        sound(n, &iv_op(|o, a, b, c| o.set_div(a, b, c)), &|a, b, c| (!b.is_zero()).then(|| mp_op(|o, a, b, c| o.set_div(a, b, c))(a, b, c).unwrap())).unwrap();
+        sound(n, &iv_op(|o, a, b, c| o.set_mul_add(a, b, b, c)), &mp_op(|o, a, b, c| o.set_mul_add(a, b, b, c))).unwrap();
+        sound(n, &iv_op(|o, a, b, c| { o.set(b, c); o.add_assign(a, c) }), &mp_op(|o, a, b, c| o.set_add(a, b, c))).unwrap();
+        sound(n, &iv_op(|o, a, _, c| o.set_neg(a, c)), &mp_op(|o, a, _, c| o.set_neg(a, c))).unwrap();
+        sound(n, &iv_op(|o, a, _, c| o.set_abs(a, c)), &mp_op(|o, a, _, c| o.set_abs(a, c))).unwrap();
+        sound(n, &iv_op(|o, a, _, c| o.set_exp(a, c)), &mp_op(|o, a, _, c| o.set_exp(a, c))).unwrap();
+        sound(n, &iv_op(|o, a, _, c| o.set_tanh(a, c)), &mp_op(|o, a, _, c| o.set_tanh(a, c))).unwrap();
+        sound(n, &iv_op(|o, a, _, c| o.set_erf(a, c)), &mp_op(|o, a, _, c| o.set_erf(a, c))).unwrap();
+        sound(n, &iv_op(|o, a, _, c| o.set_ln(a, c)), &|a, _, c| (*a > 0).then(|| mp_op(|o, a, _, c| o.set_ln(a, c))(a, a, c).unwrap())).unwrap();
+        sound(n, &iv_op(|o, a, _, c| o.set_ln_1p(a, c)), &|a, _, c| (*a > -1).then(|| mp_op(|o, a, _, c| o.set_ln_1p(a, c))(a, a, c).unwrap())).unwrap();
+    }
+
+    /// Dot products and sums of 1..9 terms, exact (`mpfr_sum` rounded outward) and term by term.
+    #[test]
+    fn sums_and_dots_enclose_the_exact_result_in_any_order() {
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(5);
+        let ctx = IvCtx::new(P);
+        for case in 0..800 {
+            let k = 1 + case % 9;
+            let a: Vec<Interval> = (0..k).map(|_| random_iv(&mut rng)).collect();
+            let b: Vec<Interval> = (0..k).map(|_| random_iv(&mut rng)).collect();
+            let (mut dot, mut sum, mut seq, mut t) = (ctx.consts.zero.clone(), ctx.consts.zero.clone(), ctx.consts.zero.clone(), ctx.consts.zero.clone());
+            dot.set_dot_exact(a.iter().zip(&b), &ctx);
+            sum.set_sum_exact(a.iter(), &ctx);
+            for i in (0..k).rev() {
+                t.set_mul(&a[i], &b[i], &ctx);
+                seq.add_assign(&t, &ctx);
+            }
+            for _ in 0..6 {
+                // one point of every interval, the exact dot and sum of those points
+                let pick = |v: &Interval, rng: &mut rand_chacha::ChaCha8Rng| points(v, rng).swap_remove(rng.gen_range(0..5));
+                let (x, y): (Vec<Float>, Vec<Float>) = a.iter().zip(&b).map(|(u, v)| (pick(u, &mut rng), pick(v, &mut rng))).unzip();
+                let exact_dot = Float::with_val(4 * HI, Float::dot(x.iter().zip(&y)));
+                let exact_sum = Float::with_val(4 * HI, Float::sum(x.iter()));
+                assert!(dot.contains(&exact_dot) && seq.contains(&exact_dot), "dot of {k} terms");
+                assert!(sum.contains(&exact_sum), "sum of {k} terms");
+            }
+        }
+    }
+
+    /// Every activation and loss function, σ, σ′, σ″ (k = 0, 1, 2, and σ′'s k = 0, 1), against
+    /// `elementary`'s formulas at 1100 bits at points of the interval.
+    #[test]
+    fn activations_and_their_derivatives_enclose_the_exact_value() {
+        let mut acts: Vec<Activation> = Activation::ALL.to_vec();
+        acts.push(Activation::LeakyRelu(Slope::parse("0.2").unwrap()));
+        let mut funs = vec![(Fun::Exp, 0), (Fun::Ln, 0), (Fun::Ln, 1), (Fun::Ln, 2)];
+        for a in acts {
+            funs.extend([(Fun::Act(a), 0), (Fun::Act(a), 1), (Fun::Act(a), 2), (Fun::ActD1(a), 0), (Fun::ActD1(a), 1)]);
+        }
+        for (f, k) in funs {
+            let r = sound(
+                600,
+                &|a, _, c| {
+                    let mut o = c.consts.zero.clone();
+                    o.set_fun_deriv(f, k, a, c);
+                    o
+                },
+                &|a, _, c| {
+                    if matches!(f, Fun::Ln) && *a <= 0 {
+                        return None;
+                    }
+                    let mut o = Float::new(HI);
+                    o.set_fun_deriv(f, k, a, c);
+                    Some(o)
+                },
+            );
+            assert!(r.is_ok(), "{f:?}, k = {k}: {}", r.unwrap_err());
+        }
+    }
+
+    /// A kink inside the interval: the derivative's enclosure is the hull of both sides; at
+    /// the kink itself, the model's convention (σ′(0) = 0, resp. α).
+    #[test]
+    fn kinks_are_hulled() {
+        let ctx = IvCtx::new(P);
+        let iv = |lo: f64, hi: f64| Interval { lo: Float::with_val(P, lo), hi: Float::with_val(P, hi) };
+        let mut o = ctx.consts.zero.clone();
+        o.set_fun_deriv(Fun::ActD1(Activation::Relu), 0, &iv(-1.0, 2.0), &ctx);
+        assert!(o.lo == 0 && o.hi == 1);
+        o.set_fun_deriv(Fun::ActD1(Activation::Relu), 0, &iv(-1.0, 0.0), &ctx);
+        assert!(o.lo == 0 && o.hi == 0);
+        o.set_fun_deriv(Fun::ActD1(Activation::Relu), 0, &iv(0.0, 0.0), &ctx);
+        assert!(o.is_zero());
+        o.set_fun_deriv(Fun::ActD1(Activation::LeakyRelu(Slope::DEFAULT)), 0, &iv(-1.0, 2.0), &ctx);
+        assert!(o.lo < 0.01 && o.hi == 1 && o.contains(&Float::with_val(HI, Float::parse("0.01").unwrap())));
+        o.set_fun_deriv(Fun::Act(Activation::Relu), 0, &iv(-1.0, 2.0), &ctx);
+        assert!(o.lo == 0 && o.hi == 2);
+        // comparisons are certain or false
+        assert!(!iv(-1.0, 2.0).is_positive() && iv(1.0, 2.0).is_positive());
+        assert!(!iv(1.0, 2.0).gt(&iv(1.5, 3.0)) && iv(4.0, 5.0).gt(&iv(1.5, 3.0)));
+        // 0 in the divisor: no bound
+        o.set_div(&iv(1.0, 2.0), &iv(-1.0, 1.0), &ctx);
+        assert!(!o.is_finite());
+    }
+
+    /// The constants contain their exact values; the point context's constants lie inside.
+    #[test]
+    fn constants_enclose_their_exact_values() {
+        for prec in [24, 53, 64, 256] {
+            let (ctx, pctx, hctx) = (IvCtx::new(prec), MpCtx::new(prec, None, false), MpCtx::new(HI, None, false));
+            let (c, p, h) = (&ctx.consts, &pctx.consts, &hctx.consts);
+            for (iv, point, exact) in [
+                (&c.frac_1_sqrt_2, &p.frac_1_sqrt_2, &h.frac_1_sqrt_2),
+                (&c.frac_1_sqrt_2pi, &p.frac_1_sqrt_2pi, &h.frac_1_sqrt_2pi),
+                (&c.sqrt_2_over_pi, &p.sqrt_2_over_pi, &h.sqrt_2_over_pi),
+                (&c.gelu_tanh_c, &p.gelu_tanh_c, &h.gelu_tanh_c),
+                (&c.gelu_tanh_k1, &p.gelu_tanh_k1, &h.gelu_tanh_k1),
+                (&c.half, &p.half, &h.half),
+            ] {
+                assert!(iv.contains(point) && iv.contains(exact) && iv.lo < *exact && iv.hi.prec() == prec, "{iv:?}");
+            }
+        }
+    }
+
+    /// Mutations: an upper bound rounded down (or a lower bound rounded up) makes the checks
+    /// above fail — they can fail.
+    #[test]
+    fn an_unsound_bound_is_caught() {
+        let add_hi_down = iv_op(|o, a, b, _| {
+            dir!(o.lo, &a.lo + &b.lo, Round::Down);
+            dir!(o.hi, &a.hi + &b.hi, Round::Down);
+        });
+        assert!(sound(3000, &add_hi_down, &mp_op(|o, a, b, c| o.set_add(a, b, c))).is_err());
+        let mul_lo_up = iv_op(|o, a, b, c| {
+            o.set_mul(a, b, c);
+            let (l, _, _) = Interval::mul_corners(a, b);
+            dir!(o.lo, l[0].0 * l[0].1, Round::Up);
+        });
+        assert!(sound(3000, &mul_lo_up, &mp_op(|o, a, b, c| o.set_mul(a, b, c))).is_err());
+        let tanh_hi_down = iv_op(|o, a, _, _| o.monotone(a, |o, x, _| dir!(o, x.tanh_ref(), Round::Down)));
+        assert!(sound(3000, &tanh_hi_down, &mp_op(|o, a, _, c| o.set_tanh(a, c))).is_err());
+        // a kink's derivative without the hull: the other side's value escapes
+        let relu_d1_no_hull = iv_op(|o, a, _, c| {
+            o.set_fun_deriv(Fun::ActD1(Activation::Relu), 0, a, c);
+            if a.hi > 0 && !(a.lo > 0) {
+                o.lo.assign(1);
+            }
+        });
+        let relu_d1 = |a: &Float, _: &Float, c: &MpCtx| {
+            let mut o = Float::new(HI);
+            o.set_fun_deriv(Fun::ActD1(Activation::Relu), 0, a, c);
+            Some(o)
+        };
+        assert!(sound(3000, &relu_d1_no_hull, &relu_d1).is_err());
+    }
+}
