@@ -76,6 +76,13 @@
 //! truth) lies inside the interval computation, entry by entry — a theorem the ball truth
 //! checks on every entry (`analysis::truth`).
 //!
+//! One exception to the theorem's premise: the softmax cross-entropy's shift `m` is picked by
+//! `gt`, which on intervals is *certainly greater*; where two logits' enclosures overlap while
+//! their point values differ, the point computation may shift by another logit than the
+//! interval one (both results are valid — the enclosure holds for every shift — but the point
+//! value is then only expected, not proven, to lie inside). At the truth's ≥ 256 bits the
+//! enclosures of distinct logits are far narrower than their distance.
+//!
 //! What this format does not do: precision policies (`dot_policy` panics: a policy emulates the
 //! roundings of a low-precision product, which no enclosure of the exact value is), and
 //! [`Real::to_float`] is the midpoint rounded to nearest (exact only for a point interval).
@@ -89,6 +96,13 @@ use rug::{Assign, Float};
 use super::elementary::{self, Activation};
 use super::order::{PolicyDot, PolicyScratch, Strided};
 use super::{Consts, Fun, Real, Scalar};
+
+/// `out = f(x)` rounded in direction `r` (a monotone function's bound).
+macro_rules! dir {
+    ($out:expr, $src:expr, $r:expr) => {{
+        $out.assign_round($src, $r);
+    }};
+}
 
 /// A closed interval `[lo, hi]` of MPFR numbers at the context's precision (module docs).
 #[derive(Clone, Debug)]
@@ -201,9 +215,9 @@ impl Interval {
 
     /// `[max(lo, 0), max(hi, 0)]` into `self` (relu).
     fn set_pos_part(&mut self, a: &Interval) {
-        for (o, x) in [(&mut self.lo, &a.lo), (&mut self.hi, &a.hi)] {
+        for (o, x, r) in [(&mut self.lo, &a.lo, Round::Down), (&mut self.hi, &a.hi, Round::Up)] {
             if *x > 0 {
-                o.assign(x);
+                dir!(o, x, r);
             } else {
                 o.assign(0);
             }
@@ -213,19 +227,12 @@ impl Interval {
     /// The hull of `self` and `b`, into `self`.
     fn hull_with(&mut self, b: &Interval) {
         if b.lo < self.lo {
-            self.lo.assign(&b.lo);
+            dir!(self.lo, &b.lo, Round::Down);
         }
         if b.hi > self.hi {
-            self.hi.assign(&b.hi);
+            dir!(self.hi, &b.hi, Round::Up);
         }
     }
-}
-
-/// `out = f(x)` rounded in direction `r` (a monotone function's bound).
-macro_rules! dir {
-    ($out:expr, $src:expr, $r:expr) => {{
-        $out.assign_round($src, $r);
-    }};
 }
 
 impl IvCtx {
@@ -404,8 +411,9 @@ impl Scalar for Interval {
     }
     #[inline]
     fn set(&mut self, a: &Self, _: &IvCtx) {
-        self.lo.assign(&a.lo);
-        self.hi.assign(&a.hi);
+        // exact at the context's precision; outward should a bound have more bits
+        dir!(self.lo, &a.lo, Round::Down);
+        dir!(self.hi, &a.hi, Round::Up);
     }
     fn set_add(&mut self, a: &Self, b: &Self, _: &IvCtx) {
         dir!(self.lo, &a.lo + &b.lo, Round::Down);
@@ -475,8 +483,8 @@ impl Scalar for Interval {
         }
     }
     fn set_neg(&mut self, a: &Self, _: &IvCtx) {
-        self.lo.assign(-&a.hi);
-        self.hi.assign(-&a.lo);
+        dir!(self.lo, -&a.hi, Round::Down);
+        dir!(self.hi, -&a.lo, Round::Up);
     }
     fn add_assign(&mut self, b: &Self, _: &IvCtx) {
         use rug::ops::AddAssignRound;
@@ -615,9 +623,9 @@ impl Real for Interval {
         } else {
             self.lo.assign(0);
             if -a.lo.clone() > a.hi {
-                self.hi.assign(-&a.lo);
+                dir!(self.hi, -&a.lo, Round::Up);
             } else {
-                self.hi.assign(&a.hi);
+                dir!(self.hi, &a.hi, Round::Up);
             }
         }
         if a.has_nan() {
