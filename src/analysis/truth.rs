@@ -129,6 +129,11 @@ impl Truth {
     /// Computes and certifies the truth for `inputs` (given at, or exactly convertible to,
     /// `bits` precision).
     pub fn compute(spec: &Spec, n: usize, inputs: &Inputs<Float>, bits: u32, check_extra: u32) -> Truth {
+        Self::compute_with_check(spec, n, inputs, bits, check_extra).0
+    }
+
+    /// [`Truth::compute`] and the check's matrix.
+    fn compute_with_check(spec: &Spec, n: usize, inputs: &Inputs<Float>, bits: u32, check_extra: u32) -> (Truth, Matrix<Float>) {
         let check_bits = bits + check_extra;
         let t = exact_hessian(spec, n, inputs, bits);
         let c = exact_hessian(spec, n, inputs, check_bits);
@@ -141,7 +146,7 @@ impl Truth {
                 agreeing(&tk, &ck, bits)
             })
             .collect();
-        Truth { bits, check_bits, matrix: t, agreeing_bits, ball: None }
+        (Truth { bits, check_bits, matrix: t, agreeing_bits, ball: None }, c)
     }
 
     /// [`Truth::compute`] plus the proven enclosure (module docs, "Ball mode"): `exact` are the
@@ -152,9 +157,8 @@ impl Truth {
     /// If the point truth lies outside its enclosure on some entry — impossible unless the
     /// interval arithmetic or the engine has a bug (module docs).
     pub fn compute_ball(spec: &Spec, n: usize, exact: &Inputs<Interval>, inputs: &Inputs<Float>, bits: u32, check_extra: u32) -> Truth {
-        let mut truth = Truth::compute(spec, n, inputs, bits, check_extra);
+        let (mut truth, c) = Truth::compute_with_check(spec, n, inputs, bits, check_extra);
         let b = ball_hessian(spec, n, exact, bits);
-        let c = exact_hessian(spec, n, inputs, truth.check_bits);
         let p = truth.matrix.p;
         let (mut tk, mut ck) = (Float::new(bits), Float::new(truth.check_bits));
         let mut ball = Ball { radius: Vec::with_capacity(p * p), proven_bits: Vec::with_capacity(p * p), check_outside: 0 };
