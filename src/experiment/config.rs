@@ -911,6 +911,7 @@ mod tests {
         c.policies = vec!["uniform".into(), "tf2-ampere".into()];
         c.rules = vec!["clairaut".into(), "tensorflow".into()];
         c.inputs = "binary32".into();
+        c.truth_mode = "ball".into();
         c.externals = vec!["jax=h.npy".into()];
         c.bias = vec![true, false];
         (c.x, c.y, c.params) = (Some(vec![vec![0.5]]), Some(vec![vec![0.25]]), Some(vec![0.125]));
