@@ -103,6 +103,9 @@ pub struct Request {
     pub truth_bits: Option<u32>,
     /// Extra bits of the certifying recomputation.
     pub check_extra: u32,
+    /// How the truth is certified: two precisions (`point`) or a proven enclosure (`ball`,
+    /// the two precisions kept as a cross-check; [`truth`]).
+    pub truth_mode: truth::TruthMode,
     /// |z| at or below this counts as a kink of a relu unit.
     pub kink_tol: f64,
     /// Compute the spectra of the symmetric parts (f64 eigenvalues).
@@ -146,10 +149,15 @@ pub struct TruthSummary {
     pub precision: Precision,
     /// Check precision.
     pub check_precision: Precision,
-    /// Agreeing bits, min.
+    /// How the truth is certified.
+    pub mode: truth::TruthMode,
+    /// Certified bits, min: agreeing bits (point mode) or proven bits (ball mode).
     pub certified_bits_min: u32,
-    /// Agreeing bits, median.
+    /// Certified bits, median.
     pub certified_bits_median: u32,
+    /// Ball mode: the agreeing bits of the two-precision cross-check, min, and the entries
+    /// where the check lies outside the enclosure (expected 0).
+    pub cross_check: Option<(u32, usize)>,
     /// Certified for every requested precision.
     pub certified: bool,
     /// Agreeing bits needed by the finest requested precision.
@@ -198,14 +206,23 @@ struct CertifiedTruth {
     min_bits: u32,
     median_bits: u32,
     nonfinite: NonFinite,
+    cross_check: Option<(u32, usize)>,
 }
 
 impl CertifiedTruth {
-    fn compute(req: &Request, inputs: &crate::model::problem::Inputs<Float>, tbits: u32) -> CertifiedTruth {
-        let truth = Truth::compute(&req.problem.spec, req.problem.n, inputs, tbits, req.check_extra);
+    fn compute(req: &Request, inputs: &crate::model::problem::Inputs<Float>, tbits: u32) -> Result<CertifiedTruth, crate::Error> {
+        let (spec, n) = (&req.problem.spec, req.problem.n);
+        let truth = match req.truth_mode {
+            truth::TruthMode::Point => Truth::compute(spec, n, inputs, tbits, req.check_extra),
+            truth::TruthMode::Ball => {
+                let exact = req.problem.inputs::<crate::scalar::interval::Interval>(req.inputs, &crate::scalar::interval::IvCtx::new(tbits))?;
+                Truth::compute_ball(spec, n, &exact, inputs, tbits, req.check_extra)
+            }
+        };
         let (check_bits, min_bits, median_bits) = (truth.check_bits, truth.min_bits(), truth.median_bits());
+        let cross_check = truth.ball.as_ref().map(|b| (truth.agreeing_min(), b.check_outside));
         let nonfinite = NonFinite::of(&truth.matrix);
-        CertifiedTruth { matrix: truth.matrix.into_packed(), check_bits, min_bits, median_bits, nonfinite }
+        Ok(CertifiedTruth { matrix: truth.matrix.into_packed(), check_bits, min_bits, median_bits, nonfinite, cross_check })
     }
 }
 
@@ -332,7 +349,7 @@ pub fn analyze_observed(req: &Request, observe: &dyn Fn(Step)) -> Result<Analysi
     let t0 = Instant::now();
     let tctx = MpCtx::new(tbits, None, false);
     let exact_inputs = pr.inputs::<Float>(req.inputs, &tctx)?;
-    let t = CertifiedTruth::compute(req, &exact_inputs, tbits);
+    let t = CertifiedTruth::compute(req, &exact_inputs, tbits)?;
     let norm_t = cell::fro(&t.matrix);
     timings.truth_s = t0.elapsed().as_secs_f64();
     let t_eigs = req.spectrum.then(|| cell::eigenvalues(&t.matrix));
@@ -365,6 +382,8 @@ pub fn analyze_observed(req: &Request, observe: &dyn Fn(Step)) -> Result<Analysi
         truth: TruthSummary {
             precision: Precision::Mp(tbits),
             check_precision: Precision::Mp(t.check_bits),
+            mode: req.truth_mode,
+            cross_check: t.cross_check,
             certified_bits_min: t.min_bits,
             certified_bits_median: t.median_bits,
             certified: t.min_bits >= needed && t.nonfinite.is_empty(),

@@ -9,6 +9,29 @@
 //! significand bits needs `2p + 10` agreeing bits — enough that the truth's own error is
 //! negligible against the p-bit result's error even in its last bits; a truth that falls short
 //! is reported as not certified for that comparison.
+//!
+//! # Ball mode: a proven enclosure
+//!
+//! With [`TruthMode::Ball`] (`analyze --truth-mode ball`, `truth_mode = "ball"`) the same
+//! `fwd-rev` Hessian is also computed in interval arithmetic ([`Interval`]: inf–sup pairs at
+//! `bits` with MPFR's directed rounding, from the inputs' enclosures — a decimal `x` as
+//! `[RD(x), RU(x)]`), through the same generic engine. Each entry's interval `[lo, hi]`
+//! provably contains the exact Hessian entry at the exact inputs (see
+//! `scalar::interval` for why). The truth's entries stay the point truth `T` at `bits` (the
+//! matrix is bit for bit the point mode's), each with the radius `r = max(T − lo, hi − T)`
+//! (rounded up), which provably bounds its error. The **proven bits** of an entry are
+//! `⌊−log₂(r / min|[lo, hi]|)⌋` (the quotient rounded up; capped at `bits`; `bits` when
+//! `r = 0`; 0 when the interval contains 0 with r > 0 or is not finite): the exact entry `v`
+//! satisfies `|T − v| ≤ 2^−k·|v|`. In ball mode [`Truth::min_bits`] and
+//! [`Truth::median_bits`] — the `certified_bits` of the analysis — are the proven bits.
+//!
+//! The two-precision check is kept as a cross-check: its agreeing bits are still computed
+//! ([`Truth::agreeing_bits`]), and the check never contradicts the enclosure: `T` lies in its
+//! interval on every entry — a theorem (the point computation at the same precision is the
+//! same sequence of operations rounded to nearest, and round-to-nearest is monotone; see
+//! `scalar::interval`), so a violation is a bug and panics loudly. The check `C` at
+//! `bits + check` is also tested against the enclosure ([`Ball::check_outside`] counts the
+//! entries where it falls outside; expected 0).
 
 use std::cell::RefCell;
 
@@ -18,7 +41,8 @@ use crate::hessian::{self, Matrix, Method};
 use crate::model::problem::Inputs;
 use crate::model::Spec;
 use crate::order::{Eval, Order};
-use crate::scalar::MpCtx;
+use crate::scalar::interval::{Interval, IvCtx};
+use crate::scalar::{MpCtx, Real};
 
 /// Default truth precision.
 pub const DEFAULT_TRUTH_BITS: u32 = 256;
@@ -35,6 +59,57 @@ pub fn default_bits(p_max: u32) -> u32 {
     DEFAULT_TRUTH_BITS.max(bits_needed(p_max) + 64)
 }
 
+/// How the truth is certified.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, clap::ValueEnum)]
+pub enum TruthMode {
+    /// Two precisions agree to enough bits (a heuristic).
+    #[default]
+    #[value(name = "point")]
+    Point,
+    /// A proven enclosure in interval arithmetic (module docs), the two-precision check kept
+    /// as a cross-check.
+    #[value(name = "ball")]
+    Ball,
+}
+
+impl TruthMode {
+    /// The canonical name (`point`, `ball`).
+    pub fn name(self) -> &'static str {
+        match self {
+            TruthMode::Point => "point",
+            TruthMode::Ball => "ball",
+        }
+    }
+}
+
+impl std::fmt::Display for TruthMode {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+impl std::str::FromStr for TruthMode {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s {
+            "point" => Ok(TruthMode::Point),
+            "ball" => Ok(TruthMode::Ball),
+            _ => Err(format!("unknown truth mode `{s}` (expected point or ball)")),
+        }
+    }
+}
+
+/// The proven enclosure of a truth (ball mode): per entry, row-major.
+#[derive(Clone, Debug)]
+pub struct Ball {
+    /// `max(T − lo, hi − T)` rounded up (64 bits): a proven bound on `|T − exact|`.
+    pub radius: Vec<Float>,
+    /// Proven bits (module docs).
+    pub proven_bits: Vec<u32>,
+    /// Entries where the check `C` at `bits + check` lies outside the enclosure (expected 0).
+    pub check_outside: usize,
+}
+
 /// A ground-truth Hessian with its certification.
 #[derive(Clone, Debug)]
 pub struct Truth {
@@ -46,12 +121,19 @@ pub struct Truth {
     pub matrix: Matrix<Float>,
     /// Agreeing bits per entry (row-major).
     pub agreeing_bits: Vec<u32>,
+    /// The enclosure (ball mode), `None` in point mode.
+    pub ball: Option<Ball>,
 }
 
 impl Truth {
     /// Computes and certifies the truth for `inputs` (given at, or exactly convertible to,
     /// `bits` precision).
     pub fn compute(spec: &Spec, n: usize, inputs: &Inputs<Float>, bits: u32, check_extra: u32) -> Truth {
+        Self::compute_with_check(spec, n, inputs, bits, check_extra).0
+    }
+
+    /// [`Truth::compute`] and the check's matrix.
+    fn compute_with_check(spec: &Spec, n: usize, inputs: &Inputs<Float>, bits: u32, check_extra: u32) -> (Truth, Matrix<Float>) {
         let check_bits = bits + check_extra;
         let t = exact_hessian(spec, n, inputs, bits);
         let c = exact_hessian(spec, n, inputs, check_bits);
@@ -64,19 +146,72 @@ impl Truth {
                 agreeing(&tk, &ck, bits)
             })
             .collect();
-        Truth { bits, check_bits, matrix: t, agreeing_bits }
+        (Truth { bits, check_bits, matrix: t, agreeing_bits, ball: None }, c)
     }
 
-    /// The smallest number of agreeing bits over all entries.
+    /// [`Truth::compute`] plus the proven enclosure (module docs, "Ball mode"): `exact` are the
+    /// inputs' enclosures (e.g. a decimal's `[RD, RU]` at `bits`), `inputs` the point inputs at
+    /// `bits`, each inside its enclosure.
+    ///
+    /// # Panics
+    /// If the point truth lies outside its enclosure on some entry — impossible unless the
+    /// interval arithmetic or the engine has a bug (module docs).
+    pub fn compute_ball(spec: &Spec, n: usize, exact: &Inputs<Interval>, inputs: &Inputs<Float>, bits: u32, check_extra: u32) -> Truth {
+        let (mut truth, c) = Truth::compute_with_check(spec, n, inputs, bits, check_extra);
+        let b = ball_hessian(spec, n, exact, bits);
+        let p = truth.matrix.p;
+        let (mut tk, mut ck) = (Float::new(bits), Float::new(truth.check_bits));
+        let mut ball = Ball { radius: Vec::with_capacity(p * p), proven_bits: Vec::with_capacity(p * p), check_outside: 0 };
+        for k in 0..p * p {
+            let (i, j) = (k / p, k % p);
+            truth.matrix.float_into(i, j, &mut tk);
+            let iv = b.get(i, j);
+            assert!(
+                tk.is_nan() || iv.has_nan() || iv.contains(&tk),
+                "BUG: the point truth at mp:{bits} lies outside its proven enclosure at entry ({i}, {j}): T = {tk}, enclosure [{}, {}]",
+                iv.lo,
+                iv.hi
+            );
+            c.float_into(i, j, &mut ck);
+            ball.check_outside += usize::from(iv.is_finite() && !iv.contains(&ck));
+            let (r, bits) = proven_bits(&tk, &iv, bits);
+            ball.radius.push(r);
+            ball.proven_bits.push(bits);
+        }
+        truth.ball = Some(ball);
+        truth
+    }
+
+    /// The mode: ball when it carries an enclosure.
+    pub fn mode(&self) -> TruthMode {
+        if self.ball.is_some() {
+            TruthMode::Ball
+        } else {
+            TruthMode::Point
+        }
+    }
+
+    /// The certified bits per entry: the proven bits in ball mode, the agreeing bits otherwise.
+    pub fn certified_bits(&self) -> &[u32] {
+        self.ball.as_ref().map_or(&self.agreeing_bits, |b| &b.proven_bits)
+    }
+
+    /// The smallest number of certified bits over all entries ([`Truth::certified_bits`]).
     pub fn min_bits(&self) -> u32 {
-        self.agreeing_bits.iter().copied().min().unwrap_or(self.bits)
+        self.certified_bits().iter().copied().min().unwrap_or(self.bits)
     }
 
-    /// The median number of agreeing bits.
+    /// The median number of certified bits.
     pub fn median_bits(&self) -> u32 {
-        let mut v = self.agreeing_bits.clone();
+        let mut v = self.certified_bits().to_vec();
         v.sort_unstable();
         v.get(v.len() / 2).copied().unwrap_or(self.bits)
+    }
+
+    /// The smallest number of agreeing bits of the two-precision check (in ball mode the
+    /// cross-check; otherwise [`Truth::min_bits`]).
+    pub fn agreeing_min(&self) -> u32 {
+        self.agreeing_bits.iter().copied().min().unwrap_or(self.bits)
     }
 
     /// Whether the truth is certified for comparisons with a `p`-bit precision.
@@ -92,6 +227,50 @@ pub fn exact_hessian(spec: &Spec, n: usize, inputs: &Inputs<Float>, bits: u32) -
     let inputs = Inputs { x: at(&inputs.x), y: at(&inputs.y), theta: at(&inputs.theta) };
     let eval = Eval::new(Order::Exact, spec.sum_lengths(n));
     hessian::compute(Method::FwdRev, spec, n, &inputs, &eval, &ctx)
+}
+
+/// The `fwd-rev` Hessian in the `exact` order in interval arithmetic at `bits` (inputs: their
+/// enclosures, widened to `bits` outward if wider): each entry a proven enclosure.
+pub fn ball_hessian(spec: &Spec, n: usize, exact: &Inputs<Interval>, bits: u32) -> Matrix<Interval> {
+    let at = |v: &[Interval]| {
+        v.iter()
+            .map(|x| Interval { lo: Float::with_val_round(bits, &x.lo, rug::float::Round::Down).0, hi: Float::with_val_round(bits, &x.hi, rug::float::Round::Up).0 })
+            .collect::<Vec<_>>()
+    };
+    let inputs = Inputs { x: at(&exact.x), y: at(&exact.y), theta: at(&exact.theta) };
+    let ctx = IvCtx::new(bits);
+    let eval = Eval::new(Order::Exact, spec.sum_lengths(n));
+    hessian::compute(Method::FwdRev, spec, n, &inputs, &eval, &ctx)
+}
+
+/// The radius `r = max(t − lo, hi − t)` (rounded up to 64 bits) of the point value `t` in the
+/// enclosure `iv`, and its proven bits capped at `cap` (module docs): the largest k with
+/// `r / min|iv| ≤ 2^−k`, the quotient rounded up; `cap` when `r = 0`; 0 when the enclosure is
+/// not finite, or contains 0 and `r > 0`.
+pub fn proven_bits(t: &Float, iv: &Interval, cap: u32) -> (Float, u32) {
+    use rug::float::Round;
+    let up = |x| Float::with_val_round(64, x, Round::Up).0;
+    if !iv.is_finite() || t.is_nan() {
+        return (Float::with_val(64, rug::float::Special::Infinity), 0);
+    }
+    let (a, b) = (up(t - &iv.lo), up(&iv.hi - t));
+    let r = if a > b { a } else { b };
+    if r.is_zero() {
+        return (r, cap);
+    }
+    let mig = if iv.lo > 0 {
+        Float::with_val_round(64, &iv.lo, Round::Down).0
+    } else if iv.hi < 0 {
+        Float::with_val_round(64, -&iv.hi, Round::Down).0
+    } else {
+        return (r, 0);
+    };
+    let q = Float::with_val_round(64, &r / &mig, Round::Up).0;
+    // q = m·2^e with ½ ≤ m < 1: q ≤ 2^−k for k = −e, and for k = 1 − e when m = ½
+    let e = i64::from(q.get_exp().expect("a positive finite quotient"));
+    let half = Float::with_val(64, 0.5);
+    let k = if (q.clone() >> e as i32) == half { 1 - e } else { -e };
+    (r, u32::try_from(k.max(0)).unwrap_or(u32::MAX).min(cap))
 }
 
 /// Agreeing bits of `a` with the more precise `b`, capped at `cap`: `⌊−log₂ r⌋` with

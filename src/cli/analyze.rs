@@ -61,6 +61,10 @@ pub struct AnalyzeArgs {
     /// Extra bits of the certifying recomputation (0 to 65536).
     #[arg(long, value_name = "BITS", default_value_t = truth::DEFAULT_CHECK_EXTRA, value_parser = super::parse_check_extra)]
     pub check_extra: u32,
+    /// How the truth is certified: point (two precisions agree: a heuristic) or ball (a proven
+    /// enclosure in interval arithmetic; the two precisions kept as a cross-check).
+    #[arg(long = "truth-mode", value_name = "MODE", value_enum, default_value = "point")]
+    pub truth_mode: truth::TruthMode,
     /// Finite-difference step: optimal, fixed:<h> or relative:<h>.
     #[arg(long, value_name = "RULE", default_value = "optimal")]
     pub step: String,
@@ -206,6 +210,7 @@ impl AnalyzeArgs {
             step,
             truth_bits,
             check_extra: self.check_extra,
+            truth_mode: self.truth_mode,
             kink_tol: self.kink_tol,
             spectrum: !self.no_spectrum,
             keep_matrices: false,
@@ -236,11 +241,22 @@ fn externals(items: &[String], problem: &Problem) -> Result<Vec<External>, Error
 fn print_header(a: &Analysis) {
     let t = &a.truth;
     let verdict = if t.certified { "certified" } else { "NOT certified for every requested precision" };
-    println!("truth T: fwd-rev, exact order, {}, checked at {}: {verdict}", t.precision, t.check_precision);
-    println!(
-        "  agreeing bits of T and its check: min {} / median {} (certified needs {})",
-        t.certified_bits_min, t.certified_bits_median, t.bits_needed
-    );
+    match t.cross_check {
+        None => {
+            println!("truth T: fwd-rev, exact order, {}, checked at {}: {verdict}", t.precision, t.check_precision);
+            println!(
+                "  agreeing bits of T and its check: min {} / median {} (certified needs {})",
+                t.certified_bits_min, t.certified_bits_median, t.bits_needed
+            );
+        }
+        Some((agreeing, outside)) => {
+            println!("truth T: fwd-rev, exact order, {}, truth mode ball (proven enclosure), cross-checked at {}: {verdict}", t.precision, t.check_precision);
+            println!(
+                "  proven bits of T: min {} / median {} (certified needs {}); cross-check: agreeing bits min {}, T inside every enclosure, check outside {}",
+                t.certified_bits_min, t.certified_bits_median, t.bits_needed, agreeing, outside
+            );
+        }
+    }
     println!(
         "kinks (relu/leaky_relu, |z| ≤ {:e}): {} — {} Hessian entries undefined",
         a.kinks.tolerance,
@@ -546,6 +562,7 @@ mod tests {
             rules: vec![Rules::Clairaut],
             truth: None,
             check_extra: truth::DEFAULT_CHECK_EXTRA,
+            truth_mode: truth::TruthMode::Point,
             step: "optimal".into(),
             math: MathLib::CoreMath,
             inputs: InputMode::Decimal,

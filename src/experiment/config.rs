@@ -16,6 +16,7 @@
 //! methods = ["fwd-rev", "rev-rev"]
 //! precisions = ["f32", "f64"]
 //! inputs = "decimal"                 # decimal | binary64 | binary32 | as-stored (InputMode)
+//! truth_mode = "point"               # point | ball (a proven enclosure; default point, not written)
 //!
 //! [sweep]                            # the grid: the cartesian product of these keys
 //! precisions = [["binary16"], ["f32"], ["f64"]]   # a list of values…
@@ -108,6 +109,12 @@ fn d_inputs() -> String {
 }
 fn is_decimal(m: &str) -> bool {
     m == "decimal"
+}
+fn d_truth_mode() -> String {
+    "point".into()
+}
+fn is_point(m: &str) -> bool {
+    m == "point"
 }
 fn d_math() -> String {
     "core-math".into()
@@ -238,6 +245,11 @@ pub struct CellConfig {
     /// Extra bits of the truth's check.
     #[serde(default = "d_check")]
     pub check_extra: u32,
+    /// How the truth is certified: `point` (two precisions agree; the default, not written, so
+    /// the id of a configuration without it is what it was before) or `ball` (a proven
+    /// enclosure, [`crate::analysis::truth::TruthMode`]).
+    #[serde(default = "d_truth_mode", skip_serializing_if = "is_point")]
+    pub truth_mode: String,
     /// `optimal`, `fixed` or `relative`.
     #[serde(default = "d_step_rule")]
     pub step_rule: String,
@@ -427,7 +439,7 @@ macro_rules! cell_fields {
             layers: Usizes, activations: Strings, bias: Bools, loss: String, n: Usize, data: String, data_seed: U64,
             x: Rows, y: Rows, y_columns: Columns, data_sha256: Digest, weights: String, weights_seed: U64,
             params: F64s, train_steps: U32, train_lr: F64, methods: Strings, precisions: Strings,
-            orders: Strings, fma: Strings, policies: Strings, rules: Strings, inputs: String, math: String, truth: String, check_extra: U32, step_rule: String,
+            orders: Strings, fma: Strings, policies: Strings, rules: Strings, inputs: String, math: String, truth: String, check_extra: U32, truth_mode: String, step_rule: String,
             step_h: F64, kink_tol: F64, spectrum: Bool, store_matrices: Bool, externals: Strings
         }
     };
@@ -899,6 +911,7 @@ mod tests {
         c.policies = vec!["uniform".into(), "tf2-ampere".into()];
         c.rules = vec!["clairaut".into(), "tensorflow".into()];
         c.inputs = "binary32".into();
+        c.truth_mode = "ball".into();
         c.externals = vec!["jax=h.npy".into()];
         c.bias = vec![true, false];
         (c.x, c.y, c.params) = (Some(vec![vec![0.5]]), Some(vec![vec![0.25]]), Some(vec![0.125]));

@@ -325,6 +325,7 @@ fn settings(cell: &CellConfig, exp_path: &Path) -> Result<Settings, Error> {
     };
     crate::limits::check_extra_bits(cell.check_extra).map_err(|m| Error::field(exp_path, "check_extra", m))?;
     crate::limits::check_kink_tol(cell.kink_tol).map_err(|m| Error::field(exp_path, "kink_tol", m))?;
+    truth_mode(cell, exp_path)?;
     external_specs(cell, exp_path)?;
     Ok(Settings { methods, precisions, orders, fmas, policies, rules, inputs, math, step, truth_bits })
 }
@@ -478,6 +479,11 @@ fn check_size(cell: &CellConfig, exp_path: &Path, s: &Settings, layers: &[usize]
     }
 }
 
+/// The cell's `truth_mode`.
+fn truth_mode(cell: &CellConfig, exp_path: &Path) -> Result<crate::analysis::truth::TruthMode, Error> {
+    cell.truth_mode.parse().map_err(|m: String| Error::field(exp_path, "truth_mode", m))
+}
+
 /// The analysis request of a cell on `problem`, without its external Hessians (read by
 /// [`externals`]; [`resolve`] adds them).
 pub fn request(cell: &CellConfig, problem: Problem, exp_path: &Path) -> Result<Request, Error> {
@@ -496,6 +502,7 @@ pub fn request(cell: &CellConfig, problem: Problem, exp_path: &Path) -> Result<R
         step,
         truth_bits,
         check_extra: cell.check_extra,
+        truth_mode: truth_mode(cell, exp_path)?,
         kink_tol: cell.kink_tol,
         spectrum: cell.spectrum,
         keep_matrices: cell.store_matrices,

@@ -139,9 +139,10 @@ impl<R: Real> Matrix<R> {
             );
         };
         let units = p.div_ceil(per_unit);
-        if !std::mem::needs_drop::<R>() && std::mem::size_of::<R>() <= 16 {
-            // plain hardware and narrow values: each unit writes its own slice of the matrix
-            // (MPFR numbers and their fixed-width twins are packed: a third of the bytes)
+        if (!std::mem::needs_drop::<R>() && std::mem::size_of::<R>() <= 16) || !R::EXACT_FLOAT {
+            // plain hardware and narrow values, and intervals (which no MPFR number packs):
+            // each unit writes its own slice of the matrix (MPFR numbers and their fixed-width
+            // twins are packed: a third of the bytes)
             let mut data = vec![R::consts(ctx).zero.clone(); p * p];
             let slices: Vec<Mutex<&mut [R]>> = data.chunks_mut((per_unit * p).max(1)).map(Mutex::new).collect();
             per_worker(units, init, |state, u| {

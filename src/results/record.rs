@@ -598,6 +598,7 @@ mod tests {
             step: "optimal".parse().unwrap(),
             truth_bits: None,
             check_extra: analysis::truth::DEFAULT_CHECK_EXTRA,
+            truth_mode: analysis::truth::TruthMode::Point,
             kink_tol: 1e-9,
             spectrum: true,
             keep_matrices: false,

@@ -9,6 +9,8 @@
 //! * formats: [`hw`] (`f32`, `f64`), [`mpfr`] (MPFR and emulated IEEE formats), [`narrow`]
 //!   (`binary16`/`bfloat16` in `f64`), named by [`precision`]; [`policy`] names the math library
 //!   and the FMA policy; [`opcount`] counts MPFR operations;
+//! * [`interval`]: inf–sup intervals of MPFR numbers with directed rounding — proven
+//!   enclosures of every operation (the ball truth);
 //! * [`elementary`]: `exp`, `ln` and the activation functions with their derivatives, as fixed
 //!   sequences of correctly rounded primitives;
 //! * [`order`]: the summation orders and the sum / dot-product kernels.
@@ -41,6 +43,7 @@
 pub mod elementary;
 pub mod fixed;
 pub mod hw;
+pub mod interval;
 pub mod matmul;
 pub mod mpfr;
 pub mod narrow;
@@ -227,6 +230,10 @@ pub trait Scalar: Clone + Send + Debug {
 pub trait Real: Scalar<Real = Self, Ctx = <Self as Real>::RCtx> + Sync {
     /// The context: format, math library, FMA policy, constants.
     type RCtx: Clone + Send + Sync + Debug;
+    /// Whether a value is one number that [`Real::to_float`] gives exactly (every format;
+    /// not [`interval::Interval`], whose `to_float` is its midpoint): matrices of such values
+    /// may be kept packed.
+    const EXACT_FLOAT: bool = true;
 
     /// The format's constants.
     fn consts(ctx: &Self::RCtx) -> &Consts<Self>;

@@ -30,6 +30,7 @@ fn request(problem: Problem, methods: &[Method], precisions: &[Precision]) -> Re
         step: StepRule::Optimal,
         truth_bits: None,
         check_extra: 64,
+        truth_mode: clairaut::analysis::truth::TruthMode::Point,
         kink_tol: 1e-9,
         spectrum: true,
         keep_matrices: false,

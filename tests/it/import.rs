@@ -130,6 +130,7 @@ fn request(pr: Problem, precisions: &[Precision], inputs: InputMode) -> Request 
         step: clairaut::method::StepRule::Optimal,
         truth_bits: None,
         check_extra: 64,
+        truth_mode: clairaut::analysis::truth::TruthMode::Point,
         kink_tol: 1e-9,
         spectrum: false,
         keep_matrices: false,

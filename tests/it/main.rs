@@ -10,6 +10,7 @@
 mod common;
 
 mod attribution;
+mod ball;
 mod bias;
 mod bitflip;
 mod bit_identity;

@@ -46,6 +46,7 @@ fn request(problem: Problem, methods: &[Method], policies: &[&str]) -> Request {
         step: StepRule::Optimal,
         truth_bits: None,
         check_extra: 64,
+        truth_mode: clairaut::analysis::truth::TruthMode::Point,
         kink_tol: 1e-9,
         spectrum: false,
         keep_matrices: false,

@@ -102,5 +102,8 @@ impl<const L: usize> LaneDot for Fixed<L> {
     }
 }
 
+/// Intervals (the ball truth): the definition.
+impl LaneDot for crate::scalar::interval::Interval {}
+
 /// `binary16`/`bfloat16`: the definition.
 impl<const P: u32> LaneDot for Narrow<P> {}
