@@ -35,8 +35,9 @@ pub enum BenchCommand {
     /// Hessian time per problem × precision × method beside the peers' times, the cost in
     /// gradients and the MPFR efficiency (see `perf::table`).
     Table(TableArgs),
-    /// An mp:<bits> Hessian on MPFR and on the fixed-width limbs, in the same run: the speed-up
-    /// per order, and whether both gave the same bits (see `perf::kernel`).
+    /// mp:<bits> on MPFR and on the fixed-width limbs, same run, same bits checked.
+    ///
+    /// The speed-up per order, and whether both Hessians agree bit for bit (`perf::kernel`).
     MpKernel(MpKernelArgs),
 }
 

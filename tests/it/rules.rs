@@ -18,12 +18,12 @@ use clairaut::scalar::MathLib;
 
 use crate::common::clairaut;
 
-fn dir(example: &str) -> PathBuf {
+pub(crate) fn dir(example: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/frameworks").join(example)
 }
 
 /// The committed framework Hessian `hessian-<fw>-<p>.npy` of `example`, as f64 values.
-fn committed(example: &str, fw: &str, p: &str) -> Vec<f64> {
+pub(crate) fn committed(example: &str, fw: &str, p: &str) -> Vec<f64> {
     let bytes = std::fs::read(dir(example).join(format!("hessian-{fw}-{p}.npy"))).unwrap();
     let arr = npyz::NpyFile::new(&bytes[..]).unwrap();
     match p {
@@ -33,7 +33,7 @@ fn committed(example: &str, fw: &str, p: &str) -> Vec<f64> {
 }
 
 /// Clairaut's Hessian of `example`'s problem (inputs as stored) under `rules`, as f64 values.
-fn ours<R: LaneDot>(example: &str, method: Method, rules: Rules, ctx: &R::RCtx) -> Vec<f64> {
+pub(crate) fn ours<R: LaneDot>(example: &str, method: Method, rules: Rules, ctx: &R::RCtx) -> Vec<f64> {
     let pr = Problem::load(&dir(example).join("problem.json")).unwrap();
     let inputs = pr.inputs::<R>(InputMode::AsStored, ctx).unwrap();
     let eval = Eval::new(Order::Sequential, pr.spec.sum_lengths(pr.n)).with_rules(rules);
@@ -43,16 +43,16 @@ fn ours<R: LaneDot>(example: &str, method: Method, rules: Rules, ctx: &R::RCtx) 
 }
 
 /// How many entries agree bit for bit (f64 values: an f32 entry converts exactly).
-fn bitwise_equal(a: &[f64], b: &[f64]) -> usize {
+pub(crate) fn bitwise_equal(a: &[f64], b: &[f64]) -> usize {
     assert_eq!(a.len(), b.len());
     a.iter().zip(b).filter(|(x, y)| x.to_bits() == y.to_bits()).count()
 }
 
-fn f32ctx() -> HwCtx<f32> {
+pub(crate) fn f32ctx() -> HwCtx<f32> {
     HwCtx::<f32>::new(MathLib::CoreMath, false)
 }
 
-fn f64ctx() -> HwCtx<f64> {
+pub(crate) fn f64ctx() -> HwCtx<f64> {
     HwCtx::<f64>::new(MathLib::CoreMath, false)
 }
 

@@ -68,39 +68,30 @@ pub trait LaneDot: Real {
     }
 }
 
-impl LaneDot for Float {
-    /// Only the lanes: at MPFR prices the value's own product and sum per term are worth
-    /// skipping when the primal has computed them.
-    #[inline(always)]
-    fn dot_lane_tangents<const K: usize>(
-        out: &mut DualVec<Self, K>,
-        a: Strided<'_, DualVec<Self, K>>,
-        b: Strided<'_, DualVec<Self, K>>,
-        idx: impl Fn(usize) -> usize,
-        tmp: &mut DualVec<Self, K>,
-        value: &Self,
-        ctx: &Self::RCtx,
-    ) {
-        dot_tangents_definition(out, a, b, idx, tmp, value, ctx)
-    }
+/// [`LaneDot`] for a format whose primitives are dear enough that, given the value, only the
+/// lanes are computed ([`dot_tangents_definition`]): `tangents_only!([generics] Type, "doc")`.
+macro_rules! tangents_only {
+    ([$($g:tt)*] $t:ty, $doc:literal) => {
+        #[doc = $doc]
+        impl<$($g)*> LaneDot for $t {
+            #[inline(always)]
+            fn dot_lane_tangents<const K: usize>(
+                out: &mut DualVec<Self, K>,
+                a: Strided<'_, DualVec<Self, K>>,
+                b: Strided<'_, DualVec<Self, K>>,
+                idx: impl Fn(usize) -> usize,
+                tmp: &mut DualVec<Self, K>,
+                value: &Self,
+                ctx: &Self::RCtx,
+            ) {
+                dot_tangents_definition(out, a, b, idx, tmp, value, ctx)
+            }
+        }
+    };
 }
 
-/// The fixed-width `mp:<bits>` (bit-identical to MPFR): as MPFR, only the lanes when the value
-/// is known.
-impl<const L: usize> LaneDot for Fixed<L> {
-    #[inline(always)]
-    fn dot_lane_tangents<const K: usize>(
-        out: &mut DualVec<Self, K>,
-        a: Strided<'_, DualVec<Self, K>>,
-        b: Strided<'_, DualVec<Self, K>>,
-        idx: impl Fn(usize) -> usize,
-        tmp: &mut DualVec<Self, K>,
-        value: &Self,
-        ctx: &Self::RCtx,
-    ) {
-        dot_tangents_definition(out, a, b, idx, tmp, value, ctx)
-    }
-}
+tangents_only!([] Float, "MPFR: at its prices the value's own product and sum per term are worth skipping when the primal has computed them.");
+tangents_only!([const L: usize] Fixed<L>, "The fixed-width `mp:<bits>` (bit-identical to MPFR): as MPFR.");
 
 /// Intervals (the ball truth): the definition.
 impl LaneDot for crate::scalar::interval::Interval {}

@@ -35,36 +35,18 @@
 //! elements (glibc's `expf` there); the sign of some structural zeros. Matrix products follow
 //! the order under study.
 
-use super::super::{Activation, Loss, Spec};
-use crate::scalar::rules::{GradKernel, Lane};
+use super::super::Activation;
+use crate::scalar::rules::GradKernel;
 use crate::scalar::{Real, Scalar};
 
 /// The JVP rule JAX differentiates `act` with, if Clairaut has it (`None` for `identity`: no
 /// op).
-fn kernel(act: Activation) -> Option<GradKernel> {
+pub(super) fn kernel(act: Activation) -> Option<GradKernel> {
     match act {
         Activation::Sigmoid => Some(GradKernel::LogisticJvp),
         Activation::Tanh => Some(GradKernel::TanhJvp),
         _ => None,
     }
-}
-
-/// Whether JAX's rules cover `spec` (activations and loss).
-pub fn check(spec: &Spec) -> Result<(), String> {
-    if let Some(a) = spec.activations.iter().find(|&&a| kernel(a).is_none() && a != Activation::Identity) {
-        return Err(format!("rules jax cover the activations sigmoid, tanh and identity, not {}", a.name()));
-    }
-    if !matches!(spec.loss, Loss::Mse | Loss::MseSum) {
-        return Err(format!("rules jax cover the losses mse and mse:sum, not {}", spec.loss.name()));
-    }
-    Ok(())
-}
-
-/// `out = σ(z)`: XLA's value, JAX's JVP rule as its tangent (element `k` of `len`).
-pub(super) fn activation<S: Scalar>(act: Activation, out: &mut S, z: &S, k: usize, len: usize, ctx: &S::Ctx) -> bool {
-    let Some(kern) = kernel(act) else { return false };
-    out.set_fun_rule(kern, z, Lane::new(k, len), ctx);
-    true
 }
 
 /// `g ← ∂L/∂z` through the transposed JVP rule of `act` (module docs); `tmp` is scratch.

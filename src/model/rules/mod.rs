@@ -24,7 +24,7 @@ pub mod tensorflow;
 use super::{Activation, Loss, Spec};
 use crate::method::Method;
 use crate::order::Eval;
-use crate::scalar::rules::Rules;
+use crate::scalar::rules::{GradKernel, Lane, Rules};
 use crate::scalar::Scalar;
 
 /// Whether `rules` covers `method` on `spec`; the error names what is not covered.
@@ -38,43 +38,72 @@ pub fn check(rules: Rules, method: Method, spec: &Spec) -> Result<(), String> {
                     method.name()
                 ));
             }
-            tensorflow::check(spec)
+            check_spec(rules, spec)
         }
         Rules::Jax => {
             if method != Method::FwdRev {
                 return Err(format!("rules jax implement fwd-rev only (jax.hessian = jacfwd(jacrev)), not {}", method.name()));
             }
-            jax::check(spec)
+            check_spec(rules, spec)
         }
         Rules::PyTorch => {
             if method != Method::FwdRev {
                 return Err(format!("rules pytorch implement fwd-rev only (torch.func.hessian = jacfwd(jacrev)), not {}", method.name()));
             }
-            pytorch::check(spec)
+            check_spec(rules, spec)
         }
     }
+}
+
+/// The elementwise kernel the framework of `rules` records for `act` (`None`: `identity`, which
+/// is no op, or an activation the rules do not cover).
+fn kernel(rules: Rules, act: Activation) -> Option<GradKernel> {
+    match rules {
+        Rules::TensorFlow => tensorflow::kernel(act),
+        Rules::Jax => jax::kernel(act),
+        Rules::PyTorch => pytorch::kernel(act),
+        Rules::Clairaut => None,
+    }
+}
+
+/// Whether a framework's rules cover `spec`: every framework here has kernels for sigmoid and
+/// tanh (identity is no op) and the mse gradient.
+fn check_spec(rules: Rules, spec: &Spec) -> Result<(), String> {
+    if let Some(a) = spec.activations.iter().find(|&&a| kernel(rules, a).is_none() && a != Activation::Identity) {
+        return Err(format!("rules {rules} cover the activations sigmoid, tanh and identity, not {}", a.name()));
+    }
+    if !matches!(spec.loss, Loss::Mse | Loss::MseSum) {
+        return Err(format!("rules {rules} cover the losses mse and mse:sum, not {}", spec.loss.name()));
+    }
+    Ok(())
 }
 
 /// `out = σ(z)` for element `k` of an `len`-element pre-activation tensor, as the framework
 /// records it; `false` (nothing done) where the rules leave it to Clairaut's.
 pub fn activation<S: Scalar>(eval: &Eval, act: Activation, out: &mut S, z: &S, k: usize, len: usize, ctx: &S::Ctx) -> bool {
-    match eval.rules {
-        Rules::TensorFlow => tensorflow::activation(act, out, z, k, len, ctx),
-        Rules::Jax => jax::activation(act, out, z, k, len, ctx),
-        Rules::PyTorch => pytorch::activation(act, out, z, k, len, ctx),
-        _ => false,
-    }
+    // TensorFlow's `Sigmoid`/`Tanh` op, XLA's value with JAX's JVP rule as its tangent,
+    // PyTorch's `sigmoid`/`tanh` with their backward kernels
+    let Some(kern) = kernel(eval.rules, act) else { return false };
+    out.set_fun_rule(kern, z, Lane::new(k, len), ctx);
+    true
 }
 
 /// `g ← ∂L/∂z` from `g = ∂L/∂a` through the activation whose outputs are `a` (inputs `z`), as
 /// the framework composes it; `false` (nothing done) where the rules leave it to Clairaut's.
 pub fn chain<S: Scalar>(eval: &Eval, act: Activation, g: &mut [S], a: &[S], tmp: &mut S, ctx: &S::Ctx) -> bool {
-    match eval.rules {
-        Rules::TensorFlow => tensorflow::chain(act, g, a, tmp, ctx),
-        Rules::Jax => jax::chain(act, g, a, tmp, ctx),
-        Rules::PyTorch => pytorch::chain(act, g, a, tmp, ctx),
-        _ => false,
+    if eval.rules == Rules::Jax {
+        return jax::chain(act, g, a, tmp, ctx);
     }
+    // TensorFlow's `SigmoidGrad(a, g)`/`TanhGrad(a, g)`, PyTorch's `sigmoid_backward(g, a)`/
+    // `tanh_backward(g, a)` (differentiated by its registered forward derivative), element k
+    // at position k of the tensor
+    let Some(kern) = kernel(eval.rules, act) else { return false };
+    let len = g.len();
+    for (k, (gk, ak)) in g.iter_mut().zip(a).enumerate() {
+        tmp.set_grad_kernel(kern, ak, gk, Lane::new(k, len), ctx);
+        gk.set(tmp, ctx);
+    }
+    true
 }
 
 /// The loss gradient `grad = ∂L/∂out` as the framework composes it (the loss value stays

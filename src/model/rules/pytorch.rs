@@ -37,47 +37,17 @@
 //! sums longer than one term follow the order under study, not MKL's; tensors of 2 vectors'
 //! width or more take the `Vectorized` path (Sleef's `exp`), which is not reproduced.
 
-use super::super::{Activation, Loss, Spec};
-use crate::scalar::rules::{GradKernel, Lane};
+use super::super::{Activation, Loss};
+use crate::scalar::rules::GradKernel;
 use crate::scalar::{Real, Scalar};
 
 /// PyTorch's backward kernel of `act`, if it has one (`None` for `identity`).
-fn kernel(act: Activation) -> Option<GradKernel> {
+pub(super) fn kernel(act: Activation) -> Option<GradKernel> {
     match act {
         Activation::Sigmoid => Some(GradKernel::SigmoidBackward),
         Activation::Tanh => Some(GradKernel::TanhBackward),
         _ => None,
     }
-}
-
-/// Whether PyTorch's rules cover `spec` (activations and loss).
-pub fn check(spec: &Spec) -> Result<(), String> {
-    if let Some(a) = spec.activations.iter().find(|&&a| kernel(a).is_none() && a != Activation::Identity) {
-        return Err(format!("rules pytorch cover the activations sigmoid, tanh and identity, not {}", a.name()));
-    }
-    if !matches!(spec.loss, Loss::Mse | Loss::MseSum) {
-        return Err(format!("rules pytorch cover the losses mse and mse:sum, not {}", spec.loss.name()));
-    }
-    Ok(())
-}
-
-/// `out = σ(z)` with its tangent `σ_backward(ż, out)` (element `k` of `len`).
-pub(super) fn activation<S: Scalar>(act: Activation, out: &mut S, z: &S, k: usize, len: usize, ctx: &S::Ctx) -> bool {
-    let Some(kern) = kernel(act) else { return false };
-    out.set_fun_rule(kern, z, Lane::new(k, len), ctx);
-    true
-}
-
-/// `g ← sigmoid_backward(g, a)` / `tanh_backward(g, a)`, differentiated by its registered
-/// forward derivative.
-pub(super) fn chain<S: Scalar>(act: Activation, g: &mut [S], a: &[S], tmp: &mut S, ctx: &S::Ctx) -> bool {
-    let Some(kern) = kernel(act) else { return false };
-    let len = g.len();
-    for (k, (gk, ak)) in g.iter_mut().zip(a).enumerate() {
-        tmp.set_grad_kernel(kern, ak, gk, Lane::new(k, len), ctx);
-        gk.set(tmp, ctx);
-    }
-    true
 }
 
 /// `grad_k = ((out_k − y_k)·norm)·1`, `norm = 2/M` rounded from double (mean) or 2 (sum):

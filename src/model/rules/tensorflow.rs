@@ -31,47 +31,18 @@
 //! article's one-layer example); matrix products and batch sums longer than one term follow
 //! the order under study, not Eigen's/oneDNN's kernels.
 
-use super::super::{Activation, Loss, Spec};
-use crate::scalar::rules::{GradKernel, Lane};
+use super::super::{Activation, Loss};
+use crate::scalar::rules::GradKernel;
 use crate::scalar::{Real, Scalar};
 
 /// The kernel of TensorFlow's registered gradient of `act`, if it has one (`None` for
 /// `identity`, which TensorFlow does not record).
-fn kernel(act: Activation) -> Option<GradKernel> {
+pub(super) fn kernel(act: Activation) -> Option<GradKernel> {
     match act {
         Activation::Sigmoid => Some(GradKernel::SigmoidGrad),
         Activation::Tanh => Some(GradKernel::TanhGrad),
         _ => None,
     }
-}
-
-/// Whether TensorFlow's rules cover `spec` (activations and loss).
-pub fn check(spec: &Spec) -> Result<(), String> {
-    if let Some(a) = spec.activations.iter().find(|&&a| kernel(a).is_none() && a != Activation::Identity) {
-        return Err(format!("rules tensorflow cover the activations sigmoid, tanh and identity, not {}", a.name()));
-    }
-    if !matches!(spec.loss, Loss::Mse | Loss::MseSum) {
-        return Err(format!("rules tensorflow cover the losses mse and mse:sum, not {}", spec.loss.name()));
-    }
-    Ok(())
-}
-
-/// `out = σ(z)` recorded as TensorFlow's `Sigmoid`/`Tanh` op (element `k` of `len`).
-pub(super) fn activation<S: Scalar>(act: Activation, out: &mut S, z: &S, k: usize, len: usize, ctx: &S::Ctx) -> bool {
-    let Some(kern) = kernel(act) else { return false };
-    out.set_fun_rule(kern, z, Lane::new(k, len), ctx);
-    true
-}
-
-/// `g ← SigmoidGrad(a, g)` / `TanhGrad(a, g)` over the tensor (element k at position k).
-pub(super) fn chain<S: Scalar>(act: Activation, g: &mut [S], a: &[S], tmp: &mut S, ctx: &S::Ctx) -> bool {
-    let Some(kern) = kernel(act) else { return false };
-    let len = g.len();
-    for (k, (gk, ak)) in g.iter_mut().zip(a).enumerate() {
-        tmp.set_grad_kernel(kern, ak, gk, Lane::new(k, len), ctx);
-        gk.set(tmp, ctx);
-    }
-    true
 }
 
 /// `grad_k = −(c · ((y_k − out_k) · 2))`, c = 1 ⊘ M (mean) or 1 (sum): `_MeanGrad`,

@@ -107,15 +107,14 @@ pub struct Rounding {
 fn round<const L: usize>(neg: bool, w: &[u64], lsb: i64, sticky: bool, r: Rounding) -> Option<Fixed<L>> {
     let top = w.iter().rposition(|&x| x != 0)?;
     let t = 64 * top as i64 + 63 - i64::from(w[top].leading_zeros()); // W's top bit
-    // r[0..=L]: W shifted so that its top bit is bit 64(L+1) − 1.
+    // buf[0..=L]: W shifted so that its top bit is bit 64(L+1) − 1, then rounded as such
     let mut buf = [0u64; MAX_LIMBS + 1];
-    let buf = &mut buf[..=L];
     let sh = t - (64 * (L as i64 + 1) - 1);
     let mut sticky = sticky;
     if sh > 0 {
         let (ls, bs) = ((sh / 64) as usize, (sh % 64) as u32);
         sticky |= w[..ls.min(w.len())].iter().any(|&x| x != 0) || (bs > 0 && ls < w.len() && w[ls] << (64 - bs) != 0);
-        for (j, o) in buf.iter_mut().enumerate() {
+        for (j, o) in buf.iter_mut().enumerate().take(L + 1) {
             let lo = w.get(j + ls).copied().unwrap_or(0);
             let hi = w.get(j + ls + 1).copied().unwrap_or(0);
             *o = if bs == 0 { lo } else { (lo >> bs) | (hi << (64 - bs)) };
@@ -123,48 +122,14 @@ fn round<const L: usize>(neg: bool, w: &[u64], lsb: i64, sticky: bool, r: Roundi
     } else {
         let s = (-sh) as u64;
         let (ls, bs) = ((s / 64) as usize, (s % 64) as u32);
-        for (j, o) in buf.iter_mut().enumerate() {
+        for (j, o) in buf.iter_mut().enumerate().take(L + 1) {
             let get = |k: usize| if k < w.len() { w[k] } else { 0 };
             let hi = if j >= ls { get(j - ls) } else { 0 };
             let lo = if j > ls { get(j - ls - 1) } else { 0 };
             *o = if bs == 0 { hi } else { (hi << bs) | (lo >> (64 - bs)) };
         }
     }
-    let mut e = t + lsb + 1;
-    // keep the top p bits: bits q.. of buf, q = 64(L+1) − p ≥ 64
-    let q = 64 * (L as u32 + 1) - r.prec;
-    let (rl, rb) = (((q - 1) / 64) as usize, (q - 1) % 64); // the round bit
-    let half = buf[rl] >> rb & 1 == 1;
-    let below = sticky || buf[rl] & ((1u64 << rb) - 1) != 0 || buf[..rl].iter().any(|&x| x != 0);
-    let (kl, kb) = ((q / 64) as usize, q % 64); // the last kept bit
-    let odd = buf[kl] >> kb & 1 == 1;
-    // clear the discarded bits
-    for x in buf[..kl].iter_mut() {
-        *x = 0;
-    }
-    buf[kl] &= !((1u64 << kb) - 1);
-    if half && (below || odd) {
-        let mut carry = 1u64 << kb;
-        for x in buf[kl..].iter_mut() {
-            let (s, c) = x.overflowing_add(carry);
-            *x = s;
-            carry = c as u64;
-            if carry == 0 {
-                break;
-            }
-        }
-        if carry != 0 {
-            // 0.111…1 rounded up to 1 = 0.1 · 2^1
-            buf[L] = 1 << 63;
-            e += 1;
-        }
-    }
-    if e < r.emin || e > r.emax {
-        return None;
-    }
-    let mut m = [0u64; L];
-    m.copy_from_slice(&buf[1..=L]);
-    Some(Fixed { m, e, neg, prec: r.prec, kind: Kind::Finite })
+    round_top(neg, &mut buf, t + lsb + 1, sticky, r)
 }
 
 /// `±0.buf · 2^e` (buf: `L + 1` limbs, least significant first, top bit of `buf[L]` set), plus
