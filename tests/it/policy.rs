@@ -15,7 +15,8 @@ fn clairaut(args: &[&str]) -> std::process::Output {
     crate::common::clairaut().args(args).output().unwrap()
 }
 
-fn h32(problem: &Problem, method: Method, order: Order, policy: &str, fma: bool) -> Matrix<f32> {
+/// The f32 Hessian of `problem` under `policy` (a preset or custom spelling), decimal inputs.
+pub(crate) fn h32(problem: &Problem, method: Method, order: Order, policy: &str, fma: bool) -> Matrix<f32> {
     let ctx = HwCtx::<f32>::new(MathLib::CoreMath, fma);
     let inputs = problem.inputs::<f32>(InputMode::Decimal, &ctx).unwrap();
     let eval = Eval::new(order, problem.spec.sum_lengths(problem.n)).with_policy(&PrecisionPolicy::parse(policy).unwrap());

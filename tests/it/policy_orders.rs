@@ -5,8 +5,7 @@
 //! round-to-nearest-even), `f32-f32-f32` ≡ uniform f32 in each shape, and thread-count
 //! independence.
 
-use clairaut::hessian::{self, Matrix, Method};
-use clairaut::model::{InputMode, Problem};
+use clairaut::hessian::{Matrix, Method};
 use clairaut::order::{dot, matmul, Eval, KernelScratch, Order, Strided};
 use clairaut::scalar::hw::HwCtx;
 use clairaut::scalar::matmul::PrecisionPolicy;
@@ -15,6 +14,7 @@ use rug::float::Round;
 use rug::Float;
 
 use crate::common::one_per_combination;
+use crate::policy::h32;
 
 const SHAPES: [&str; 12] = ["lanes:1", "lanes:2", "lanes:3", "lanes:4", "lanes:8", "blocked:1", "blocked:3", "blocked:7", "splitk:2", "splitk:3", "splitk:5", "pairwise"];
 
@@ -273,13 +273,6 @@ fn f32_f32_f32_is_uniform_f32_in_every_shape() {
             assert_eq!(policy_dot("f32-f32-f32,prod=rounded", o, &a, &b, false).to_bits(), uniform_dot(o, &a, &b, false).to_bits(), "{o} n={n}");
         }
     }
-}
-
-fn h32(problem: &Problem, method: Method, order: Order, policy: &str, fma: bool) -> Matrix<f32> {
-    let ctx = HwCtx::<f32>::new(MathLib::CoreMath, fma);
-    let inputs = problem.inputs::<f32>(InputMode::Decimal, &ctx).unwrap();
-    let eval = Eval::new(order, problem.spec.sum_lengths(problem.n)).with_policy(&PrecisionPolicy::parse(policy).unwrap());
-    hessian::compute(method, &problem.spec, problem.n, &inputs, &eval, &ctx)
 }
 
 /// Whole Hessians: values (the finite-difference methods) under `f32-f32-f32` are uniform f32's
