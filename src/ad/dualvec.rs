@@ -189,6 +189,9 @@ impl<R: LaneDot, const K: usize> Scalar for DualVec<R, K> {
     ) {
         let n = a.len();
         pd.value_into(&mut self.v, n, |k| &a.get(k).v, |k| &b.get(k).v, value, s, ctx);
+        if pd.tangents(&mut self.t, n, (|k| &a.get(k).v, |k| &b.get(k).v), (|k| &a.get(k).t, |k| &b.get(k).t), s, ctx) {
+            return;
+        }
         for (l, t) in self.t.iter_mut().enumerate() {
             pd.dot2(t, n, (|k| &a.get(k).v, |k| &b.get(k).t[l]), (|k| &a.get(k).t[l], |k| &b.get(k).v), s, ctx);
         }

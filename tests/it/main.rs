@@ -35,6 +35,7 @@ mod nonfinite;
 mod policy;
 mod policy_golden;
 mod policy_orders;
+mod policy_lanes;
 mod orders;
 mod progress;
 mod rules;

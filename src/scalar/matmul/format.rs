@@ -91,7 +91,51 @@ impl Fmt {
     /// `x` (any `f64`) converted to this format with the mode `conv`. An overflow gives ±∞
     /// (E4M3: NaN), or ±max under `sat` or `trunc`; ±∞ stays ±∞ unless `sat` (then ±max); NaN
     /// stays NaN.
+    #[inline]
     pub fn convert(self, x: f64, conv: Conv, sat: bool) -> f64 {
+        match self.round_bits(x, |mag, low, half| match conv {
+            Conv::Rne => low > half || (low == half && mag & (half << 1) != 0),
+            Conv::Rna => low >= half,
+            Conv::Trunc => false,
+        }) {
+            Some(r) => r,
+            None => self.convert_general(x, conv, sat),
+        }
+    }
+
+    /// The fast path of [`Fmt::convert`] and [`Fmt::round_sum`]: `x` rounded to this format's
+    /// precision on its bits, for a finite `x` whose exponent is at least `emin` and whose
+    /// rounded magnitude is at most `max` (then the quantum is `x`'s own and no overflow or
+    /// zero can occur: the general formula's `m = x/q` is `x`'s significand with the exponent
+    /// moved, so rounding `m` to an integer is rounding away the low `52 − (p − 1)` bits), and
+    /// for ±0 (which stays itself, as in the general formula); `up(magnitude bits, discarded
+    /// bits, half)` says whether to round the magnitude up. `None` otherwise (the general
+    /// formula decides).
+    #[inline(always)]
+    fn round_bits(self, x: f64, up: impl Fn(u64, u64, u64) -> bool) -> Option<f64> {
+        const SIGN: u64 = 1 << 63;
+        let bits = x.to_bits();
+        let mag = bits & !SIGN;
+        if mag == 0 {
+            // ±0 stays ±0 (the general formula: m = 0, the zero takes x's sign)
+            return Some(x);
+        }
+        let e = (mag >> 52) as i32 - 1023;
+        // e = 1024: ∞ or NaN; below emin (f64 subnormals included): the general path
+        if e < self.emin() || e > 1023 {
+            return None;
+        }
+        let shift = 53 - self.precision() as u32;
+        let half = 1u64 << (shift - 1);
+        let low = mag & ((half << 1) - 1);
+        let trunc = mag - low;
+        // a carry out of the significand moves into the exponent: the next binade's value
+        let r = f64::from_bits(if up(mag, low, half) { trunc + (half << 1) } else { trunc });
+        (r <= self.max()).then(|| f64::from_bits(r.to_bits() | (bits & SIGN)))
+    }
+
+    /// [`Fmt::convert`] by the general formula (every `x`; the module doc's scaling).
+    fn convert_general(self, x: f64, conv: Conv, sat: bool) -> f64 {
         if x.is_nan() {
             return x;
         }
@@ -114,7 +158,18 @@ impl Fmt {
 
     /// The correctly rounded (to nearest, ties to even) value of the exact sum `s + e`, where
     /// `s = fl₆₄(s + e)` (a TwoSum pair; `e = 0` for an exact `s`).
+    #[inline]
     pub fn round_sum(self, s: f64, e: f64, sat: bool) -> f64 {
+        // a midpoint goes to e's side: away from zero when e has s's sign
+        let away = e != 0.0 && (e > 0.0) == (s > 0.0);
+        match self.round_bits(s, |mag, low, half| low > half || (low == half && if e != 0.0 { away } else { mag & (half << 1) != 0 })) {
+            Some(r) => r,
+            None => self.round_sum_general(s, e, sat),
+        }
+    }
+
+    /// [`Fmt::round_sum`] by the general formula.
+    fn round_sum_general(self, s: f64, e: f64, sat: bool) -> f64 {
         if !s.is_finite() {
             return self.convert(s, Conv::Rne, sat);
         }
@@ -241,6 +296,53 @@ impl FromStr for Conv {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The bit-level fast paths of `convert` and `round_sum` equal the general formula on
+    /// every format, mode and saturation, for values around every format's range (normal,
+    /// subnormal, overflowing, ±0, ∞, NaN), midpoints of every format (built exactly) and
+    /// every sign of the TwoSum error term. A mutation of a fast path (a tie rule, the carry,
+    /// the `max` bound) fails it.
+    #[test]
+    fn fast_paths_equal_the_general_formula() {
+        let mut z = 0x5eed_u64;
+        let mut next = || {
+            z = z.wrapping_add(0x9E37_79B9_7F4A_7C15);
+            let mut x = z;
+            x = (x ^ (x >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+            x = (x ^ (x >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+            x ^ (x >> 31)
+        };
+        let mut xs = vec![0.0, -0.0, f64::INFINITY, f64::NEG_INFINITY, f64::NAN, f64::MIN_POSITIVE, 5e-324];
+        for _ in 0..20_000 {
+            let r = next();
+            // exponents −160 … 160 (every format's range and beyond), random significands
+            let e = (r % 321) as i32 - 160;
+            let m = 1.0 + (next() >> 12) as f64 * pow2(-52);
+            let x = if r & (1 << 40) != 0 { -m } else { m } * pow2(e);
+            xs.push(x);
+            for f in Fmt::ALL {
+                // an exact midpoint of f (and its neighbours) near x, and values at f's max
+                let q = f.quantum(x);
+                let mid = ((x / q).trunc() + 0.5) * q;
+                xs.extend([mid, f.max() * (1.0 + (next() >> 40) as f64 * pow2(-30)), -f.max()]);
+            }
+        }
+        for &x in &xs {
+            for f in Fmt::ALL {
+                for sat in [false, true] {
+                    for conv in [Conv::Rne, Conv::Rna, Conv::Trunc] {
+                        let (a, b) = (f.convert(x, conv, sat), f.convert_general(x, conv, sat));
+                        assert!(a.to_bits() == b.to_bits() || (a.is_nan() && b.is_nan()), "{f} {conv:?} {sat} {x:e}: {a:e} vs {b:e}");
+                    }
+                    for e in [0.0, -0.0, pow2(-80), -pow2(-80)] {
+                        let e = e * x.abs().max(1e-300);
+                        let (a, b) = (f.round_sum(x, e, sat), f.round_sum_general(x, e, sat));
+                        assert!(a.to_bits() == b.to_bits() || (a.is_nan() && b.is_nan()), "{f} round_sum {sat} {x:e} {e:e}: {a:e} vs {b:e}");
+                    }
+                }
+            }
+        }
+    }
 
     #[test]
     fn largest_values_and_ties() {

@@ -124,7 +124,7 @@ pub fn dot_sum(f: &Fields, shape: Shape, a: &[f64], b: &[f64], idx: impl Fn(usiz
             finish(f, if f.scale { Fmt::F32.convert(r * pow2(-(ka + kb)), Conv::Rne, false) } else { r }, n, key)
         }
         Passes::X3 | Passes::X6 => {
-            let k = if f.passes == Passes::X3 { 2 } else { 3 };
+            let k = pieces_of(f.passes);
             let mut pieces = std::mem::take(&mut s.pieces);
             pieces.clear();
             for x in a.iter().chain(b) {
@@ -145,22 +145,39 @@ pub fn dot_sum(f: &Fields, shape: Shape, a: &[f64], b: &[f64], idx: impl Fn(usiz
 /// reduction shape `shape` (the terms in the order `idx` under [`Shape::Terms`]); the passes
 /// are combined in f32 as in one part.
 pub fn dot_split(f: &Fields, shape: Shape, n: usize, pieces: &[f64], key: [f64; 4], idx: impl Fn(usize) -> usize + Copy) -> Sum {
-    let k = if f.passes == Passes::X3 { 2 } else { 3 };
+    let k = pieces_of(f.passes);
     let (m, conv) = f.mul;
     let cv = |x: f64| m.convert(x, conv, f.sat);
-    let pairs: &[(usize, usize)] = if k == 2 { &[(1, 0), (0, 1), (0, 0)] } else { &[(1, 1), (0, 2), (2, 0), (0, 1), (1, 0), (0, 0)] };
+    let pairs = pass_pairs(f.passes);
     if f.exact.acc {
         let sum = pairs.iter().fold(Float::with_val(EXACT_BITS, 0), |acc, &(ja, jb)| exact_pass(n, idx, |i| cv(pieces[k * i + ja]), |i| cv(pieces[k * (n + i) + jb]), acc));
         return finish_exact(f, sum, key);
     }
-    let d = |ja: usize, jb: usize| shaped_pass(f, shape, n, idx, |i| cv(pieces[k * i + ja]), |i| cv(pieces[k * (n + i) + jb]));
-    let add = |x: f64, y: f64| add_f32(x, y);
-    let low = if k == 2 {
-        add(d(1, 0), d(0, 1))
-    } else {
-        [d(0, 2), d(2, 0), d(0, 1), d(1, 0)].into_iter().fold(d(1, 1), add)
-    };
-    finish(f, add(if low.is_nan() { 0.0 } else { low }, d(0, 0)), n, key)
+    let d = |(ja, jb): (usize, usize)| shaped_pass(f, shape, n, idx, |i| cv(pieces[k * i + ja]), |i| cv(pieces[k * (n + i) + jb]));
+    let (low, hi) = pairs.split_at(pairs.len() - 1);
+    let low = low[1..].iter().fold(d(low[0]), |acc, &p| add_f32(acc, d(p)));
+    finish(f, add_f32(if low.is_nan() { 0.0 } else { low }, d(hi[0])), n, key)
+}
+
+/// The number of pieces per input of `passes` (1, 2 or 3).
+pub fn pieces_of(passes: Passes) -> usize {
+    match passes {
+        Passes::One => 1,
+        Passes::X3 => 2,
+        Passes::X6 => 3,
+    }
+}
+
+/// The passes of `passes` as (piece of a, piece of b), in XLA's order of summation
+/// (`dot_algorithm_rewriter.cc`): the passes before the last (`hi·hi`) are added in f32 from
+/// left to right — x3 `lo·hi + hi·lo`, x6 `((((mid·mid + hi·lo) + lo·hi) + hi·mid) + mid·hi)`
+/// — a NaN of that sum becomes +0, and `hi·hi` is added last. One pass: `[(0, 0)]`.
+pub fn pass_pairs(passes: Passes) -> &'static [(usize, usize)] {
+    match passes {
+        Passes::One => &[(0, 0)],
+        Passes::X3 => &[(1, 0), (0, 1), (0, 0)],
+        Passes::X6 => &[(1, 1), (0, 2), (2, 0), (0, 1), (1, 0), (0, 0)],
+    }
 }
 
 /// The exponent k of the scale `2^k` of an input vector `xs` under `scale=tensor`: NVIDIA
@@ -201,6 +218,14 @@ fn finish(f: &Fields, r: f64, n: usize, key: [f64; 4]) -> Sum {
             f.out.round_stochastic(r, key.into_iter().fold(splitmix(seed), |h, x| splitmix(h ^ x)), f.sat)
         }
     })
+}
+
+/// [`finish`] of a rounded result (every result but an exact sum's is a value).
+pub(crate) fn finish_value(f: &Fields, r: f64, n: usize, key: [f64; 4]) -> f64 {
+    match finish(f, r, n, key) {
+        Sum::Value(v) => v,
+        Sum::Exact(_) => unreachable!("finish converts a value"),
+    }
 }
 
 /// An exact sum (`acc=exact`) kept (`out=exact`) or converted to `out` from its value rounded
@@ -262,7 +287,7 @@ pub fn split_float(m: Fmt, x: &Float, k: usize) -> [f64; 3] {
 /// bf16: `hi = trunc(x)`, then (k = 2) `lo = rne(x − hi)` or (k = 3) `mid = trunc(x − hi)`,
 /// `lo = rne(x − hi − mid)`; tf32 (k = 2): `hi = trunc(x)`, `lo = x − hi` (converted later by
 /// the pass like any input). Every difference is exact.
-fn split(m: Fmt, x: f64, k: usize) -> [f64; 3] {
+pub(crate) fn split(m: Fmt, x: f64, k: usize) -> [f64; 3] {
     let hi = m.convert(x, Conv::Trunc, false);
     let rest = x - hi;
     match (m, k) {

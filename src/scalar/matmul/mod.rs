@@ -23,10 +23,12 @@
 //! Formats `F` ([`Fmt`]): `f32`, `tf32`, `bf16`, `f16`, `e4m3`, `e5m2`, `e8m13`. The terms are
 //! taken in the run's summation order (`sequential`, `reversed`, `shuffled:<seed>`: the order
 //! of the K dimension). Everything is computed exactly with bit operations on `f64` (see
-//! [`format`]); [`kernel`] is the definition. A lifted (derivative-carrying) dot is composed
+//! [`format`]); [`kernel`] is the definition, [`chain`] its lanes at once where the policy is an
+//! f32 chain (bit for bit the definition). A lifted (derivative-carrying) dot is composed
 //! as frameworks compose it: the value is one policy dot, a tangent `Σ a·ḃ + ȧ·b` is two
 //! policy dots added in the run's format (JAX's `dot_general` JVP rule).
 
+pub mod chain;
 pub mod format;
 pub mod kernel;
 pub mod policy;

@@ -4,6 +4,7 @@
 use super::kernels::dot_given;
 use super::shaped::split_size;
 use super::{Eval, KernelScratch, Order, Strided};
+use crate::scalar::matmul::chain;
 use crate::scalar::matmul::kernel::{self, Shape, Sum};
 use crate::scalar::matmul::{Fields, Passes};
 use crate::scalar::{Real, Scalar};
@@ -63,6 +64,12 @@ pub struct PolicyScratch {
     a: Vec<f64>,
     b: Vec<f64>,
     kernel: kernel::Scratch,
+    /// The converted pieces of the values and tangents of [`PolicyDot::tangents`], in term
+    /// order: piece j of `a`, `b`, `ȧ`, `ḃ` at `3·array + j`.
+    lanes: [Vec<f32>; 12],
+    /// The values and tangents of [`PolicyDot::tangents`] as `f64`s, in term order (`a`, `b`,
+    /// `ȧ`, `ḃ`).
+    raw: [Vec<f64>; 4],
 }
 
 impl PolicyDot<'_> {
@@ -104,7 +111,7 @@ impl PolicyDot<'_> {
     /// The split passes of a dot of MPFR values: their exact pieces, then [`kernel::dot_split`]
     /// in this order.
     fn dot_split_wide<'r, R: Real + 'r>(&self, n: usize, a: impl Fn(usize) -> &'r R, b: impl Fn(usize) -> &'r R, s: &mut PolicyScratch) -> Sum {
-        let k = if self.fields.passes == Passes::X3 { 2 } else { 3 };
+        let k = kernel::pieces_of(self.fields.passes);
         let m = self.fields.mul.0;
         let (x0, y0, x1, y1) = (a(0).to_float(), b(0).to_float(), a(n - 1).to_float(), b(n - 1).to_float());
         let key = [&x0, &y0, &x1, &y1].map(kernel::round_odd);
@@ -138,6 +145,82 @@ impl PolicyDot<'_> {
             Some(v) => out.set(v, ctx),
             None => *out = self.dot(n, a, b, s, ctx),
         }
+    }
+
+    /// Every tangent lane of a `K`-lane dual number's policy dot at once: `out[l] =
+    /// pdot(a, ḃ_l) + pdot(ȧ_l, b)` (`at(i)[l]` = ȧ_l of term i), bit for bit [`PolicyDot::dot2`]
+    /// lane by lane, where the policy is an f32 chain ([`chain::is_f32_chain`]) in a term-by-term
+    /// order and the values are exact `f64`s (hardware formats): each value and tangent is
+    /// converted (or split, under `x3`/`x6`) once, the lanes' chains run as one vector loop
+    /// ([`chain::chains`]), and a lane whose chains are not finite is computed by `dot2`. `false` (nothing done) otherwise.
+    pub fn tangents<'r, R: Real + 'r, const K: usize>(
+        &self,
+        out: &mut [R; K],
+        n: usize,
+        (a, b): (impl Fn(usize) -> &'r R + Copy, impl Fn(usize) -> &'r R + Copy),
+        (at, bt): (impl Fn(usize) -> &'r [R; K] + Copy, impl Fn(usize) -> &'r [R; K] + Copy),
+        s: &mut PolicyScratch,
+        ctx: &R::RCtx,
+    ) -> bool {
+        let f = self.fields;
+        if n == 0 || !chain::is_f32_chain(f) || a(0).exact_f64().is_none() {
+            return false;
+        }
+        let perm = match self.eval.order {
+            Order::Shuffled(_) => self.eval.perm(n),
+            Order::Sequential | Order::Reversed => None,
+            _ => return false,
+        };
+        let idx = |k: usize| match (&perm, self.eval.order) {
+            (Some(p), _) => p[k] as usize,
+            (None, Order::Reversed) => n - 1 - k,
+            _ => k,
+        };
+        let mut lanes = std::mem::take(&mut s.lanes);
+        let raw = &mut s.raw;
+        raw.iter_mut().for_each(Vec::clear);
+        for i in (0..n).map(idx) {
+            raw[0].push(a(i).to_f64());
+            raw[1].push(b(i).to_f64());
+            raw[2].extend(at(i).iter().map(R::to_f64));
+            raw[3].extend(bt(i).iter().map(R::to_f64));
+        }
+        let k = kernel::pieces_of(f.passes);
+        // piece j of array q at 3·q + j: all at once where the bits allow, else one by one
+        if !(0..4).all(|q| chain::convert_all(f, &raw[q], &mut lanes[3 * q])) {
+            lanes.iter_mut().for_each(Vec::clear);
+            for (q, xs) in raw.iter().enumerate() {
+                for &x in xs {
+                    let p = chain::pieces(f, x);
+                    for (j, v) in p[..k].iter().enumerate() {
+                        lanes[3 * q + j].push(*v);
+                    }
+                }
+            }
+        }
+        // per pass (ja, jb): x = Σ a_ja·ḃ_jb, y = Σ ȧ_ja·b_jb
+        let pairs = kernel::pass_pairs(f.passes);
+        let mut xs = [[0f32; 6]; K];
+        let mut ys = [[0f32; 6]; K];
+        for (q, &(ja, jb)) in pairs.iter().enumerate() {
+            let (x, y) = chain::chains::<K>(chain::rounded(f), &lanes[ja], &lanes[3 + jb], &lanes[6 + ja], &lanes[9 + jb]);
+            for l in 0..K {
+                (xs[l][q], ys[l][q]) = (x[l], y[l]);
+            }
+        }
+        s.lanes = lanes;
+        let key = |p: &R, q: &R, r: &R, t: &R| [p.to_f64(), q.to_f64(), r.to_f64(), t.to_f64()];
+        let np = pairs.len();
+        for (l, o) in out.iter_mut().enumerate() {
+            let (Some(x), Some(y)) = (chain::combine(&xs[l][..np]), chain::combine(&ys[l][..np])) else {
+                self.dot2(o, n, (a, |k| &bt(k)[l]), (|k| &at(k)[l], b), s, ctx);
+                continue;
+            };
+            let xv = kernel::finish_value(f, x as f64, n, key(a(0), &bt(0)[l], a(n - 1), &bt(n - 1)[l]));
+            let yv = kernel::finish_value(f, y as f64, n, key(&at(0)[l], b(0), &at(n - 1)[l], b(n - 1)));
+            o.set_add(&R::from_f64(xv, ctx), &R::from_f64(yv, ctx), ctx);
+        }
+        true
     }
 
     /// `out = pdot(a₁, b₁) + pdot(a₂, b₂)`, the sum rounded once in `R`: a tangent of a
