@@ -5,7 +5,8 @@
 //! (`rules = tensorflow`: sigmoid and tanh kernels at each lane's place in the stacked tensors);
 //! and the Hessian `rev-rev` computes with lanes (the default) is the one without.
 //!
-//! Mutations checked by hand to make these tests fail (each one alone, then reverted):
+//! Mutations these tests are meant to catch (each one alone; not yet run by hand, see the
+//! branch's report):
 //! - a lane's first contribution to a node treated as an addition to a zero adjoint
 //!   (`LaneAcc::add`: `set(0)` then `add_assign` instead of `set`): signed zeros differ
 //!   (`lane_sweep_equals_the_scalar_sweep_in_every_order_and_format`, relu/identity);
