@@ -5,7 +5,8 @@
 //!
 //! * [`Dual`] — forward mode (one tangent); [`DualVec`] — K tangents (K columns per pass);
 //! * [`HyperDual`] — forward-over-forward (two tangents and their cross term);
-//! * [`TapeVar`] — reverse mode on a recorded [`Tape`];
+//! * [`TapeVar`] — reverse mode on a recorded [`Tape`]; [`Sweep`] — one reverse sweep,
+//!   [`LaneSweep`] — K sweeps in one walk of the tape, bit for bit K [`Sweep`]s;
 //! * [`lanes`] — the dot-product kernels of [`DualVec`] per format ([`LaneDot`]: vector loops
 //!   for `f32`/`f64`, lanes only for MPFR);
 //! * [`dispatch`] — from a run-time [`Arith`](crate::scalar::precision::Arith) to code generic
@@ -19,6 +20,7 @@ pub mod dual;
 pub mod dualvec;
 pub mod hyperdual;
 pub mod lanes;
+pub mod sweep_lanes;
 pub mod tape;
 
 pub use dispatch::WithReal;
@@ -26,4 +28,5 @@ pub use dual::Dual;
 pub use dualvec::DualVec;
 pub use hyperdual::HyperDual;
 pub use lanes::LaneDot;
-pub use tape::{Sweep, Tape, TapeCtx, TapeVar};
+pub use sweep_lanes::LaneSweep;
+pub use tape::{NodeId, Sweep, Tape, TapeCtx, TapeVar};

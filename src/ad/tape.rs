@@ -3,7 +3,9 @@
 //!
 //! `rev-rev` records the generic *gradient* code on [`TapeVar`]s, so each gradient component
 //! gᵢ is a node; one reverse sweep per gᵢ yields the Hessian row i — exactly what TensorFlow's
-//! `tape.jacobian(tape.gradient(loss, θ), θ)` does.
+//! `tape.jacobian(tape.gradient(loss, θ), θ)` does. [`Sweep`] is that sweep, the definition;
+//! [`LaneSweep`](super::LaneSweep) runs K of them in one walk of the tape, each lane bit for bit
+//! a [`Sweep`] (`rev-rev` uses it for the hardware and narrow formats).
 //!
 //! # Rounding in the reverse sweep
 //! The adjoint of a node is the sum of the contributions of its consumers, accumulated in
@@ -142,7 +144,8 @@ impl<R: Real> Tape<R> {
         id
     }
 
-    fn is_const(&self, id: NodeId) -> bool {
+    /// Whether node `id` is a constant (it receives no adjoint).
+    pub(super) fn is_const(&self, id: NodeId) -> bool {
         matches!(self.ops[id as usize], Op::Const)
     }
 }
@@ -452,41 +455,49 @@ fn rule_adjoint<R: Real>(
         }
         RuleNode::Kernel { k, y, dy, at } => {
             let (yv, dyv) = (val(y), val(dy));
-            match k {
-                // (JAX's rule: the same derivative; JAX rules do not run on a tape)
-                GradKernel::SigmoidGrad | GradKernel::LogisticJvp => {
-                    // gb = grad * b; gb - 2.0 * gb * a
-                    t0.set_mul(w, dyv, ctx);
-                    t1.set_mul(&R::consts(ctx).two, t0, ctx);
-                    out.set_mul(t1, yv, ctx);
-                    t1.set_sub(t0, out, ctx);
-                }
-                GradKernel::TanhGrad | GradKernel::TanhJvp => {
-                    // grad * -2.0 * b * a
-                    out.set_mul(w, &R::consts(ctx).two, ctx);
-                    t0.set_neg(out, ctx);
-                    out.set_mul(t0, dyv, ctx);
-                    t1.set_mul(out, yv, ctx);
-                }
-                // PyTorch (`derivatives.yaml`, `output:`): grad * grad_output * (-2 * output + 1)
-                GradKernel::SigmoidBackward => {
-                    out.set_mul(yv, &R::consts(ctx).two, ctx);
-                    t0.set_neg(out, ctx);
-                    out.set_add(t0, &R::consts(ctx).one, ctx);
-                    t0.set_mul(w, dyv, ctx);
-                    t1.set_mul(t0, out, ctx);
-                }
-                // grad * (-2 * output * grad_output)
-                GradKernel::TanhBackward => {
-                    out.set_mul(yv, &R::consts(ctx).two, ctx);
-                    t0.set_neg(out, ctx);
-                    out.set_mul(t0, dyv, ctx);
-                    t1.set_mul(w, out, ctx);
-                }
-            }
+            kernel_y_adjoint(k, w, yv, dyv, [t0, t1, out], ctx);
             acc.add(tape, y, t1, ctx);
             k.eval(out, yv, w, stack(at), ks, ctx);
             acc.add(tape, dy, out, ctx);
+        }
+    }
+}
+
+/// The adjoint a framework's registered gradient of kernel `k` (a [`RuleNode::Kernel`] with
+/// inputs `y`, `dy`) gives its first input `y` for the node's adjoint `w`: left in `t1`
+/// (`t0` and `out` are scratch). The reverse sweeps with one and with several lanes
+/// (`ad::sweep_lanes`) share it.
+pub(super) fn kernel_y_adjoint<R: Real>(k: GradKernel, w: &R, yv: &R, dyv: &R, [t0, t1, out]: [&mut R; 3], ctx: &R::RCtx) {
+    match k {
+        // (JAX's rule: the same derivative; JAX rules do not run on a tape)
+        GradKernel::SigmoidGrad | GradKernel::LogisticJvp => {
+            // gb = grad * b; gb - 2.0 * gb * a
+            t0.set_mul(w, dyv, ctx);
+            t1.set_mul(&R::consts(ctx).two, t0, ctx);
+            out.set_mul(t1, yv, ctx);
+            t1.set_sub(t0, out, ctx);
+        }
+        GradKernel::TanhGrad | GradKernel::TanhJvp => {
+            // grad * -2.0 * b * a
+            out.set_mul(w, &R::consts(ctx).two, ctx);
+            t0.set_neg(out, ctx);
+            out.set_mul(t0, dyv, ctx);
+            t1.set_mul(out, yv, ctx);
+        }
+        // PyTorch (`derivatives.yaml`, `output:`): grad * grad_output * (-2 * output + 1)
+        GradKernel::SigmoidBackward => {
+            out.set_mul(yv, &R::consts(ctx).two, ctx);
+            t0.set_neg(out, ctx);
+            out.set_add(t0, &R::consts(ctx).one, ctx);
+            t0.set_mul(w, dyv, ctx);
+            t1.set_mul(t0, out, ctx);
+        }
+        // grad * (-2 * output * grad_output)
+        GradKernel::TanhBackward => {
+            out.set_mul(yv, &R::consts(ctx).two, ctx);
+            t0.set_neg(out, ctx);
+            out.set_mul(t0, dyv, ctx);
+            t1.set_mul(w, out, ctx);
         }
     }
 }

@@ -28,7 +28,7 @@ use crate::model::{InputMode, Problem};
 use crate::order::{Eval, Order};
 use crate::scalar::matmul::PrecisionPolicy;
 use crate::scalar::precision::Arith;
-use crate::scalar::{MathLib, Precision};
+use crate::scalar::{IeeeFormat, MathLib, Precision};
 
 /// The sizes of a problem that its memory depends on, checked when they come from untrusted
 /// input ([`Dims::checked`]): the estimates below are computed in `f64`, so they never
@@ -99,8 +99,14 @@ pub fn dims_work(d: &Dims, method: Method, precision: Precision, threads: usize)
     let v = precision.bytes_per_value() as f64;
     let units = n * d.widths as f64;
     match method {
-        // tape: ~6 nodes per (sample, parameter); each sweep worker keeps an adjoint per node
-        Method::RevRev => 6.0 * n * p * ((v + 16.0) + threads as f64 * (v + 4.0)),
+        // tape: ~6 nodes per (sample, parameter); each sweep worker keeps an adjoint and a stamp
+        // per node, or in lanes (`rev_rev::in_lanes`: f32, f64 and the narrow formats) 64 bytes
+        // of adjoints and 8 of lane mask and stamp
+        Method::RevRev => {
+            let narrow = matches!(precision, Precision::Ieee(f) if f == IeeeFormat::BINARY16 || f == IeeeFormat::BFLOAT16);
+            let worker = if is_hardware(precision) || narrow { 72.0 } else { v + 4.0 };
+            6.0 * n * p * ((v + 16.0) + threads as f64 * worker)
+        }
         m if m.is_finite_difference() => threads as f64 * 6.0 * v * (p + 8.0 * units),
         _ => threads as f64 * 4.0 * v * (p + 8.0 * units),
     }

@@ -28,7 +28,7 @@ pub mod fd;
 mod fwd_fwd;
 pub mod fwd_rev;
 mod request;
-mod rev_rev;
+pub mod rev_rev;
 
 use std::borrow::Cow;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -376,7 +376,9 @@ pub struct Options {
     pub reuse_primal: bool,
     /// `fwd-rev`/`gauss-newton`: process [`fwd_rev::LANES`] (`f32`: [`fwd_rev::WIDE_LANES`])
     /// columns per pass with vector tangents (bit-identical to one column per pass, tested;
-    /// `false` is the reference path).
+    /// `false` is the reference path); `rev-rev` in hardware and narrow formats: run
+    /// [`rev_rev::LANES`] (`f32`: [`rev_rev::WIDE_LANES`]) reverse sweeps per walk of the tape
+    /// (bit-identical to one sweep per walk, tested; `false` is the reference path).
     pub vector_lanes: bool,
 }
 
@@ -411,7 +413,7 @@ pub fn compute_with<R: LaneDot>(
     match method {
         Method::FwdRev => fwd_rev::hessian(spec, n, inputs, eval, ctx, false, table, opts.vector_lanes),
         Method::GaussNewton => fwd_rev::hessian(spec, n, inputs, eval, ctx, true, table, opts.vector_lanes),
-        Method::RevRev => rev_rev::hessian(spec, n, inputs, eval, ctx, table),
+        Method::RevRev => rev_rev::hessian(spec, n, inputs, eval, ctx, table, opts.vector_lanes),
         Method::FwdFwd => fwd_fwd::hessian(spec, n, inputs, eval, ctx, table),
         _ => unreachable!("finite differences handled above"),
     }

@@ -40,6 +40,7 @@ mod orders;
 mod progress;
 mod rules;
 mod rules_torch;
+mod revrev_lanes;
 mod properties;
 mod report;
 mod sweep;
