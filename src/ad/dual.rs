@@ -132,7 +132,7 @@ impl<R: Real> Scalar for Dual<R> {
         // the value as the framework computes it; the tangent its JVP rule k(value, ȧ)
         k.forward(&mut self.v, &a.v, ctx);
         let mut s = [self.v.clone(), self.v.clone()];
-        k.eval(&mut self.t, &self.v, &a.t, at, &mut s, ctx);
+        k.eval(&mut self.t, k.operand(&a.v, &self.v), &a.t, at, &mut s, ctx);
     }
     fn set_grad_kernel(&mut self, k: GradKernel, y: &Self, dy: &Self, at: Lane, ctx: &Self::Ctx) {
         // the tangent by the framework's registered forward derivative where it has one

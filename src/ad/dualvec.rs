@@ -133,7 +133,7 @@ impl<R: LaneDot, const K: usize> Scalar for DualVec<R, K> {
         k.forward(&mut self.v, &a.v, ctx);
         let mut s = [self.v.clone(), self.v.clone()];
         for j in 0..K {
-            k.eval(&mut self.t[j], &self.v, &a.t[j], at, &mut s, ctx);
+            k.eval(&mut self.t[j], k.operand(&a.v, &self.v), &a.t[j], at, &mut s, ctx);
         }
     }
     fn set_grad_kernel(&mut self, k: GradKernel, y: &Self, dy: &Self, at: Lane, ctx: &Self::Ctx) {

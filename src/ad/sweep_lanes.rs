@@ -220,8 +220,8 @@ impl<R: Real, const K: usize> LaneSweep<R, K> {
         let [t0, scratch] = &mut self.t;
         match node {
             RuleNode::Act { k, a, at } => {
-                // ā += k(y, w), y this node's value
-                each::<K>(m, |l| k.eval(&mut out[l], val(me), &w[l], stack(at, l), ks, ctx));
+                // ā += k(y, w), y this node's value (or its operand's, `GradKernel::reads_input`)
+                each::<K>(m, |l| k.eval(&mut out[l], k.operand(val(a), val(me)), &w[l], stack(at, l), ks, ctx));
                 acc.add(tape, a, out, m, ctx);
             }
             RuleNode::Kernel { k, y, dy, at } => {
@@ -231,6 +231,9 @@ impl<R: Real, const K: usize> LaneSweep<R, K> {
                 each::<K>(m, |l| k.eval(&mut out[l], yv, &w[l], stack(at, l), ks, ctx));
                 acc.add(tape, dy, out, m, ctx);
             }
+            // a row's cross-entropy node reads which of the row's nodes its sweep has reached:
+            // tapes with them run on the one-row sweep (`hessian::rev_rev`)
+            RuleNode::Xent { .. } => unreachable!("a cross-entropy node in a lane sweep"),
         }
     }
 

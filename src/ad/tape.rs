@@ -27,7 +27,7 @@
 use std::cell::RefCell;
 
 use crate::scalar::order::{PolicyDot, PolicyScratch, Strided};
-use crate::scalar::rules::{GradKernel, Lane};
+use crate::scalar::rules::{self, GradKernel, Lane};
 use crate::scalar::{Fun, Real, Scalar};
 
 /// Index of a node on the tape.
@@ -90,6 +90,23 @@ pub enum RuleNode {
         dy: NodeId,
         /// Its position in the tensor of the first gradient.
         at: Lane,
+    },
+    /// `b = backprop_k` of TensorFlow's `SoftmaxCrossEntropyWithLogits` for class `k` of a row
+    /// of `len` logits, the row's `backprop` nodes recorded one after another (this one at
+    /// `me`, the first at `me − k`); its adjoints are `_SoftmaxCrossEntropyWithLogitsGrad`'s
+    /// second-order term (`nn_grad.py`), per row, with `w` the row's `backprop` adjoints and
+    /// `s` TensorFlow's `softmax(logits)`: `l̄_j += 0·b_j + (w_j − Σ_i w_i·s_i)·s_j` (the dot
+    /// left to right; `0·b_j`: the zero adjoint of the op's `loss` output times `backprop`).
+    /// The row is handled once, at its last-recorded node the sweep reaches.
+    Xent {
+        /// Its class.
+        k: u32,
+        /// The row's width.
+        len: u32,
+        /// The row's logits at `Tape::lists[logits .. logits + len]`.
+        logits: u32,
+        /// The row's softmax values at `Tape::partials[softmax .. softmax + len]`.
+        softmax: u32,
     },
 }
 
@@ -307,6 +324,24 @@ impl<R: Real> Scalar for TapeVar<R> {
         k.forward(&mut self.v, &a.v, &ctx.real);
         self.record_rule(RuleNode::Act { k, a: a.idx, at }, &[a.idx], ctx);
     }
+    fn set_xent_backprop(&mut self, logits: &[Self], y: &Self, k: usize, ctx: &Self::Ctx) {
+        let (d, rc) = (logits.len(), &ctx.real);
+        rules::xent_backprop(&mut self.v, |j| &logits[j].v, d, k, &y.v, rc);
+        let (start, sm) = {
+            let mut tape = ctx.tape.borrow_mut();
+            let (start, sm) = (tape.lists.len() as u32, tape.partials.len() as u32);
+            tape.lists.extend(logits.iter().map(|l| l.idx));
+            for j in 0..d {
+                let mut s = self.v.clone();
+                rules::softmax(&mut s, |i| &logits[i].v, d, j, rc);
+                tape.partials.push(s);
+            }
+            (start, sm)
+        };
+        let args: Vec<NodeId> = logits.iter().map(|l| l.idx).collect();
+        let node = RuleNode::Xent { k: k as u32, len: d as u32, logits: start, softmax: sm };
+        self.record_rule(node, &args, ctx);
+    }
 }
 
 /// Per-worker state of reverse sweeps: adjoints and the sweep stamp of each node.
@@ -449,8 +484,8 @@ fn rule_adjoint<R: Real>(
     let [t0, t1, out] = t;
     match tape.rules[r as usize] {
         RuleNode::Act { k, a, at } => {
-            // ā += k(y, w), y this node's value
-            k.eval(out, val(me), w, stack(at), ks, ctx);
+            // ā += k(y, w), y this node's value (or its operand's, `GradKernel::reads_input`)
+            k.eval(out, k.operand(val(a), val(me)), w, stack(at), ks, ctx);
             acc.add(tape, a, out, ctx);
         }
         RuleNode::Kernel { k, y, dy, at } => {
@@ -460,6 +495,44 @@ fn rule_adjoint<R: Real>(
             k.eval(out, yv, w, stack(at), ks, ctx);
             acc.add(tape, dy, out, ctx);
         }
+        RuleNode::Xent { k, len, logits, softmax } => xent_adjoint(acc, tape, me, w, (k, len, logits, softmax), (t0, t1, out), ctx),
+    }
+}
+
+/// The adjoints of [`RuleNode::Xent`] node `me` (class `k` of a row of `len`) with adjoint
+/// `w`: the whole row's, unless a later node of the row was reached (it did them).
+fn xent_adjoint<R: Real>(
+    acc: &mut Accumulator<R>,
+    tape: &Tape<R>,
+    me: NodeId,
+    w: &R,
+    (k, len, logits, softmax): (u32, u32, u32, u32),
+    (u, t, out): (&mut R, &mut R, &mut R),
+    ctx: &R::RCtx,
+) {
+    let first = me - k;
+    if (k + 1..len).any(|j| acc.reached(first + j)) {
+        return;
+    }
+    let zero = &R::consts(ctx).zero;
+    let s = |j: u32| &tape.partials[(softmax + j) as usize];
+    // u = squeeze(matmul(expand_dims(grad_grad, 1), expand_dims(softmax, 2)))
+    for j in 0..len {
+        let wj = acc.row_adjoint(first, k, j, w, zero);
+        if j == 0 {
+            u.set_mul(wj, s(0), ctx);
+        } else {
+            t.set_mul(wj, s(j), ctx);
+            u.add_assign(t, ctx);
+        }
+    }
+    for j in 0..len {
+        // (grad_grad − u) * softmax, added to 0 · backprop
+        t.set_sub(acc.row_adjoint(first, k, j, w, zero), u, ctx);
+        out.set_mul(t, s(j), ctx);
+        t.set_mul(zero, &tape.vals[(first + j) as usize], ctx);
+        t.add_assign(out, ctx);
+        acc.add(tape, tape.lists[(logits + j) as usize], t, ctx);
     }
 }
 
@@ -499,10 +572,27 @@ pub(super) fn kernel_y_adjoint<R: Real>(k: GradKernel, w: &R, yv: &R, dyv: &R, [
             out.set_mul(t0, dyv, ctx);
             t1.set_mul(w, out, ctx);
         }
+        // activations' gradients only (`RuleNode::Act`), never recorded as kernels
+        GradKernel::ErfcGrad | GradKernel::SwishGrad => unreachable!("{k:?} as a kernel node"),
     }
 }
 
 impl<R: Real> Accumulator<R> {
+    /// Whether this sweep has reached node `i`.
+    fn reached(&self, i: NodeId) -> bool {
+        self.stamp[i as usize] == self.generation
+    }
+
+    /// The adjoint of node `first + j` of a row whose node `first + k` is being processed (its
+    /// adjoint `w`, swapped out); `zero` where the sweep has not reached the node.
+    fn row_adjoint<'a>(&'a self, first: NodeId, k: u32, j: u32, w: &'a R, zero: &'a R) -> &'a R {
+        match j {
+            _ if j == k => w,
+            _ if self.reached(first + j) => &self.adj[(first + j) as usize],
+            _ => zero,
+        }
+    }
+
     /// Marks node `i` reached; `None` for constants (they need no adjoint), else whether this
     /// is its first contribution.
     fn touch(&mut self, tape: &Tape<R>, i: NodeId) -> Option<bool> {

@@ -8,11 +8,13 @@
 //! that reached it), bit for bit the sweeps one at a time ([`Sweep`], the definition, which
 //! [`Options::vector_lanes`](super::Options::vector_lanes) `= false` runs and which the other
 //! formats always run: MPFR's arithmetic dwarfs the walk, and `K` adjoints per node would cost
-//! `K` times the memory). Measured in BENCHMARKS.md ("rev-rev in lanes").
+//! `K` times the memory), as do tapes with TensorFlow's cross-entropy nodes (`RuleNode::Xent`
+//! reads which nodes of its row the sweep has reached). Measured in BENCHMARKS.md ("rev-rev in lanes").
 
 use std::sync::Arc;
 
 use super::Matrix;
+use crate::ad::tape::RuleNode;
 use crate::ad::{LaneSweep, NodeId, Sweep, Tape, TapeCtx, TapeVar};
 use crate::model::mlp::{ActTable, backward, forward, Workspace};
 use crate::model::problem::Inputs;
@@ -48,6 +50,9 @@ pub(super) fn hessian<R: Real>(
     drop(ws);
     let tape = tctx.tape.into_inner();
     let plain = !std::mem::needs_drop::<R>() && std::mem::size_of::<R>() <= 8;
+    // a cross-entropy node (`rules = tensorflow`) reads which nodes of its row its sweep reached
+    let xent = tape.rules.iter().any(|r| matches!(r, RuleNode::Xent { .. }));
+    let vector_lanes = vector_lanes && !xent;
     match (vector_lanes && plain, std::mem::size_of::<R>()) {
         (true, 4) => in_lanes::<R, WIDE_LANES>(&tape, &outputs, &leaves, ctx),
         (true, _) => in_lanes::<R, LANES>(&tape, &outputs, &leaves, ctx),

@@ -161,7 +161,11 @@ pub fn loss_and_grad<S: Scalar>(
     let d = out.len() / n;
     let mean = kind.reduction() == Reduction::Mean;
     if kind.is_softmax() {
-        return softmax_ce(mean, loss, grad, out, y, n, d, eval, ks, ls, ctx);
+        softmax_ce(mean, loss, grad, out, y, n, d, eval, ks, ls, ctx);
+        // a framework's composition of the gradient replaces Clairaut's
+        let [t0, t1, ..] = &mut ls.t;
+        super::rules::loss_grad(eval, kind, grad, out, y, n, [t0, t1], ctx);
+        return;
     }
     let m = count::<S>(out.len(), ctx);
     let two = S::constant(&c.two, ctx);
@@ -176,7 +180,7 @@ pub fn loss_and_grad<S: Scalar>(
     } else {
         loss.set(ss, ctx);
     }
-    if super::rules::loss_grad(eval, kind, grad, out, y, [ss, t], ctx) {
+    if super::rules::loss_grad(eval, kind, grad, out, y, n, [ss, t], ctx) {
         return;
     }
     for k in 0..out.len() {

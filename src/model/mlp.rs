@@ -48,6 +48,9 @@ pub struct Workspace<S: Scalar> {
     values_known: bool,
     /// While [`ActTable::compute`] runs the primal: the dot products' values, recorded.
     record: Option<PrimalDots<S::Real>>,
+    /// Per layer, intermediate nodes of an activation that framework rules compose of ops
+    /// (`model::rules::activation`); empty otherwise.
+    inner: Vec<Vec<S>>,
     tmp: [S; 2],
     ks: KernelScratch<S>,
     ls: LossScratch<S>,
@@ -72,6 +75,7 @@ impl<S: Scalar> Workspace<S> {
             tangents_from: None,
             values_known: false,
             record: None,
+            inner: vec![Vec::new(); spec.depth() + 1],
             tmp: [zero.clone(), zero.clone()],
             ks: KernelScratch::new(&zero, max_len),
             ls: LossScratch::new(&zero, n, dl),
@@ -201,7 +205,7 @@ pub fn forward<S: Scalar>(
                         }
                     }
                 }
-                if rules::activation(eval, spec.activations[l - 1], &mut a_out[r * dout + j], zk, r * dout + j, n * dout, ctx) {
+                if rules::activation(eval, spec.activations[l - 1], &mut a_out[r * dout + j], zk, r * dout + j, n * dout, &mut ws.inner[l], ctx) {
                     continue;
                 }
                 let act = Fun::Act(spec.activations[l - 1]);
@@ -240,7 +244,7 @@ pub fn backward<S: Scalar>(
     let known = shared.as_deref().and_then(|t| t.dots.as_ref()).filter(|_| ws.values_known);
     // G_L = ∂L/∂a_L ⊙ σ′(z_L)
     let table = ws.table.as_deref().map(|t| (t, depth));
-    if !rules::chain(eval, spec.activations[depth - 1], &mut ws.g[depth], &ws.a[depth], &mut ws.tmp[0], ctx) {
+    if !rules::chain(eval, spec.activations[depth - 1], &mut ws.g[depth], &ws.a[depth], &ws.z[depth], &ws.inner[depth], &mut ws.tmp[0], ctx) {
         chain_activation(&mut ws.g[depth], &ws.z[depth], spec.activations[depth - 1], table, &mut ws.tmp, ctx);
     }
     for l in (1..=depth).rev() {
@@ -275,7 +279,7 @@ pub fn backward<S: Scalar>(
                 rec.gdot[l - 1] = gp.iter().map(|v| v.value().clone()).collect();
             }
             let table = ws.table.as_deref().map(|t| (t, l - 1));
-            if !rules::chain(eval, spec.activations[l - 2], gp, &ws.a[l - 1], &mut ws.tmp[0], ctx) {
+            if !rules::chain(eval, spec.activations[l - 2], gp, &ws.a[l - 1], &ws.z[l - 1], &ws.inner[l - 1], &mut ws.tmp[0], ctx) {
                 chain_activation(gp, &ws.z[l - 1], spec.activations[l - 2], table, &mut ws.tmp, ctx);
             }
         }

@@ -25,7 +25,7 @@ pub struct HwCtx<T> {
 }
 
 macro_rules! hw_real {
-    ($t:ty, $fmt:expr, $prec:expr, $exp:ident, $ln:ident, $ln1p:ident, $tanh:ident, $erf:ident) => {
+    ($t:ty, $fmt:expr, $prec:expr, $exp:ident, $ln:ident, $ln1p:ident, $tanh:ident, $erf:ident, $erfc:ident) => {
         impl HwCtx<$t> {
             /// A context with the given math library and FMA policy.
             pub fn new(math: MathLib, fma: bool) -> Self {
@@ -210,6 +210,12 @@ macro_rules! hw_real {
                     MathLib::Libm => libm::$erf(*a),
                 };
             }
+            fn set_erfc(&mut self, a: &Self, ctx: &Self::RCtx) {
+                *self = match ctx.math {
+                    MathLib::CoreMath => core_math::$erfc(*a),
+                    MathLib::Libm => libm::$erfc(*a),
+                };
+            }
             #[inline(always)]
             fn with_scratch<T>(_: &Self::RCtx, f: impl FnOnce(&mut [Self; 4]) -> T) -> T {
                 f(&mut [0.0; 4])
@@ -218,8 +224,8 @@ macro_rules! hw_real {
     };
 }
 
-hw_real!(f32, IeeeFormat::BINARY32, 24, expf, logf, log1pf, tanhf, erff);
-hw_real!(f64, IeeeFormat::BINARY64, 53, exp, log, log1p, tanh, erf);
+hw_real!(f32, IeeeFormat::BINARY32, 24, expf, logf, log1pf, tanhf, erff, erfcf);
+hw_real!(f64, IeeeFormat::BINARY64, 53, exp, log, log1p, tanh, erf, erfc);
 
 /// Extension used above: assign with round-to-nearest, returning the ternary value.
 trait AssignNearest<T> {

@@ -174,7 +174,22 @@ pub trait Scalar: Clone + Send + Debug {
     /// (lifted scalars, which no framework rules run on) is [`Scalar::set_fun`].
     fn set_fun_rule(&mut self, k: rules::GradKernel, a: &Self, at: rules::Lane, ctx: &Self::Ctx) {
         let _ = at;
-        self.set_fun(Fun::Act(k.activation()), a, ctx)
+        match k.activation() {
+            Some(act) => self.set_fun(Fun::Act(act), a, ctx),
+            // `Erfc` is recorded by TensorFlow's rules only, which run on tapes and formats
+            // (`model::rules::check`: `rev-rev`)
+            None => unreachable!("{k:?} on a lifted scalar"),
+        }
+    }
+    /// `self = b_k`, the `backprop` output of TensorFlow's softmax cross-entropy kernel for
+    /// class `k` of the row `logits` with label `y` ([`rules::xent_backprop`]); the tape
+    /// records one node whose adjoints are the op's registered second-order gradient
+    /// (`ad::tape`). The default is the value, as a constant: lifted scalars run no
+    /// TensorFlow rules (`model::rules::check`: `rev-rev` only).
+    fn set_xent_backprop(&mut self, logits: &[Self], y: &Self, k: usize, ctx: &Self::Ctx) {
+        let mut v = self.value().clone();
+        rules::xent_backprop(&mut v, |j| logits[j].value(), logits.len(), k, y.value(), Self::real_ctx(ctx));
+        self.set_constant(&v, ctx);
     }
     /// `self = Σ a_i·b_i` term by term in the order `idx` — exactly [`order::dot_in_order`],
     /// which is the default. A type may override it with the same operations arranged for
@@ -279,6 +294,14 @@ pub trait Real: Scalar<Real = Self, Ctx = <Self as Real>::RCtx> + Sync {
     fn set_tanh(&mut self, a: &Self, ctx: &Self::RCtx);
     /// `self = erf(a)`
     fn set_erf(&mut self, a: &Self, ctx: &Self::RCtx);
+    /// `self = erfc(a)` = 1 − erf(a), as one function (TensorFlow's `gelu`,
+    /// `model::rules::tensorflow`). The default rounds MPFR's `erfc` at 64 more bits than the
+    /// format into it (formats override it with a correctly rounded one: `f32`, `f64`).
+    fn set_erfc(&mut self, a: &Self, ctx: &Self::RCtx) {
+        let prec = rules::bits_of::<Self>(ctx) + 64;
+        let x = Float::with_val(prec, a.to_float()).erfc();
+        *self = Self::from_float(&x, ctx);
+    }
     /// Runs `f` with four scratch values of this format (reused; no allocation per call).
     fn with_scratch<T>(ctx: &Self::RCtx, f: impl FnOnce(&mut [Self; 4]) -> T) -> T;
     /// The `k`-th derivative (k ≤ 2) of `f` at `x`, into `self`.

@@ -41,6 +41,7 @@ mod progress;
 mod rules;
 mod rules_torch;
 mod revrev_lanes;
+mod rules_more;
 mod properties;
 mod report;
 mod sweep;

@@ -67,20 +67,39 @@ fn kernel(rules: Rules, act: Activation) -> Option<GradKernel> {
 }
 
 /// Whether a framework's rules cover `spec`: every framework here has kernels for sigmoid and
-/// tanh (identity is no op) and the mse gradient.
+/// tanh (identity is no op) and the mse gradient; TensorFlow's also `gelu`, `silu` and the
+/// softmax cross-entropy.
 fn check_spec(rules: Rules, spec: &Spec) -> Result<(), String> {
-    if let Some(a) = spec.activations.iter().find(|&&a| kernel(rules, a).is_none() && a != Activation::Identity) {
-        return Err(format!("rules {rules} cover the activations sigmoid, tanh and identity, not {}", a.name()));
+    let (acts, losses) = match rules {
+        Rules::TensorFlow => ("sigmoid, tanh, gelu, silu and identity", "mse, mse:sum, softmax_cross_entropy and softmax_cross_entropy:sum"),
+        _ => ("sigmoid, tanh and identity", "mse and mse:sum"),
+    };
+    let covers = |a: Activation| match rules {
+        Rules::TensorFlow => tensorflow::covers(a),
+        _ => a == Activation::Identity || kernel(rules, a).is_some(),
+    };
+    if let Some(a) = spec.activations.iter().find(|&&a| !covers(a)) {
+        return Err(format!("rules {rules} cover the activations {acts}, not {}", a.name()));
     }
-    if !matches!(spec.loss, Loss::Mse | Loss::MseSum) {
-        return Err(format!("rules {rules} cover the losses mse and mse:sum, not {}", spec.loss.name()));
+    let loss_ok = match rules {
+        Rules::TensorFlow => tensorflow::covers_loss(spec.loss),
+        _ => matches!(spec.loss, Loss::Mse | Loss::MseSum),
+    };
+    if !loss_ok {
+        return Err(format!("rules {rules} cover the losses {losses}, not {}", spec.loss.name()));
     }
     Ok(())
 }
 
 /// `out = σ(z)` for element `k` of an `len`-element pre-activation tensor, as the framework
 /// records it; `false` (nothing done) where the rules leave it to Clairaut's.
-pub fn activation<S: Scalar>(eval: &Eval, act: Activation, out: &mut S, z: &S, k: usize, len: usize, ctx: &S::Ctx) -> bool {
+/// `inner` keeps a layer's intermediate nodes where the framework's backward pass reads them
+/// (TensorFlow's `gelu`).
+#[allow(clippy::too_many_arguments)]
+pub fn activation<S: Scalar>(eval: &Eval, act: Activation, out: &mut S, z: &S, k: usize, len: usize, inner: &mut Vec<S>, ctx: &S::Ctx) -> bool {
+    if eval.rules == Rules::TensorFlow && tensorflow::activation(act, out, z, Lane::new(k, len), inner, ctx) {
+        return true;
+    }
     // TensorFlow's `Sigmoid`/`Tanh` op, XLA's value with JAX's JVP rule as its tangent,
     // PyTorch's `sigmoid`/`tanh` with their backward kernels
     let Some(kern) = kernel(eval.rules, act) else { return false };
@@ -90,9 +109,14 @@ pub fn activation<S: Scalar>(eval: &Eval, act: Activation, out: &mut S, z: &S, k
 
 /// `g ← ∂L/∂z` from `g = ∂L/∂a` through the activation whose outputs are `a` (inputs `z`), as
 /// the framework composes it; `false` (nothing done) where the rules leave it to Clairaut's.
-pub fn chain<S: Scalar>(eval: &Eval, act: Activation, g: &mut [S], a: &[S], tmp: &mut S, ctx: &S::Ctx) -> bool {
+/// `z` are the inputs, `inner` the intermediate nodes [`activation`] kept.
+#[allow(clippy::too_many_arguments)]
+pub fn chain<S: Scalar>(eval: &Eval, act: Activation, g: &mut [S], a: &[S], z: &[S], inner: &[S], tmp: &mut S, ctx: &S::Ctx) -> bool {
     if eval.rules == Rules::Jax {
         return jax::chain(act, g, a, tmp, ctx);
+    }
+    if eval.rules == Rules::TensorFlow && tensorflow::chain(act, g, z, inner, ctx) {
+        return true;
     }
     // TensorFlow's `SigmoidGrad(a, g)`/`TanhGrad(a, g)`, PyTorch's `sigmoid_backward(g, a)`/
     // `tanh_backward(g, a)` (differentiated by its registered forward derivative), element k
@@ -109,11 +133,14 @@ pub fn chain<S: Scalar>(eval: &Eval, act: Activation, g: &mut [S], a: &[S], tmp:
 /// The loss gradient `grad = ∂L/∂out` as the framework composes it (the loss value stays
 /// Clairaut's: no Hessian reads it); `false` (nothing done) where the rules leave it to
 /// Clairaut's.
-pub fn loss_grad<S: Scalar>(eval: &Eval, loss: Loss, grad: &mut [S], out: &[S], y: &[S], tmp: [&mut S; 2], ctx: &S::Ctx) -> bool {
+/// `n` is the number of rows.
+#[allow(clippy::too_many_arguments)]
+pub fn loss_grad<S: Scalar>(eval: &Eval, loss: Loss, grad: &mut [S], out: &[S], y: &[S], n: usize, tmp: [&mut S; 2], ctx: &S::Ctx) -> bool {
     match eval.rules {
+        Rules::TensorFlow => tensorflow::loss_grad(loss, grad, out, y, n, tmp, ctx),
         // JAX's gradient of `jnp.mean(jnp.square(y - pred))` is composed as TensorFlow's
         // (`jax` module docs): `−((1 ⊘ M)·((y − a)·2))`
-        Rules::TensorFlow | Rules::Jax => tensorflow::loss_grad(loss, grad, out, y, tmp, ctx),
+        Rules::Jax => tensorflow::mse_grad(loss, grad, out, y, tmp, ctx),
         Rules::PyTorch => pytorch::loss_grad(loss, grad, out, y, tmp, ctx),
         _ => false,
     }
