@@ -39,6 +39,7 @@ mod orders;
 mod progress;
 mod rules;
 mod rules_torch;
+mod rules_jax;
 mod properties;
 mod report;
 mod sweep;
