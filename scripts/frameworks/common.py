@@ -44,7 +44,7 @@ import sys
 import numpy as np
 
 ACTIVATIONS = ("identity", "sigmoid", "tanh", "softplus", "relu", "gelu", "silu")
-LOSSES = ("mse", "softmax_cross_entropy")
+LOSSES = ("mse", "mse:sum", "softmax_cross_entropy")
 LAYOUTS = ("torch", "keras", "flax", "flat")
 WEIGHT_NAMES = {"torch": ("weight",), "keras": ("kernel",), "flax": ("kernel",)}
 
@@ -191,7 +191,7 @@ def parse_list(text, what, cast=str):
 
 def init_net(args):
     """The network of the command line, from the seed (NumPy, float32): Glorot-uniform W,
-    small normal b, x ~ N(0, 1), y ~ N(0, 0.5^2) for mse or one-hot rows for cross-entropy."""
+    small normal b, x ~ N(0, 1), y ~ N(0, 0.5^2) for mse (mse:sum) or one-hot rows for cross-entropy."""
     layers = parse_list(args.layers, "--layers", int)
     acts = parse_list(args.activations, "--activations")
     acts = acts * (len(layers) - 1) if len(acts) == 1 else acts
@@ -209,7 +209,7 @@ def init_net(args):
         b = (0.1 * rng.standard_normal(dout)).astype(np.float32)  # drawn either way: same stream
         bs.append(b if bias[l] else None)
     x = rng.standard_normal((args.n, layers[0])).astype(np.float32)
-    if args.loss == "mse":
+    if args.loss in ("mse", "mse:sum"):
         y = (0.5 * rng.standard_normal((args.n, layers[-1]))).astype(np.float32)
     else:
         y = np.eye(layers[-1], dtype=np.float32)[rng.integers(0, layers[-1], size=args.n)]
@@ -432,7 +432,7 @@ def np_act(name, z):
 
 def np_loss_grad(net, theta):
     """(loss, gradient in theta order) of ``net``'s model at ``theta`` (float64), hand-written
-    backprop; mse = mean over all N*dL entries, cross-entropy = mean over rows of
+    backprop; mse = mean over all N*dL entries, mse:sum = their sum, cross-entropy = mean over rows of
     -sum_k y_k log_softmax(a_L)_k."""
     Ws, bs = split_theta(np.asarray(theta, np.float64), net.layers, net.bias)
     x, y = net.x.astype(np.float64), net.y.astype(np.float64)
@@ -442,10 +442,10 @@ def np_loss_grad(net, theta):
         acts.append(a)
         dacts.append(da)
     N = x.shape[0]
-    if net.loss == "mse":
+    if net.loss in ("mse", "mse:sum"):
         r = a - y
-        loss = float(np.mean(r * r))
-        g = 2.0 * r / r.size
+        loss = float(np.mean(r * r)) if net.loss == "mse" else float(np.sum(r * r))
+        g = 2.0 * r / r.size if net.loss == "mse" else 2.0 * r
     else:
         m = a.max(axis=1, keepdims=True)
         lse = m + np.log(np.sum(np.exp(a - m), axis=1, keepdims=True))

@@ -5,7 +5,8 @@ The model is a flax ``linen`` module of ``nn.Dense`` layers (``params/Dense_0/ke
 ``params/Dense_0/bias``, ...), each followed by its activation (``jnp.tanh``, ``jax.nn.sigmoid``,
 ``jax.nn.softplus``, ``jax.nn.relu``, ``jax.nn.gelu(approximate=False)``, ``jax.nn.silu``);
 without flax, the same computation (``x @ kernel + bias``) over a pytree with the same names.
-Loss: mse = ``jnp.mean(jnp.square(y - pred))``; softmax_cross_entropy =
+Loss: mse = ``jnp.mean(jnp.square(y - pred))``; mse:sum = ``jnp.sum(jnp.square(y - pred))``;
+softmax_cross_entropy =
 ``jnp.mean(-jnp.sum(y * jax.nn.log_softmax(pred, axis=-1), axis=-1))`` (optax's formula).
 
 Hessian: ``jax.hessian(loss)(params)`` (= ``jacfwd(jacrev(loss))``) over the params pytree, not
@@ -76,6 +77,8 @@ def main():
         x, y = jnp.asarray(x), jnp.asarray(y)
         if net.loss == "mse":
             return lambda p: jnp.mean(jnp.square(y - apply(p, x)))
+        if net.loss == "mse:sum":
+            return lambda p: jnp.sum(jnp.square(y - apply(p, x)))
         return lambda p: jnp.mean(-jnp.sum(y * jax.nn.log_softmax(apply(p, x), axis=-1), axis=-1))
 
     if not args.source and args.train_steps:
@@ -117,8 +120,8 @@ def main():
            "hessian": ("jax.jit(jax.hessian(loss))" if args.jit else "jax.hessian(loss)") + "(params) "
                       "(jacfwd(jacrev)) over the params pytree",
            "f64": "jax_enable_x64 (on for both runs), stored values cast exactly to float64",
-           "loss": "jnp.mean(jnp.square(y - pred))" if net.loss == "mse"
-                   else "jnp.mean(-jnp.sum(y * jax.nn.log_softmax(pred, axis=-1), axis=-1))",
+           "loss": {"mse": "jnp.mean(jnp.square(y - pred))", "mse:sum": "jnp.sum(jnp.square(y - pred))"}.get(
+               net.loss, "jnp.mean(-jnp.sum(y * jax.nn.log_softmax(pred, axis=-1), axis=-1))"),
            "backend": jax.default_backend()}
     common.finish(args, net, layout="flax", tensors=tensors, entries=[(n, tensors[n].shape) for n in names],
                   loss32=loss_st, loss64=res[np.float64][0], grad64=res[np.float64][2],

@@ -23,3 +23,11 @@ export_all nobias --layers 2,3,3,2 --activations tanh,gelu,identity --bias 0,1,0
 "$PY" scripts/frameworks/jax_export.py --from experiments/tf2-article/example1.json --out "$D/jax-article-example1"
 if have tensorflow; then "$PY" scripts/frameworks/tf_export.py --from experiments/tf2-article/example1.json --out "$D/tf-article-example1"; fi
 if have torch; then "$PY" scripts/frameworks/torch_export.py --from experiments/tf2-article/example1.json --out "$D/torch-article-example1"; fi
+# Tiny JAX-only problems (issue 18: `rules = jax` against jax.hessian, bitwise; N ≤ 4, widths ≤ 4)
+jax_only() { local name=$1; shift; "$PY" scripts/frameworks/jax_export.py "$@" --out "$D/jax-$name"; }
+jax_only tanh-tiny --layers 2,2,2 --activations tanh,tanh --n 1 --seed 4
+jax_only sigmoid-n4 --layers 2,3,2 --activations sigmoid,sigmoid --n 4 --seed 5
+jax_only tiny-tanh-sigmoid --layers 2,2,1 --activations tanh,sigmoid --n 1 --seed 10
+jax_only tiny-sigmoid-identity --layers 1,2,1 --activations sigmoid,identity --n 1 --seed 7
+jax_only tiny-sigmoid-identity-sum --layers 2,2,2 --activations sigmoid,identity --loss mse:sum --n 1 --seed 14
+jax_only tiny-tanh-sum --layers 1,1,1 --activations tanh --loss mse:sum --n 1 --seed 13

@@ -72,6 +72,8 @@ def main():
     def loss_fn(y, pred):
         if net.loss == "mse":
             return tf.reduce_mean(tf.square(y - pred))
+        if net.loss == "mse:sum":
+            return tf.reduce_sum(tf.square(y - pred))
         return tf.reduce_mean(tf.nn.softmax_cross_entropy_with_logits(labels=y, logits=pred))
 
     if not args.source and args.train_steps:
@@ -118,7 +120,8 @@ def main():
            "hessian": ("tf.function: " if args.tf_function else "eager: ")
                       + "t2.jacobian(concat(t1.gradient(loss, vars)), vars) with nested tf.GradientTape (pfor)",
            "f64": "a float64 Keras model with the stored values cast exactly",
-           "loss": "tf.reduce_mean(tf.square(y - pred))" if net.loss == "mse"
+           "loss": "tf.reduce_sum(tf.square(y - pred))" if net.loss == "mse:sum"
+                   else "tf.reduce_mean(tf.square(y - pred))" if net.loss == "mse"
                    else "tf.reduce_mean(tf.nn.softmax_cross_entropy_with_logits(labels=y, logits=pred))",
            "onednn": os.environ.get("TF_ENABLE_ONEDNN_OPTS", "unset (TensorFlow's default)")}
     common.finish(args, net, layout="keras", tensors=tensors, entries=[(n, tensors[n].shape) for n in names],

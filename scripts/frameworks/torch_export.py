@@ -40,7 +40,7 @@ def main():
     net = common.net_for(args)
     L = len(net.layers) - 1
     tdt = {np.float32: torch.float32, np.float64: torch.float64}
-    loss_mod = nn.MSELoss() if net.loss == "mse" else nn.CrossEntropyLoss()
+    loss_mod = {"mse": nn.MSELoss(), "mse:sum": nn.MSELoss(reduction="sum")}.get(net.loss) or nn.CrossEntropyLoss()
 
     def build(Ws, bs, dt):
         mods = []
@@ -101,7 +101,7 @@ def main():
                        else "torch.autograd.functional.hessian (reverse over reverse)")
                       + " of loss(torch.func.functional_call(model, params, x), y) w.r.t. the state_dict tensors",
            "f64": "model.double() with the stored values cast exactly",
-           "loss": "nn.MSELoss()" if net.loss == "mse" else "nn.CrossEntropyLoss() with probability targets",
+           "loss": "nn.MSELoss()" if net.loss == "mse" else 'nn.MSELoss(reduction="sum")' if net.loss == "mse:sum" else "nn.CrossEntropyLoss() with probability targets",
            "threads": torch.get_num_threads()}
     common.finish(args, net, layout="torch", tensors=tensors, entries=[(n, tensors[n].shape) for n in names],
                   loss32=loss_st, loss64=res[np.float64][0], grad64=res[np.float64][2],

@@ -21,7 +21,7 @@
 #![allow(clippy::excessive_precision)]
 
 use super::rules::bits_of;
-use super::Real;
+use super::{Real, Scalar};
 
 /// `x·2ⁿ` (exact while the result is normal).
 fn ldexp64(x: f64, n: i32) -> f64 {
@@ -152,4 +152,53 @@ mod tests {
         let cr = xs.iter().filter(|&&x| tanh_f64(f64::from(x)) != f64::from(x).tanh()).count();
         assert!(cr > 0);
     }
+}
+
+/// XLA's CPU `dot` (the dot emitter's loop, jaxlib 0.10.2) as `jax.hessian` computes a matrix
+/// product's dot product: the primal value `a₀·b₀`, then `acc = fma(a_k, b_k, acc)` for
+/// `k = 1, 2, …` — sequential with every further term fused (at f64 only for up to three
+/// terms; from four terms on every product rounded, `sequential` without FMA); the
+/// derivative parts (which `jacfwd` computes as separate, batched dot products of the
+/// tangents) in Clairaut's `sequential` order under the context's FMA policy. `value`, when
+/// given, is the primal's value of the same dot (the model's table of a primal pass that ran
+/// this function). Measured with `lax.dot_general` of one-hot-like operands that tell a fused
+/// from a rounded product at each position: fused from the second term on for every `(M, K,
+/// N)` with `M = N ∈ {1, 2, 3}`, `K ∈ {2, 3, 4}`, each contraction layout (`x·W`, `aᵀ·G`,
+/// `G·Wᵀ`), and for `(1, 2, 1)`, `(1, 2, 2)`, `(1, 2, 4)`, `(2, 2, 2)`, `(4, 2, 3)`, `(4, 3, 3)`;
+/// not so (another order) for `(1, 3, 2)` at both formats and `(4, 4, 3)` at f64.
+pub fn dot<S: Scalar>(
+    out: &mut S,
+    a: super::order::Strided<'_, S>,
+    b: super::order::Strided<'_, S>,
+    tmp: &mut S,
+    value: Option<&S::Real>,
+    ctx: &S::Ctx,
+) {
+    match value {
+        Some(v) => out.dot_tangents_in_order(a, b, |k| k, tmp, v, ctx),
+        None => out.dot_in_order(a, b, |k| k, tmp, ctx),
+    }
+    let rctx = S::real_ctx(ctx);
+    let v = match value {
+        Some(v) => v.clone(),
+        None => {
+            let fused = bits_of::<S::Real>(rctx) != 53 || a.len() <= 3;
+            let mut v = a.get(0).value().clone();
+            let mut t = v.clone();
+            v.set_mul(a.get(0).value(), b.get(0).value(), rctx);
+            for k in 1..a.len() {
+                if fused {
+                    v.mul_add_assign(a.get(k).value(), b.get(k).value(), rctx);
+                } else {
+                    t.set_mul(a.get(k).value(), b.get(k).value(), rctx);
+                    v.add_assign(&t, rctx);
+                }
+            }
+            v
+        }
+    };
+    // the value replaced, the derivative parts kept (times 1: exact)
+    let c = S::Real::consts(rctx);
+    let z = out.clone();
+    out.set_fun_known(&z, [&v, &c.one, &c.zero], ctx);
 }

@@ -42,6 +42,7 @@ mod rules;
 mod rules_torch;
 mod revrev_lanes;
 mod rules_more;
+mod rules_jax;
 mod properties;
 mod report;
 mod sweep;

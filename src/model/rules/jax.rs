@@ -16,7 +16,11 @@
 //!   contracts `g + g·ans` into `fma(g, ans, g)` ([`GradKernel::TanhJvp`]); the value is XLA's
 //!   rational `tanh` (`scalar::xla`). Its transpose is executed op by op (eager primitives,
 //!   no contraction): `u = ct·(1 − ans)`, `add_any(u, u·ans)`.
-//! * `dot_general`, bias `add`: Clairaut's matrix products and batch sums.
+//! * `dot_general`: XLA's CPU dot ([`crate::scalar::xla::dot`], chosen in the model's matrix
+//!   products under `rules = jax` with the `sequential` order): the primal value `a₀·b₀`, then
+//!   `fma(a_k, b_k, acc)` — at f64 only for up to three terms, from four on every product
+//!   rounded; the derivative parts (`jacfwd`'s separate tangent dots) unfused. Bias `add`:
+//!   Clairaut's batch sums.
 //!
 //! # Second order (`jacfwd`)
 //! Every op above is pushed forward with its own JVP rule — dual-number arithmetic, op by op:
@@ -27,13 +31,24 @@
 //! the committed f64 Hessian of the article's example: without it 27 of 36 entries agree).
 //!
 //! # Covered
-//! Activations `sigmoid`, `tanh`, `identity`; losses `mse`, `mse:sum`; `fwd-rev` only. Not
-//! reproduced (measured from XLA's HLO dumps of `jax.hessian`, `--xla_dump_to`): XLA's matrix
-//! products — a primal `dot` goes to XLA's dot emitter (at f32 with FMAs even for two terms;
-//! at f64 sequential FMAs for up to three terms on (4, K)·(K, 3), another order for four), the
-//! `jacfwd`-batched tangent dots to YNNPACK; `float` `exp` on tensors of 3, 5, 6 or 7
-//! elements (glibc's `expf` there); the sign of some structural zeros. Matrix products follow
-//! the order under study.
+//! Activations `sigmoid`, `tanh`, `identity`; losses `mse`, `mse:sum`; `fwd-rev` only.
+//!
+//! Reproduced bit for bit at f32 and f64 (every entry; `tests/it/rules_jax.rs`): the article's
+//! example (36/36) and the tiny problems `jax-tiny-tanh-sigmoid` (2→2→1, mse),
+//! `jax-tiny-sigmoid-identity` (1→2→1, mse), `jax-tiny-sigmoid-identity-sum` (2→2→2,
+//! `mse:sum`), `jax-tiny-tanh-sum` (1→1→1, `mse:sum`), all N = 1, dot products of up to two
+//! terms. `jax-tanh-tiny` (2→2→2 tanh): every value, 135 of 144 bits: the other 9 are zeros of
+//! the other sign (structural zeros between the output columns' weights; JAX's batched tangent
+//! dots sum `+0` and `−0` terms in another order).
+//!
+//! Not reproduced (measured: `lax.dot_general` on random operands against the candidate
+//! orders, and XLA's HLO dumps of `jax.hessian`, `--xla_dump_to`): the dot emitter's order for
+//! some shapes `(M, K, N)` — at f32 `(1, 3, 2)`, `aᵀ·G` `(1, 4, 2)`, `(2, 3, 1)`, `(2, 4, 1)`; at
+//! f64 with four terms some shapes fuse (`(2, 4, 3)`, `(3, 4, 2)`) and some use neither order
+//! (`(1, 4, 2)`, `(4, 4, 3)`, `(k, 4, 1)`); the `jacfwd`-batched tangent dots go to YNNPACK, whose
+//! order matters where a tangent has several nonzero terms (N ≥ 2: `jax-sigmoid-n4`, `jax-tanh`);
+//! `float` `exp` on tensors of 3, 5, 6 or 7 elements (glibc's `expf` there); the sign of some
+//! structural zeros.
 
 use super::super::Activation;
 use crate::scalar::rules::GradKernel;

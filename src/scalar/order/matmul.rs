@@ -7,6 +7,7 @@ use super::{Eval, KernelScratch, Order, Strided};
 use crate::scalar::matmul::chain;
 use crate::scalar::matmul::kernel::{self, Shape, Sum};
 use crate::scalar::matmul::{Fields, Passes};
+use crate::scalar::rules::Rules;
 use crate::scalar::{Real, Scalar};
 
 /// `out = Σ_k a_k·b_k` for a dot product of a matrix product (forward `a·W`, backward `G·Wᵀ`,
@@ -22,6 +23,10 @@ pub fn matmul<S: Scalar>(
     ctx: &S::Ctx,
 ) {
     match &eval.policy {
+        // XLA's dot emitter under JAX's rules (`scalar::xla::dot`)
+        None if eval.rules == Rules::Jax && eval.order == Order::Sequential && a.len() > 0 => {
+            crate::scalar::xla::dot(out, a, b, &mut ks.t[0], value, ctx)
+        }
         None => dot_given(out, a, b, eval, ks, value, ctx),
         Some(fields) => {
             let pd = PolicyDot { fields, eval };
