@@ -139,6 +139,9 @@ fn round<const L: usize>(neg: bool, w: &[u64], lsb: i64, sticky: bool, r: Roundi
 #[inline(always)]
 fn round_top<const L: usize>(neg: bool, buf: &mut [u64; MAX_LIMBS + 1], mut e: i64, sticky: bool, r: Rounding) -> Option<Fixed<L>> {
     debug_assert!(buf[L] >> 63 == 1);
+    if r.prec == 64 * L as u32 {
+        return round_full(neg, buf, e, sticky, r);
+    }
     let q = 64 * (L as u32 + 1) - r.prec; // discarded low bits, ≥ 64
     let (rl, rb) = (((q - 1) / 64) as usize, (q - 1) % 64);
     let (kl, kb) = ((q / 64) as usize, q % 64);
@@ -173,6 +176,32 @@ fn round_top<const L: usize>(neg: bool, buf: &mut [u64; MAX_LIMBS + 1], mut e: i
     Some(Fixed { m, e, neg, prec: r.prec, kind: Kind::Finite })
 }
 
+/// [`round_top`] at the full precision `p = 64·L`: `buf[0]` is exactly the discarded part
+/// (its top bit the round bit), `buf[1..=L]` the kept significand.
+#[inline(always)]
+fn round_full<const L: usize>(neg: bool, buf: &[u64; MAX_LIMBS + 1], mut e: i64, sticky: bool, r: Rounding) -> Option<Fixed<L>> {
+    let mut m = [0u64; L];
+    m.copy_from_slice(&buf[1..=L]);
+    let (half, below) = (buf[0] >> 63 == 1, sticky | (buf[0] << 1 != 0));
+    if half && (below || m[0] & 1 == 1) {
+        let mut carry = true;
+        for w in m.iter_mut() {
+            let (s, c) = w.overflowing_add(carry as u64);
+            *w = s;
+            carry = c;
+        }
+        if carry {
+            // 0.111…1 rounded up to 1 = 0.1 · 2^1
+            m[L - 1] = 1 << 63;
+            e += 1;
+        }
+    }
+    if e < r.emin || e > r.emax {
+        return None;
+    }
+    Some(Fixed { m, e, neg, prec: r.prec, kind: Kind::Finite })
+}
+
 /// `a · b` of two finite nonzero values: the exact product's top `L + 1` limbs, normalized,
 /// the rest as sticky.
 #[inline(always)]
@@ -204,44 +233,14 @@ fn mul_finite<const L: usize>(a: &Fixed<L>, b: &Fixed<L>, r: Rounding) -> Option
 }
 
 /// `a + b` of two finite nonzero values (see the module docs): `x`, the operand of the larger
-/// exponent, in limbs `1..=L` of an `L + 1`-limb frame, `y` shifted into it, a carry bit above.
+/// exponent, in limbs `1..=L` of an `L + 1`-limb frame, `y` shifted into it ([`align`]), a
+/// carry bit above.
 #[inline(always)]
 fn add_finite<const L: usize>(a: &Fixed<L>, b: &Fixed<L>, r: Rounding) -> Option<Fixed<L>> {
     let (x, y) = if a.e >= b.e { (a, b) } else { (b, a) };
-    let d = (x.e - y.e) as u64;
     let mut fx = [0u64; MAX_LIMBS + 1];
     fx[1..=L].copy_from_slice(&x.m);
-    let mut fy = [0u64; MAX_LIMBS + 1];
-    let mut sticky = false;
-    if d >= 64 * (L as u64 + 1) {
-        sticky = true;
-    } else {
-        let (ls, bs) = ((d / 64) as usize, (d % 64) as u32);
-        // y's limb k (frame position k + 1) lands at k + 1 − ls
-        for k in 0..L {
-            let limb = y.m[k];
-            let pos = k + 1;
-            if bs == 0 {
-                if pos >= ls {
-                    fy[pos - ls] = limb;
-                } else {
-                    sticky |= limb != 0;
-                }
-            } else {
-                let (hi, lo) = (limb >> bs, limb << (64 - bs));
-                if pos >= ls {
-                    fy[pos - ls] |= hi;
-                } else {
-                    sticky |= hi != 0;
-                }
-                if pos > ls {
-                    fy[pos - ls - 1] |= lo;
-                } else {
-                    sticky |= lo != 0;
-                }
-            }
-        }
-    }
+    let (fy, sticky) = align(&y.m, (x.e - y.e) as u64);
     let mut e = x.e;
     if x.neg == y.neg {
         let mut carry = false;
@@ -249,8 +248,9 @@ fn add_finite<const L: usize>(a: &Fixed<L>, b: &Fixed<L>, r: Rounding) -> Option
             let (s1, c1) = fx[i].overflowing_add(fy[i]);
             let (s2, c2) = s1.overflowing_add(carry as u64);
             fx[i] = s2;
-            carry = c1 || c2;
+            carry = c1 | c2;
         }
+        let mut sticky = sticky;
         if carry {
             sticky |= fx[0] & 1 != 0;
             for i in 0..L {
@@ -267,35 +267,64 @@ fn add_finite<const L: usize>(a: &Fixed<L>, b: &Fixed<L>, r: Rounding) -> Option
         let (s1, b1) = fx[i].overflowing_sub(fy[i]);
         let (s2, b2) = s1.overflowing_sub(borrow as u64);
         fx[i] = s2;
-        borrow = b1 || b2;
+        borrow = b1 | b2;
     }
     let mut neg = x.neg;
     if borrow {
         // |y| > |x| (equal exponents, so nothing was sticky): negate the frame
         debug_assert!(!sticky);
         let mut carry = true;
-        for i in 0..=L {
-            let (s, c) = (!fx[i]).overflowing_add(carry as u64);
-            fx[i] = s;
+        for w in fx.iter_mut().take(L + 1) {
+            let (s, c) = (!*w).overflowing_add(carry as u64);
+            *w = s;
             carry = c;
         }
         neg = !neg;
     }
     // normalize: shift left until the top bit of fx[L] is set
+    if fx[L] != 0 {
+        // the common case: the top limb keeps a bit, a shift by less than 64
+        let bs = fx[L].leading_zeros();
+        for i in (1..=L).rev() {
+            fx[i] = (fx[i] << bs) | ((fx[i - 1] >> (63 - bs)) >> 1);
+        }
+        fx[0] <<= bs;
+        return round_top(neg, &mut fx, e - i64::from(bs), sticky, r);
+    }
     let Some(top) = (0..=L).rev().find(|&i| fx[i] != 0) else {
         return if sticky { None } else { Some(Fixed::zero(false, r.prec)) }; // exact zero: +0
     };
     let lz = 64 * (L - top) as u32 + fx[top].leading_zeros();
-    if lz > 0 {
-        let (ls, bs) = ((lz / 64) as usize, lz % 64);
-        for i in (0..=L).rev() {
-            let hi = if i >= ls { fx[i - ls] } else { 0 };
-            let lo = if i > ls { fx[i - ls - 1] } else { 0 };
-            fx[i] = if bs == 0 { hi } else { (hi << bs) | (lo >> (64 - bs)) };
-        }
-        e -= i64::from(lz);
+    let (ls, bs) = ((lz / 64) as usize, lz % 64);
+    for i in (0..=L).rev() {
+        let hi = if i >= ls { fx[i - ls] } else { 0 };
+        let lo = if i > ls { fx[i - ls - 1] } else { 0 };
+        fx[i] = (hi << bs) | ((lo >> (63 - bs)) >> 1);
     }
-    round_top(neg, &mut fx, e, sticky, r)
+    round_top(neg, &mut fx, e - i64::from(lz), sticky, r)
+}
+
+/// The significand `m` placed in limbs `1..=L` of an `L + 1`-limb frame and shifted right by
+/// `d` bits: the frame's limbs, and whether nonzero bits fell below it. One load pattern for
+/// every shift below the frame's width (no branch per limb); wider shifts leave only sticky.
+#[inline(always)]
+fn align<const L: usize>(m: &[u64; L], d: u64) -> ([u64; MAX_LIMBS + 1], bool) {
+    let mut out = [0u64; MAX_LIMBS + 1];
+    if d >= 64 * (L as u64 + 1) {
+        return (out, true); // m ≠ 0
+    }
+    let (ls, bs) = ((d / 64) as usize, (d % 64) as u32);
+    // the frame (limb 0 zero), zeros above it: frame limb i + ls lands in limb i
+    let mut ext = [0u64; 2 * MAX_LIMBS + 3];
+    ext[1..=L].copy_from_slice(m);
+    let mut lost = ext[ls] & ((1u64 << bs) - 1);
+    for (i, &w) in ext.iter().enumerate().take(L + 1) {
+        lost |= if i < ls { w } else { 0 };
+    }
+    for (i, o) in out.iter_mut().enumerate().take(L + 1) {
+        *o = (ext[i + ls] >> bs) | ((ext[i + ls + 1] << (63 - bs)) << 1);
+    }
+    (out, lost != 0)
 }
 
 /// The exact product of two `L`-limb significands (`2L` limbs, least significant first).
