@@ -314,15 +314,16 @@ fn align<const L: usize>(m: &[u64; L], d: u64) -> ([u64; MAX_LIMBS + 1], bool) {
         return (out, true); // m ≠ 0
     }
     let (ls, bs) = ((d / 64) as usize, (d % 64) as u32);
-    // the frame (limb 0 zero), zeros above it: frame limb i + ls lands in limb i
-    let mut ext = [0u64; 2 * MAX_LIMBS + 3];
-    ext[1..=L].copy_from_slice(m);
-    let mut lost = ext[ls] & ((1u64 << bs) - 1);
-    for (i, &w) in ext.iter().enumerate().take(L + 1) {
-        lost |= if i < ls { w } else { 0 };
+    // frame limb j (limb 0 zero, zeros above limb L) lands in limb j − ls; read straight from
+    // `m` (a scratch copy of the frame would be stored and reloaded at a variable offset,
+    // which stalls store forwarding)
+    let frame = |j: usize| m.get(j.wrapping_sub(1)).copied().unwrap_or(0);
+    let mut lost = frame(ls) & ((1u64 << bs) - 1);
+    for i in 1..L {
+        lost |= if i < ls { m[i - 1] } else { 0 };
     }
     for (i, o) in out.iter_mut().enumerate().take(L + 1) {
-        *o = (ext[i + ls] >> bs) | ((ext[i + ls + 1] << (63 - bs)) << 1);
+        *o = (frame(i + ls) >> bs) | ((frame(i + ls + 1) << (63 - bs)) << 1);
     }
     (out, lost != 0)
 }
@@ -515,17 +516,28 @@ pub fn div<const L: usize>(a: &Fixed<L>, b: &Fixed<L>, r: Rounding) -> Option<Fi
 const ACC: usize = 4 * MAX_LIMBS + 2;
 
 /// An exact sum of products (or of values) in a fixed-point window anchored at the largest
-/// term's exponent: two's complement over `4L + 2` limbs. The sum is exact as long as no term
-/// reaches below the window (exponent spread at most `64(2L + 1)` bits); rounding it once is
-/// then the correctly rounded sum, as `mpfr_sum` returns it.
+/// term's exponent: the positive and the negative terms' magnitudes in two accumulators of
+/// `4L + 2` limbs (so an addition's carry stops at the first limb that does not overflow, and
+/// no borrow runs through a two's complement), subtracted once at the end. The sum is exact as
+/// long as no term reaches below the window (exponent spread at most `64(2L + 1)` bits);
+/// rounding it once is then the correctly rounded sum, as `mpfr_sum` returns it.
 struct LongAcc {
-    a: [u64; ACC],
+    /// Sum of the positive terms' magnitudes, then (in [`LongAcc::round`]) the signed sum.
+    pos: [u64; ACC],
+    /// Sum of the negative terms' magnitudes.
+    neg: [u64; ACC],
     n: usize,
-    /// MPFR exponent of the window's top (bit `64(n − 1) − 1` of `a`).
+    /// MPFR exponent of the window's top (bit `64(n − 1) − 1` of the accumulators).
     top: i64,
 }
 
 impl LongAcc {
+    /// The empty sum of `L`-limb terms whose largest exponent is `top`.
+    #[inline(always)]
+    fn new<const L: usize>(top: i64) -> Self {
+        LongAcc { pos: [0; ACC], neg: [0; ACC], n: 4 * L + 2, top }
+    }
+
     /// Adds `±0.m · 2^e`; `false` when its bits reach below the window.
     #[inline(always)]
     fn add(&mut self, m: &[u64], e: i64, neg: bool) -> bool {
@@ -535,41 +547,40 @@ impl LongAcc {
             return false;
         }
         let (ls, bs) = ((low / 64) as usize, (low % 64) as u32);
-        let mut t = [0u64; 2 * MAX_LIMBS + 1];
-        let k = m.len() + usize::from(bs > 0);
-        for (i, &w) in m.iter().enumerate() {
-            if bs == 0 {
-                t[i] = w;
-            } else {
-                t[i] |= w << bs;
-                t[i + 1] = w >> (64 - bs);
-            }
+        let n = self.n;
+        let acc = if neg { &mut self.neg[..n] } else { &mut self.pos[..n] };
+        // the term's limbs shifted left by bs, added from limb ls on (the last one, m's top
+        // bits shifted out, lies at most at limb n − 1: the term's top is at most the window's)
+        let (mut carry, mut prev) = (false, 0u64);
+        for (i, &w) in m.iter().chain(std::iter::once(&0)).enumerate() {
+            let t = (w << bs) | ((prev >> (63 - bs)) >> 1);
+            prev = w;
+            let (s1, c1) = acc[ls + i].overflowing_add(t);
+            let (s2, c2) = s1.overflowing_add(carry as u64);
+            acc[ls + i] = s2;
+            carry = c1 | c2;
         }
-        let a = &mut self.a[..self.n];
-        if neg {
-            let mut borrow = false;
-            for (x, &y) in a[ls..].iter_mut().zip(t[..k].iter().chain(std::iter::repeat(&0))) {
-                let (s1, b1) = x.overflowing_sub(y);
-                let (s2, b2) = s1.overflowing_sub(borrow as u64);
-                *x = s2;
-                borrow = b1 || b2;
-            }
-        } else {
-            let mut carry = false;
-            for (x, &y) in a[ls..].iter_mut().zip(t[..k].iter().chain(std::iter::repeat(&0))) {
-                let (s1, c1) = x.overflowing_add(y);
-                let (s2, c2) = s1.overflowing_add(carry as u64);
-                *x = s2;
-                carry = c1 || c2;
-            }
+        let mut j = ls + m.len() + 1;
+        while carry && j < n {
+            acc[j] = acc[j].wrapping_add(1);
+            carry = acc[j] == 0;
+            j += 1;
         }
         true
     }
 
     /// The sum rounded once; `zero_neg` is the sign of an all-zero sum.
     fn round<const L: usize>(mut self, zero_neg: bool, r: Rounding) -> Option<Fixed<L>> {
-        let a = &mut self.a[..self.n];
-        let neg = a[a.len() - 1] >> 63 == 1;
+        let n = self.n;
+        let (a, b) = (&mut self.pos[..n], &self.neg[..n]);
+        let mut borrow = false;
+        for (x, &y) in a.iter_mut().zip(b) {
+            let (s1, b1) = x.overflowing_sub(y);
+            let (s2, b2) = s1.overflowing_sub(borrow as u64);
+            *x = s2;
+            borrow = b1 | b2;
+        }
+        let neg = a[n - 1] >> 63 == 1;
         if neg {
             let mut carry = true;
             for x in a.iter_mut() {
@@ -581,7 +592,7 @@ impl LongAcc {
         if a.iter().all(|&x| x == 0) {
             return Some(Fixed::zero(zero_neg, r.prec));
         }
-        round(neg, a, self.top - 64 * (self.n as i64 - 1), false, r)
+        round(neg, a, self.top - 64 * (n as i64 - 1), false, r)
     }
 }
 
@@ -606,7 +617,7 @@ where
             top = top.max(a.e + b.e);
         }
     }
-    let mut acc = LongAcc { a: [0; ACC], n: 4 * L + 2, top };
+    let mut acc = LongAcc::new::<L>(top);
     if top != i64::MIN {
         for (a, b) in terms {
             if a.kind == Kind::Finite && b.kind == Kind::Finite {
@@ -638,7 +649,7 @@ where
             top = top.max(a.e);
         }
     }
-    let mut acc = LongAcc { a: [0; ACC], n: 4 * L + 2, top };
+    let mut acc = LongAcc::new::<L>(top);
     if top != i64::MIN {
         for a in terms {
             if a.kind == Kind::Finite && !acc.add(&a.m, a.e, a.neg) {
