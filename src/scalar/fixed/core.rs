@@ -21,7 +21,9 @@
 //!   quotient of at least `64(L+1) − 1 ≥ p + 63` bits; the remainder's being nonzero is the
 //!   sticky flag.
 //! - [`round`] keeps the top `p` bits of `W`, looks at the next bit and at everything below
-//!   (and sticky), and rounds half to even; a carry out of the top renormalizes.
+//!   (and sticky), and rounds half to even; a carry out of the top renormalizes. At the full
+//!   precision `p = 64·L` ([`round_full`]) the one discarded limb is the round bit and the
+//!   bits below it.
 //!
 //! Signed zeros follow MPFR (IEEE 754): an exact zero sum of nonzero terms is +0; `(−0) + (−0)`
 //! is −0; a product's (and quotient's) sign is the exclusive or of its factors'. Infinities
