@@ -21,7 +21,9 @@
 //!   quotient of at least `64(L+1) − 1 ≥ p + 63` bits; the remainder's being nonzero is the
 //!   sticky flag.
 //! - [`round`] keeps the top `p` bits of `W`, looks at the next bit and at everything below
-//!   (and sticky), and rounds half to even; a carry out of the top renormalizes.
+//!   (and sticky), and rounds half to even; a carry out of the top renormalizes. At the full
+//!   precision `p = 64·L` ([`round_full`]) the one discarded limb is the round bit and the
+//!   bits below it.
 //!
 //! Signed zeros follow MPFR (IEEE 754): an exact zero sum of nonzero terms is +0; `(−0) + (−0)`
 //! is −0; a product's (and quotient's) sign is the exclusive or of its factors'. Infinities
@@ -139,6 +141,9 @@ fn round<const L: usize>(neg: bool, w: &[u64], lsb: i64, sticky: bool, r: Roundi
 #[inline(always)]
 fn round_top<const L: usize>(neg: bool, buf: &mut [u64; MAX_LIMBS + 1], mut e: i64, sticky: bool, r: Rounding) -> Option<Fixed<L>> {
     debug_assert!(buf[L] >> 63 == 1);
+    if r.prec == 64 * L as u32 {
+        return round_full(neg, buf, e, sticky, r);
+    }
     let q = 64 * (L as u32 + 1) - r.prec; // discarded low bits, ≥ 64
     let (rl, rb) = (((q - 1) / 64) as usize, (q - 1) % 64);
     let (kl, kb) = ((q / 64) as usize, q % 64);
@@ -173,6 +178,32 @@ fn round_top<const L: usize>(neg: bool, buf: &mut [u64; MAX_LIMBS + 1], mut e: i
     Some(Fixed { m, e, neg, prec: r.prec, kind: Kind::Finite })
 }
 
+/// [`round_top`] at the full precision `p = 64·L`: `buf[0]` is exactly the discarded part
+/// (its top bit the round bit), `buf[1..=L]` the kept significand.
+#[inline(always)]
+fn round_full<const L: usize>(neg: bool, buf: &[u64; MAX_LIMBS + 1], mut e: i64, sticky: bool, r: Rounding) -> Option<Fixed<L>> {
+    let mut m = [0u64; L];
+    m.copy_from_slice(&buf[1..=L]);
+    let (half, below) = (buf[0] >> 63 == 1, sticky | (buf[0] << 1 != 0));
+    if half && (below || m[0] & 1 == 1) {
+        let mut carry = true;
+        for w in m.iter_mut() {
+            let (s, c) = w.overflowing_add(carry as u64);
+            *w = s;
+            carry = c;
+        }
+        if carry {
+            // 0.111…1 rounded up to 1 = 0.1 · 2^1
+            m[L - 1] = 1 << 63;
+            e += 1;
+        }
+    }
+    if e < r.emin || e > r.emax {
+        return None;
+    }
+    Some(Fixed { m, e, neg, prec: r.prec, kind: Kind::Finite })
+}
+
 /// `a · b` of two finite nonzero values: the exact product's top `L + 1` limbs, normalized,
 /// the rest as sticky.
 #[inline(always)]
@@ -204,44 +235,14 @@ fn mul_finite<const L: usize>(a: &Fixed<L>, b: &Fixed<L>, r: Rounding) -> Option
 }
 
 /// `a + b` of two finite nonzero values (see the module docs): `x`, the operand of the larger
-/// exponent, in limbs `1..=L` of an `L + 1`-limb frame, `y` shifted into it, a carry bit above.
+/// exponent, in limbs `1..=L` of an `L + 1`-limb frame, `y` shifted into it ([`align`]), a
+/// carry bit above.
 #[inline(always)]
 fn add_finite<const L: usize>(a: &Fixed<L>, b: &Fixed<L>, r: Rounding) -> Option<Fixed<L>> {
     let (x, y) = if a.e >= b.e { (a, b) } else { (b, a) };
-    let d = (x.e - y.e) as u64;
     let mut fx = [0u64; MAX_LIMBS + 1];
     fx[1..=L].copy_from_slice(&x.m);
-    let mut fy = [0u64; MAX_LIMBS + 1];
-    let mut sticky = false;
-    if d >= 64 * (L as u64 + 1) {
-        sticky = true;
-    } else {
-        let (ls, bs) = ((d / 64) as usize, (d % 64) as u32);
-        // y's limb k (frame position k + 1) lands at k + 1 − ls
-        for k in 0..L {
-            let limb = y.m[k];
-            let pos = k + 1;
-            if bs == 0 {
-                if pos >= ls {
-                    fy[pos - ls] = limb;
-                } else {
-                    sticky |= limb != 0;
-                }
-            } else {
-                let (hi, lo) = (limb >> bs, limb << (64 - bs));
-                if pos >= ls {
-                    fy[pos - ls] |= hi;
-                } else {
-                    sticky |= hi != 0;
-                }
-                if pos > ls {
-                    fy[pos - ls - 1] |= lo;
-                } else {
-                    sticky |= lo != 0;
-                }
-            }
-        }
-    }
+    let (fy, sticky) = align(&y.m, (x.e - y.e) as u64);
     let mut e = x.e;
     if x.neg == y.neg {
         let mut carry = false;
@@ -249,8 +250,9 @@ fn add_finite<const L: usize>(a: &Fixed<L>, b: &Fixed<L>, r: Rounding) -> Option
             let (s1, c1) = fx[i].overflowing_add(fy[i]);
             let (s2, c2) = s1.overflowing_add(carry as u64);
             fx[i] = s2;
-            carry = c1 || c2;
+            carry = c1 | c2;
         }
+        let mut sticky = sticky;
         if carry {
             sticky |= fx[0] & 1 != 0;
             for i in 0..L {
@@ -267,35 +269,65 @@ fn add_finite<const L: usize>(a: &Fixed<L>, b: &Fixed<L>, r: Rounding) -> Option
         let (s1, b1) = fx[i].overflowing_sub(fy[i]);
         let (s2, b2) = s1.overflowing_sub(borrow as u64);
         fx[i] = s2;
-        borrow = b1 || b2;
+        borrow = b1 | b2;
     }
     let mut neg = x.neg;
     if borrow {
         // |y| > |x| (equal exponents, so nothing was sticky): negate the frame
         debug_assert!(!sticky);
         let mut carry = true;
-        for i in 0..=L {
-            let (s, c) = (!fx[i]).overflowing_add(carry as u64);
-            fx[i] = s;
+        for w in fx.iter_mut().take(L + 1) {
+            let (s, c) = (!*w).overflowing_add(carry as u64);
+            *w = s;
             carry = c;
         }
         neg = !neg;
     }
     // normalize: shift left until the top bit of fx[L] is set
+    if fx[L] != 0 {
+        // the common case: the top limb keeps a bit, a shift by less than 64
+        let bs = fx[L].leading_zeros();
+        for i in (1..=L).rev() {
+            fx[i] = (fx[i] << bs) | ((fx[i - 1] >> (63 - bs)) >> 1);
+        }
+        fx[0] <<= bs;
+        return round_top(neg, &mut fx, e - i64::from(bs), sticky, r);
+    }
     let Some(top) = (0..=L).rev().find(|&i| fx[i] != 0) else {
         return if sticky { None } else { Some(Fixed::zero(false, r.prec)) }; // exact zero: +0
     };
     let lz = 64 * (L - top) as u32 + fx[top].leading_zeros();
-    if lz > 0 {
-        let (ls, bs) = ((lz / 64) as usize, lz % 64);
-        for i in (0..=L).rev() {
-            let hi = if i >= ls { fx[i - ls] } else { 0 };
-            let lo = if i > ls { fx[i - ls - 1] } else { 0 };
-            fx[i] = if bs == 0 { hi } else { (hi << bs) | (lo >> (64 - bs)) };
-        }
-        e -= i64::from(lz);
+    let (ls, bs) = ((lz / 64) as usize, lz % 64);
+    for i in (0..=L).rev() {
+        let hi = if i >= ls { fx[i - ls] } else { 0 };
+        let lo = if i > ls { fx[i - ls - 1] } else { 0 };
+        fx[i] = (hi << bs) | ((lo >> (63 - bs)) >> 1);
     }
-    round_top(neg, &mut fx, e, sticky, r)
+    round_top(neg, &mut fx, e - i64::from(lz), sticky, r)
+}
+
+/// The significand `m` placed in limbs `1..=L` of an `L + 1`-limb frame and shifted right by
+/// `d` bits: the frame's limbs, and whether nonzero bits fell below it. One load pattern for
+/// every shift below the frame's width (no branch per limb); wider shifts leave only sticky.
+#[inline(always)]
+fn align<const L: usize>(m: &[u64; L], d: u64) -> ([u64; MAX_LIMBS + 1], bool) {
+    let mut out = [0u64; MAX_LIMBS + 1];
+    if d >= 64 * (L as u64 + 1) {
+        return (out, true); // m ≠ 0
+    }
+    let (ls, bs) = ((d / 64) as usize, (d % 64) as u32);
+    // frame limb j (limb 0 zero, zeros above limb L) lands in limb j − ls; read straight from
+    // `m` (a scratch copy of the frame would be stored and reloaded at a variable offset,
+    // which stalls store forwarding)
+    let frame = |j: usize| m.get(j.wrapping_sub(1)).copied().unwrap_or(0);
+    let mut lost = frame(ls) & ((1u64 << bs) - 1);
+    for i in 1..L {
+        lost |= if i < ls { m[i - 1] } else { 0 };
+    }
+    for (i, o) in out.iter_mut().enumerate().take(L + 1) {
+        *o = (frame(i + ls) >> bs) | ((frame(i + ls + 1) << (63 - bs)) << 1);
+    }
+    (out, lost != 0)
 }
 
 /// The exact product of two `L`-limb significands (`2L` limbs, least significant first).
@@ -486,17 +518,28 @@ pub fn div<const L: usize>(a: &Fixed<L>, b: &Fixed<L>, r: Rounding) -> Option<Fi
 const ACC: usize = 4 * MAX_LIMBS + 2;
 
 /// An exact sum of products (or of values) in a fixed-point window anchored at the largest
-/// term's exponent: two's complement over `4L + 2` limbs. The sum is exact as long as no term
-/// reaches below the window (exponent spread at most `64(2L + 1)` bits); rounding it once is
-/// then the correctly rounded sum, as `mpfr_sum` returns it.
+/// term's exponent: the positive and the negative terms' magnitudes in two accumulators of
+/// `4L + 2` limbs (so an addition's carry stops at the first limb that does not overflow, and
+/// no borrow runs through a two's complement), subtracted once at the end. The sum is exact as
+/// long as no term reaches below the window (exponent spread at most `64(2L + 1)` bits);
+/// rounding it once is then the correctly rounded sum, as `mpfr_sum` returns it.
 struct LongAcc {
-    a: [u64; ACC],
+    /// Sum of the positive terms' magnitudes, then (in [`LongAcc::round`]) the signed sum.
+    pos: [u64; ACC],
+    /// Sum of the negative terms' magnitudes.
+    neg: [u64; ACC],
     n: usize,
-    /// MPFR exponent of the window's top (bit `64(n − 1) − 1` of `a`).
+    /// MPFR exponent of the window's top (bit `64(n − 1) − 1` of the accumulators).
     top: i64,
 }
 
 impl LongAcc {
+    /// The empty sum of `L`-limb terms whose largest exponent is `top`.
+    #[inline(always)]
+    fn new<const L: usize>(top: i64) -> Self {
+        LongAcc { pos: [0; ACC], neg: [0; ACC], n: 4 * L + 2, top }
+    }
+
     /// Adds `±0.m · 2^e`; `false` when its bits reach below the window.
     #[inline(always)]
     fn add(&mut self, m: &[u64], e: i64, neg: bool) -> bool {
@@ -506,41 +549,40 @@ impl LongAcc {
             return false;
         }
         let (ls, bs) = ((low / 64) as usize, (low % 64) as u32);
-        let mut t = [0u64; 2 * MAX_LIMBS + 1];
-        let k = m.len() + usize::from(bs > 0);
-        for (i, &w) in m.iter().enumerate() {
-            if bs == 0 {
-                t[i] = w;
-            } else {
-                t[i] |= w << bs;
-                t[i + 1] = w >> (64 - bs);
-            }
+        let n = self.n;
+        let acc = if neg { &mut self.neg[..n] } else { &mut self.pos[..n] };
+        // the term's limbs shifted left by bs, added from limb ls on (the last one, m's top
+        // bits shifted out, lies at most at limb n − 1: the term's top is at most the window's)
+        let (mut carry, mut prev) = (false, 0u64);
+        for (i, &w) in m.iter().chain(std::iter::once(&0)).enumerate() {
+            let t = (w << bs) | ((prev >> (63 - bs)) >> 1);
+            prev = w;
+            let (s1, c1) = acc[ls + i].overflowing_add(t);
+            let (s2, c2) = s1.overflowing_add(carry as u64);
+            acc[ls + i] = s2;
+            carry = c1 | c2;
         }
-        let a = &mut self.a[..self.n];
-        if neg {
-            let mut borrow = false;
-            for (x, &y) in a[ls..].iter_mut().zip(t[..k].iter().chain(std::iter::repeat(&0))) {
-                let (s1, b1) = x.overflowing_sub(y);
-                let (s2, b2) = s1.overflowing_sub(borrow as u64);
-                *x = s2;
-                borrow = b1 || b2;
-            }
-        } else {
-            let mut carry = false;
-            for (x, &y) in a[ls..].iter_mut().zip(t[..k].iter().chain(std::iter::repeat(&0))) {
-                let (s1, c1) = x.overflowing_add(y);
-                let (s2, c2) = s1.overflowing_add(carry as u64);
-                *x = s2;
-                carry = c1 || c2;
-            }
+        let mut j = ls + m.len() + 1;
+        while carry && j < n {
+            acc[j] = acc[j].wrapping_add(1);
+            carry = acc[j] == 0;
+            j += 1;
         }
         true
     }
 
     /// The sum rounded once; `zero_neg` is the sign of an all-zero sum.
     fn round<const L: usize>(mut self, zero_neg: bool, r: Rounding) -> Option<Fixed<L>> {
-        let a = &mut self.a[..self.n];
-        let neg = a[a.len() - 1] >> 63 == 1;
+        let n = self.n;
+        let (a, b) = (&mut self.pos[..n], &self.neg[..n]);
+        let mut borrow = false;
+        for (x, &y) in a.iter_mut().zip(b) {
+            let (s1, b1) = x.overflowing_sub(y);
+            let (s2, b2) = s1.overflowing_sub(borrow as u64);
+            *x = s2;
+            borrow = b1 | b2;
+        }
+        let neg = a[n - 1] >> 63 == 1;
         if neg {
             let mut carry = true;
             for x in a.iter_mut() {
@@ -552,7 +594,7 @@ impl LongAcc {
         if a.iter().all(|&x| x == 0) {
             return Some(Fixed::zero(zero_neg, r.prec));
         }
-        round(neg, a, self.top - 64 * (self.n as i64 - 1), false, r)
+        round(neg, a, self.top - 64 * (n as i64 - 1), false, r)
     }
 }
 
@@ -577,7 +619,7 @@ where
             top = top.max(a.e + b.e);
         }
     }
-    let mut acc = LongAcc { a: [0; ACC], n: 4 * L + 2, top };
+    let mut acc = LongAcc::new::<L>(top);
     if top != i64::MIN {
         for (a, b) in terms {
             if a.kind == Kind::Finite && b.kind == Kind::Finite {
@@ -609,7 +651,7 @@ where
             top = top.max(a.e);
         }
     }
-    let mut acc = LongAcc { a: [0; ACC], n: 4 * L + 2, top };
+    let mut acc = LongAcc::new::<L>(top);
     if top != i64::MIN {
         for a in terms {
             if a.kind == Kind::Finite && !acc.add(&a.m, a.e, a.neg) {

@@ -15,10 +15,10 @@
 //!
 //! [`Fixed<4>`] holds `mp:2` … `mp:256` and [`Fixed<5>`] `mp:257` … `mp:320` ([`fits`]).
 //! **Not yet the default arithmetic of `mp:<bits>`**: measured on the development machine
-//! (`clairaut bench mp-kernel`, BENCHMARKS.md) it is not yet faster than MPFR's own
-//! same-precision kernels (`mpfr_mul`, `mpfr_add1sp`), so `mp:<bits>` still dispatches to
-//! [`rug::Float`]; the kernel, its proofs by test and the benchmark are here for the work that
-//! makes it faster (specialized full-limb rounding, branch-free alignment).
+//! (`clairaut bench mp-kernel`, BENCHMARKS.md) it is 1.3–1.4× faster than MPFR on mp:256
+//! `fwd-rev` (full-limb rounding, branch-light alignment, no stack copies of results), short
+//! of the 3× that issue 17 asks; `mp:<bits>` still dispatches to [`rug::Float`] until it is
+//! routed here with the bit-identity reruns.
 //! Tested primitive by primitive against MPFR on random and edge operands (ties, carries,
 //! cancellation, gaps at limb boundaries, signed zeros, exponent-range limits), and Hessian by
 //! Hessian against the MPFR path for every method, order and FMA policy
@@ -82,21 +82,24 @@ impl<const L: usize> FixedCtx<L> {
 
 /// `out = fast` when the fixed-width primitive decides the result (counted as the MPFR
 /// operation `op` it stands for, [`super::opcount`]), else MPFR's own primitive (`Float`'s,
-/// which counts itself) on the exact MPFR values of the operands.
+/// which counts itself) on the exact MPFR values of the operands. Each arm stores into `out`
+/// itself: a result shared by both arms goes through a stack copy whose field-by-field stores
+/// and wider reloads stall store forwarding (a quarter of a product's time, measured).
 macro_rules! or_mpfr {
     ($ctx:expr, $out:expr, $fast:expr, $op:expr, |$y:ident, $($a:ident),*| $mp:expr) => {{
-        *$out = match $fast {
+        match $fast {
             Some(v) => {
                 count($op);
-                v
+                *$out = v;
             }
-            None => {
-                $(let $a = $ctx.float($a);)*
-                let mut $y = Float::new($ctx.r.prec);
-                $mp;
-                core::from_mpfr(&$y)
-            }
-        };
+            None => or_mpfr!(@slow $ctx, $out, |$y, $($a),*| $mp),
+        }
+    }};
+    (@slow $ctx:expr, $out:expr, |$y:ident, $($a:ident),*| $mp:expr) => {{
+        $(let $a = $ctx.float($a);)*
+        let mut $y = Float::new($ctx.r.prec);
+        $mp;
+        *$out = core::from_mpfr(&$y);
     }};
 }
 
@@ -133,13 +136,34 @@ impl<const L: usize> Scalar for Fixed<L> {
     }
     #[inline]
     fn add_assign(&mut self, b: &Self, ctx: &Self::Ctx) {
-        let a = *self;
-        self.set_add(&a, b, ctx);
+        // no copy of `self` on the fast path (it was just stored: a copy would reload it)
+        let op = Op::AddSub.with_zeros(self.is_zero(), b.is_zero());
+        match core::add(self, b, ctx.r) {
+            Some(v) => {
+                count(op);
+                *self = v;
+            }
+            None => {
+                let a = *self;
+                let a = &a;
+                or_mpfr!(@slow ctx, self, |y, a, b| y.set_add(&a, &b, &ctx.mp))
+            }
+        }
     }
     #[inline]
     fn mul_add_assign(&mut self, a: &Self, b: &Self, ctx: &Self::Ctx) {
-        let c = *self;
-        self.set_mul_add(a, b, &c, ctx);
+        let op = Op::Fma.with_zeros(a.is_zero(), b.is_zero());
+        match core::fma(a, b, self, ctx.r) {
+            Some(v) => {
+                count(op);
+                *self = v;
+            }
+            None => {
+                let c = *self;
+                let c = &c;
+                or_mpfr!(@slow ctx, self, |y, a, b, c| y.set_mul_add(&a, &b, &c, &ctx.mp))
+            }
+        }
     }
     fn set_dot_exact<'a, I>(&mut self, terms: I, ctx: &Self::Ctx)
     where

@@ -215,3 +215,91 @@ fn exact_dots_and_sums_equal_mpfr() {
     check_exact::<4>(14, 20_000);
     check_exact::<5>(15, 20_000);
 }
+
+/// A `prec`-bit significand of one of the shapes that stress rounding and carries: a power of
+/// two, all ones, the top and last kept bits, all ones but the last, every other bit.
+fn shaped<const L: usize>(shape: usize, prec: u32) -> [u64; L] {
+    let mut m = [0u64; L];
+    let q = 64 * L as u32 - prec; // the last kept bit is bit q
+    let set = |m: &mut [u64; L], bit: u32| m[(bit / 64) as usize] |= 1 << (bit % 64);
+    for bit in q..64 * L as u32 {
+        let on = match shape {
+            1 => true,
+            2 => bit == q,
+            3 => bit != q,
+            4 => (bit - q) % 2 == 1,
+            _ => false,
+        };
+        if on {
+            set(&mut m, bit);
+        }
+    }
+    m[L - 1] |= 1 << 63;
+    m
+}
+
+/// The fast paths on purpose: the full-limb rounding (`p = 64·L`) and the other multiples of
+/// 64, every alignment shift class (within a limb, whole limbs, past the frame), ties (`b` half
+/// an ulp of `a`, odd and even), carries out of all-ones significands into a new exponent,
+/// cancellation of whole limbs, and exponents at the ends of the range.
+fn check_shapes<const L: usize>() {
+    let full = 64 * L as u32;
+    let mut precs = vec![full, full - 1];
+    if L > 1 {
+        precs.push(full - 64);
+    }
+    for prec in precs {
+        let p = i64::from(prec);
+        let r = rounding(prec);
+        let mut gaps: Vec<i64> = vec![0, 1, 2, 63, 64, 65, 127, 128, 129, p - 1, p, p + 1, p + 2, 2 * p, 2 * p + 1];
+        gaps.extend((1..=L as i64 + 1).flat_map(|k| [64 * k - 1, 64 * k, 64 * k + 1]));
+        let cases = (0..5).flat_map(|sa| (0..5).map(move |sb| (sa, sb)));
+        let cases = cases.flat_map(|(sa, sb)| gaps.iter().flat_map(move |&g| [(false, false), (false, true), (true, false)].map(|(na, nb)| (sa, sb, g, na, nb))));
+        for (sa, sb, g, na, nb) in cases {
+            let a = Fixed::<L> { m: shaped(sa, prec), e: 7, neg: na, prec, kind: Kind::Finite };
+            let b = Fixed::<L> { m: shaped(sb, prec), e: 7 - g, neg: nb, prec, kind: Kind::Finite };
+            let c = Fixed::<L> { m: shaped((sa + sb) % 5, prec), e: 14 - g, neg: !na, prec, kind: Kind::Finite };
+            let [fa, fb, fc] = [&a, &b, &c].map(|x| to_mpfr(x, prec));
+            let ctx = format!("L={L} p={prec} a={fa} b={fb} c={fc}");
+            let want = |v: rug::Float| {
+                let mut y = Float::new(prec);
+                y.assign_round(v, Round::Nearest);
+                y
+            };
+            same(add(&a, &b, r), &want(Float::with_val(4 * prec, &fa + &fb)), &format!("add {ctx}"));
+            same(add(&b, &a, r), &want(Float::with_val(4 * prec, &fb + &fa)), &format!("add (swapped) {ctx}"));
+            same(sub(&a, &b, r), &want(Float::with_val(4 * prec, &fa - &fb)), &format!("sub {ctx}"));
+            same(mul(&a, &b, r), &want(Float::with_val(4 * prec, &fa * &fb)), &format!("mul {ctx}"));
+            let mut y = Float::new(prec);
+            y.assign_round(&fa * &fb + &fc, Round::Nearest);
+            same(fma(&a, &b, &c, r), &y, &format!("fma {ctx}"));
+            // a product that is an exact tie: (0.1 + last bit) · 1.5
+            let t = Fixed::<L> { m: shaped(2, prec), e: 1, neg: nb, prec, kind: Kind::Finite };
+            let h = from_mpfr::<L>(&Float::with_val(prec, 1.5));
+            let ft = to_mpfr(&t, prec);
+            same(mul(&t, &h, r), &want(Float::with_val(4 * prec, &ft * 1.5)), &format!("mul tie p={prec}"));
+        }
+    }
+    // exponents at the ends of the range: an all-ones value rounding up past emax, products
+    // on both sides of the range
+    let r = Rounding { prec: full, emin: -20, emax: 20 };
+    let ones = Fixed::<L> { m: shaped(1, full), e: 20, neg: false, prec: full, kind: Kind::Finite };
+    let tiny = Fixed::<L> { m: shaped(0, full), e: 20 - i64::from(full), neg: false, prec: full, kind: Kind::Finite };
+    assert!(add(&ones, &tiny, r).is_none(), "a carry past emax is MPFR's case");
+    assert_eq!(add(&ones.negated(), &tiny.negated(), r), None);
+    let lowest = Fixed::<L> { m: shaped(0, full), e: -20, neg: true, prec: full, kind: Kind::Finite };
+    assert_eq!(add(&lowest, &lowest, r).map(|v| (v.e, v.m)), Some((-19, shaped(0, full))));
+    assert!(sub(&lowest, &Fixed { m: shaped(2, full), ..lowest }, r).is_none(), "a difference below emin is MPFR's case");
+    let half = Fixed::<L> { m: shaped(0, full), e: 0, neg: false, prec: full, kind: Kind::Finite };
+    assert!(mul(&lowest, &half, r).is_none());
+    assert_eq!(mul(&ones, &half, r).map(|v| (v.e, v.m)), Some((19, shaped(1, full))));
+}
+
+#[test]
+fn fast_paths_equal_mpfr_on_shaped_operands() {
+    check_shapes::<1>();
+    check_shapes::<2>();
+    check_shapes::<3>();
+    check_shapes::<4>();
+    check_shapes::<5>();
+}
