@@ -51,8 +51,9 @@ pub struct AnalyzeArgs {
     #[arg(long, value_name = "POL1,POL2,..", default_value = "uniform")]
     pub policies: String,
     /// Comma-separated derivative rules: clairaut (Clairaut's own graph), tensorflow
-    /// (TensorFlow's registered gradients: rev-rev, f32/f64, sequential, uniform). A row under
-    /// framework rules gets a graph part: its H against Clairaut's rules' in the same cell.
+    /// (TensorFlow's registered gradients: rev-rev), jax (jax.hessian: fwd-rev), pytorch
+    /// (torch.func.hessian: fwd-rev); framework rules run f32/f64, sequential, uniform. A row
+    /// under framework rules gets a graph part: its H against Clairaut's rules' in the cell.
     #[arg(long = "rules", value_name = "R1,R2", value_enum, value_delimiter = ',', default_value = "clairaut")]
     pub rules: Vec<Rules>,
     /// Truth precision, mp:<bits> (default mp:256, raised to 2p+74 for the finest precision p).

@@ -47,7 +47,8 @@ pub struct HessianArgs {
     #[arg(long, value_name = "POLICY", default_value = "uniform")]
     pub policy: String,
     /// Whose derivative rules build the graph: clairaut (Clairaut's own formulas), tensorflow
-    /// (TensorFlow's registered gradients and CPU kernels; rev-rev, f32/f64), jax, pytorch.
+    /// (TensorFlow's registered gradients and CPU kernels; rev-rev), jax (jax.hessian; fwd-rev),
+    /// pytorch (torch.func.hessian; fwd-rev); framework rules run at f32/f64.
     #[arg(long, value_name = "RULES", value_enum, default_value = "clairaut")]
     pub rules: Rules,
     /// Fuse multiply-adds in dot products.
