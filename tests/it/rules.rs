@@ -56,6 +56,27 @@ pub(crate) fn f64ctx() -> HwCtx<f64> {
     HwCtx::<f64>::new(MathLib::CoreMath, false)
 }
 
+/// `clairaut hessian ARGS --problem PROBLEM --out h.npy` must succeed: the Hessian's entries as
+/// `f64`s (an f32 entry converts exactly).
+pub(crate) fn cli_hessian(problem: &Path, args: &[&str]) -> Vec<f64> {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("h.npy");
+    let run = clairaut().arg("hessian").args(args).arg("--problem").arg(problem).arg("--out").arg(&out).output().unwrap();
+    assert!(run.status.success(), "{args:?}: {}", String::from_utf8_lossy(&run.stderr));
+    let bytes = std::fs::read(&out).unwrap();
+    npyz::NpyFile::new(&bytes[..]).unwrap().into_vec().unwrap()
+}
+
+/// `clairaut hessian ARGS --problem PROBLEM` must be refused: exit 2 and one line naming
+/// `--rules` and `needle`.
+pub(crate) fn assert_rules_refused(problem: &Path, args: &[&str], needle: &str) {
+    let r = clairaut().arg("hessian").args(args).arg("--problem").arg(problem).output().unwrap();
+    assert_eq!(r.status.code(), Some(2), "{args:?}");
+    let err = String::from_utf8_lossy(&r.stderr);
+    assert!(err.contains("--rules") && err.contains(needle), "{args:?}: {err}");
+    assert_eq!(err.trim_end().lines().count(), 1, "{err}");
+}
+
 /// The issue's bar: the article's Example 1 (2→2 sigmoid, mse, N = 1), 36 of 36 entries
 /// bitwise at f32 and at f64; under Clairaut's own rules 27 of 36 (issue 18: the graphs
 /// differ, so this test would fail if `rules` changed nothing).
@@ -116,30 +137,15 @@ fn tensorflow_rules_on_the_tanh_example_keep_their_bitwise_fraction() {
 /// what it does not cover with a one-line error naming `--rules` (exit 2).
 #[test]
 fn the_rules_option_computes_and_refuses_clearly() {
-    let tmp = tempfile::tempdir().unwrap();
-    let out = tmp.path().join("h.npy");
     let problem = dir("tf-article-example1").join("problem.json");
-    let run = clairaut()
-        .args(["hessian", "--method", "rev-rev", "--precision", "f64", "--inputs", "as-stored", "--rules", "tensorflow", "--problem"])
-        .arg(&problem)
-        .arg("--out")
-        .arg(&out)
-        .output()
-        .unwrap();
-    assert!(run.status.success(), "{}", String::from_utf8_lossy(&run.stderr));
-    let bytes = std::fs::read(&out).unwrap();
-    let vals: Vec<f64> = npyz::NpyFile::new(&bytes[..]).unwrap().into_vec().unwrap();
+    let vals = cli_hessian(&problem, &["--method", "rev-rev", "--precision", "f64", "--inputs", "as-stored", "--rules", "tensorflow"]);
     assert_eq!(bitwise_equal(&vals, &committed("tf-article-example1", "tf", "f64")), 36);
     for (args, needle) in [
         (vec!["--method", "fwd-rev", "--rules", "tensorflow"], "rev-rev only"),
         (vec!["--method", "rev-rev", "--rules", "tensorflow", "--precision", "mp:64"], "f32 or f64"),
         (vec!["--method", "rev-rev", "--rules", "tensorflow", "--order", "pairwise"], "sequential"),
     ] {
-        let r = clairaut().arg("hessian").args(&args).arg("--problem").arg(&problem).output().unwrap();
-        assert_eq!(r.status.code(), Some(2), "{args:?}");
-        let err = String::from_utf8_lossy(&r.stderr);
-        assert!(err.contains("--rules") && err.contains(needle), "{args:?}: {err}");
-        assert_eq!(err.trim_end().lines().count(), 1, "{err}");
+        assert_rules_refused(&problem, &args, needle);
     }
     let r = clairaut().args(["hessian", "--rules", "keras", "--problem"]).arg(&problem).output().unwrap();
     assert_eq!(r.status.code(), Some(2));

@@ -10,7 +10,7 @@ use clairaut::ad::LaneDot;
 use clairaut::hessian::Method;
 use clairaut::scalar::rules::Rules;
 
-use super::rules::{bitwise_equal, dir, f32ctx, f64ctx};
+use super::rules::{assert_rules_refused, bitwise_equal, cli_hessian, dir, f32ctx, f64ctx};
 use crate::common::clairaut;
 
 /// The committed PyTorch Hessian `hessian-torch-<p>.npy` of `example`, as f64 values.
@@ -64,31 +64,15 @@ fn pytorch_rules_on_the_tanh_example_keep_their_bitwise_fraction() {
 /// `--rules` (exit 2).
 #[test]
 fn the_pytorch_rules_option_computes_and_refuses_clearly() {
-    let tmp = tempfile::tempdir().unwrap();
-    let out = tmp.path().join("h.npy");
     let problem = dir("torch-article-example1").join("problem.json");
-    let run = clairaut()
-        .args(["hessian", "--method", "fwd-rev", "--precision", "f32", "--inputs", "as-stored", "--rules", "pytorch", "--problem"])
-        .arg(&problem)
-        .arg("--out")
-        .arg(&out)
-        .output()
-        .unwrap();
-    assert!(run.status.success(), "{}", String::from_utf8_lossy(&run.stderr));
-    let bytes = std::fs::read(&out).unwrap();
-    // written as f64 (an f32 entry converts exactly)
-    let vals: Vec<f64> = npyz::NpyFile::new(&bytes[..]).unwrap().into_vec().unwrap();
+    let vals = cli_hessian(&problem, &["--method", "fwd-rev", "--precision", "f32", "--inputs", "as-stored", "--rules", "pytorch"]);
     assert_eq!(bitwise_equal(&vals, &committed("torch-article-example1", "f32")), 36);
-    for (args, example, needle) in [
-        (vec!["--method", "rev-rev"], "torch-article-example1", "fwd-rev only"),
-        (vec!["--method", "fwd-rev"], "torch-gelu-silu", "gelu"),
-        (vec!["--method", "fwd-rev"], "torch-sigmoid-ce", "softmax_cross_entropy"),
+    for (method, example, needle) in [
+        ("rev-rev", "torch-article-example1", "fwd-rev only"),
+        ("fwd-rev", "torch-gelu-silu", "gelu"),
+        ("fwd-rev", "torch-sigmoid-ce", "softmax_cross_entropy"),
     ] {
-        let r = clairaut().arg("hessian").args(&args).args(["--rules", "pytorch", "--problem"]).arg(dir(example).join("problem.json")).output().unwrap();
-        assert_eq!(r.status.code(), Some(2), "{args:?}");
-        let err = String::from_utf8_lossy(&r.stderr);
-        assert!(err.contains("--rules") && err.contains(needle), "{args:?}: {err}");
-        assert_eq!(err.trim_end().lines().count(), 1, "{err}");
+        assert_rules_refused(&dir(example).join("problem.json"), &["--method", method, "--rules", "pytorch"], needle);
     }
 }
 
