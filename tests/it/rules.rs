@@ -56,6 +56,14 @@ pub(crate) fn f64ctx() -> HwCtx<f64> {
     HwCtx::<f64>::new(MathLib::CoreMath, false)
 }
 
+/// A framework kernel `k` evaluated at one f64 point (`x` its input or output, `g` the incoming
+/// gradient), element 0 of a 1-element tensor: the scalar path.
+pub(crate) fn kernel_at(k: clairaut::scalar::rules::GradKernel, x: f64, g: f64) -> f64 {
+    let (mut out, mut t) = (0.0f64, [0.0f64; 2]);
+    k.eval(&mut out, &x, &g, clairaut::scalar::rules::Lane::new(0, 1), &mut t, &f64ctx());
+    out
+}
+
 /// `clairaut hessian ARGS --problem PROBLEM --out h.npy` must succeed: the Hessian's entries as
 /// `f64`s (an f32 entry converts exactly).
 pub(crate) fn cli_hessian(problem: &Path, args: &[&str]) -> Vec<f64> {

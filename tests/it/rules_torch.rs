@@ -10,7 +10,7 @@ use clairaut::ad::LaneDot;
 use clairaut::hessian::Method;
 use clairaut::scalar::rules::Rules;
 
-use super::rules::{assert_rules_refused, bitwise_equal, cli_hessian, dir, f32ctx, f64ctx};
+use super::rules::{assert_rules_refused, bitwise_equal, cli_hessian, dir, f32ctx, f64ctx, kernel_at};
 use crate::common::clairaut;
 
 /// The committed PyTorch Hessian `hessian-torch-<p>.npy` of `example`, as f64 values.
@@ -108,11 +108,7 @@ fn pytorch_kernels_match_torch_at_points_where_the_order_shows() {
     use clairaut::scalar::rules::{GradKernel, Lane};
     let ctx = f64ctx();
     let at = Lane::new(0, 1);
-    let eval = |k: GradKernel, y: f64, g: f64| {
-        let (mut out, mut t) = (0.0f64, [0.0f64; 2]);
-        k.eval(&mut out, &y, &g, at, &mut t, &ctx);
-        out
-    };
+    let eval = kernel_at;
     // sigmoid_backward(g, y) = (g·(1 − y))·y; g·(y·(1 − y)) gives 0.00011344621428324956
     assert_eq!(eval(GradKernel::SigmoidBackward, 0.8972138009695755, 0.0012301533574825742), 0.00011344621428324958);
     // tanh_backward(g, y) = g·fma(−y, y, 1); unfused −0.08303000160502515
