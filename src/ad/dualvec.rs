@@ -189,7 +189,7 @@ impl<R: LaneDot, const K: usize> Scalar for DualVec<R, K> {
     ) {
         let n = a.len();
         pd.value_into(&mut self.v, n, |k| &a.get(k).v, |k| &b.get(k).v, value, s, ctx);
-        if pd.tangents(&mut self.t, n, (|k| &a.get(k).v, |k| &b.get(k).v), (|k| &a.get(k).t, |k| &b.get(k).t), s, ctx) {
+        if R::policy_lanes(self, a, b, pd, s, ctx) {
             return;
         }
         for (l, t) in self.t.iter_mut().enumerate() {

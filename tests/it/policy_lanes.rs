@@ -13,8 +13,15 @@ use clairaut::scalar::matmul::{PrecisionPolicy, PRESETS};
 use clairaut::scalar::MathLib;
 
 /// A reproducible operand: mostly values of modest size, with zeros of both signs, f32
-/// subnormals, values beyond f16/fp8 and f32 ranges, infinities and NaNs mixed in.
-fn operand(z: &mut u64, specials: bool) -> f64 {
+/// subnormals, values beyond f16/fp8 and f32 ranges, infinities and NaNs mixed in
+/// (`specials`), or only values large enough that the f32 chains overflow while every input
+/// converts (`Big`: the lanes' fallback from a chain that is not finite).
+fn operand(z: &mut u64, specials: Mix) -> f64 {
+    let specials = match specials {
+        Mix::Plain => false,
+        Mix::Specials => true,
+        Mix::Big => return big(z),
+    };
     *z = z.wrapping_add(0x9E37_79B9_7F4A_7C15);
     let mut x = *z;
     x = (x ^ (x >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
@@ -33,9 +40,25 @@ fn operand(z: &mut u64, specials: bool) -> f64 {
     }
 }
 
+/// The operands of a test: plain, with specials, or large.
+#[derive(Clone, Copy, Debug)]
+enum Mix {
+    Plain,
+    Specials,
+    Big,
+}
+
+/// Magnitudes 2⁵⁰–2⁸⁰ of either sign: inside every 8-bit-exponent format, products beyond f32.
+fn big(z: &mut u64) -> f64 {
+    *z = z.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+    let m = 1.0 + (*z >> 12) as f64 / (1u64 << 52) as f64;
+    let e = 50 + ((*z >> 3) % 31) as i32;
+    if *z & 1 == 0 { m * 2f64.powi(e) } else { -m * 2f64.powi(e) }
+}
+
 /// The dot of `a`, `b` (K-lane duals) under `policy` and `order`, and the same lane by lane
 /// through one-tangent duals: the tangents (and values) must be the same bits.
-fn check<R: LaneDot + Copy + Into<f64>, const K: usize>(ctx: &R::RCtx, policy: &str, order: Order, n: usize, seed: u64, specials: bool) {
+fn check<R: LaneDot + Copy + Into<f64>, const K: usize>(ctx: &R::RCtx, policy: &str, order: Order, n: usize, seed: u64, specials: Mix) {
     let pol = PrecisionPolicy::parse(policy).unwrap();
     let eval = Eval::new(order, [n]).with_policy(&pol);
     let mut z = seed;
@@ -85,8 +108,8 @@ fn lanes_of_a_policy_dot_are_the_definition_bit_for_bit() {
     for policy in policies() {
         for &order in &orders {
             for (i, n) in [1usize, 2, 3, 7, 33].into_iter().enumerate() {
-                for specials in [false, true] {
-                    let seed = 1000 * i as u64 + specials as u64;
+                for (m, specials) in [Mix::Plain, Mix::Specials, Mix::Big].into_iter().enumerate() {
+                    let seed = 1000 * i as u64 + m as u64;
                     check::<f32, 16>(&c32, &policy, order, n, seed, specials);
                     check::<f64, 8>(&c64, &policy, order, n, seed + 7, specials);
                     check::<f32, 3>(&c32, &policy, order, n, seed + 11, specials);

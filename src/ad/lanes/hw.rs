@@ -17,7 +17,7 @@ use std::ops::{Add, Mul};
 
 use super::LaneDot;
 use crate::ad::DualVec;
-use crate::scalar::order::Strided;
+use crate::scalar::order::{PolicyDot, PolicyScratch, Strided};
 
 #[inline(always)]
 fn body<T: Hw, const K: usize, const FMA: bool>(
@@ -94,6 +94,22 @@ macro_rules! hw_lane_dot {
                 ctx: &Self::RCtx,
             ) {
                 dot(out, a, b, idx, ctx.fma)
+            }
+            #[inline(always)]
+            fn policy_lanes<const K: usize>(
+                out: &mut DualVec<Self, K>,
+                a: Strided<'_, DualVec<Self, K>>,
+                b: Strided<'_, DualVec<Self, K>>,
+                pd: &PolicyDot<'_>,
+                s: &mut PolicyScratch,
+                ctx: &Self::RCtx,
+            ) -> bool {
+                let get = |k: usize| {
+                    let (x, y) = (a.get(k), b.get(k));
+                    (&x.v, &y.v, &x.t, &y.t)
+                };
+                pd.tangents_fused(&mut out.t, a.len(), get, s, ctx)
+                    || pd.tangents(&mut out.t, a.len(), (|k| &a.get(k).v, |k| &b.get(k).v), (|k| &a.get(k).t, |k| &b.get(k).t), s, ctx)
             }
         }
     };

@@ -24,7 +24,7 @@ use super::dualvec::dot_tangents_definition;
 use super::DualVec;
 use crate::scalar::fixed::Fixed;
 use crate::scalar::narrow::Narrow;
-use crate::scalar::order::{self, Strided};
+use crate::scalar::order::{self, PolicyDot, PolicyScratch, Strided};
 use crate::scalar::Real;
 
 /// A format's dot-product kernels for [`DualVec`] (speed only: every implementation gives the
@@ -65,6 +65,23 @@ pub trait LaneDot: Real {
     ) {
         let _ = value;
         Self::dot_lanes(out, a, b, idx, tmp, ctx)
+    }
+
+    /// The tangent lanes of [`Scalar::dot_policy`](crate::scalar::Scalar::dot_policy) of
+    /// `K`-lane dual numbers at once ([`PolicyDot::tangents`]); `false` (nothing done) where
+    /// the lanes are to be computed one by one, by the definition. `f32` and `f64` read and
+    /// convert the terms in the vector loop itself ([`PolicyDot::tangents_fused`]). Speed only:
+    /// every path gives the definition's bits (`tests/it/policy_lanes.rs`).
+    #[inline(always)]
+    fn policy_lanes<const K: usize>(
+        out: &mut DualVec<Self, K>,
+        a: Strided<'_, DualVec<Self, K>>,
+        b: Strided<'_, DualVec<Self, K>>,
+        pd: &PolicyDot<'_>,
+        s: &mut PolicyScratch,
+        ctx: &Self::RCtx,
+    ) -> bool {
+        pd.tangents(&mut out.t, a.len(), (|k| &a.get(k).v, |k| &b.get(k).v), (|k| &a.get(k).t, |k| &b.get(k).t), s, ctx)
     }
 }
 

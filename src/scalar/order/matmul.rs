@@ -6,7 +6,7 @@ use super::shaped::split_size;
 use super::{Eval, KernelScratch, Order, Strided};
 use crate::scalar::matmul::chain;
 use crate::scalar::matmul::kernel::{self, Shape, Sum};
-use crate::scalar::matmul::{Fields, Passes};
+use crate::scalar::matmul::{Fields, Fmt, Passes, Rounding};
 use crate::scalar::rules::Rules;
 use crate::scalar::{Real, Scalar};
 
@@ -214,18 +214,78 @@ impl PolicyDot<'_> {
             }
         }
         s.lanes = lanes;
-        let key = |p: &R, q: &R, r: &R, t: &R| [p.to_f64(), q.to_f64(), r.to_f64(), t.to_f64()];
         let np = pairs.len();
+        self.finish_lanes(out, n, |l| (chain::combine(&xs[l][..np]), chain::combine(&ys[l][..np])), (a, b), (at, bt), s, ctx);
+        true
+    }
+
+    /// [`PolicyDot::tangents`] reading the terms straight from the values and converting (or
+    /// splitting) them on the way ([`chain::fused_passes`]), for an f32 chain whose values are `f32` or
+    /// `f64` (`get(i)` = `(a, b, ȧ, ḃ)` of term `i`); `false` (nothing done) where that does not
+    /// apply or an input must go to the definition's conversion.
+    pub fn tangents_fused<'r, R: Real + chain::ChainInput + 'r, const K: usize>(
+        &self,
+        out: &mut [R; K],
+        n: usize,
+        get: impl Fn(usize) -> (&'r R, &'r R, &'r [R; K], &'r [R; K]) + Copy,
+        s: &mut PolicyScratch,
+        ctx: &R::RCtx,
+    ) -> bool {
+        let f = self.fields;
+        let Some(plan) = chain::Plan::new(f).filter(|_| n > 0) else { return false };
+        let term = |i: usize| {
+            let (a, b, at, bt) = get(i);
+            (*a, *b, at, bt)
+        };
+        let lanes = match self.eval.order {
+            Order::Sequential => chain::fused_passes::<R, K>(&plan, chain::rounded(f), n, term),
+            Order::Reversed => chain::fused_passes::<R, K>(&plan, chain::rounded(f), n, |k| term(n - 1 - k)),
+            Order::Shuffled(_) => {
+                let perm = self.eval.perm(n).expect("a permutation");
+                chain::fused_passes::<R, K>(&plan, chain::rounded(f), n, |k| term(perm[k] as usize))
+            }
+            _ => None,
+        };
+        let Some((xs, ys)) = lanes else { return false };
+        let np = kernel::pass_pairs(f.passes).len();
+        let sums = |v: &[[f32; K]; 6], l: usize| chain::combine(&std::array::from_fn::<f32, 6, _>(|q| v[q][l])[..np]);
+        let (a, b) = (move |i| get(i).0, move |i| get(i).1);
+        let (at, bt) = (move |i| get(i).2, move |i| get(i).3);
+        self.finish_lanes(out, n, |l| (sums(&xs, l), sums(&ys, l)), (a, b), (at, bt), s, ctx);
+        true
+    }
+
+    /// Every lane's result from its two chains' sums (`sums(l)`; `None`: not finite, the lane
+    /// is then computed by [`PolicyDot::dot2`]): each converted to `out` ([`kernel::finish_value`],
+    /// keyed by the first and last terms as the definition is) and added in `R`.
+    #[allow(clippy::too_many_arguments)]
+    fn finish_lanes<'r, R: Real + 'r, const K: usize>(
+        &self,
+        out: &mut [R; K],
+        n: usize,
+        sums: impl Fn(usize) -> (Option<f32>, Option<f32>),
+        (a, b): (impl Fn(usize) -> &'r R + Copy, impl Fn(usize) -> &'r R + Copy),
+        (at, bt): (impl Fn(usize) -> &'r [R; K] + Copy, impl Fn(usize) -> &'r [R; K] + Copy),
+        s: &mut PolicyScratch,
+        ctx: &R::RCtx,
+    ) {
+        let f = self.fields;
+        // `out = f32` to nearest: a finite f32 sum is its own conversion
+        let f32_out = f.out == Fmt::F32 && f.round == Rounding::Rne && !f.exact.out;
+        let key = |p: &R, q: &R, r: &R, t: &R| [p.to_f64(), q.to_f64(), r.to_f64(), t.to_f64()];
         for (l, o) in out.iter_mut().enumerate() {
-            let (Some(x), Some(y)) = (chain::combine(&xs[l][..np]), chain::combine(&ys[l][..np])) else {
+            let (Some(x), Some(y)) = sums(l) else {
                 self.dot2(o, n, (a, |k| &bt(k)[l]), (|k| &at(k)[l], b), s, ctx);
                 continue;
             };
-            let xv = kernel::finish_value(f, x as f64, n, key(a(0), &bt(0)[l], a(n - 1), &bt(n - 1)[l]));
-            let yv = kernel::finish_value(f, y as f64, n, key(&at(0)[l], b(0), &at(n - 1)[l], b(n - 1)));
+            let (xv, yv) = if f32_out {
+                (x as f64, y as f64)
+            } else {
+                let xv = kernel::finish_value(f, x as f64, n, key(a(0), &bt(0)[l], a(n - 1), &bt(n - 1)[l]));
+                (xv, kernel::finish_value(f, y as f64, n, key(&at(0)[l], b(0), &at(n - 1)[l], b(n - 1))))
+            };
             o.set_add(&R::from_f64(xv, ctx), &R::from_f64(yv, ctx), ctx);
         }
-        true
     }
 
     /// `out = pdot(a₁, b₁) + pdot(a₂, b₂)`, the sum rounded once in `R`: a tangent of a
