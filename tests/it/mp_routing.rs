@@ -81,6 +81,18 @@ fn routed_mp_hessians_with_policies_and_rules_equal_the_mpfr_path() {
 }
 
 #[test]
+fn the_mp_kernel_is_fixed_up_to_320_bits_unless_mpfr_is_asked_for() {
+    assert_eq!(MpKernel::parse(None), Ok(MpKernel::Fixed));
+    assert_eq!(MpKernel::parse(Some("fixed")), Ok(MpKernel::Fixed));
+    assert_eq!(MpKernel::parse(Some("mpfr")), Ok(MpKernel::Mpfr));
+    let err = MpKernel::parse(Some("gmp")).unwrap_err();
+    assert!(err.contains("CLAIRAUT_MP_KERNEL") && err.contains("gmp"), "{err}");
+    let limbs = |k: MpKernel| [2, 64, 65, 256, 257, 320, 321, 1024].map(|b| k.limbs(b));
+    assert_eq!(limbs(MpKernel::Fixed), [Some(4), Some(4), Some(4), Some(4), Some(5), Some(5), None, None]);
+    assert_eq!(limbs(MpKernel::Mpfr), [None; 8]);
+}
+
+#[test]
 fn wider_precisions_and_the_mpfr_kernel_run_on_mpfr() {
     let pr = &one_per_combination()[0];
     let ty = |bits, kernel| run(pr, bits, Method::FwdRev, Order::Sequential, false, "uniform", Rules::Clairaut, kernel).1;
