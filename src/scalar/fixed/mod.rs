@@ -18,7 +18,7 @@
 //! run-time dispatch runs `mp:<bits>` cells on it, and the truth and the cells' truth-precision
 //! Hessians go through `hessian::compute_mp`; `CLAIRAUT_MP_KERNEL=mpfr` runs MPFR instead (the
 //! same bits). Measured on the development machine (`clairaut bench mp-kernel`, BENCHMARKS.md)
-//! it is about 1.3–1.5× faster than MPFR on mp:256 `fwd-rev`, short of the 3× issue 17 asks.
+//! it is about 1.5–1.6× faster than MPFR on mp:256 `fwd-rev`, short of the 3× issue 17 asks.
 //! Tested primitive by primitive against MPFR on random and edge operands (ties, carries,
 //! cancellation, gaps at limb boundaries, signed zeros, exponent-range limits), and Hessian by
 //! Hessian against the MPFR path for every method, order and FMA policy
