@@ -24,7 +24,7 @@ use crate::scalar::matmul::PrecisionPolicy;
 use crate::order::{Eval, Order};
 use crate::packed::PackedMatrix;
 use crate::ad::{LaneDot, WithReal};
-use crate::scalar::precision::Arith;
+use crate::scalar::precision::{Arith, MpKernel};
 use crate::scalar::rules::Rules;
 use crate::scalar::{MpCtx, Precision, Real};
 
@@ -279,7 +279,7 @@ impl CellContext<'_> {
         let h_t: Option<Vec<Float>> = steps.map(|s| s.iter().map(|x| Float::with_val(tbits, x)).collect());
         let hhi = match &h_t {
             Some(h_t) => fd::hessian_with_steps(m, spec, n, q, &eval, &ctx, h_t, true).into_packed(),
-            None => hessian::compute(m, spec, n, q, &eval, &ctx).into_packed(),
+            None => hessian::compute_mp(m, spec, n, q, &eval, &ctx, MpKernel::current()).into_packed(),
         };
         let chain = RoleRun { spec, n, q, steps: h_t.as_deref(), ctx: &ctx }.chain(m, o, &policy);
         let actual = actual.map(|a| {

@@ -42,6 +42,7 @@ use crate::model::problem::Inputs;
 use crate::model::Spec;
 use crate::order::{Eval, Order};
 use crate::scalar::interval::{Interval, IvCtx};
+use crate::scalar::precision::MpKernel;
 use crate::scalar::{MpCtx, Real};
 
 /// Default truth precision.
@@ -226,7 +227,7 @@ pub fn exact_hessian(spec: &Spec, n: usize, inputs: &Inputs<Float>, bits: u32) -
     let at = |v: &[Float]| v.iter().map(|x| ctx.round(x)).collect::<Vec<_>>();
     let inputs = Inputs { x: at(&inputs.x), y: at(&inputs.y), theta: at(&inputs.theta) };
     let eval = Eval::new(Order::Exact, spec.sum_lengths(n));
-    hessian::compute(Method::FwdRev, spec, n, &inputs, &eval, &ctx)
+    hessian::compute_mp(Method::FwdRev, spec, n, &inputs, &eval, &ctx, MpKernel::current())
 }
 
 /// The `fwd-rev` Hessian in the `exact` order in interval arithmetic at `bits` (inputs: their

@@ -16,6 +16,7 @@ use clap::error::ErrorKind;
 use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
 
 use crate::error::Error;
+use crate::scalar::precision::MpKernel;
 
 /// What `clairaut --help` says Clairaut is (the package description, in lines of ≤ 88 columns).
 const ABOUT: &str = "Why is a computed MLP loss Hessian not symmetric, or not right? The same Hessian at f32,
@@ -96,6 +97,8 @@ pub fn command() -> clap::Command {
 
 /// Runs a parsed command line.
 pub fn run(cli: Cli) -> anyhow::Result<()> {
+    // a bad CLAIRAUT_MP_KERNEL is refused before any work (it chooses how mp:<bits> runs)
+    MpKernel::from_env().map_err(|message| Error::Option { option: MpKernel::VAR.into(), message })?;
     match cli.command {
         Command::Hessian(args) => hessian::run(args),
         Command::Bench(args) => bench::run(args),

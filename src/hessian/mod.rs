@@ -42,7 +42,9 @@ use crate::model::problem::Inputs;
 use crate::model::Spec;
 use crate::order::Eval;
 use crate::packed::{PackedFloats, PackedMatrix};
-use crate::scalar::{IeeeFormat, Precision, Real};
+use crate::scalar::fixed::{Fixed, FixedCtx};
+use crate::scalar::precision::MpKernel;
+use crate::scalar::{IeeeFormat, MpCtx, Precision, Real};
 
 pub use crate::method::Method;
 pub use request::{check_policy, check_rules, Computed, Request, Sink};
@@ -279,6 +281,18 @@ impl<R: Real> Matrix<R> {
         }
     }
 
+    /// The same exact values in format `S` (context `ctx`), which holds them: a packed matrix
+    /// is kept as it is (only the context changes), plain values are converted one by one.
+    pub fn recast<S: Real>(self, ctx: &S::RCtx) -> Matrix<S> {
+        let p = self.p;
+        match self.store {
+            Store::Packed { m, .. } => Matrix { p, store: Store::Packed { m, ctx: ctx.clone() } },
+            Store::Plain { data, col_major } => {
+                Matrix { p, store: Store::Plain { data: data.iter().map(|v| S::from_float(&v.to_float(), ctx)).collect(), col_major } }
+            }
+        }
+    }
+
     /// The exact values, packed ([`PackedMatrix`]; entries of MPFR formats at the format's
     /// precision). A matrix kept as it was given is packed line by line, from the last line,
     /// each freed as soon as it is packed.
@@ -363,6 +377,29 @@ pub fn compute<R: LaneDot>(
     ctx: &R::RCtx,
 ) -> Matrix<R> {
     compute_with(method, spec, n, inputs, eval, ctx, &Options::default())
+}
+
+/// [`compute`] at `mp:<ctx.prec>` on MPFR values, run on `kernel` ([`MpKernel`]): on the
+/// fixed-width limbs when the precision fits them and every input is already a
+/// `ctx.prec`-bit number (so the limbs hold it exactly), else on MPFR — the same bits either
+/// way (`tests/it/mp_routing.rs`). An emulated IEEE format (`ctx.format`) runs on MPFR.
+pub fn compute_mp(method: Method, spec: &Spec, n: usize, inputs: &Inputs<Float>, eval: &Eval, ctx: &MpCtx, kernel: MpKernel) -> Matrix<Float> {
+    let exact = || [&inputs.x, &inputs.y, &inputs.theta].iter().all(|v| v.iter().all(|x| ctx.round(x).total_cmp(x).is_eq()));
+    match kernel.limbs(ctx.prec) {
+        Some(l) if ctx.format.is_none() && exact() => match l {
+            4 => on_fixed::<4>(method, spec, n, inputs, eval, ctx),
+            _ => on_fixed::<5>(method, spec, n, inputs, eval, ctx),
+        },
+        _ => compute(method, spec, n, inputs, eval, ctx),
+    }
+}
+
+/// [`compute_mp`] on `L` limbs (the inputs exact at `ctx.prec` bits).
+fn on_fixed<const L: usize>(method: Method, spec: &Spec, n: usize, inputs: &Inputs<Float>, eval: &Eval, ctx: &MpCtx) -> Matrix<Float> {
+    let fctx = FixedCtx::<L>::new(ctx.prec, ctx.fma);
+    let conv = |v: &[Float]| v.iter().map(|x| Fixed::<L>::from_float(x, &fctx)).collect::<Vec<_>>();
+    let inputs = Inputs { x: conv(&inputs.x), y: conv(&inputs.y), theta: conv(&inputs.theta) };
+    compute(method, spec, n, &inputs, eval, &fctx).recast(ctx)
 }
 
 /// Options of a Hessian computation.

@@ -100,6 +100,55 @@ pub struct Arith {
     pub fma: bool,
 }
 
+/// Which arithmetic runs `mp:<bits>` for 2 ≤ bits ≤ 320: the fixed-width limbs
+/// ([`super::fixed`], bit-identical to MPFR and faster; the default) or MPFR itself. Wider
+/// precisions and the emulated IEEE formats always run on MPFR. The environment variable
+/// [`MpKernel::VAR`] (`fixed` or `mpfr`) chooses it for a whole process, e.g. to compare the
+/// two; no number depends on the choice.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum MpKernel {
+    /// [`super::fixed::Fixed`] where the precision fits (the default).
+    Fixed,
+    /// MPFR ([`rug::Float`]) at every precision.
+    Mpfr,
+}
+
+impl MpKernel {
+    /// The environment variable that chooses the kernel: `fixed` (also when unset) or `mpfr`.
+    pub const VAR: &'static str = "CLAIRAUT_MP_KERNEL";
+
+    /// The kernel `value` of [`MpKernel::VAR`] names (`None`: unset).
+    pub fn parse(value: Option<&str>) -> Result<MpKernel, String> {
+        match value {
+            None | Some("fixed") => Ok(MpKernel::Fixed),
+            Some("mpfr") => Ok(MpKernel::Mpfr),
+            Some(v) => Err(format!("{}=`{v}`: expected `fixed` or `mpfr`", MpKernel::VAR)),
+        }
+    }
+
+    /// The kernel [`MpKernel::VAR`] chooses, or the error naming its bad value.
+    pub fn from_env() -> Result<MpKernel, String> {
+        let v = std::env::var_os(MpKernel::VAR);
+        MpKernel::parse(v.as_ref().map(|v| v.to_str().unwrap_or("(not UTF-8)")))
+    }
+
+    /// This process's kernel ([`MpKernel::from_env`], read once; a bad value, which the CLI
+    /// refuses at its start, counts as the default).
+    pub fn current() -> MpKernel {
+        static KERNEL: std::sync::OnceLock<MpKernel> = std::sync::OnceLock::new();
+        *KERNEL.get_or_init(|| MpKernel::from_env().unwrap_or(MpKernel::Fixed))
+    }
+
+    /// The limbs of the [`super::fixed::Fixed`] that runs `mp:<bits>` under this kernel (4 or
+    /// 5), or `None` when MPFR runs it.
+    pub fn limbs(self, bits: u32) -> Option<usize> {
+        match self {
+            MpKernel::Fixed if super::fixed::fits(bits) => Some(if bits <= 256 { 4 } else { 5 }),
+            _ => None,
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -50,3 +50,4 @@ mod tf2_example;
 mod exports16;
 mod models;
 mod roles;
+mod mp_routing;

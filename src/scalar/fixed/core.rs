@@ -445,7 +445,7 @@ fn add_operands<const L: usize>(x: Operand<'_>, y: Operand<'_>, r: Rounding) -> 
 }
 
 /// `a + b`; `None` for an infinite or NaN operand (so for every primitive below).
-#[inline]
+#[inline(always)]
 pub fn add<const L: usize>(a: &Fixed<L>, b: &Fixed<L>, r: Rounding) -> Option<Fixed<L>> {
     if a.is_special() || b.is_special() {
         return None;
@@ -459,7 +459,7 @@ pub fn add<const L: usize>(a: &Fixed<L>, b: &Fixed<L>, r: Rounding) -> Option<Fi
 }
 
 /// `a − b` (finite or zero operands).
-#[inline]
+#[inline(always)]
 pub fn sub<const L: usize>(a: &Fixed<L>, b: &Fixed<L>, r: Rounding) -> Option<Fixed<L>> {
     add(a, &b.negated(), r)
 }

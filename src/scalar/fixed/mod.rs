@@ -14,11 +14,11 @@
 //! operations whichever arithmetic ran them.
 //!
 //! [`Fixed<4>`] holds `mp:2` … `mp:256` and [`Fixed<5>`] `mp:257` … `mp:320` ([`fits`]).
-//! **Not yet the default arithmetic of `mp:<bits>`**: measured on the development machine
-//! (`clairaut bench mp-kernel`, BENCHMARKS.md) it is 1.3–1.4× faster than MPFR on mp:256
-//! `fwd-rev` (full-limb rounding, branch-light alignment, no stack copies of results), short
-//! of the 3× that issue 17 asks; `mp:<bits>` still dispatches to [`rug::Float`] until it is
-//! routed here with the bit-identity reruns.
+//! **The arithmetic of `mp:<bits>` up to 320 bits** ([`super::precision::MpKernel`]): the
+//! run-time dispatch runs `mp:<bits>` cells on it, and the truth and the cells' truth-precision
+//! Hessians go through `hessian::compute_mp`; `CLAIRAUT_MP_KERNEL=mpfr` runs MPFR instead (the
+//! same bits). Measured on the development machine (`clairaut bench mp-kernel`, BENCHMARKS.md)
+//! it is about 1.5–1.6× faster than MPFR on mp:256 `fwd-rev`, short of the 3× issue 17 asks.
 //! Tested primitive by primitive against MPFR on random and edge operands (ties, carries,
 //! cancellation, gaps at limb boundaries, signed zeros, exponent-range limits), and Hessian by
 //! Hessian against the MPFR path for every method, order and FMA policy
