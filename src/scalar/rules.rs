@@ -37,7 +37,10 @@
 //! `g·(1 − y·y)` with `1 − y·y` fused into one FMA (both measured with `torch.ops.aten` on
 //! vectors of 2 and 64 elements, f32 and f64). Unlike TensorFlow's, their second derivatives
 //! are registered *forward* derivatives (`derivatives.yaml`, `result:`), which dual numbers
-//! push instead of differentiating the kernel's arithmetic ([`GradKernel::jvp`]).
+//! push instead of differentiating the kernel's arithmetic ([`GradKernel::jvp`]), and whose
+//! registered *backward* formulas a tape takes under `rev-rev` (`ad::tape`, `kernel_y_adjoint`);
+//! `mse_loss_backward` (`aten/src/ATen/native/Loss.cpp`) is `(norm·(a − t))·g`, its gradient
+//! `mse_loss_double_backward` `(2·w)/M` ([`GradKernel::MseBackward`]).
 
 use std::fmt;
 use std::str::FromStr;
