@@ -31,3 +31,11 @@ jax_only tiny-tanh-sigmoid --layers 2,2,1 --activations tanh,sigmoid --n 1 --see
 jax_only tiny-sigmoid-identity --layers 1,2,1 --activations sigmoid,identity --n 1 --seed 7
 jax_only tiny-sigmoid-identity-sum --layers 2,2,2 --activations sigmoid,identity --loss mse:sum --n 1 --seed 14
 jax_only tiny-tanh-sum --layers 1,1,1 --activations tanh --loss mse:sum --n 1 --seed 13
+# PyTorch reverse over reverse (torch.autograd.functional.hessian; `rules = pytorch`, rev-rev) of
+# the article example and JAX's networks above
+if have torch; then
+  "$PY" scripts/frameworks/torch_export.py --method autograd --from experiments/tf2-article/example1.json --out "$D/torch-rr-article-example1"
+  for n in tiny-tanh-sigmoid tiny-sigmoid-identity tiny-sigmoid-identity-sum tiny-tanh-sum tanh-tiny tanh; do
+    "$PY" scripts/frameworks/torch_export.py --method autograd --from "$D/jax-$n" --out "$D/torch-rr-$n"
+  done
+fi

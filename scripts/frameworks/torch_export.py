@@ -13,7 +13,8 @@ and float64 (``model.double()`` with the stored values cast exactly): ``torch.fu
 (= ``jacfwd(jacrev)``, the default) or, with ``--method autograd``,
 ``torch.autograd.functional.hessian`` (reverse over reverse).  Clairaut's counterpart of the
 default is ``--method fwd-rev --rules pytorch`` (``src/model/rules/pytorch.rs``); ``--method
-autograd`` corresponds to ``rev-rev``, for which Clairaut has no PyTorch rules yet.  Blocks are assembled in the
+autograd`` corresponds to ``--method rev-rev --rules pytorch`` (committed as
+``tests/data/frameworks/torch-rr-*``).  Blocks are assembled in the
 ``state_dict`` order and permuted into Clairaut's theta order (W transposed) by common.py.
 
     python scripts/frameworks/torch_export.py --from tests/data/frameworks/jax-tanh --out tests/data/frameworks/torch-tanh

@@ -80,7 +80,9 @@ pub enum RuleNode {
     },
     /// `g = k(y, dy)` whose adjoints are the kernel's registered gradient (`math_grad.py`):
     /// `_SigmoidGradGrad`: `gb = w·dy`, `ȳ += gb − (2·gb)·y`, `d̄y += SigmoidGrad(y, w)`;
-    /// `_TanhGradGrad`: `ȳ += ((w·−2)·dy)·y`, `d̄y += TanhGrad(y, w)`.
+    /// `_TanhGradGrad`: `ȳ += ((w·−2)·dy)·y`, `d̄y += TanhGrad(y, w)`; PyTorch's backward
+    /// kernels by their `derivatives.yaml` entries (`kernel_y_adjoint`, `rev-rev` =
+    /// `torch.autograd.functional.hessian`).
     Kernel {
         /// The kernel.
         k: GradKernel,
@@ -571,6 +573,17 @@ pub(super) fn kernel_y_adjoint<R: Real>(k: GradKernel, w: &R, yv: &R, dyv: &R, [
             t0.set_neg(out, ctx);
             out.set_mul(t0, dyv, ctx);
             t1.set_mul(w, out, ctx);
+        }
+        // PyTorch (`derivatives.yaml`, `mse_loss_backward`, `self:`):
+        // mse_loss_double_backward(grad * grad_output, self) = 2 * g, then div_(numel) (mean)
+        GradKernel::MseBackward { numel } => {
+            t0.set_mul(w, dyv, ctx);
+            if numel == 0 {
+                t1.set_mul(t0, &R::consts(ctx).two, ctx);
+            } else {
+                out.set_mul(t0, &R::consts(ctx).two, ctx);
+                t1.set_div(out, &R::from_f64(f64::from(numel), ctx), ctx);
+            }
         }
         // activations' gradients only (`RuleNode::Act`), never recorded as kernels
         GradKernel::ErfcGrad | GradKernel::SwishGrad => unreachable!("{k:?} as a kernel node"),

@@ -52,7 +52,8 @@ pub struct AnalyzeArgs {
     pub policies: String,
     /// Comma-separated derivative rules: clairaut (Clairaut's own graph), tensorflow
     /// (TensorFlow's registered gradients: rev-rev), jax (jax.hessian: fwd-rev), pytorch
-    /// (torch.func.hessian: fwd-rev); framework rules run f32/f64, sequential, uniform. A row
+    /// (torch.func.hessian: fwd-rev; torch.autograd.functional.hessian: rev-rev); framework
+    /// rules run f32/f64, sequential, uniform. A row
     /// under framework rules gets a graph part: its H against Clairaut's rules' in the cell.
     #[arg(long = "rules", value_name = "R1,R2", value_enum, value_delimiter = ',', default_value = "clairaut")]
     pub rules: Vec<Rules>,

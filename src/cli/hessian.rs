@@ -48,7 +48,8 @@ pub struct HessianArgs {
     pub policy: String,
     /// Whose derivative rules build the graph: clairaut (Clairaut's own formulas), tensorflow
     /// (TensorFlow's registered gradients and CPU kernels; rev-rev), jax (jax.hessian; fwd-rev),
-    /// pytorch (torch.func.hessian; fwd-rev); framework rules run at f32/f64.
+    /// pytorch (torch.func.hessian: fwd-rev; torch.autograd.functional.hessian: rev-rev);
+    /// framework rules run at f32/f64.
     #[arg(long, value_name = "RULES", value_enum, default_value = "clairaut")]
     pub rules: Rules,
     /// Fuse multiply-adds in dot products.

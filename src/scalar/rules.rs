@@ -37,7 +37,10 @@
 //! `g·(1 − y·y)` with `1 − y·y` fused into one FMA (both measured with `torch.ops.aten` on
 //! vectors of 2 and 64 elements, f32 and f64). Unlike TensorFlow's, their second derivatives
 //! are registered *forward* derivatives (`derivatives.yaml`, `result:`), which dual numbers
-//! push instead of differentiating the kernel's arithmetic ([`GradKernel::jvp`]).
+//! push instead of differentiating the kernel's arithmetic ([`GradKernel::jvp`]), and whose
+//! registered *backward* formulas a tape takes under `rev-rev` (`ad::tape`, `kernel_y_adjoint`);
+//! `mse_loss_backward` (`aten/src/ATen/native/Loss.cpp`) is `(norm·(a − t))·g`, its gradient
+//! `mse_loss_double_backward` `(2·w)/M` ([`GradKernel::MseBackward`]).
 
 use std::fmt;
 use std::str::FromStr;
@@ -134,6 +137,18 @@ pub enum GradKernel {
     /// `x * sigmoid(x)`, gradient `dy * (s * (1 + x * (1 − s)))` with `s = sigmoid(x)`
     /// recomputed (the `Sigmoid` kernel's scalar path); it reads the op's input x.
     SwishGrad,
+    /// PyTorch `mse_loss_backward(grad_output, self, target, reduction)` with `y = self −
+    /// target` already formed and `dy = grad_output`: `(y·norm)·dy`, `norm = 2/numel` rounded
+    /// from double (mean) or 2 (sum, `numel = 0`) (`aten/src/ATen/native/Loss.cpp`, the CPU
+    /// kernel `alpha * (a - b) * c`). Its registered gradient (`derivatives.yaml`,
+    /// `mse_loss_backward`, `self:`) is `mse_loss_double_backward(grad * grad_output, self)` =
+    /// `(2·(w·dy))/numel` (mean) or `2·(w·dy)` (sum) — not the derivative of `y·norm`
+    /// (`ad::tape`, `kernel_y_adjoint`); no forward derivative is registered for `torch.func`
+    /// (the decomposition's arithmetic is differentiated).
+    MseBackward {
+        /// The element count M of the mean; 0 for the sum.
+        numel: u32,
+    },
 }
 
 /// Where an element sits in the tensor a kernel runs over: its flat index and the tensor's
@@ -188,7 +203,7 @@ impl GradKernel {
             GradKernel::SigmoidGrad | GradKernel::LogisticJvp | GradKernel::SigmoidBackward => Some(Activation::Sigmoid),
             GradKernel::TanhGrad | GradKernel::TanhBackward | GradKernel::TanhJvp => Some(Activation::Tanh),
             GradKernel::SwishGrad => Some(Activation::Silu),
-            GradKernel::ErfcGrad => None,
+            GradKernel::ErfcGrad | GradKernel::MseBackward { .. } => None,
         }
     }
 
@@ -229,6 +244,8 @@ impl GradKernel {
                 out.set_mul(x, &s, ctx);
             }
             GradKernel::TanhJvp => super::xla::tanh(out, x, ctx),
+            // a loss gradient, never recorded as an activation
+            GradKernel::MseBackward { .. } => unreachable!("{self:?} as an activation"),
             // PyTorch's scalar path `1 / (1 + std::exp(-a))`: Clairaut's sigmoid
             GradKernel::SigmoidBackward => out.set_fun_deriv(super::Fun::Act(Activation::Sigmoid), 0, x, ctx),
             // lax.logistic_impl: div(1, add(1, exp(neg(x)))), XLA's exp (`scalar::xla`)
@@ -294,6 +311,13 @@ impl GradKernel {
                 t0.set_fun(super::Fun::Exp, t1, ctx);
                 t1.set_mul(dy, &m, ctx);
                 out.set_mul(t1, t0, ctx);
+            }
+            GradKernel::MseBackward { numel } => {
+                // alpha * (a - b) * c, a − b = y, alpha = 2./numel (double) or 2.
+                let norm = if numel == 0 { 2.0 } else { 2.0 / f64::from(numel) };
+                let norm = S::constant(&S::Real::from_f64(norm, rc), ctx);
+                t0.set_mul(y, &norm, ctx);
+                out.set_mul(t0, dy, ctx);
             }
             GradKernel::SwishGrad => {
                 // dy * (s * (1.0 + x * (1.0 - s))), s = sigmoid(x), y = x

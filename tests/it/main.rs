@@ -43,6 +43,7 @@ mod rules_torch;
 mod revrev_lanes;
 mod rules_more;
 mod rules_jax;
+mod rules_torch_rr;
 mod properties;
 mod report;
 mod sweep;

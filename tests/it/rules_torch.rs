@@ -60,7 +60,8 @@ fn pytorch_rules_on_the_tanh_example_keep_their_bitwise_fraction() {
 
 /// `--rules pytorch` on the command line reproduces the committed f32 Hessian (the `.npy` holds
 /// its entries as f64), and refuses
-/// what it does not cover (rev-rev, gelu, cross-entropy) with a one-line error naming
+/// what it does not cover (fwd-fwd, gelu, cross-entropy; `rev-rev`: `rules_torch_rr.rs`) with a
+/// one-line error naming
 /// `--rules` (exit 2).
 #[test]
 fn the_pytorch_rules_option_computes_and_refuses_clearly() {
@@ -68,7 +69,7 @@ fn the_pytorch_rules_option_computes_and_refuses_clearly() {
     let vals = cli_hessian(&problem, &["--method", "fwd-rev", "--precision", "f32", "--inputs", "as-stored", "--rules", "pytorch"]);
     assert_eq!(bitwise_equal(&vals, &committed("torch-article-example1", "f32")), 36);
     for (method, example, needle) in [
-        ("rev-rev", "torch-article-example1", "fwd-rev only"),
+        ("fwd-fwd", "torch-article-example1", "rev-rev (torch.autograd.functional.hessian) only"),
         ("fwd-rev", "torch-gelu-silu", "gelu"),
         ("fwd-rev", "torch-sigmoid-ce", "softmax_cross_entropy"),
     ] {

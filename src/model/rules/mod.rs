@@ -14,8 +14,8 @@
 //! [`Scalar::set_fun_rule`]: a format computes the kernel, the tape records a node whose
 //! adjoints are the registered gradients (`ad::tape`, `RuleNode`).
 //!
-//! Supported: [`tensorflow`] (`rev-rev`), [`jax`] (`fwd-rev`), [`pytorch`] (`fwd-rev`). Which methods, activations and losses each set of
-//! rules covers is [`check`]'s.
+//! Supported: [`tensorflow`] (`rev-rev`), [`jax`] (`fwd-rev`), [`pytorch`] (`fwd-rev` and
+//! `rev-rev`). Which methods, activations and losses each set of rules covers is [`check`]'s.
 
 pub mod jax;
 pub mod pytorch;
@@ -47,8 +47,11 @@ pub fn check(rules: Rules, method: Method, spec: &Spec) -> Result<(), String> {
             check_spec(rules, spec)
         }
         Rules::PyTorch => {
-            if method != Method::FwdRev {
-                return Err(format!("rules pytorch implement fwd-rev only (torch.func.hessian = jacfwd(jacrev)), not {}", method.name()));
+            if !matches!(method, Method::FwdRev | Method::RevRev) {
+                return Err(format!(
+                    "rules pytorch implement fwd-rev (torch.func.hessian = jacfwd(jacrev)) and rev-rev (torch.autograd.functional.hessian) only, not {}",
+                    method.name()
+                ));
             }
             check_spec(rules, spec)
         }

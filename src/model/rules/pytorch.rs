@@ -1,6 +1,8 @@
 //! PyTorch's graph of an MLP loss Hessian: `torch.func.hessian(loss)` = `jacfwd(jacrev(loss))`
-//! (`fwd-rev`) of an `nn.Sequential` of `nn.Linear` and activation modules with
-//! `nn.MSELoss()` (`scripts/frameworks/torch_export.py`), on CPU (torch 2.15).
+//! (`fwd-rev`) and `torch.autograd.functional.hessian(loss)` (`rev-rev`: `jacobian` of a
+//! `create_graph=True` gradient, one backward pass per row, `vectorize=False`) of an
+//! `nn.Sequential` of `nn.Linear` and activation modules with `nn.MSELoss()`
+//! (`scripts/frameworks/torch_export.py`, `--method autograd` for `rev-rev`), on CPU (torch 2.15).
 //!
 //! Read from PyTorch's sources at 2.15 — `tools/autograd/derivatives.yaml` (shipped as
 //! `torchgen/packaged/autograd/derivatives.yaml`), the CPU kernels in
@@ -31,14 +33,42 @@
 //!   ([`Scalar::set_grad_kernel`], [`GradKernel::jvp`]).
 //! * `sub`, `mul`, `addmm`, `mm`, `sum`: linear or product rules, as the dual numbers'.
 //!
+//! # Second order (`rev-rev`: the backward of the backward, `derivatives.yaml` entries of the
+//! backward kernels)
+//! The gradient's ops are recorded on the tape; the outer backward passes take each op's
+//! registered gradient: the linear ops (`addmm`/`mm`, `sub`, `mul`, `sum`) as the tape's own
+//! nodes, and the kernels by their entries ([`RuleNode`](crate::ad::tape::RuleNode)`::Act` /
+//! `::Kernel`, `ad::tape::kernel_y_adjoint`):
+//! * `sigmoid`, `tanh` (l. 1552, 1790): `ā += sigmoid_backward(w, a)` / `tanh_backward(w, a)`.
+//! * `sigmoid_backward` (l. 2745–2747): `grad_output: sigmoid_backward(grad, output)`,
+//!   `output: grad * grad_output * (-2 * output + 1)`, left to right.
+//! * `tanh_backward` (l. 2750–2752): `grad_output: tanh_backward(grad, output)`,
+//!   `output: grad * (-2 * output * grad_output)`.
+//! * `mse_loss_backward` (l. 2589–2592): `self: mse_loss_double_backward(grad * grad_output,
+//!   self, reduction)` = `2 * g`, then `div_(numel)` for the mean (`FunctionsManual.cpp`) —
+//!   `(2·w)/M`, not `w·(2/M)` ([`GradKernel::MseBackward`]); `grad_output` is the constant seed.
+//!
+//! Adjoints meeting at one tensor are summed in the tape's reverse recording order (PyTorch's
+//! engine: the consumer nodes by decreasing sequence number, `InputBuffer::accumulate`).
+//!
 //! # Covered
 //! Activations `sigmoid`, `tanh`, `identity` (`nn.Identity`: no op); losses `mse`, `mse:sum`;
-//! `fwd-rev` only (the committed exports use `torch.func.hessian`). Matrix products and batch
+//! `fwd-rev` (`torch.func.hessian`) and `rev-rev` (`torch.autograd.functional.hessian`).
+//!
+//! `rev-rev` reproduced bit for bit at f32 and f64 (every entry; `tests/it/rules_torch_rr.rs`):
+//! the article's example (`torch-rr-article-example1`, 36/36) and `torch-rr-tiny-tanh-sigmoid`
+//! (2→2→1, mse), `torch-rr-tiny-sigmoid-identity` (1→2→1, mse), `torch-rr-tiny-tanh-sum`
+//! (1→1→1, `mse:sum`), all N = 1. Not yet: with two output units
+//! (`torch-rr-tiny-sigmoid-identity-sum`, 135/144 at f32 and 139/144 at f64;
+//! `torch-rr-tanh-tiny`, 129 and 132 of 144, some of them zeros of the other sign) the entries
+//! of a hidden unit's first-layer parameters, where three adjoint contributions meet at its
+//! activation (likely the order: the kernel's `output:` term and one per output unit, which PyTorch's `mm`
+//! backward would sum first; the tape adds them one by one — not measured). Matrix products and batch
 //! sums longer than one term follow the order under study, not MKL's; tensors of 2 vectors'
 //! width or more take the `Vectorized` path (Sleef's `exp`), which is not reproduced.
 
 use super::super::{Activation, Loss};
-use crate::scalar::rules::GradKernel;
+use crate::scalar::rules::{GradKernel, Lane};
 use crate::scalar::{Real, Scalar};
 
 /// PyTorch's backward kernel of `act`, if it has one (`None` for `identity`).
@@ -51,20 +81,19 @@ pub(super) fn kernel(act: Activation) -> Option<GradKernel> {
 }
 
 /// `grad_k = ((out_k − y_k)·norm)·1`, `norm = 2/M` rounded from double (mean) or 2 (sum):
-/// `mse_loss_backward` with the seed 1 as `grad_output` (module docs); `tmp` is scratch.
+/// `mse_loss_backward` with the seed 1 as `grad_output` ([`GradKernel::MseBackward`], whose
+/// registered gradient a tape takes: module docs); `tmp` is scratch.
 pub(super) fn loss_grad<S: Scalar>(loss: Loss, grad: &mut [S], out: &[S], y: &[S], tmp: [&mut S; 2], ctx: &S::Ctx) -> bool {
     if !matches!(loss, Loss::Mse | Loss::MseSum) {
         return false;
     }
-    let rc = S::real_ctx(ctx);
-    let norm = if loss == Loss::Mse { 2.0 / out.len() as f64 } else { 2.0 };
-    let norm = S::constant(&S::Real::from_f64(norm, rc), ctx);
-    let one = S::constant(&S::Real::consts(rc).one, ctx);
-    let [d, t] = tmp;
-    for k in 0..out.len() {
+    let numel = if loss == Loss::Mse { u32::try_from(out.len()).expect("a loss over fewer than 2^32 entries") } else { 0 };
+    let one = S::constant(&S::Real::consts(S::real_ctx(ctx)).one, ctx);
+    let [d, _] = tmp;
+    let len = out.len();
+    for k in 0..len {
         d.set_sub(&out[k], &y[k], ctx);
-        t.set_mul(d, &norm, ctx);
-        grad[k].set_mul(t, &one, ctx);
+        grad[k].set_grad_kernel(GradKernel::MseBackward { numel }, d, &one, Lane::new(k, len), ctx);
     }
     true
 }
