@@ -181,6 +181,8 @@ pub fn forward<S: Scalar>(
     for l in first..=depth {
         let (din, dout) = (spec.layers[l - 1], spec.layers[l]);
         let (w0, b0) = (spec.w_offset(l), spec.b_offset(l));
+        // this layer's products read θ and the previous layer's activations, which stay fixed
+        ws.ks.fix_operands();
         let (prev, rest) = ws.a.split_at_mut(l);
         let (a_in, a_out) = (&prev[l - 1], &mut rest[0]);
         let z = &mut ws.z[l];
@@ -216,6 +218,7 @@ pub fn forward<S: Scalar>(
             }
         }
     }
+    ws.ks.release_operands();
     loss_and_grad(
         spec.loss,
         &mut ws.loss,
@@ -250,6 +253,8 @@ pub fn backward<S: Scalar>(
     for l in (1..=depth).rev() {
         let (din, dout) = (spec.layers[l - 1], spec.layers[l]);
         let (w0, b0) = (spec.w_offset(l), spec.b_offset(l));
+        // this layer's products read θ, its activations and its G, which stay fixed
+        ws.ks.fix_operands();
         let (g_prev, g_rest) = ws.g.split_at_mut(l);
         let g = &g_rest[0];
         let a_in = &ws.a[l - 1];
@@ -284,6 +289,7 @@ pub fn backward<S: Scalar>(
             }
         }
     }
+    ws.ks.release_operands();
 }
 
 /// `g ← g ⊙ σ′(z)`

@@ -118,3 +118,57 @@ fn lanes_of_a_policy_dot_are_the_definition_bit_for_bit() {
         }
     }
 }
+
+/// The dots of a matrix product `A·B` (rows of `A` with columns of `B`, a strided view) run in
+/// a scope whose operands are converted once for all the dots that read them
+/// (`KernelScratch::fix_operands`) against the same dots computed alone (the definition's bits,
+/// tested above): every bit the same, for every policy, order, operand mix, f32 and f64 runs;
+/// and after `A` changes in place (the same memory) a reopened scope uses the new values.
+/// A scope that kept its conversions when reopened would fail round 1 (`A` changed in place, at
+/// the same addresses); operands looked up under one another's key would fail round 0.
+fn product<R: LaneDot + Copy + Into<f64>, const K: usize>(ctx: &R::RCtx, policy: &str, order: Order, seed: u64, specials: Mix) {
+    let (m, n, p) = (3, 5, 4);
+    let pol = PrecisionPolicy::parse(policy).unwrap();
+    let eval = Eval::new(order, [n]).with_policy(&pol);
+    let mut z = seed;
+    let mut dv = || {
+        let v = R::from_f64(operand(&mut z, specials), ctx);
+        DualVec::<R, K> { v, t: std::array::from_fn(|_| R::from_f64(operand(&mut z, specials), ctx)) }
+    };
+    let mut a: Vec<DualVec<R, K>> = (0..m * n).map(|_| dv()).collect();
+    let b: Vec<DualVec<R, K>> = (0..n * p).map(|_| dv()).collect();
+    let zero = R::from_f64(0.0, ctx);
+    let zero_dv = DualVec::<R, K> { v: zero, t: [zero; K] };
+    let (mut ks, mut alone) = (KernelScratch::new(&zero_dv, n), KernelScratch::new(&zero_dv, n));
+    let bits = |x: &DualVec<R, K>| -> Vec<u64> { std::iter::once(&x.v).chain(&x.t).map(|&y| Into::<f64>::into(y).to_bits()).collect() };
+    for round in 0..2 {
+        ks.fix_operands();
+        for i in 0..m {
+            for j in 0..p {
+                let (row, col) = (Strided::new(&a, i * n, 1, n), Strided::new(&b, j, p, n));
+                let (mut got, mut want) = (zero_dv.clone(), zero_dv.clone());
+                matmul(&mut got, row, col, &eval, &mut ks, None, ctx);
+                matmul(&mut want, row, col, &eval, &mut alone, None, ctx);
+                assert_eq!(bits(&got), bits(&want), "{policy} {order} seed={seed} {specials:?} round {round} entry ({i}, {j})");
+            }
+        }
+        a.iter_mut().for_each(|x| *x = dv());
+    }
+    ks.release_operands();
+}
+
+#[test]
+fn operands_converted_once_per_product_are_each_dots_bits() {
+    let orders: Vec<Order> = ["sequential", "reversed", "lanes:4"].iter().map(|o| o.parse().unwrap()).collect();
+    let (c32, c64) = (HwCtx::<f32>::new(MathLib::CoreMath, true), HwCtx::<f64>::new(MathLib::CoreMath, true));
+    for policy in policies() {
+        for &order in &orders {
+            for (m, specials) in [Mix::Plain, Mix::Specials, Mix::Big].into_iter().enumerate() {
+                let seed = 77 + m as u64;
+                product::<f32, 16>(&c32, &policy, order, seed, specials);
+                product::<f64, 8>(&c64, &policy, order, seed + 5, specials);
+                product::<f32, 3>(&c32, &policy, order, seed + 9, specials);
+            }
+        }
+    }
+}

@@ -108,8 +108,9 @@ macro_rules! hw_lane_dot {
                     let (x, y) = (a.get(k), b.get(k));
                     (&x.v, &y.v, &x.t, &y.t)
                 };
-                pd.tangents_fused(&mut out.t, a.len(), get, s, ctx)
-                    || pd.tangents(&mut out.t, a.len(), (|k| &a.get(k).v, |k| &b.get(k).v), (|k| &a.get(k).t, |k| &b.get(k).t), s, ctx)
+                pd.tangents_cached(&mut out.t, a.len(), [a.key(), b.key()], get, s, ctx)
+                    || pd.tangents_fused(&mut out.t, a.len(), get, s, ctx)
+                    || super::policy_tangents(out, a, b, pd, s, ctx)
             }
         }
     };

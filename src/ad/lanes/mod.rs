@@ -68,8 +68,9 @@ pub trait LaneDot: Real {
     }
 
     /// The tangent lanes of [`Scalar::dot_policy`](crate::scalar::Scalar::dot_policy) of
-    /// `K`-lane dual numbers at once ([`PolicyDot::tangents`]); `false` (nothing done) where
-    /// the lanes are to be computed one by one, by the definition. `f32` and `f64` read and
+    /// `K`-lane dual numbers at once ([`policy_tangents`]); `false` (nothing done) where the
+    /// lanes are to be computed one by one, by the definition. `f32` and `f64` first reuse
+    /// operands converted once per matrix product ([`PolicyDot::tangents_cached`]), else
     /// convert the terms in the vector loop itself ([`PolicyDot::tangents_fused`]). Speed only:
     /// every path gives the definition's bits (`tests/it/policy_lanes.rs`).
     #[inline(always)]
@@ -81,8 +82,22 @@ pub trait LaneDot: Real {
         s: &mut PolicyScratch,
         ctx: &Self::RCtx,
     ) -> bool {
-        pd.tangents(&mut out.t, a.len(), (|k| &a.get(k).v, |k| &b.get(k).v), (|k| &a.get(k).t, |k| &b.get(k).t), s, ctx)
+        policy_tangents(out, a, b, pd, s, ctx)
     }
+}
+
+/// [`PolicyDot::tangents`] of `K`-lane dual numbers: every format's way to all the lanes of a
+/// policy dot at once (and the fallback of the faster ways of `f32`/`f64`).
+#[inline(always)]
+pub fn policy_tangents<R: Real, const K: usize>(
+    out: &mut DualVec<R, K>,
+    a: Strided<'_, DualVec<R, K>>,
+    b: Strided<'_, DualVec<R, K>>,
+    pd: &PolicyDot<'_>,
+    s: &mut PolicyScratch,
+    ctx: &R::RCtx,
+) -> bool {
+    pd.tangents(&mut out.t, a.len(), (|k| &a.get(k).v, |k| &b.get(k).v), (|k| &a.get(k).t, |k| &b.get(k).t), s, ctx)
 }
 
 /// [`LaneDot`] for a format whose primitives are dear enough that, given the value, only the

@@ -19,7 +19,9 @@
 //! [`fused_passes`] reads each term's value and tangents from the caller, converts (or splits,
 //! [`Plan`]) them in registers and runs every pass's chains in the same loop, with no buffer
 //! between; an input the bit operations must decline (not finite, below the format's normal
-//! range, rounded beyond its largest value) sends the whole dot to the definition.
+//! range, rounded beyond its largest value) sends the whole dot to the definition. Where the
+//! operands of a matrix product stay fixed while its dots are computed, each operand is
+//! converted once for all of them instead ([`convert_operand`], then [`chains`]).
 
 use super::format::{Conv, Fmt};
 use super::kernel;
@@ -103,39 +105,30 @@ pub trait ChainInput: Copy {
     fn minus(self, p: f32) -> Self;
 }
 
-impl ChainInput for f64 {
-    #[inline(always)]
-    fn conv(self, c: &BitConv) -> (f32, u32) {
-        const SIGN: u64 = 1 << 63;
-        let [shift, bias, odd, keep, emin, max] = c.wide;
-        let bits = self.to_bits();
-        let mag = bits & !SIGN;
-        let r = (mag + bias + ((mag >> shift) & odd)) & keep;
-        let bad = ((mag != 0) & (mag < emin)) | (r > max);
-        (f64::from_bits(r | (bits & SIGN)) as f32, bad as u32)
-    }
-    #[inline(always)]
-    fn minus(self, p: f32) -> f64 {
-        self - p as f64
-    }
+/// [`ChainInput`] for a float type over its bits: `chain_input!(type, bits, params field)`.
+macro_rules! chain_input {
+    ($t:ty, $bits:ty, $params:ident) => {
+        impl ChainInput for $t {
+            #[inline(always)]
+            fn conv(self, c: &BitConv) -> (f32, u32) {
+                const SIGN: $bits = 1 << (<$bits>::BITS - 1);
+                let [shift, bias, odd, keep, emin, max] = c.$params;
+                let bits = self.to_bits();
+                let mag = bits & !SIGN;
+                let r = (mag + bias + ((mag >> shift) & odd)) & keep;
+                let bad = ((mag != 0) & (mag < emin)) | (r > max);
+                (<$t>::from_bits(r | (bits & SIGN)) as f32, bad as u32)
+            }
+            #[inline(always)]
+            fn minus(self, p: f32) -> $t {
+                self - p as $t
+            }
+        }
+    };
 }
 
-impl ChainInput for f32 {
-    #[inline(always)]
-    fn conv(self, c: &BitConv) -> (f32, u32) {
-        const SIGN: u32 = 1 << 31;
-        let [shift, bias, odd, keep, emin, max] = c.narrow;
-        let bits = self.to_bits();
-        let mag = bits & !SIGN;
-        let r = (mag + bias + ((mag >> shift) & odd)) & keep;
-        let bad = ((mag != 0) & (mag < emin)) | (r > max);
-        (f32::from_bits(r | (bits & SIGN)), bad as u32)
-    }
-    #[inline(always)]
-    fn minus(self, p: f32) -> f32 {
-        self - p
-    }
-}
+chain_input!(f64, u64, wide);
+chain_input!(f32, u32, narrow);
 
 /// `xs` converted to `f`'s `mul` format, into `out` as f32s, by one branch-free loop over the
 /// bits ([`BitConv`]). `false` (then `out` is to be discarded) when the policy has split
@@ -224,6 +217,50 @@ fn split_lanes<T: ChainInput, const K: usize, const PIECES: usize>(plan: &Plan, 
         bad[l] |= b;
     }
     out
+}
+
+/// One operand of a matrix product converted once for every dot that reads it (each pass's
+/// chains then run over the pieces: [`chains`]): `term(i)` is the value and the tangent lanes
+/// of term `i`, in summation order; piece `j` of the values goes to `v[j]` (`n` of them), of
+/// the tangents to `t[j]` (term-major, `n·K`), split and converted as [`fused_passes`] does.
+/// `false` when an input is declined (the buffers are then not to be used).
+pub fn convert_operand<'t, T: ChainInput + 't, const K: usize>(
+    plan: &Plan,
+    n: usize,
+    term: impl Fn(usize) -> (T, &'t [T; K]),
+    v: &mut [Vec<f32>; 3],
+    t: &mut [Vec<f32>; 3],
+) -> bool {
+    match plan.passes {
+        Passes::One => convert_body::<T, K, 1>(plan, n, term, v, t),
+        Passes::X3 => convert_body::<T, K, 2>(plan, n, term, v, t),
+        Passes::X6 => convert_body::<T, K, 3>(plan, n, term, v, t),
+    }
+}
+
+/// The loop of [`convert_operand`] for `PIECES` pieces.
+#[inline(always)]
+fn convert_body<'t, T: ChainInput + 't, const K: usize, const PIECES: usize>(
+    plan: &Plan,
+    n: usize,
+    term: impl Fn(usize) -> (T, &'t [T; K]),
+    v: &mut [Vec<f32>; 3],
+    t: &mut [Vec<f32>; 3],
+) -> bool {
+    v.iter_mut().chain(t.iter_mut()).for_each(Vec::clear);
+    let mut bad = [0u32; K];
+    let mut bad_values = 0u32;
+    for i in 0..n {
+        let (x, xt) = term(i);
+        let (p, b) = plan.split::<T, PIECES>(x);
+        bad_values |= b;
+        let tp = split_lanes::<T, K, PIECES>(plan, xt, &mut bad);
+        for j in 0..PIECES {
+            v[j].push(p[j]);
+            t[j].extend_from_slice(&tp[j]);
+        }
+    }
+    bad_values == 0 && bad.iter().all(|&b| b == 0)
 }
 
 /// The chains of every pass of every lane of a dual number's dot (as [`chains`] per pass),
@@ -325,6 +362,34 @@ pub fn combine(results: &[f32]) -> Option<f32> {
     (r.is_finite() && results.iter().all(|x| x.is_finite())).then_some(r)
 }
 
+/// Every lane's passes combined as [`combine`] combines them (`v[q][l]`: pass `q` of lane `l`,
+/// `np` passes) and converted to `out` to nearest-even on the bits (`out`: a [`BitConv`]; to
+/// `f32` the identity), as `f32`s; `None` where a lane's passes or sum are not finite or its
+/// conversion is declined (the caller then takes the general path, lane by lane). The lanes
+/// run as one loop.
+#[inline(always)]
+pub fn combine_lanes<const K: usize>(out: &BitConv, v: &[[f32; K]; 6], np: usize) -> Option<[f32; K]> {
+    let mut finite = true;
+    let mut r = v[0];
+    for l in 0..K {
+        finite &= r[l].is_finite();
+    }
+    for p in &v[1..np] {
+        for l in 0..K {
+            finite &= p[l].is_finite();
+            r[l] = r[l] + p[l];
+        }
+    }
+    let mut bad = 0u32;
+    for x in r.iter_mut() {
+        finite &= x.is_finite();
+        let (c, b) = x.conv(out);
+        *x = c;
+        bad |= b;
+    }
+    (finite && bad == 0).then_some(r)
+}
+
 /// The two f32 chains of every lane of a dual number's dot: `x[l] = Σ_i a[i]·bt[i][l]` and
 /// `y[l] = Σ_i at[i][l]·b[i]`, the terms in the order given (`a`, `b` the converted values,
 /// `at`, `bt` the converted tangents, term-major: `at[i·K + l]`), each accumulated as the
@@ -350,18 +415,21 @@ unsafe fn chains_fma<const K: usize>(a: &[f32], b: &[f32], at: &[f32], bt: &[f32
 fn body<const K: usize, const ROUNDED: bool>(a: &[f32], b: &[f32], at: &[f32], bt: &[f32]) -> ([f32; K], [f32; K]) {
     let n = a.len();
     debug_assert!(n >= 1 && b.len() == n && at.len() == n * K && bt.len() == n * K);
-    let lanes = |v: &[f32], i: usize| -> [f32; K] { std::array::from_fn(|l| v[i * K + l]) };
-    let (bt0, at0) = (lanes(bt, 0), lanes(at, 0));
-    let mut x: [f32; K] = std::array::from_fn(|l| a[0] * bt0[l]);
-    let mut y: [f32; K] = std::array::from_fn(|l| at0[l] * b[0]);
-    for i in 1..n {
-        let (ai, bi, bti, ati) = (a[i], b[i], lanes(bt, i), lanes(at, i));
-        if ROUNDED {
-            x = std::array::from_fn(|l| x[l] + ai * bti[l]);
-            y = std::array::from_fn(|l| y[l] + ati[l] * bi);
-        } else {
-            x = std::array::from_fn(|l| ai.mul_add(bti[l], x[l]));
-            y = std::array::from_fn(|l| ati[l].mul_add(bi, y[l]));
+    let (at, bt) = (at.as_chunks::<K>().0, bt.as_chunks::<K>().0);
+    let (mut x, mut y) = ([0f32; K], [0f32; K]);
+    for l in 0..K {
+        x[l] = a[0] * bt[0][l];
+        y[l] = at[0][l] * b[0];
+    }
+    for (((&ai, &bi), ati), bti) in a.iter().zip(b).zip(at).zip(bt).skip(1) {
+        for l in 0..K {
+            if ROUNDED {
+                x[l] = x[l] + ai * bti[l];
+                y[l] = y[l] + ati[l] * bi;
+            } else {
+                x[l] = ai.mul_add(bti[l], x[l]);
+                y[l] = ati[l].mul_add(bi, y[l]);
+            }
         }
     }
     (x, y)
@@ -412,6 +480,48 @@ mod tests {
                 assert_eq!(nb, wb, "{name} {x:e}");
                 if nb == 0 {
                     assert_eq!(n.to_bits(), w.to_bits(), "{name} {x:e}");
+                }
+            }
+        }
+    }
+
+    /// The lanes' passes combined and converted at once equal [`combine`] then
+    /// [`Fmt::convert`] lane by lane wherever they claim the bits, for every pass count, every
+    /// `out` format, and sums that overflow, are not finite, or land below the normal range;
+    /// and they decline exactly when some lane is not finite or declined.
+    #[test]
+    fn combine_lanes_is_combine_then_convert() {
+        let mut z = 3u64;
+        let mut next = || {
+            z = z.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            let m = (z >> 40) as f32 / (1u32 << 24) as f32 - 0.5;
+            match z % 97 {
+                0 => f32::INFINITY,
+                1 => f32::NAN,
+                2 => 3e38,
+                3 => 1e-41,
+                4 => -0.0,
+                _ => m * 2f32.powi((z % 61) as i32 - 30),
+            }
+        };
+        for round in 0..3000 {
+            let v: [[f32; 4]; 6] = std::array::from_fn(|_| std::array::from_fn(|_| next()));
+            for np in [1, 3, 6] {
+                let out = Fmt::ALL[round % Fmt::ALL.len()];
+                let c = BitConv::of(out, Conv::Rne);
+                let want: Vec<Option<f32>> = (0..4)
+                    .map(|l| {
+                        let r = combine(&std::array::from_fn::<f32, 6, _>(|q| v[q][l])[..np])?;
+                        let (x, bad) = r.conv(&c);
+                        (bad == 0).then(|| {
+                            assert_eq!(x.to_bits(), (out.convert(r as f64, Conv::Rne, false) as f32).to_bits(), "{out:?} {r:e}");
+                            x
+                        })
+                    })
+                    .collect();
+                match combine_lanes(&c, &v, np) {
+                    Some(got) => assert!(want.iter().zip(got).all(|(w, g)| w.map(f32::to_bits) == Some(g.to_bits())), "{out:?} np={np}"),
+                    None => assert!(want.iter().any(Option::is_none), "{out:?} np={np}"),
                 }
             }
         }

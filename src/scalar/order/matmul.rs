@@ -2,11 +2,12 @@
 //! precision policy ([`crate::scalar::matmul`]) the policy's kernel, in this order's term order.
 
 use super::kernels::dot_given;
+use super::operands::{OperandKey, Operands};
 use super::shaped::split_size;
 use super::{Eval, KernelScratch, Order, Strided};
 use crate::scalar::matmul::chain;
 use crate::scalar::matmul::kernel::{self, Shape, Sum};
-use crate::scalar::matmul::{Fields, Fmt, Passes, Rounding};
+use crate::scalar::matmul::{Conv, Fields, Fmt, Passes, Rounding};
 use crate::scalar::rules::Rules;
 use crate::scalar::{Real, Scalar};
 
@@ -75,6 +76,8 @@ pub struct PolicyScratch {
     /// The values and tangents of [`PolicyDot::tangents`] as `f64`s, in term order (`a`, `b`,
     /// `ȧ`, `ḃ`).
     raw: [Vec<f64>; 4],
+    /// The converted operands of [`PolicyDot::tangents_cached`].
+    pub(super) operands: Operands,
 }
 
 impl PolicyDot<'_> {
@@ -205,17 +208,56 @@ impl PolicyDot<'_> {
         }
         // per pass (ja, jb): x = Σ a_ja·ḃ_jb, y = Σ ȧ_ja·b_jb
         let pairs = kernel::pass_pairs(f.passes);
-        let mut xs = [[0f32; 6]; K];
-        let mut ys = [[0f32; 6]; K];
+        let (mut xs, mut ys) = ([[0f32; K]; 6], [[0f32; K]; 6]);
         for (q, &(ja, jb)) in pairs.iter().enumerate() {
-            let (x, y) = chain::chains::<K>(chain::rounded(f), &lanes[ja], &lanes[3 + jb], &lanes[6 + ja], &lanes[9 + jb]);
-            for l in 0..K {
-                (xs[l][q], ys[l][q]) = (x[l], y[l]);
-            }
+            (xs[q], ys[q]) = chain::chains::<K>(chain::rounded(f), &lanes[ja], &lanes[3 + jb], &lanes[6 + ja], &lanes[9 + jb]);
         }
         s.lanes = lanes;
-        let np = pairs.len();
-        self.finish_lanes(out, n, |l| (chain::combine(&xs[l][..np]), chain::combine(&ys[l][..np])), (a, b), (at, bt), s, ctx);
+        self.finish_lanes(out, n, (&xs, &ys), (a, b), (at, bt), s, ctx);
+        true
+    }
+
+    /// [`PolicyDot::tangents`] over operands converted once for every dot that reads them
+    /// ([`chain::convert_operand`], kept in the scratch's scope: see [`super::operands`]);
+    /// `keys` name the two operands' views. `false` (nothing done) outside a scope, beyond its
+    /// budget, for an order other than `sequential`, a policy that is no f32 chain, or an
+    /// input the bit conversion declines.
+    pub fn tangents_cached<'r, R: Real + chain::ChainInput + 'r, const K: usize>(
+        &self,
+        out: &mut [R; K],
+        n: usize,
+        keys: [OperandKey; 2],
+        get: impl Fn(usize) -> (&'r R, &'r R, &'r [R; K], &'r [R; K]) + Copy,
+        s: &mut PolicyScratch,
+        ctx: &R::RCtx,
+    ) -> bool {
+        let f = self.fields;
+        if n == 0 || self.eval.order != Order::Sequential {
+            return false;
+        }
+        let Some(plan) = chain::Plan::new(f) else { return false };
+        let convert = |side: usize| {
+            move |c: &mut super::operands::Converted| {
+                let term = |i: usize| {
+                    let (a, b, at, bt) = get(i);
+                    if side == 0 { (*a, at) } else { (*b, bt) }
+                };
+                c.ok = chain::convert_operand::<R, K>(&plan, n, term, &mut c.v, &mut c.t);
+            }
+        };
+        let Some(ia) = s.operands.get(0, keys[0], convert(0)) else { return false };
+        let Some(ib) = s.operands.get(1, keys[1], convert(1)) else { return false };
+        let (ca, cb) = s.operands.pair(ia, ib);
+        if !(ca.ok && cb.ok) {
+            return false;
+        }
+        let (mut xs, mut ys) = ([[0f32; K]; 6], [[0f32; K]; 6]);
+        for (q, &(ja, jb)) in kernel::pass_pairs(f.passes).iter().enumerate() {
+            (xs[q], ys[q]) = chain::chains::<K>(chain::rounded(f), &ca.v[ja], &cb.v[jb], &ca.t[ja], &cb.t[jb]);
+        }
+        let (a, b) = (move |i| get(i).0, move |i| get(i).1);
+        let (at, bt) = (move |i| get(i).2, move |i| get(i).3);
+        self.finish_lanes(out, n, (&xs, &ys), (a, b), (at, bt), s, ctx);
         true
     }
 
@@ -247,34 +289,47 @@ impl PolicyDot<'_> {
             _ => None,
         };
         let Some((xs, ys)) = lanes else { return false };
-        let np = kernel::pass_pairs(f.passes).len();
-        let sums = |v: &[[f32; K]; 6], l: usize| chain::combine(&std::array::from_fn::<f32, 6, _>(|q| v[q][l])[..np]);
         let (a, b) = (move |i| get(i).0, move |i| get(i).1);
         let (at, bt) = (move |i| get(i).2, move |i| get(i).3);
-        self.finish_lanes(out, n, |l| (sums(&xs, l), sums(&ys, l)), (a, b), (at, bt), s, ctx);
+        self.finish_lanes(out, n, (&xs, &ys), (a, b), (at, bt), s, ctx);
         true
     }
 
-    /// Every lane's result from its two chains' sums (`sums(l)`; `None`: not finite, the lane
-    /// is then computed by [`PolicyDot::dot2`]): each converted to `out` ([`kernel::finish_value`],
-    /// keyed by the first and last terms as the definition is) and added in `R`.
+    /// Every lane's result from its passes' chains (`xs[q][l]`, `ys[q][l]`: pass `q`'s two sums
+    /// of lane `l`, the passes in [`kernel::pass_pairs`]'s order), combined ([`chain::combine`]),
+    /// each converted to `out` ([`kernel::finish_value`], keyed by the first and last terms as
+    /// the definition is) and added in `R`; a lane whose sums are not finite is computed by
+    /// [`PolicyDot::dot2`].
     #[allow(clippy::too_many_arguments)]
     fn finish_lanes<'r, R: Real + 'r, const K: usize>(
         &self,
         out: &mut [R; K],
         n: usize,
-        sums: impl Fn(usize) -> (Option<f32>, Option<f32>),
+        (xs, ys): (&[[f32; K]; 6], &[[f32; K]; 6]),
         (a, b): (impl Fn(usize) -> &'r R + Copy, impl Fn(usize) -> &'r R + Copy),
         (at, bt): (impl Fn(usize) -> &'r [R; K] + Copy, impl Fn(usize) -> &'r [R; K] + Copy),
         s: &mut PolicyScratch,
         ctx: &R::RCtx,
     ) {
         let f = self.fields;
+        let np = kernel::pass_pairs(f.passes).len();
+        // the common case, every lane at once: `out` to nearest-even, every sum finite and
+        // converted on the bits
+        if f.round == Rounding::Rne && !f.exact.out {
+            let c = chain::BitConv::of(f.out, Conv::Rne);
+            if let (Some(x), Some(y)) = (chain::combine_lanes(&c, xs, np), chain::combine_lanes(&c, ys, np)) {
+                for (l, o) in out.iter_mut().enumerate() {
+                    o.set_add(&R::from_f64(x[l] as f64, ctx), &R::from_f64(y[l] as f64, ctx), ctx);
+                }
+                return;
+            }
+        }
         // `out = f32` to nearest: a finite f32 sum is its own conversion
         let f32_out = f.out == Fmt::F32 && f.round == Rounding::Rne && !f.exact.out;
+        let sums = |v: &[[f32; K]; 6], l: usize| chain::combine(&std::array::from_fn::<f32, 6, _>(|q| v[q][l])[..np]);
         let key = |p: &R, q: &R, r: &R, t: &R| [p.to_f64(), q.to_f64(), r.to_f64(), t.to_f64()];
         for (l, o) in out.iter_mut().enumerate() {
-            let (Some(x), Some(y)) = sums(l) else {
+            let (Some(x), Some(y)) = (sums(xs, l), sums(ys, l)) else {
                 self.dot2(o, n, (a, |k| &bt(k)[l]), (|k| &at(k)[l], b), s, ctx);
                 continue;
             };

@@ -61,6 +61,7 @@
 mod compensated;
 mod kernels;
 mod matmul;
+mod operands;
 mod pairwise;
 mod shaped;
 mod strided;
@@ -78,6 +79,7 @@ use crate::scalar::rules::Rules;
 
 pub use kernels::{dot, dot_in_order, dot_with_value, sum};
 pub use matmul::{matmul, policy_accepts, PolicyDot, PolicyScratch};
+pub use operands::OperandKey;
 pub use strided::{KernelScratch, Strided};
 
 /// A summation order.

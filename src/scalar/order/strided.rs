@@ -52,6 +52,12 @@ impl<'a, S> Strided<'a, S> {
         debug_assert!(len == 0 || first + (len - 1) * step < self.len);
         Strided { data: self.data, start: self.start + first * self.stride, stride: self.stride * step, len }
     }
+    /// This view's identity: its data's address, start, stride and length (what the converted
+    /// operands of a policy's matrix products are known by: [`super::operands`]).
+    #[inline(always)]
+    pub fn key(&self) -> super::OperandKey {
+        super::OperandKey(self.data.as_ptr() as usize, self.start, self.stride, self.len)
+    }
     /// The elements in index order.
     pub(super) fn iter(&self) -> impl Iterator<Item = &'a S> + Clone + 'a {
         let (data, start, stride) = (self.data, self.start, self.stride);
@@ -74,5 +80,21 @@ impl<S: Scalar> KernelScratch<S> {
     /// Scratch for sums of length up to `max_len`, initialized from `zero`.
     pub fn new(zero: &S, max_len: usize) -> Self {
         KernelScratch { t: std::array::from_fn(|_| zero.clone()), buf: vec![zero.clone(); max_len], policy: Default::default() }
+    }
+}
+
+impl<S> KernelScratch<S> {
+    /// Opens a scope in which the operands of the matrix products run through this scratch
+    /// keep their values: a policy's dots may then convert each operand (a row, a column) once
+    /// for every dot that reads it ([`super::operands`]; the same bits). **The caller's
+    /// promise:** no element such a product reads changes until this scope is reopened (which
+    /// forgets every conversion) or closed ([`KernelScratch::release_operands`]).
+    pub fn fix_operands(&mut self) {
+        self.policy.operands.fix();
+    }
+
+    /// Closes the scope of [`KernelScratch::fix_operands`]: nothing is cached any more.
+    pub fn release_operands(&mut self) {
+        self.policy.operands.release();
     }
 }
