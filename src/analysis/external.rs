@@ -347,7 +347,7 @@ impl SearchAxes {
                         continue;
                     }
                     for &rules in &self.rules {
-                        if crate::hessian::check_rules(rules, m, spec, prec, o, &policy).is_ok() && super::in_analyses(rules, m) {
+                        if crate::hessian::check_rules(rules, m, spec, prec, o, &policy).is_ok() {
                             out.extend(self.fmas.iter().map(|&fma| (m, prec, o, fma, policy, rules)));
                         }
                     }

@@ -238,7 +238,7 @@ pub fn cells(req: &Request) -> Vec<CellKey> {
                         continue;
                     }
                     for &rules in &req.rules {
-                        if crate::hessian::check_rules(rules, m, &req.problem.spec, prec, o, &policy).is_err() || !in_analyses(rules, m) {
+                        if crate::hessian::check_rules(rules, m, &req.problem.spec, prec, o, &policy).is_err() {
                             continue;
                         }
                         for &fma in &req.fmas {
@@ -265,14 +265,6 @@ pub fn check_policies(policies: &[PrecisionPolicy], methods: &[Method], precisio
     Ok(())
 }
 
-/// Whether analyses run `rules` under method `m`: every covered pair but PyTorch's `rev-rev`
-/// (`torch.autograd.functional.hessian`, `hessian` only for now): the committed analyses
-/// (`results/tf2-article/example1-rules`) were computed without it, and adding its rows
-/// needs them regenerated (the main engineer's call).
-pub(crate) fn in_analyses(rules: crate::scalar::rules::Rules, m: crate::hessian::Method) -> bool {
-    !(rules == crate::scalar::rules::Rules::PyTorch && m == crate::hessian::Method::RevRev)
-}
-
 /// Refuses a request with rules that run in none of its cells (naming the reason for the
 /// first combination), so that no requested rules are silently absent from the rows.
 pub fn check_rules(req: &Request) -> Result<(), String> {
@@ -283,10 +275,9 @@ pub fn check_rules(req: &Request) -> Result<(), String> {
                 req.precisions.iter().flat_map(move |&p| req.orders.iter().flat_map(move |&o| req.policies.iter().map(move |pol| (m, p, o, pol))))
             })
         };
-        if !combos().any(|(m, p, o, pol)| crate::hessian::check_rules(rules, m, spec, p, o, pol).is_ok() && in_analyses(rules, m)) {
+        if !combos().any(|(m, p, o, pol)| crate::hessian::check_rules(rules, m, spec, p, o, pol).is_ok()) {
             let (m, p, o, pol) = combos().next().ok_or("no cells")?;
-            let not_yet = || format!("rules {rules} run {} in `clairaut hessian` only, not in analyses yet", m.name());
-            return Err(crate::hessian::check_rules(rules, m, spec, p, o, pol).err().unwrap_or_else(not_yet));
+            return Err(crate::hessian::check_rules(rules, m, spec, p, o, pol).expect_err("refused"));
         }
     }
     Ok(())

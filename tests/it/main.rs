@@ -44,6 +44,7 @@ mod revrev_lanes;
 mod rules_more;
 mod rules_jax;
 mod rules_torch_rr;
+mod rules_torch_rr_analyses;
 mod properties;
 mod report;
 mod sweep;

@@ -87,10 +87,11 @@ fn framework_rules(study: &Study, md: &mut String) {
     let _ = writeln!(
         md,
         "**Examples 1 and 3 under the frameworks' derivative rules.** Example 3's network is Example 1's. The \
-         frameworks build its Hessian from their own formulas: TensorFlow's nested tapes (`rules = tensorflow`, \
-         rev-rev), `jax.hessian` and `torch.func.hessian` (`rules = jax`, `rules = pytorch`, fwd-rev: jacfwd of \
-         jacrev). Each framework-rules row beside Clairaut's own (`clairaut`) in the same method and precision; \
-         the graph part is ‖H(rules) − H(clairaut)‖/‖T‖, their whole difference:\n"
+         frameworks build its Hessian from their own formulas: TensorFlow's nested tapes and \
+         `torch.autograd.functional.hessian` (`rules = tensorflow`, `rules = pytorch`, rev-rev), `jax.hessian` and \
+         `torch.func.hessian` (`rules = jax`, `rules = pytorch`, fwd-rev: jacfwd of jacrev). Each framework-rules \
+         row beside Clairaut's own (`clairaut`) in the same method and precision; the graph \
+         part is ‖H(rules) − H(clairaut)‖/‖T‖, their whole difference:\n"
     );
     fn rules_col(r: &Row) -> String {
         r.row.rules.clone().unwrap_or_else(|| "clairaut".into())
@@ -129,7 +130,7 @@ fn framework_rules(study: &Study, md: &mut String) {
          at most the rounding part (the graph moves the Hessian within its own rounding error). Closer to the exact \
          Hessian than Clairaut's graph: {}. Whether each set of rules reproduces its framework's own Hessian bit for \
          bit is tested against committed framework outputs (`tests/data/frameworks/`, `tests/it/rules.rs`, \
-         `tests/it/rules_torch.rs`).\n",
+         `tests/it/rules_torch.rs`, `tests/it/rules_torch_rr.rs`).\n",
         framework.len(),
         if better.is_empty() { "none".into() } else { better.join(", ") }
     );
