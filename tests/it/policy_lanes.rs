@@ -56,16 +56,19 @@ fn big(z: &mut u64) -> f64 {
     if *z & 1 == 0 { m * 2f64.powi(e) } else { -m * 2f64.powi(e) }
 }
 
+/// A reproducible K-lane dual number: its value, then its lanes, each an [`operand`].
+fn dual<R: LaneDot, const K: usize>(z: &mut u64, specials: Mix, ctx: &R::RCtx) -> DualVec<R, K> {
+    let v = R::from_f64(operand(z, specials), ctx);
+    DualVec { v, t: std::array::from_fn(|_| R::from_f64(operand(z, specials), ctx)) }
+}
+
 /// The dot of `a`, `b` (K-lane duals) under `policy` and `order`, and the same lane by lane
 /// through one-tangent duals: the tangents (and values) must be the same bits.
 fn check<R: LaneDot + Copy + Into<f64>, const K: usize>(ctx: &R::RCtx, policy: &str, order: Order, n: usize, seed: u64, specials: Mix) {
     let pol = PrecisionPolicy::parse(policy).unwrap();
     let eval = Eval::new(order, [n]).with_policy(&pol);
     let mut z = seed;
-    let mut dv = || {
-        let v = R::from_f64(operand(&mut z, specials), ctx);
-        DualVec::<R, K> { v, t: std::array::from_fn(|_| R::from_f64(operand(&mut z, specials), ctx)) }
-    };
+    let mut dv = || dual::<R, K>(&mut z, specials, ctx);
     let a: Vec<DualVec<R, K>> = (0..n).map(|_| dv()).collect();
     let b: Vec<DualVec<R, K>> = (0..n).map(|_| dv()).collect();
     let zero = R::from_f64(0.0, ctx);
@@ -131,10 +134,7 @@ fn product<R: LaneDot + Copy + Into<f64>, const K: usize>(ctx: &R::RCtx, policy:
     let pol = PrecisionPolicy::parse(policy).unwrap();
     let eval = Eval::new(order, [n]).with_policy(&pol);
     let mut z = seed;
-    let mut dv = || {
-        let v = R::from_f64(operand(&mut z, specials), ctx);
-        DualVec::<R, K> { v, t: std::array::from_fn(|_| R::from_f64(operand(&mut z, specials), ctx)) }
-    };
+    let mut dv = || dual::<R, K>(&mut z, specials, ctx);
     let mut a: Vec<DualVec<R, K>> = (0..m * n).map(|_| dv()).collect();
     let b: Vec<DualVec<R, K>> = (0..n * p).map(|_| dv()).collect();
     let zero = R::from_f64(0.0, ctx);
