@@ -50,9 +50,25 @@
 //! `float` `exp` on tensors of 3, 5, 6 or 7 elements (glibc's `expf` there); the sign of some
 //! structural zeros.
 
-use super::super::Activation;
+use super::super::{Activation, Loss};
 use crate::scalar::rules::GradKernel;
 use crate::scalar::{Real, Scalar};
+
+/// The activations JAX's rules cover, as errors name them ([`covers`]).
+pub(super) const ACTIVATIONS: &str = "sigmoid, tanh and identity";
+
+/// The losses JAX's rules cover, as errors name them ([`covers_loss`]).
+pub(super) const LOSSES: &str = "mse and mse:sum";
+
+/// Whether JAX's rules cover `act` (`identity` is no op).
+pub(super) fn covers(act: Activation) -> bool {
+    act == Activation::Identity || kernel(act).is_some()
+}
+
+/// Whether JAX's rules cover `loss`.
+pub(super) fn covers_loss(loss: Loss) -> bool {
+    matches!(loss, Loss::Mse | Loss::MseSum)
+}
 
 /// The JVP rule JAX differentiates `act` with, if Clairaut has it (`None` for `identity`: no
 /// op).

@@ -69,26 +69,20 @@ fn kernel(rules: Rules, act: Activation) -> Option<GradKernel> {
     }
 }
 
-/// Whether a framework's rules cover `spec`: every framework here has kernels for sigmoid and
-/// tanh (identity is no op) and the mse gradient; TensorFlow's also `gelu`, `silu` and the
-/// softmax cross-entropy.
+/// Whether a framework's rules cover `spec` (each framework's module says what it covers:
+/// `covers`, `covers_loss`, and the lists `ACTIVATIONS`, `LOSSES` the error names).
 fn check_spec(rules: Rules, spec: &Spec) -> Result<(), String> {
-    let (acts, losses) = match rules {
-        Rules::TensorFlow => ("sigmoid, tanh, gelu, silu and identity", "mse, mse:sum, softmax_cross_entropy and softmax_cross_entropy:sum"),
-        _ => ("sigmoid, tanh and identity", "mse and mse:sum"),
-    };
-    let covers = |a: Activation| match rules {
-        Rules::TensorFlow => tensorflow::covers(a),
-        _ => a == Activation::Identity || kernel(rules, a).is_some(),
+    type Covers = (fn(Activation) -> bool, fn(Loss) -> bool, &'static str, &'static str);
+    let (covers, covers_loss, acts, losses): Covers = match rules {
+        Rules::Clairaut => return Ok(()),
+        Rules::TensorFlow => (tensorflow::covers, tensorflow::covers_loss, tensorflow::ACTIVATIONS, tensorflow::LOSSES),
+        Rules::Jax => (jax::covers, jax::covers_loss, jax::ACTIVATIONS, jax::LOSSES),
+        Rules::PyTorch => (pytorch::covers, pytorch::covers_loss, pytorch::ACTIVATIONS, pytorch::LOSSES),
     };
     if let Some(a) = spec.activations.iter().find(|&&a| !covers(a)) {
         return Err(format!("rules {rules} cover the activations {acts}, not {}", a.name()));
     }
-    let loss_ok = match rules {
-        Rules::TensorFlow => tensorflow::covers_loss(spec.loss),
-        _ => matches!(spec.loss, Loss::Mse | Loss::MseSum),
-    };
-    if !loss_ok {
+    if !covers_loss(spec.loss) {
         return Err(format!("rules {rules} cover the losses {losses}, not {}", spec.loss.name()));
     }
     Ok(())

@@ -71,6 +71,22 @@ use super::super::{Activation, Loss};
 use crate::scalar::rules::{GradKernel, Lane};
 use crate::scalar::{Real, Scalar};
 
+/// The activations PyTorch's rules cover, as errors name them ([`covers`]).
+pub(super) const ACTIVATIONS: &str = "sigmoid, tanh and identity";
+
+/// The losses PyTorch's rules cover, as errors name them ([`covers_loss`]).
+pub(super) const LOSSES: &str = "mse and mse:sum";
+
+/// Whether PyTorch's rules cover `act` (`identity` is no op).
+pub(super) fn covers(act: Activation) -> bool {
+    act == Activation::Identity || kernel(act).is_some()
+}
+
+/// Whether PyTorch's rules cover `loss`.
+pub(super) fn covers_loss(loss: Loss) -> bool {
+    matches!(loss, Loss::Mse | Loss::MseSum)
+}
+
 /// PyTorch's backward kernel of `act`, if it has one (`None` for `identity`).
 pub(super) fn kernel(act: Activation) -> Option<GradKernel> {
     match act {

@@ -76,6 +76,12 @@ pub(super) fn kernel(act: Activation) -> Option<GradKernel> {
     }
 }
 
+/// The activations TensorFlow's rules cover, as errors name them ([`covers`]).
+pub(super) const ACTIVATIONS: &str = "sigmoid, tanh, gelu, silu and identity";
+
+/// The losses TensorFlow's rules cover, as errors name them ([`covers_loss`]).
+pub(super) const LOSSES: &str = "mse, mse:sum, softmax_cross_entropy and softmax_cross_entropy:sum";
+
 /// Whether TensorFlow's rules cover `act`.
 pub(super) fn covers(act: Activation) -> bool {
     matches!(act, Activation::Identity | Activation::Sigmoid | Activation::Tanh | Activation::Gelu | Activation::Silu)
