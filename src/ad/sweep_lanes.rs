@@ -221,7 +221,7 @@ impl<R: Real, const K: usize> LaneSweep<R, K> {
         match node {
             RuleNode::Act { k, a, at } => {
                 // ā += k(y, w), y this node's value (or its operand's, `GradKernel::reads_input`)
-                each::<K>(m, |l| k.eval(&mut out[l], k.operand(val(a), val(me)), &w[l], stack(at, l), ks, ctx));
+                each::<K>(m, |l| k.outer().eval(&mut out[l], k.operand(val(a), val(me)), &w[l], stack(at, l), ks, ctx));
                 acc.add(tape, a, out, m, ctx);
             }
             RuleNode::Kernel { k, y, dy, at } => {

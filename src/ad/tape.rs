@@ -487,7 +487,8 @@ fn rule_adjoint<R: Real>(
     match tape.rules[r as usize] {
         RuleNode::Act { k, a, at } => {
             // ā += k(y, w), y this node's value (or its operand's, `GradKernel::reads_input`)
-            k.eval(out, k.operand(val(a), val(me)), w, stack(at), ks, ctx);
+            // (`outer`: the kernel PyTorch's outer pass runs with `GradMode` off)
+            k.outer().eval(out, k.operand(val(a), val(me)), w, stack(at), ks, ctx);
             acc.add(tape, a, out, ctx);
         }
         RuleNode::Kernel { k, y, dy, at } => {
@@ -587,6 +588,13 @@ pub(super) fn kernel_y_adjoint<R: Real>(k: GradKernel, w: &R, yv: &R, dyv: &R, [
         }
         // activations' gradients only (`RuleNode::Act`), never recorded as kernels
         GradKernel::ErfcGrad | GradKernel::SwishGrad => unreachable!("{k:?} as a kernel node"),
+        // PyTorch's `silu` gradient is recorded op by op (`model::rules::pytorch`)
+        GradKernel::SiluTorch | GradKernel::SiluBackward => unreachable!("{k:?} as a kernel node"),
+        // PyTorch (`derivatives.yaml`, `gelu_backward`, `self:`): gelu_double_backward(grad,
+        // grad_output, self) = (grad·grad_output)·(pdf·2 − sq·pdf)
+        GradKernel::GeluTorch => rules::gelu_double_backward(t1, w, dyv, yv, ctx),
+        // PyTorch (`threshold_backward`, `self:`): zeros_like(grad)
+        GradKernel::ThresholdBackward => t1.set(&R::consts(ctx).zero, ctx),
     }
 }
 

@@ -149,6 +149,39 @@ pub enum GradKernel {
         /// The element count M of the mean; 0 for the sum.
         numel: u32,
     },
+    /// PyTorch `silu` (`nn.SiLU`): its value the CPU kernel's scalar path `x / (1 + exp(−x))`
+    /// (`aten/src/ATen/native/cpu/Activation.cpp`, measured); it reads its input x. Its
+    /// gradient with `GradMode` on (`derivatives.yaml`, `silu`, `self:`, and its forward
+    /// derivative `result: auto_element_wise`, which `torch.func.jvp` runs the same way) is
+    /// `infinitely_differentiable_silu_backward(dy, x)` (`FunctionsManual.cpp`): the aten ops
+    /// `s = sigmoid(x)`, `1 − s`, `x·(1 − s)`, `+ 1`, `dy·s`, and the product of the last two,
+    /// each rounded — unlike the `silu_backward` kernel ([`GradKernel::SiluBackward`], which
+    /// the outer backward pass of `torch.autograd.functional.hessian` runs with `GradMode` off:
+    /// [`GradKernel::outer`]).
+    SiluTorch,
+    /// PyTorch's CPU `silu_backward(grad_output, self)` kernel: `(dy·s)·fma(x, 1 − s, 1)`,
+    /// `s = 1/(1 + exp(−x))` (`1 + x·(1 − s)` contracted into one FMA by the compiler:
+    /// measured on 3000 points at f32 and f64 against `torch.ops.aten.silu_backward`, the
+    /// unfused order disagreeing on ~700); it reads its input x.
+    SiluBackward,
+    /// PyTorch `gelu` (`nn.GELU()`, `approximate='none'`) and its backward kernel
+    /// `gelu_backward(grad_output, self)`, both reading the input x (CPU scalar path,
+    /// `aten/src/ATen/native/cpu/Activation.cpp`, `GeluKernelImpl` / `GeluBackwardKernelImpl`):
+    /// value `(x·0.5)·(1 + erf(x·α))`, α = `M_SQRT1_2` in the format; gradient
+    /// `dy·(cdf + x·pdf)`, `cdf = 0.5·(1 + erf(x·α))`, `pdf = β·exp((x·x)·−0.5)`,
+    /// β = `M_2_SQRTPI·M_SQRT1_2·0.5` computed in double, then rounded (measured equal on 3000
+    /// f64 points; at f32 `torch` runs oneDNN's `gelu_erf` instead, not reproduced).
+    /// Registered forward derivative of `gelu_backward` (`derivatives.yaml`, `result:`):
+    /// `gelu_backward(ḋy, x) + gelu_double_backward(ẋ, dy, x)`; `gelu_double_backward(ggI,
+    /// gO, x)` (`FunctionsManual.cpp`, its aten ops logged) = `(ggI·gO)·(pdf·2 − sq·pdf)`,
+    /// `sq = x·x`, `pdf = exp(sq·−0.5)·β` (measured equal on 2100 points at f32 and f64
+    /// against `torch.autograd.grad` of `gelu_backward`).
+    GeluTorch,
+    /// PyTorch `relu` (`nn.ReLU`) and `threshold_backward(grad, result, 0)` (`derivatives.yaml`,
+    /// `relu`, `self:`): `dy` where the output y > 0, else 0; its value `max(x, 0)`.
+    /// Registered forward derivative (`threshold_backward`, `result:`):
+    /// `zeros_like(ẏ) + threshold_backward(ḋy, y, 0)`; gradient to `y`: `zeros_like(grad)`.
+    ThresholdBackward,
 }
 
 /// Where an element sits in the tensor a kernel runs over: its flat index and the tensor's
@@ -204,13 +237,27 @@ impl GradKernel {
             GradKernel::TanhGrad | GradKernel::TanhBackward | GradKernel::TanhJvp => Some(Activation::Tanh),
             GradKernel::SwishGrad => Some(Activation::Silu),
             GradKernel::ErfcGrad | GradKernel::MseBackward { .. } => None,
+            GradKernel::SiluTorch | GradKernel::SiluBackward => Some(Activation::Silu),
+            GradKernel::GeluTorch => Some(Activation::Gelu),
+            GradKernel::ThresholdBackward => Some(Activation::Relu),
         }
     }
 
     /// Whether the kernel reads its op's *input* x (`ErfcGrad`, `SwishGrad`) rather than its
     /// output y: the `y` of [`GradKernel::eval`] is then x.
     pub fn reads_input(self) -> bool {
-        matches!(self, GradKernel::ErfcGrad | GradKernel::SwishGrad)
+        matches!(self, GradKernel::ErfcGrad | GradKernel::SwishGrad | GradKernel::SiluTorch | GradKernel::SiluBackward | GradKernel::GeluTorch)
+    }
+
+    /// The kernel whose formula differentiates this activation in the *outer* backward pass of
+    /// `torch.autograd.functional.hessian` (`GradMode` off there: `silu`'s `silu_backward`
+    /// kernel, [`GradKernel::SiluBackward`], not the composite of [`GradKernel::SiluTorch`]);
+    /// the kernel itself for every other.
+    pub fn outer(self) -> GradKernel {
+        match self {
+            GradKernel::SiluTorch => GradKernel::SiluBackward,
+            k => k,
+        }
     }
 
     /// The operand [`GradKernel::eval`] reads of an op with input `x` and output `y`.
@@ -257,6 +304,27 @@ impl GradKernel {
                 d.set_add(one, &e, ctx);
                 out.set_div(one, &d, ctx);
             }
+            // x / (1 + std::exp(-x))
+            GradKernel::SiluTorch | GradKernel::SiluBackward => {
+                let one = &R::consts(ctx).one;
+                let (mut e, mut d) = (x.clone(), x.clone());
+                d.set_neg(x, ctx);
+                e.set_exp(&d, ctx);
+                d.set_add(one, &e, ctx);
+                out.set_div(x, &d, ctx);
+            }
+            // x * 0.5 * (1 + std::erf(x * kAlpha))
+            GradKernel::GeluTorch => {
+                let cs = R::consts(ctx);
+                let (mut e, mut d) = (x.clone(), x.clone());
+                d.set_mul(x, &R::from_f64(std::f64::consts::FRAC_1_SQRT_2, ctx), ctx);
+                e.set_erf(&d, ctx);
+                d.set_add(&cs.one, &e, ctx);
+                e.set_mul(x, &cs.half, ctx);
+                out.set_mul(&e, &d, ctx);
+            }
+            // clamp_min(x, 0)
+            GradKernel::ThresholdBackward => out.set_fun_deriv(super::Fun::Act(Activation::Relu), 0, x, ctx),
         }
     }
 
@@ -329,12 +397,42 @@ impl GradKernel {
                 t1.set(out, ctx);
                 out.set_mul(dy, t1, ctx);
             }
+            GradKernel::SiluTorch | GradKernel::SiluBackward => {
+                // s = sigmoid(x), y = x; composite: (dy * s) * ((x * (1 - s)) + 1);
+                // kernel: (dy * s) * fma(x, 1 - s, 1)
+                t0.set_fun_rule(GradKernel::SigmoidBackward, y, at, ctx);
+                t1.set_sub(&one, t0, ctx);
+                if self == GradKernel::SiluTorch {
+                    out.set_mul(y, t1, ctx);
+                    t1.set_add(out, &one, ctx);
+                } else {
+                    out.set_mul_add(y, t1, &one, ctx);
+                    t1.set(out, ctx);
+                }
+                out.set_mul(dy, t0, ctx);
+                t0.set_mul(out, t1, ctx);
+                out.set(t0, ctx);
+            }
+            GradKernel::GeluTorch => {
+                // dy * (cdf + x * pdf), y = x (on the values: never differentiated, `has_jvp`)
+                let mut v = y.value().clone();
+                gelu_backward(&mut v, y.value(), dy.value(), rc);
+                out.set_constant(&v, ctx);
+            }
+            GradKernel::ThresholdBackward => {
+                // self <= threshold ? 0 : grad, self = the relu output y
+                if y.value().is_positive() {
+                    out.set(dy, ctx);
+                } else {
+                    out.set_constant(&S::Real::consts(rc).zero, ctx);
+                }
+            }
         }
     }
 
     /// Whether the framework registers a forward derivative of this kernel ([`GradKernel::jvp`]).
     pub fn has_jvp(self) -> bool {
-        matches!(self, GradKernel::SigmoidBackward | GradKernel::TanhBackward)
+        matches!(self, GradKernel::SigmoidBackward | GradKernel::TanhBackward | GradKernel::GeluTorch | GradKernel::ThresholdBackward)
     }
 
     /// The tangent of `k(y, dy)` by the framework's *registered* forward derivative, where
@@ -347,6 +445,20 @@ impl GradKernel {
             return false;
         }
         let cs = R::consts(ctx);
+        if matches!(self, GradKernel::GeluTorch | GradKernel::ThresholdBackward) {
+            // gelu_backward(ḋy, x) + gelu_double_backward(ẋ, dy, x);
+            // zeros_like(ẏ) + threshold_backward(ḋy, y, 0)
+            let (mut first, mut second) = (y.clone(), y.clone());
+            let mut t = [y.clone(), y.clone()];
+            self.eval(&mut first, y, dyt, at, &mut t, ctx);
+            if self == GradKernel::GeluTorch {
+                gelu_double_backward(&mut second, yt, dy, y, ctx);
+                out.set_add(&first, &second, ctx);
+            } else {
+                out.set_add(&cs.zero, &first, ctx);
+            }
+            return true;
+        }
         let mut t = [y.clone(), y.clone()];
         let (mut first, mut m2, mut p, mut q) = (y.clone(), y.clone(), y.clone(), y.clone());
         self.eval(&mut first, y, dyt, at, &mut t, ctx);
@@ -363,6 +475,44 @@ impl GradKernel {
         out.set_add(&first, &m2, ctx);
         true
     }
+}
+
+/// PyTorch's CPU `gelu_backward(dy, x)` (erf form, scalar path; [`GradKernel::GeluTorch`]):
+/// `dy·(cdf + x·pdf)`, `cdf = 0.5·(1 + erf(x·α))`, `pdf = β·exp((x·x)·−0.5)`.
+fn gelu_backward<R: Real>(out: &mut R, x: &R, dy: &R, ctx: &R::RCtx) {
+    use std::f64::consts::{FRAC_1_SQRT_2, FRAC_2_SQRT_PI};
+    let cs = R::consts(ctx);
+    let (alpha, beta) = (R::from_f64(FRAC_1_SQRT_2, ctx), R::from_f64(FRAC_2_SQRT_PI * FRAC_1_SQRT_2 * 0.5, ctx));
+    let (mut cdf, mut pdf, mut t) = (x.clone(), x.clone(), x.clone());
+    t.set_mul(x, &alpha, ctx);
+    cdf.set_erf(&t, ctx);
+    t.set_add(&cs.one, &cdf, ctx);
+    cdf.set_mul(&cs.half, &t, ctx);
+    t.set_mul(x, x, ctx);
+    pdf.set_mul(&t, &R::from_f64(-0.5, ctx), ctx);
+    t.set_exp(&pdf, ctx);
+    pdf.set_mul(&beta, &t, ctx);
+    t.set_mul(x, &pdf, ctx);
+    pdf.set_add(&cdf, &t, ctx);
+    out.set_mul(dy, &pdf, ctx);
+}
+
+/// PyTorch's `gelu_double_backward(ggI, gO, x)` (erf form, `FunctionsManual.cpp`; its aten
+/// ops `mul`, `mul(−0.5)`, `exp`, `mul(kBeta)`, `mul`, `mul(2)`, `sub`, `mul`, `mul`):
+/// `(ggI·gO)·(pdf·2 − sq·pdf)`, `sq = x·x`, `pdf = exp(sq·−0.5)·β`.
+pub(crate) fn gelu_double_backward<R: Real>(out: &mut R, ggi: &R, go: &R, x: &R, ctx: &R::RCtx) {
+    use std::f64::consts::{FRAC_1_SQRT_2, FRAC_2_SQRT_PI};
+    let cs = R::consts(ctx);
+    let (mut sq, mut pdf, mut t) = (x.clone(), x.clone(), x.clone());
+    sq.set_mul(x, x, ctx);
+    t.set_mul(&sq, &R::from_f64(-0.5, ctx), ctx);
+    pdf.set_exp(&t, ctx);
+    t.set_mul(&pdf, &R::from_f64(FRAC_2_SQRT_PI * FRAC_1_SQRT_2 * 0.5, ctx), ctx);
+    pdf.set_mul(&sq, &t, ctx);
+    sq.set_mul(&t, &cs.two, ctx);
+    t.set_sub(&sq, &pdf, ctx);
+    pdf.set_mul(ggi, go, ctx);
+    out.set_mul(&pdf, &t, ctx);
 }
 
 /// TensorFlow's `SoftmaxCrossEntropyWithLogits` kernel (`tensorflow/core/kernels/xent_op.h`,

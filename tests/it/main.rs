@@ -45,6 +45,7 @@ mod rules_more;
 mod rules_jax;
 mod rules_torch_rr;
 mod rules_torch_rr_analyses;
+mod rules_torch_more;
 mod properties;
 mod report;
 mod sweep;

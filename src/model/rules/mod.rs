@@ -115,6 +115,10 @@ pub fn chain<S: Scalar>(eval: &Eval, act: Activation, g: &mut [S], a: &[S], z: &
     if eval.rules == Rules::TensorFlow && tensorflow::chain(act, g, z, inner, ctx) {
         return true;
     }
+    // PyTorch's `silu` (a composite of aten ops) and `gelu_backward(g, z)` read the input z
+    if eval.rules == Rules::PyTorch && pytorch::chain(act, g, z, ctx) {
+        return true;
+    }
     // TensorFlow's `SigmoidGrad(a, g)`/`TanhGrad(a, g)`, PyTorch's `sigmoid_backward(g, a)`/
     // `tanh_backward(g, a)` (differentiated by its registered forward derivative), element k
     // at position k of the tensor
