@@ -31,6 +31,16 @@ jax_only tiny-tanh-sigmoid --layers 2,2,1 --activations tanh,sigmoid --n 1 --see
 jax_only tiny-sigmoid-identity --layers 1,2,1 --activations sigmoid,identity --n 1 --seed 7
 jax_only tiny-sigmoid-identity-sum --layers 2,2,2 --activations sigmoid,identity --loss mse:sum --n 1 --seed 14
 jax_only tiny-tanh-sum --layers 1,1,1 --activations tanh --loss mse:sum --n 1 --seed 13
+# silu, relu and the softmax cross-entropy under `rules = jax` (tests/it/rules_jax_more.rs)
+jax_only tiny-silu-identity --layers 1,2,1 --activations silu,identity --n 1 --seed 21
+jax_only tiny-silu-sigmoid --layers 2,2,1 --activations silu,sigmoid --n 1 --seed 22
+jax_only tiny-silu-sum --layers 1,1,1 --activations silu,silu --loss mse:sum --n 1 --seed 23
+jax_only tiny-relu-identity --layers 1,3,1 --activations relu,identity --n 1 --seed 24
+jax_only tiny-relu-silu-sum --layers 2,2,2 --activations relu,silu --loss mse:sum --n 1 --seed 28
+jax_only tiny-identity-ce --layers 1,2 --activations identity --loss softmax_cross_entropy --n 1 --seed 31
+jax_only tiny-silu-ce --layers 2,2,2 --activations silu,identity --loss softmax_cross_entropy --n 1 --seed 32
+jax_only tiny-relu-ce4 --layers 2,3,4 --activations relu,identity --loss softmax_cross_entropy --n 1 --seed 33
+jax_only silu-n4 --layers 2,3,2 --activations silu,silu --n 4 --seed 30
 # PyTorch reverse over reverse (torch.autograd.functional.hessian; `rules = pytorch`, rev-rev) of
 # the article example and JAX's networks above
 if have torch; then

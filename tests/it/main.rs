@@ -43,6 +43,7 @@ mod rules_torch;
 mod revrev_lanes;
 mod rules_more;
 mod rules_jax;
+mod rules_jax_more;
 mod rules_torch_rr;
 mod rules_torch_rr_analyses;
 mod rules_torch_more;

@@ -91,10 +91,13 @@ fn check_spec(rules: Rules, spec: &Spec) -> Result<(), String> {
 /// `out = σ(z)` for element `k` of an `len`-element pre-activation tensor, as the framework
 /// records it; `false` (nothing done) where the rules leave it to Clairaut's.
 /// `inner` keeps a layer's intermediate nodes where the framework's backward pass reads them
-/// (TensorFlow's `gelu`).
+/// (TensorFlow's `gelu`, JAX's `silu`).
 #[allow(clippy::too_many_arguments)]
 pub fn activation<S: Scalar>(eval: &Eval, act: Activation, out: &mut S, z: &S, k: usize, len: usize, inner: &mut Vec<S>, ctx: &S::Ctx) -> bool {
     if eval.rules == Rules::TensorFlow && tensorflow::activation(act, out, z, Lane::new(k, len), inner, ctx) {
+        return true;
+    }
+    if eval.rules == Rules::Jax && jax::activation(act, out, z, Lane::new(k, len), inner, ctx) {
         return true;
     }
     // TensorFlow's `Sigmoid`/`Tanh` op, XLA's value with JAX's JVP rule as its tangent,
@@ -110,7 +113,7 @@ pub fn activation<S: Scalar>(eval: &Eval, act: Activation, out: &mut S, z: &S, k
 #[allow(clippy::too_many_arguments)]
 pub fn chain<S: Scalar>(eval: &Eval, act: Activation, g: &mut [S], a: &[S], z: &[S], inner: &[S], tmp: &mut S, ctx: &S::Ctx) -> bool {
     if eval.rules == Rules::Jax {
-        return jax::chain(act, g, a, tmp, ctx);
+        return jax::chain(act, g, a, z, inner, tmp, ctx);
     }
     if eval.rules == Rules::TensorFlow && tensorflow::chain(act, g, z, inner, ctx) {
         return true;
@@ -140,8 +143,9 @@ pub fn loss_grad<S: Scalar>(eval: &Eval, loss: Loss, grad: &mut [S], out: &[S], 
     match eval.rules {
         Rules::TensorFlow => tensorflow::loss_grad(loss, grad, out, y, n, tmp, ctx),
         // JAX's gradient of `jnp.mean(jnp.square(y - pred))` is composed as TensorFlow's
-        // (`jax` module docs): `−((1 ⊘ M)·((y − a)·2))`
-        Rules::Jax => tensorflow::mse_grad(loss, grad, out, y, tmp, ctx),
+        // (`jax` module docs): `−((1 ⊘ M)·((y − a)·2))`; the softmax cross-entropy through
+        // `log_softmax`'s transpose
+        Rules::Jax => jax::loss_grad(loss, grad, out, y, n, tmp, ctx),
         Rules::PyTorch => pytorch::loss_grad(loss, grad, out, y, tmp, ctx),
         _ => false,
     }
