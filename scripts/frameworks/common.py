@@ -43,8 +43,8 @@ import sys
 
 import numpy as np
 
-ACTIVATIONS = ("identity", "sigmoid", "tanh", "softplus", "relu", "gelu", "silu")
-LOSSES = ("mse", "mse:sum", "softmax_cross_entropy")
+ACTIVATIONS = ("identity", "sigmoid", "tanh", "softplus", "relu", "gelu", "silu", "leaky_relu", "gelu_tanh")
+LOSSES = ("mse", "mse:sum", "softmax_cross_entropy", "softmax_cross_entropy:sum")
 LAYOUTS = ("torch", "keras", "flax", "flat")
 WEIGHT_NAMES = {"torch": ("weight",), "keras": ("kernel",), "flax": ("kernel",)}
 
@@ -427,6 +427,12 @@ def np_act(name, z):
     if name == "silu":
         s = _sigmoid(z)
         return z * s, s + z * s * (1.0 - s)
+    if name == "leaky_relu":  # slope 0.01 (Clairaut's `leaky_relu`)
+        return np.where(z >= 0, z, 0.01 * z), np.where(z >= 0, 1.0, 0.01)
+    if name == "gelu_tanh":  # 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3)))
+        c = math.sqrt(2.0 / math.pi)
+        t = np.tanh(c * (z + 0.044715 * z ** 3))
+        return 0.5 * z * (1.0 + t), 0.5 * (1.0 + t) + 0.5 * z * (1.0 - t * t) * c * (1.0 + 3 * 0.044715 * z * z)
     raise ValueError(name)
 
 
@@ -451,6 +457,8 @@ def np_loss_grad(net, theta):
         lse = m + np.log(np.sum(np.exp(a - m), axis=1, keepdims=True))
         loss = float(np.mean(-np.sum(y * (a - lse), axis=1)))
         g = (np.exp(a - lse) * y.sum(axis=1, keepdims=True) - y) / N
+        if net.loss == "softmax_cross_entropy:sum":
+            loss, g = loss * N, g * N
     grads = []
     for l in range(len(Ws) - 1, -1, -1):
         delta = g * dacts[l]

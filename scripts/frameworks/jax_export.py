@@ -3,11 +3,13 @@
 
 The model is a flax ``linen`` module of ``nn.Dense`` layers (``params/Dense_0/kernel`` (in, out),
 ``params/Dense_0/bias``, ...), each followed by its activation (``jnp.tanh``, ``jax.nn.sigmoid``,
-``jax.nn.softplus``, ``jax.nn.relu``, ``jax.nn.gelu(approximate=False)``, ``jax.nn.silu``);
+``jax.nn.softplus``, ``jax.nn.relu``, ``jax.nn.gelu(approximate=False)``, ``jax.nn.silu``,
+``jax.nn.leaky_relu`` (slope 0.01: ``leaky_relu``), ``jax.nn.gelu(approximate=True)`` (``gelu_tanh``));
 without flax, the same computation (``x @ kernel + bias``) over a pytree with the same names.
 Loss: mse = ``jnp.mean(jnp.square(y - pred))``; mse:sum = ``jnp.sum(jnp.square(y - pred))``;
 softmax_cross_entropy =
-``jnp.mean(-jnp.sum(y * jax.nn.log_softmax(pred, axis=-1), axis=-1))`` (optax's formula).
+``jnp.mean(-jnp.sum(y * jax.nn.log_softmax(pred, axis=-1), axis=-1))`` (optax's formula);
+softmax_cross_entropy:sum = the same with ``jnp.sum`` over the rows.
 
 Hessian: ``jax.hessian(loss)(params)`` (= ``jacfwd(jacrev(loss))``) over the params pytree, not
 jitted unless ``--jit``, at float32 and -- with ``jax_enable_x64`` -- at float64, both at the
@@ -44,7 +46,9 @@ def main():
 
     acts = {"identity": lambda z: z, "sigmoid": jax.nn.sigmoid, "tanh": jnp.tanh,
             "softplus": jax.nn.softplus, "relu": jax.nn.relu,
-            "gelu": lambda z: jax.nn.gelu(z, approximate=False), "silu": jax.nn.silu}
+            "gelu": lambda z: jax.nn.gelu(z, approximate=False), "silu": jax.nn.silu,
+            "leaky_relu": jax.nn.leaky_relu,  # negative_slope=0.01, Clairaut's `leaky_relu`
+            "gelu_tanh": lambda z: jax.nn.gelu(z, approximate=True)}
     net = common.net_for(args)
     fns = [acts[a] for a in net.activations]
     widths = net.layers[1:]
@@ -79,6 +83,8 @@ def main():
             return lambda p: jnp.mean(jnp.square(y - apply(p, x)))
         if net.loss == "mse:sum":
             return lambda p: jnp.sum(jnp.square(y - apply(p, x)))
+        if net.loss == "softmax_cross_entropy:sum":
+            return lambda p: jnp.sum(-jnp.sum(y * jax.nn.log_softmax(apply(p, x), axis=-1), axis=-1))
         return lambda p: jnp.mean(-jnp.sum(y * jax.nn.log_softmax(apply(p, x), axis=-1), axis=-1))
 
     if not args.source and args.train_steps:
@@ -120,7 +126,9 @@ def main():
            "hessian": ("jax.jit(jax.hessian(loss))" if args.jit else "jax.hessian(loss)") + "(params) "
                       "(jacfwd(jacrev)) over the params pytree",
            "f64": "jax_enable_x64 (on for both runs), stored values cast exactly to float64",
-           "loss": {"mse": "jnp.mean(jnp.square(y - pred))", "mse:sum": "jnp.sum(jnp.square(y - pred))"}.get(
+           "loss": {"mse": "jnp.mean(jnp.square(y - pred))", "mse:sum": "jnp.sum(jnp.square(y - pred))",
+                        "softmax_cross_entropy:sum":
+                        "jnp.sum(-jnp.sum(y * jax.nn.log_softmax(pred, axis=-1), axis=-1))"}.get(
                net.loss, "jnp.mean(-jnp.sum(y * jax.nn.log_softmax(pred, axis=-1), axis=-1))"),
            "backend": jax.default_backend()}
     common.finish(args, net, layout="flax", tensors=tensors, entries=[(n, tensors[n].shape) for n in names],
