@@ -287,6 +287,23 @@ def act_forward(name, z, F):
     if name == "relu":
         pos = z.v > 0
         return (z if pos else D(F(0.0), None if z.t is None else F(0.0))), pos
+    if name in ("sigmoid", "silu"):
+        # logistic_impl 1/(1 + exp(−x)), XLA's exp; tangent ẋ·r, r = s·(1 − s) (jax.rs docs)
+        sv = F(1.0) / (F(1.0) + exp_xla(-z.v))
+        om = F(1.0) - sv
+        r = sv * om
+        sd = None if z.t is None else z.t * r
+        rd = None if sd is None else fma(sd, om, sv * (-sd))
+        sg = D(sv, sd)
+        if name == "sigmoid":
+            return sg, (sg, D(r, rd))
+        # silu: x·s, tangent fma(ẋ, s, x·ṡ) (jit_silu)
+        return mul(z, sg, fuse=True), (z, sg, D(r, rd))
+    if name == "tanh":
+        zt = tanh_xla(z.v)
+        om = F(1.0) - zt
+        zd = None if z.t is None else fma(z.t, zt, z.t) * om
+        return D(zt, zd), (D(zt, zd), D(om, None if zd is None else -zd))
     if name == "leaky_relu":
         s = F(0.01)
         ge = z.v >= 0
@@ -318,6 +335,19 @@ def act_transpose(name, ct, st, F):
         return ct
     if name == "relu":
         return ct if st else D(F(0.0), None if ct.t is None else F(0.0))
+    if name == "sigmoid":
+        return mul(ct, st[1])
+    if name == "tanh":
+        zz, omd = st
+        u = mul(ct, omd)
+        return add(u, mul(u, zz))
+    if name == "silu":
+        # fma(ct, s, (x·ct)·r); tangent fma(ċt, s, ct·ṡ) + fma(u̇, r, u·ṙ), u = x·ct (jit_silu)
+        x, sg, r = st
+        u = mul(x, ct, fuse=True)
+        w = mul(u, r, fuse=True)
+        a = mul(ct, sg, fuse=True)
+        return D(fma(ct.v, sg.v, w.v), tadd(a.t, w.t))
     if name == "leaky_relu":
         s, z0 = F(0.01), F(0.0)
 
