@@ -233,32 +233,42 @@ def neg(a):
     return D(-a.v, None if a.t is None else -a.t)
 
 
-def seqsum(ts, zero):
-    """unfused sequential sum of rounded products (tangent dots), from the first term."""
-    ts = [t for t in ts if t is not None]
-    if not ts:
-        return None
-    acc = ts[0]
-    for t in ts[1:]:
-        acc = acc + t
+# Which batched tangent dots are fused (``ȧ₀b₀`` then ``fma``, like the value) rather than a
+# sequential sum of rounded products, per format and per dot: ``gW1`` = dot(ċt, a) and ``gW2`` =
+# dot(ct, ȧ) (the weight gradient's, contracting the N rows), ``ga1`` = dot(ċt, W) (the input
+# gradient's, contracting the output units).  Measured (module docs).
+TANGENT_FMA = {np.float32: {"gW1": True, "gW2": False, "ga1": False},
+               np.float64: lambda K, N: {"gW1": True, "gW2": True, "ga1": K >= 3 or N > 1}}
+NROWS = [1]  # the batch rows N of the problem being simulated
+# The tangent of a 4-element reduce_sum (log_softmax's Ṡ with 4 classes): pairwise
+# (ė₀ + ė₁) + (ė₂ + ė₃) (measured at f64); the value sequential from +0.
+PAIRWISE_TANGENT_SUM4 = True
+
+
+def _tdot(pairs, fused):
+    acc = None
+    for x, y in pairs:
+        if acc is None:
+            acc = x * y
+        else:
+            acc = fma(x, y, acc) if fused else acc + x * y
     return acc
 
 
-def dot(a, b, fuse_t1=False):
-    """XLA's dot of two dual vectors: value a₀b₀ then fma; tangent dot(ȧ, b) + dot(a, ḃ)
-    (``fuse_t1``: the first tangent dot fused like the value, ``ȧ₀b₀`` then fma)."""
+def dot(a, b, t1_site=None, t2_site=None):
+    """XLA's dot of two dual vectors: value a₀b₀ then fma; tangent dot(ȧ, b) + dot(a, ḃ), each
+    fused or not as ``TANGENT_FMA`` says for its site (unfused by default)."""
+    F = type(a[0].v)
     v = a[0].v * b[0].v
     for k in range(1, len(a)):
         v = fma(a[k].v, b[k].v, v)
-    if fuse_t1 and any(ak.t is not None for ak in a):
-        t1 = a[0].t * b[0].v
-        for k in range(1, len(a)):
-            t1 = fma(a[k].t, b[k].v, t1)
-    else:
-        t1 = seqsum([None if ak.t is None else ak.t * bk.v for ak, bk in zip(a, b)], None) \
-            if any(ak.t is not None for ak in a) else None
-    t2 = seqsum([None if bk.t is None else ak.v * bk.t for ak, bk in zip(a, b)], None) \
-        if any(bk.t is not None for bk in b) else None
+    cfg = TANGENT_FMA[F]
+    if callable(cfg):
+        cfg = cfg(len(a), NROWS[0])
+    t1 = _tdot([(ak.t, bk.v) for ak, bk in zip(a, b)], cfg.get(t1_site, False)) \
+        if all(ak.t is not None for ak in a) else None
+    t2 = _tdot([(ak.v, bk.t) for ak, bk in zip(a, b)], cfg.get(t2_site, False)) \
+        if all(bk.t is not None for bk in b) else None
     return D(v, tadd(t1, t2))
 
 
@@ -400,6 +410,8 @@ def loss_ct(loss, out, y, F):
                 e = exp_xla(sh)
                 es.append(D(e, None if a.t is None else a.t * e))
             S = rsum(es, F)
+            if PAIRWISE_TANGENT_SUM4 and d == 4 and S.t is not None:
+                S = D(S.v, (es[0].t + es[1].t) + (es[2].t + es[3].t))
             cts = [y[n][k] * mc for k in range(d)]
             A = F(0.0)
             for c in cts:
@@ -427,6 +439,7 @@ def gradient(net, Ws, bs, Wt, bt, F):
     x = [[D(F(v)) for v in row] for row in net.x.astype(F)]
     y = [[F(v) for v in row] for row in net.y.astype(F)]
     N = len(x)
+    NROWS[0] = N
     L = len(Ws)
     acts, states = [x], []
     a = x
@@ -453,12 +466,12 @@ def gradient(net, Ws, bs, Wt, bt, F):
                for n in range(N)]
         ap = acts[l]
         din, dout = Ws[l].shape
-        dWs[l] = [[dot([ctz[n][k] for n in range(N)], [ap[n][i] for n in range(N)], fuse_t1=True) for k in range(dout)]
+        dWs[l] = [[dot([ctz[n][k] for n in range(N)], [ap[n][i] for n in range(N)], "gW1", "gW2") for k in range(dout)]
                   for i in range(din)]
         if bs[l] is not None:
             dbs[l] = [ctz[0][k] if N == 1 else rsum([ctz[n][k] for n in range(N)], F) for k in range(dout)]
         if l > 0:
-            ct = [[dot(ctz[n], W[i]) for i in range(din)] for n in range(N)]
+            ct = [[dot(ctz[n], W[i], "ga1") for i in range(din)] for n in range(N)]
     return dWs, dbs
 
 
