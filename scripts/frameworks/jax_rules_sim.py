@@ -260,8 +260,9 @@ def dot(a, b, t1_site=None, t2_site=None):
     fused or not as ``TANGENT_FMA`` says for its site (unfused by default)."""
     F = type(a[0].v)
     v = a[0].v * b[0].v
+    vf = F is np.float32 or len(a) <= 3  # xla.rs `dot`: at f64 from four terms on, unfused
     for k in range(1, len(a)):
-        v = fma(a[k].v, b[k].v, v)
+        v = fma(a[k].v, b[k].v, v) if vf else v + a[k].v * b[k].v
     cfg = TANGENT_FMA[F]
     if callable(cfg):
         cfg = cfg(len(a), NROWS[0])
