@@ -237,7 +237,7 @@ def neg(a):
 # sequential sum of rounded products, per format and per dot: ``gW1`` = dot(ċt, a) and ``gW2`` =
 # dot(ct, ȧ) (the weight gradient's, contracting the N rows), ``ga1`` = dot(ċt, W) (the input
 # gradient's, contracting the output units).  Measured (module docs).
-TANGENT_FMA = {np.float32: {"gW1": True, "gW2": False, "ga1": "pair4"},
+TANGENT_FMA = {np.float32: lambda K, N: {"gW1": "pair4" if K == 4 else True, "gW2": True, "ga1": "pair4"},
                np.float64: lambda K, N: {"gW1": True, "gW2": True, "ga1": K >= 3 or N > 1}}
 NROWS = [1]  # the batch rows N of the problem being simulated
 # The tangent of a 4-element reduce_sum (log_softmax's Ṡ with 4 classes): pairwise
@@ -249,6 +249,9 @@ def _tdot(pairs, fused):
     if fused == "pair4" and len(pairs) == 4:
         p = [x * y for x, y in pairs]
         return (p[0] + p[1]) + (p[2] + p[3])
+    if fused == "pair4f" and len(pairs) == 4:
+        (a0, b0), (a1, b1), (a2, b2), (a3, b3) = pairs
+        return fma(a1, b1, a0 * b0) + fma(a3, b3, a2 * b2)
     fused = fused is True
     acc = None
     for x, y in pairs:
