@@ -75,6 +75,20 @@ Activations (value, tangent; cotangent transpose, tangent of the cotangent):
   (tangent of ``m·r3``: ``ṁ·r3 + m·ṙ3``), every tangent the sum of its two products in that
   order, each rounded, unless FUSE.
 
+Dot orders (``TANGENT_FMA``, ``PAIRWISE_TANGENT_SUM4``; fitted on the committed exports, then
+checked on four fresh held-out exports -- see the report in the lead's notes):
+* value dots: ``a₀b₀`` then ``fma`` (f64: from 4 terms on unfused, ``scalar::xla::dot``);
+* forward tangent dots ``dot(ȧ, W)``, ``dot(a, Ẇ)`` and ``dot(ct, Ẇ)``: sequential, unfused (only
+  one nonzero term in every problem here but zero signs);
+* ``dot(ċt, a)`` over the N rows (``∂W``'s first tangent term): fused (``ċt₀a₀`` then fma) for
+  N = 2 at both formats, N = 4 at f64; pairwise ``(p₀ + p₁) + (p₂ + p₃)`` for N = 4 at f32;
+* ``dot(ct, ȧ)`` over the N rows: fused (N = 4, both formats);
+* ``dot(ċt, W)`` over the output units (``∂a``'s first tangent term): f64 fused where K ≥ 3 or
+  N > 1, unfused for K = 2, N = 1; f32 pairwise for K = 4, unfused otherwise;
+* log_softmax's ``Ṡ`` over 4 classes: pairwise ``(ė₀ + ė₁) + (ė₂ + ė₃)`` (value S sequential).
+These look like the shapes' kernels (XLA's dot emitter for the unbatched value, the batched
+tangent dots another path), not a rule derived from XLA's source: treat them as measurements.
+
 FUSE (set ``SITES``): which ``add`` of two products is one FMA (first product fused).  Measured
 on jax-tiny-gelu-tanh-sum (2→2→2 gelu_tanh/gelu_tanh, mse:sum, 144 entries; all 144 equal at f32
 and f64 with the defaults), flipping one site at a time (f32, f64 bits): ``gelu_out`` fused (else
