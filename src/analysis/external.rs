@@ -347,7 +347,7 @@ impl SearchAxes {
                         continue;
                     }
                     for &rules in &self.rules {
-                        if crate::hessian::check_rules(rules, m, spec, prec, o, &policy).is_ok() {
+                        if crate::hessian::check_rules(rules, m, spec, prec, &policy).is_ok() {
                             out.extend(self.fmas.iter().map(|&fma| (m, prec, o, fma, policy, rules)));
                         }
                     }
@@ -371,6 +371,21 @@ impl SearchAxes {
         .chain((self.rules != [Rules::Clairaut]).then(|| format!("{} rules", self.rules.len())))
         .collect::<Vec<_>>()
         .join(" × ")
+    }
+
+    /// How many combinations the axes span (the candidates before [`Self::candidates`] drops
+    /// those that cannot run).
+    pub fn combinations(&self) -> usize {
+        self.methods.len() * self.orders.len() * self.fmas.len() * self.policies.len() * self.rules.len()
+    }
+
+    /// The axes in words ([`Self::describe`]) for a search that compared `run` candidates, with
+    /// how many of the combinations ran where not all of them can (framework rules run in the
+    /// `sequential` order only; `rev-rev` under the uniform policy only):
+    /// `1 method × 7 orders × 2 FMA × 1 policy × 2 rules; 16 of 28 combinations run`.
+    pub fn describe_run(&self, run: usize) -> String {
+        let all = self.combinations();
+        if run == all { self.describe() } else { format!("{}; {run} of {all} combinations run", self.describe()) }
     }
 }
 
@@ -466,7 +481,7 @@ pub(super) fn at_precision(cx: &CellContext, prec: Precision, q: &Inputs<Float>,
             equally_near: keys[1..].iter().take(Nearest::LISTED).copied().collect(),
             ties: keys.len() - 1,
             candidates,
-            search: axes.describe(),
+            search: axes.describe_run(candidates),
             distance,
             row: near_row,
         };

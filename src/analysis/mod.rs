@@ -238,7 +238,7 @@ pub fn cells(req: &Request) -> Vec<CellKey> {
                         continue;
                     }
                     for &rules in &req.rules {
-                        if crate::hessian::check_rules(rules, m, &req.problem.spec, prec, o, &policy).is_err() {
+                        if crate::hessian::check_rules(rules, m, &req.problem.spec, prec, &policy).is_err() {
                             continue;
                         }
                         for &fma in &req.fmas {
@@ -270,14 +270,10 @@ pub fn check_policies(policies: &[PrecisionPolicy], methods: &[Method], precisio
 pub fn check_rules(req: &Request) -> Result<(), String> {
     let spec = &req.problem.spec;
     for &rules in &req.rules {
-        let combos = || {
-            req.methods.iter().flat_map(move |&m| {
-                req.precisions.iter().flat_map(move |&p| req.orders.iter().flat_map(move |&o| req.policies.iter().map(move |pol| (m, p, o, pol))))
-            })
-        };
-        if !combos().any(|(m, p, o, pol)| crate::hessian::check_rules(rules, m, spec, p, o, pol).is_ok()) {
-            let (m, p, o, pol) = combos().next().ok_or("no cells")?;
-            return Err(crate::hessian::check_rules(rules, m, spec, p, o, pol).expect_err("refused"));
+        let combos = || req.methods.iter().flat_map(move |&m| req.precisions.iter().flat_map(move |&p| req.policies.iter().map(move |pol| (m, p, pol))));
+        if !combos().any(|(m, p, pol)| crate::hessian::check_rules(rules, m, spec, p, pol).is_ok()) {
+            let (m, p, pol) = combos().next().ok_or("no cells")?;
+            return Err(crate::hessian::check_rules(rules, m, spec, p, pol).expect_err("refused"));
         }
     }
     Ok(())

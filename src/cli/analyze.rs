@@ -53,7 +53,7 @@ pub struct AnalyzeArgs {
     /// Comma-separated derivative rules: clairaut (Clairaut's own graph), tensorflow
     /// (TensorFlow's registered gradients: rev-rev), jax (jax.hessian: fwd-rev), pytorch
     /// (torch.func.hessian: fwd-rev; torch.autograd.functional.hessian: rev-rev); framework
-    /// rules run f32/f64, sequential, uniform. A row
+    /// rules run f32/f64, uniform, in any order. A row
     /// under framework rules gets a graph part: its H against Clairaut's rules' in the cell.
     #[arg(long = "rules", value_name = "R1,R2", value_enum, value_delimiter = ',', default_value = "clairaut")]
     pub rules: Vec<Rules>,

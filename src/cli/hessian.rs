@@ -96,7 +96,7 @@ impl HessianArgs {
         check_policy(&policy, self.method, precision, order).map_err(|message| Error::Option { option: "--policy".into(), message })?;
         let access = if self.allow_outside { crate::input::Access::AllowOutside } else { crate::input::Access::Confined };
         let problem = Problem::load_with(&self.problem, access)?;
-        hessian::check_rules(self.rules, self.method, &problem.spec, precision, order, &policy)
+        hessian::check_rules(self.rules, self.method, &problem.spec, precision, &policy)
             .map_err(|message| Error::Option { option: "--rules".into(), message })?;
         let arith = Arith { precision, math: self.math, fma: self.fma && !self.no_fma };
         Ok(Request { problem, method: self.method, arith, order, inputs: self.inputs, step, policy, rules: self.rules })

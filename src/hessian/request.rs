@@ -70,10 +70,13 @@ pub fn check_policy(policy: &PrecisionPolicy, method: Method, precision: Precisi
 }
 
 /// Whether `rules` cover `method` on `spec` ([`crate::model::rules::check`]), and run in
-/// `precision`, `order` and `policy`: a framework's graph has its own orders, so its rules
-/// run in `sequential` order with the `uniform` policy, in `f32` or `f64` (the formats
-/// the frameworks' CPU kernels compute in).
-pub fn check_rules(rules: Rules, method: Method, spec: &crate::model::Spec, precision: Precision, order: Order, policy: &PrecisionPolicy) -> Result<(), String> {
+/// `precision` and `policy`, in any order: in `f32` or `f64` (the formats the frameworks' CPU kernels compute
+/// in) with the `uniform` policy (a policy's element-wise format would not reach the
+/// frameworks' kernels). Any order: the rules decide the element-wise formulas and the
+/// loss gradient, the order the matrix products and batch sums around them — the reduction
+/// shapes of the frameworks' CPU kernels (`lanes:<w>`, `blocked:<b>`) under their graphs
+/// (issue 18, point 4).
+pub fn check_rules(rules: Rules, method: Method, spec: &crate::model::Spec, precision: Precision, policy: &PrecisionPolicy) -> Result<(), String> {
     if rules.is_clairaut() {
         return Ok(());
     }
@@ -81,8 +84,8 @@ pub fn check_rules(rules: Rules, method: Method, spec: &crate::model::Spec, prec
     if !matches!(precision, Precision::F32 | Precision::F64) {
         return Err(format!("rules {rules} run in f32 or f64 (the framework's formats), not {precision}"));
     }
-    if order != Order::Sequential || !policy.is_uniform() {
-        return Err(format!("rules {rules} run in the sequential order with the uniform policy (the framework's graph fixes its own), not {order} / {policy}"));
+    if !policy.is_uniform() {
+        return Err(format!("rules {rules} run with the uniform policy (the framework kernels' element-wise formats are their own), not {policy}"));
     }
     Ok(())
 }

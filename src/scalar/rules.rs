@@ -480,18 +480,15 @@ impl GradKernel {
 /// PyTorch's CPU `gelu_backward(dy, x)` (erf form, scalar path; [`GradKernel::GeluTorch`]):
 /// `dy·(cdf + x·pdf)`, `cdf = 0.5·(1 + erf(x·α))`, `pdf = β·exp((x·x)·−0.5)`.
 fn gelu_backward<R: Real>(out: &mut R, x: &R, dy: &R, ctx: &R::RCtx) {
-    use std::f64::consts::{FRAC_1_SQRT_2, FRAC_2_SQRT_PI};
+    use std::f64::consts::FRAC_1_SQRT_2;
     let cs = R::consts(ctx);
-    let (alpha, beta) = (R::from_f64(FRAC_1_SQRT_2, ctx), R::from_f64(FRAC_2_SQRT_PI * FRAC_1_SQRT_2 * 0.5, ctx));
     let (mut cdf, mut pdf, mut t) = (x.clone(), x.clone(), x.clone());
-    t.set_mul(x, &alpha, ctx);
+    t.set_mul(x, &R::from_f64(FRAC_1_SQRT_2, ctx), ctx);
     cdf.set_erf(&t, ctx);
     t.set_add(&cs.one, &cdf, ctx);
     cdf.set_mul(&cs.half, &t, ctx);
     t.set_mul(x, x, ctx);
-    pdf.set_mul(&t, &R::from_f64(-0.5, ctx), ctx);
-    t.set_exp(&pdf, ctx);
-    pdf.set_mul(&beta, &t, ctx);
+    gelu_pdf(&mut pdf, &t, ctx);
     t.set_mul(x, &pdf, ctx);
     pdf.set_add(&cdf, &t, ctx);
     out.set_mul(dy, &pdf, ctx);
@@ -501,18 +498,27 @@ fn gelu_backward<R: Real>(out: &mut R, x: &R, dy: &R, ctx: &R::RCtx) {
 /// ops `mul`, `mul(−0.5)`, `exp`, `mul(kBeta)`, `mul`, `mul(2)`, `sub`, `mul`, `mul`):
 /// `(ggI·gO)·(pdf·2 − sq·pdf)`, `sq = x·x`, `pdf = exp(sq·−0.5)·β`.
 pub(crate) fn gelu_double_backward<R: Real>(out: &mut R, ggi: &R, go: &R, x: &R, ctx: &R::RCtx) {
-    use std::f64::consts::{FRAC_1_SQRT_2, FRAC_2_SQRT_PI};
     let cs = R::consts(ctx);
     let (mut sq, mut pdf, mut t) = (x.clone(), x.clone(), x.clone());
     sq.set_mul(x, x, ctx);
-    t.set_mul(&sq, &R::from_f64(-0.5, ctx), ctx);
-    pdf.set_exp(&t, ctx);
-    t.set_mul(&pdf, &R::from_f64(FRAC_2_SQRT_PI * FRAC_1_SQRT_2 * 0.5, ctx), ctx);
+    gelu_pdf(&mut t, &sq, ctx);
     pdf.set_mul(&sq, &t, ctx);
     sq.set_mul(&t, &cs.two, ctx);
     t.set_sub(&sq, &pdf, ctx);
     pdf.set_mul(ggi, go, ctx);
     out.set_mul(&pdf, &t, ctx);
+}
+
+/// The normal density as PyTorch's erf-form GELU kernels compute it from `sq = x·x`:
+/// `pdf = exp(sq·−0.5)·β`, `β = (2/√π)·(1/√2)·0.5` rounded once to the format (products
+/// commute: `β·e` and `e·β` round alike), shared by [`gelu_backward`] and
+/// [`gelu_double_backward`].
+fn gelu_pdf<R: Real>(pdf: &mut R, sq: &R, ctx: &R::RCtx) {
+    use std::f64::consts::{FRAC_1_SQRT_2, FRAC_2_SQRT_PI};
+    let mut e = sq.clone();
+    pdf.set_mul(sq, &R::from_f64(-0.5, ctx), ctx);
+    e.set_exp(pdf, ctx);
+    pdf.set_mul(&e, &R::from_f64(FRAC_2_SQRT_PI * FRAC_1_SQRT_2 * 0.5, ctx), ctx);
 }
 
 /// TensorFlow's `SoftmaxCrossEntropyWithLogits` kernel (`tensorflow/core/kernels/xent_op.h`,

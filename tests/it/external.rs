@@ -91,6 +91,26 @@ fn a_saved_hessian_finds_its_own_configuration() {
     assert_eq!(ext[0]["sha256"].as_str().unwrap().len(), 64);
 }
 
+/// A search over axes some of whose combinations cannot run (TensorFlow's rules implement
+/// `rev-rev` only) says how many of them ran: the count of candidates is not the product of
+/// the axes. Framework rules run in every order (issue 18, point 4).
+#[test]
+fn a_search_says_how_many_of_its_combinations_ran() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = problem(dir.path());
+    let h = dir.path().join("rr32.npy");
+    save(&p, &h, &["--method", "rev-rev", "--precision", "f32"]);
+    let ext = format!("rr={},precision=f32", h.display());
+    let a = analyze(&p, dir.path(), &["--methods", "fwd-rev,rev-rev", "--precisions", "f32", "--rules", "clairaut,tensorflow", "--external", &ext]);
+    let n = &a["externals"][0]["nearest"];
+    // clairaut: 2 methods × 7 orders × 2 FMA; tensorflow: rev-rev × 7 orders × 2 FMA
+    assert_eq!(
+        (n["candidates"].as_u64(), n["search"].as_str()),
+        (Some(42), Some("2 methods × 7 orders × 2 FMA × 1 policy × 2 rules; 42 of 56 combinations run"))
+    );
+    assert_eq!(n["equal_fraction"].as_f64(), Some(1.0));
+}
+
 /// Sign-magnitude integer of an f32's bits: consecutive f32 values differ by 1.
 fn ordinal(x: f32) -> i64 {
     let m = i64::from(x.to_bits() & 0x7fff_ffff);

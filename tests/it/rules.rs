@@ -151,10 +151,14 @@ fn the_rules_option_computes_and_refuses_clearly() {
     for (args, needle) in [
         (vec!["--method", "fwd-rev", "--rules", "tensorflow"], "rev-rev only"),
         (vec!["--method", "rev-rev", "--rules", "tensorflow", "--precision", "mp:64"], "f32 or f64"),
-        (vec!["--method", "rev-rev", "--rules", "tensorflow", "--order", "pairwise"], "sequential"),
+        (vec!["--method", "fwd-rev", "--rules", "jax", "--precision", "f32", "--policy", "tf32-tf32-f32"], "uniform"),
     ] {
         assert_rules_refused(&problem, &args, needle);
     }
+    // any order runs under framework rules (the article's sums have at most two terms, so a
+    // pairwise tree adds them as the sequential order does: TensorFlow's bits again)
+    let vals = cli_hessian(&problem, &["--method", "rev-rev", "--precision", "f64", "--inputs", "as-stored", "--rules", "tensorflow", "--order", "pairwise"]);
+    assert_eq!(bitwise_equal(&vals, &committed("tf-article-example1", "tf", "f64")), 36);
     let r = clairaut().args(["hessian", "--rules", "keras", "--problem"]).arg(&problem).output().unwrap();
     assert_eq!(r.status.code(), Some(2));
     // (the softmax cross-entropy, refused here before, is covered now: `rules_more`)
