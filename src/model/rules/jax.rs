@@ -63,12 +63,23 @@
 //! the negations cancelled by XLA), `fma(ċ_S, e_k, c_S·ė_k)`. `log` itself (glibc's `log`,
 //! called by XLA's CPU code) enters only the loss value, which no Hessian reads. Checked
 //! first on a 1→2 identity problem simulated in exact arithmetic (16 of 16 entries at f32 and
-//! f64, for 7 seeds). `softmax_cross_entropy:sum` is not covered: `jax_export.py` writes
-//! the mean for every softmax loss.
+//! f64, for 7 seeds). `softmax_cross_entropy:sum` (`jnp.sum(-jnp.sum(y * log_softmax(pred)))`):
+//! `jnp.sum`'s transpose broadcasts 1, so the cotangent reaching `log_softmax` is `y_k·(−1)`;
+//! the rest as the mean's (`scripts/frameworks/jax_rules_sim.py`, `jax-tiny-identity-ce-sum`).
+//!
+//! # `leaky_relu` (`jax.nn.leaky_relu`, `@jax.jit`, `jnp.where(x >= 0, x, negative_slope * x)`)
+//! The slope a weakly typed literal (the Python float rounded to the format: `0.01f` at f32).
+//! From the HLO of `jit_leaky_relu`: the value `select(x ≥ 0, x, x·c)`, the tangent
+//! `select(x ≥ 0, ẋ, ẋ·c)`; the cotangent (`select`'s and `mul`'s transposes, `add_any`)
+//! `select(x ≥ 0, ct, +0) + select(x ≥ 0, +0, ct)·c` — `ct + 0` on the support (a `−0` comes
+//! out `+0`), `0 + ct·c` off it — and its tangent the same map of `ċt`
+//! (`jax_rules_sim.py`: every entry of `jax-tiny-leaky-relu-{identity,sum}` at f32 and f64).
 //!
 //! # Covered
-//! Activations `sigmoid`, `tanh`, `silu`, `relu`, `identity`; losses `mse`, `mse:sum`,
-//! `softmax_cross_entropy`; `fwd-rev` only. Not covered:
+//! Activations `sigmoid`, `tanh`, `silu`, `relu`, `leaky_relu`, `identity`; losses `mse`,
+//! `mse:sum`, `softmax_cross_entropy`, `softmax_cross_entropy:sum`; `fwd-rev` only. Not
+//! covered (`gelu_tanh`'s op orders are measured in `scripts/frameworks/jax_rules_sim.py`, not
+//! yet implemented here):
 //! * `softplus` (`jnp.logaddexp(x, 0)` → `lax/other.py` `logaddexp`, a `custom_jvp`:
 //!   `amax + log1p(exp(−|x1 − x2|))`): XLA's `log1p` is not reproduced;
 //! * `gelu` (`approximate=False`: `0.5 * x * lax.erfc(-x * sqrt_half)`), whose f32 and f64
@@ -103,19 +114,19 @@ use crate::scalar::rules::{GradKernel, Lane};
 use crate::scalar::{Real, Scalar};
 
 /// The activations JAX's rules cover, as errors name them ([`covers`]).
-pub(super) const ACTIVATIONS: &str = "sigmoid, tanh, silu, relu and identity";
+pub(super) const ACTIVATIONS: &str = "sigmoid, tanh, silu, relu, leaky_relu and identity";
 
 /// The losses JAX's rules cover, as errors name them ([`covers_loss`]).
-pub(super) const LOSSES: &str = "mse, mse:sum and softmax_cross_entropy";
+pub(super) const LOSSES: &str = "mse, mse:sum, softmax_cross_entropy and softmax_cross_entropy:sum";
 
 /// Whether JAX's rules cover `act` (`identity` is no op).
 pub(super) fn covers(act: Activation) -> bool {
-    matches!(act, Activation::Identity | Activation::Silu | Activation::Relu) || kernel(act).is_some()
+    matches!(act, Activation::Identity | Activation::Silu | Activation::Relu | Activation::LeakyRelu(_)) || kernel(act).is_some()
 }
 
 /// Whether JAX's rules cover `loss`.
 pub(super) fn covers_loss(loss: Loss) -> bool {
-    matches!(loss, Loss::Mse | Loss::MseSum | Loss::SoftmaxCrossEntropy)
+    matches!(loss, Loss::Mse | Loss::MseSum | Loss::SoftmaxCrossEntropy | Loss::SoftmaxCrossEntropySum)
 }
 
 /// The JVP rule JAX differentiates `act` with, if Clairaut has it (`None` for `identity`: no
@@ -143,9 +154,32 @@ pub(super) fn activation<S: Scalar>(act: Activation, out: &mut S, z: &S, at: Lan
             out.set_mul_contracted(z, s, ctx);
         }
         Activation::Relu => relu_select(out, z, z, ctx),
+        Activation::LeakyRelu(slope) => {
+            // select(x ≥ 0, x, x·c); tangent select(x ≥ 0, ẋ, ẋ·c)
+            if nonnegative(z.value()) {
+                out.set(z, ctx);
+            } else {
+                leaky_scale(out, z, slope, ctx);
+            }
+        }
         _ => return false,
     }
     true
+}
+
+/// `x ≥ 0` (JAX's `leaky_relu` compares with `>=`: ±0 are on the support, NaN is not).
+fn nonnegative<R: Real>(x: &R) -> bool {
+    x.is_positive() || x.is_zero()
+}
+
+/// `out = v·c` (value and tangent, `ẋ·c`: no `x·0` term), `c` the slope as JAX's weakly typed
+/// literal: the Python float (binary64 nearest the decimal) rounded to the format.
+fn leaky_scale<S: Scalar>(out: &mut S, v: &S, slope: crate::scalar::elementary::Slope, ctx: &S::Ctx) {
+    let rc = S::real_ctx(ctx);
+    let c = S::Real::from_f64(slope.with_text(|t| t.parse::<f64>().expect("a slope is a decimal")), rc);
+    let mut y = c.clone();
+    y.set_mul(v.value(), &c, rc);
+    out.set_fun_known(v, [&y, &c, &S::Real::consts(rc).zero], ctx);
 }
 
 /// `out = select(z > 0, v, 0)`: `relu`'s value (`v = z`, `jnp.maximum(x, 0)`) and its
@@ -209,6 +243,19 @@ pub(super) fn chain<S: Scalar>(act: Activation, g: &mut [S], a: &[S], z: &[S], i
                 relu_select(gk, zk, tmp, ctx);
             }
         }
+        Activation::LeakyRelu(slope) => {
+            // select(x ≥ 0, ct, +0) + select(x ≥ 0, +0, ct)·c: `ct + 0` on the support, else
+            // `0 + ct·c` (a −0 comes out +0); the tangent the same map of ċt
+            let zero = S::constant(&S::Real::consts(S::real_ctx(ctx)).zero, ctx);
+            for (gk, zk) in g.iter_mut().zip(z) {
+                if nonnegative(zk.value()) {
+                    gk.add_assign(&zero, ctx);
+                } else {
+                    leaky_scale(tmp, gk, slope, ctx);
+                    gk.set_add(&zero, tmp, ctx);
+                }
+            }
+        }
         _ => return false,
     }
     true
@@ -221,24 +268,27 @@ pub(super) fn chain<S: Scalar>(act: Activation, g: &mut [S], a: &[S], z: &[S], i
 pub(super) fn loss_grad<S: Scalar>(loss: Loss, grad: &mut [S], out: &[S], y: &[S], n: usize, tmp: [&mut S; 2], ctx: &S::Ctx) -> bool {
     match loss {
         Loss::Mse | Loss::MseSum => super::tensorflow::mse_grad(loss, grad, out, y, tmp, ctx),
-        Loss::SoftmaxCrossEntropy if !out.is_empty() && n > 0 => {
-            log_softmax_grad(grad, out, y, n, tmp, ctx);
+        Loss::SoftmaxCrossEntropy | Loss::SoftmaxCrossEntropySum if !out.is_empty() && n > 0 => {
+            log_softmax_grad(grad, out, y, n, loss == Loss::SoftmaxCrossEntropySum, tmp, ctx);
             true
         }
         _ => false,
     }
 }
 
-/// `g_k = fma(c_S, e_k, ct_k)` per row of `d` logits `o` (module docs): `ct_k = y_k·(−(1 ⊘ N))`,
+/// `g_k = fma(c_S, e_k, ct_k)` per row of `d` logits `o` (module docs): `ct_k = y_k·(−(1 ⊘ N))`
+/// (`sum`: `y_k·(−1)`, the transpose of `jnp.sum` a broadcast 1),
 /// `e_k = exp(o_k − max o)` (XLA's `exp`; tangent `ȯ_k·e_k`), `S = Σ e_k` and `A = Σ ct_k`
 /// (from `0`, in order), `c_S = (−A)/S` with the tangent `(Ṡ·A)·(1/(S·S))`; the tangent of
 /// `g_k` `fma(ċ_S, e_k, c_S·ė_k)`.
-fn log_softmax_grad<S: Scalar>(grad: &mut [S], out: &[S], y: &[S], n: usize, tmp: [&mut S; 2], ctx: &S::Ctx) {
+fn log_softmax_grad<S: Scalar>(grad: &mut [S], out: &[S], y: &[S], n: usize, sum_rows: bool, tmp: [&mut S; 2], ctx: &S::Ctx) {
     let rc = S::real_ctx(ctx);
     let cs = S::Real::consts(rc);
     let d = out.len() / n;
     let mut mc = cs.one.clone();
-    mc.set_div(&cs.one, &S::Real::from_f64(n as f64, rc), rc);
+    if !sum_rows {
+        mc.set_div(&cs.one, &S::Real::from_f64(n as f64, rc), rc);
+    }
     let c = mc.clone();
     mc.set_neg(&c, rc); // −(1 ⊘ N)
     let [sum, cs_] = tmp;
