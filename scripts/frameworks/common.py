@@ -43,8 +43,8 @@ import sys
 
 import numpy as np
 
-ACTIVATIONS = ("identity", "sigmoid", "tanh", "softplus", "relu", "gelu", "silu")
-LOSSES = ("mse", "mse:sum", "softmax_cross_entropy")
+ACTIVATIONS = ("identity", "sigmoid", "tanh", "softplus", "relu", "gelu", "silu", "leaky_relu")
+LOSSES = ("mse", "mse:sum", "softmax_cross_entropy", "softmax_cross_entropy:sum")
 LAYOUTS = ("torch", "keras", "flax", "flat")
 WEIGHT_NAMES = {"torch": ("weight",), "keras": ("kernel",), "flax": ("kernel",)}
 
@@ -427,6 +427,8 @@ def np_act(name, z):
     if name == "silu":
         s = _sigmoid(z)
         return z * s, s + z * s * (1.0 - s)
+    if name == "leaky_relu":  # slope 0.01 (torch.nn.LeakyReLU's default)
+        return np.where(z > 0, z, 0.01 * z), np.where(z > 0, 1.0, 0.01)
     raise ValueError(name)
 
 
@@ -449,8 +451,9 @@ def np_loss_grad(net, theta):
     else:
         m = a.max(axis=1, keepdims=True)
         lse = m + np.log(np.sum(np.exp(a - m), axis=1, keepdims=True))
-        loss = float(np.mean(-np.sum(y * (a - lse), axis=1)))
-        g = (np.exp(a - lse) * y.sum(axis=1, keepdims=True) - y) / N
+        div = N if net.loss == "softmax_cross_entropy" else 1  # :sum: the sum over rows
+        loss = float(np.sum(-np.sum(y * (a - lse), axis=1)) / div)
+        g = (np.exp(a - lse) * y.sum(axis=1, keepdims=True) - y) / div
     grads = []
     for l in range(len(Ws) - 1, -1, -1):
         delta = g * dacts[l]
