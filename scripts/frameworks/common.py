@@ -455,10 +455,9 @@ def np_loss_grad(net, theta):
     else:
         m = a.max(axis=1, keepdims=True)
         lse = m + np.log(np.sum(np.exp(a - m), axis=1, keepdims=True))
-        loss = float(np.mean(-np.sum(y * (a - lse), axis=1)))
-        g = (np.exp(a - lse) * y.sum(axis=1, keepdims=True) - y) / N
-        if net.loss == "softmax_cross_entropy:sum":
-            loss, g = loss * N, g * N
+        div = N if net.loss == "softmax_cross_entropy" else 1  # :sum: the sum over rows
+        loss = float(np.sum(-np.sum(y * (a - lse), axis=1)) / div)
+        g = (np.exp(a - lse) * y.sum(axis=1, keepdims=True) - y) / div
     grads = []
     for l in range(len(Ws) - 1, -1, -1):
         delta = g * dacts[l]

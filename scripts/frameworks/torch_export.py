@@ -3,9 +3,10 @@
 
 The model is an ``nn.Sequential`` of ``nn.Linear`` layers, each followed by its activation module
 (``nn.Identity``, ``nn.Sigmoid``, ``nn.Tanh``, ``nn.Softplus``, ``nn.ReLU``, ``nn.GELU()`` (erf
-form), ``nn.SiLU``), so its ``state_dict`` names are ``0.weight`` (out, in), ``0.bias``,
+form), ``nn.SiLU``, ``nn.LeakyReLU()`` (slope 0.01)), so its ``state_dict`` names are ``0.weight`` (out, in), ``0.bias``,
 ``2.weight``, ...  Loss: mse = ``nn.MSELoss()`` (mean over all entries); softmax_cross_entropy =
-``nn.CrossEntropyLoss()`` with probability targets (mean over rows).  Note: ``nn.Softplus`` is
+``nn.CrossEntropyLoss()`` with probability targets (mean over rows; softmax_cross_entropy:sum:
+``reduction="sum"``).  Note: ``nn.Softplus`` is
 linear above ``threshold=20``, Clairaut's softplus is not.
 
 Hessian of ``loss(functional_call(model, params, x), y)`` w.r.t. the parameter dict, at float32
@@ -37,11 +38,12 @@ def main():
     from torch import nn
 
     acts = {"identity": nn.Identity, "sigmoid": nn.Sigmoid, "tanh": nn.Tanh, "softplus": nn.Softplus,
-            "relu": nn.ReLU, "gelu": nn.GELU, "silu": nn.SiLU}
+            "relu": nn.ReLU, "gelu": nn.GELU, "silu": nn.SiLU, "leaky_relu": nn.LeakyReLU}
     net = common.net_for(args)
     L = len(net.layers) - 1
     tdt = {np.float32: torch.float32, np.float64: torch.float64}
-    loss_mod = {"mse": nn.MSELoss(), "mse:sum": nn.MSELoss(reduction="sum")}.get(net.loss) or nn.CrossEntropyLoss()
+    loss_mod = {"mse": nn.MSELoss(), "mse:sum": nn.MSELoss(reduction="sum"),
+                "softmax_cross_entropy:sum": nn.CrossEntropyLoss(reduction="sum")}.get(net.loss) or nn.CrossEntropyLoss()
 
     def build(Ws, bs, dt):
         mods = []
@@ -102,7 +104,7 @@ def main():
                        else "torch.autograd.functional.hessian (reverse over reverse)")
                       + " of loss(torch.func.functional_call(model, params, x), y) w.r.t. the state_dict tensors",
            "f64": "model.double() with the stored values cast exactly",
-           "loss": "nn.MSELoss()" if net.loss == "mse" else 'nn.MSELoss(reduction="sum")' if net.loss == "mse:sum" else "nn.CrossEntropyLoss() with probability targets",
+           "loss": "nn.MSELoss()" if net.loss == "mse" else 'nn.MSELoss(reduction="sum")' if net.loss == "mse:sum" else 'nn.CrossEntropyLoss(reduction="sum") with probability targets' if net.loss == "softmax_cross_entropy:sum" else "nn.CrossEntropyLoss() with probability targets",
            "threads": torch.get_num_threads()}
     common.finish(args, net, layout="torch", tensors=tensors, entries=[(n, tensors[n].shape) for n in names],
                   loss32=loss_st, loss64=res[np.float64][0], grad64=res[np.float64][2],

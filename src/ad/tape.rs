@@ -595,6 +595,13 @@ pub(super) fn kernel_y_adjoint<R: Real>(k: GradKernel, w: &R, yv: &R, dyv: &R, [
         GradKernel::GeluTorch => rules::gelu_double_backward(t1, w, dyv, yv, ctx),
         // PyTorch (`threshold_backward`, `self:`): zeros_like(grad)
         GradKernel::ThresholdBackward => t1.set(&R::consts(ctx).zero, ctx),
+        // PyTorch (`leaky_relu_backward`, `self:`): zeros_like(grad)
+        GradKernel::LeakyReluBackward(_) => t1.set(&R::consts(ctx).zero, ctx),
+        // PyTorch (`softplus_backward`, `self:`): softplus_double_backward(grad * grad_output, self)
+        GradKernel::SoftplusBackward => {
+            t0.set_mul(w, dyv, ctx);
+            rules::softplus_double_backward(t1, t0, yv, ctx);
+        }
     }
 }
 

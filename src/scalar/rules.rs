@@ -45,7 +45,7 @@
 use std::fmt;
 use std::str::FromStr;
 
-use super::elementary::Activation;
+use super::elementary::{Activation, Slope};
 use super::{Real, Scalar};
 
 /// Whose derivative rules build the Hessian's graph.
@@ -182,6 +182,26 @@ pub enum GradKernel {
     /// Registered forward derivative (`threshold_backward`, `result:`):
     /// `zeros_like(ẏ) + threshold_backward(ḋy, y, 0)`; gradient to `y`: `zeros_like(grad)`.
     ThresholdBackward,
+    /// PyTorch `leaky_relu` (`nn.LeakyReLU(negative_slope)`) and `leaky_relu_backward(grad,
+    /// self, negative_slope, false)` (`derivatives.yaml`, `leaky_relu`, `self:`; CPU kernels
+    /// `leaky_relu_kernel` / `leaky_relu_backward_kernel` in
+    /// `aten/src/ATen/native/cpu/Activation.cpp`): value `x > 0 ? x : x·α`, gradient
+    /// `x > 0 ? dy : dy·α`, α the slope rounded into the format (`negval.to<scalar_t>()`:
+    /// the double of the decimal, then the format; equal to the direct rounding for 0.01); it
+    /// reads its input x. Registered forward derivative (`leaky_relu_backward`, `result:`):
+    /// `leaky_relu_backward(ḋy, x, α)` (no term in ẋ); gradient to `x`: `zeros_like(grad)`.
+    LeakyReluBackward(Slope),
+    /// PyTorch `softplus` (`nn.Softplus()`, β = 1, threshold 20) and `softplus_backward(grad,
+    /// self, beta, threshold)` (CPU scalar path, `aten/src/ATen/native/cpu/Activation.cpp`,
+    /// `softplus_kernel` / `softplus_backward_kernel`): value `x > 20 ? x : log1p(exp(x))`,
+    /// gradient `x > 20 ? dy : (dy·z)/(z + 1)`, `z = exp(x)`; it reads its input x. Registered
+    /// forward derivative (`derivatives.yaml`, `softplus_backward`, `result:`):
+    /// `softplus_backward(ḋy, x) + softplus_double_backward(ẋ·dy, x)`; gradient to `x`:
+    /// `softplus_double_backward(grad·dy, x)` = `sigmoid_backward(v, sigmoid(x))·(x < 20)·β`
+    /// (`FunctionsManual.cpp`) = `(v·(1 − s))·s` (measured on 3000 points against
+    /// `torch.autograd.grad` of `aten.softplus_backward`: f64 every value, gradient and
+    /// double backward; f32 the value differs on 142 (glibc's `log1pf`), the gradient on 1).
+    SoftplusBackward,
 }
 
 /// Where an element sits in the tensor a kernel runs over: its flat index and the tensor's
@@ -240,13 +260,15 @@ impl GradKernel {
             GradKernel::SiluTorch | GradKernel::SiluBackward => Some(Activation::Silu),
             GradKernel::GeluTorch => Some(Activation::Gelu),
             GradKernel::ThresholdBackward => Some(Activation::Relu),
+            GradKernel::LeakyReluBackward(a) => Some(Activation::LeakyRelu(a)),
+            GradKernel::SoftplusBackward => Some(Activation::Softplus),
         }
     }
 
     /// Whether the kernel reads its op's *input* x (`ErfcGrad`, `SwishGrad`) rather than its
     /// output y: the `y` of [`GradKernel::eval`] is then x.
     pub fn reads_input(self) -> bool {
-        matches!(self, GradKernel::ErfcGrad | GradKernel::SwishGrad | GradKernel::SiluTorch | GradKernel::SiluBackward | GradKernel::GeluTorch)
+        matches!(self, GradKernel::ErfcGrad | GradKernel::SwishGrad | GradKernel::SiluTorch | GradKernel::SiluBackward | GradKernel::GeluTorch | GradKernel::LeakyReluBackward(_) | GradKernel::SoftplusBackward)
     }
 
     /// The kernel whose formula differentiates this activation in the *outer* backward pass of
@@ -325,6 +347,18 @@ impl GradKernel {
             }
             // clamp_min(x, 0)
             GradKernel::ThresholdBackward => out.set_fun_deriv(super::Fun::Act(Activation::Relu), 0, x, ctx),
+            // a > 0 ? a : a * negval
+            GradKernel::LeakyReluBackward(a) => out.set_fun_deriv(super::Fun::Act(Activation::LeakyRelu(a)), 0, x, ctx),
+            // (a * beta) > threshold ? a : log1p(exp(a * beta)) / beta, beta = 1
+            GradKernel::SoftplusBackward => {
+                if x.gt(&R::from_f64(SOFTPLUS_THRESHOLD, ctx)) {
+                    out.set(x, ctx);
+                } else {
+                    let mut e = x.clone();
+                    e.set_exp(x, ctx);
+                    out.set_ln_1p(&e, ctx);
+                }
+            }
         }
     }
 
@@ -427,12 +461,33 @@ impl GradKernel {
                     out.set_constant(&S::Real::consts(rc).zero, ctx);
                 }
             }
+            GradKernel::LeakyReluBackward(a) => {
+                // self > 0 ? grad : grad * negval, y = x
+                if y.value().is_positive() {
+                    out.set(dy, ctx);
+                } else {
+                    let s = S::constant(&a.with_text(|t| S::Real::parse_decimal(t, rc)), ctx);
+                    out.set_mul(dy, &s, ctx);
+                }
+            }
+            GradKernel::SoftplusBackward => {
+                // z = exp(b * beta); (b * beta) > threshold ? a : a * z / (z + 1), y = x
+                if y.value().gt(&S::Real::from_f64(SOFTPLUS_THRESHOLD, rc)) {
+                    out.set(dy, ctx);
+                } else {
+                    t0.set_fun(super::Fun::Exp, y, ctx);
+                    t1.set_mul(dy, t0, ctx);
+                    out.set_add(t0, &one, ctx);
+                    t0.set_div(t1, out, ctx);
+                    out.set(t0, ctx);
+                }
+            }
         }
     }
 
     /// Whether the framework registers a forward derivative of this kernel ([`GradKernel::jvp`]).
     pub fn has_jvp(self) -> bool {
-        matches!(self, GradKernel::SigmoidBackward | GradKernel::TanhBackward | GradKernel::GeluTorch | GradKernel::ThresholdBackward)
+        matches!(self, GradKernel::SigmoidBackward | GradKernel::TanhBackward | GradKernel::GeluTorch | GradKernel::ThresholdBackward | GradKernel::LeakyReluBackward(_) | GradKernel::SoftplusBackward)
     }
 
     /// The tangent of `k(y, dy)` by the framework's *registered* forward derivative, where
@@ -445,6 +500,22 @@ impl GradKernel {
             return false;
         }
         let cs = R::consts(ctx);
+        if self == GradKernel::SoftplusBackward {
+            // softplus_backward(ḋy, x) + softplus_double_backward(ẋ·dy, x)
+            let mut t = [y.clone(), y.clone()];
+            let (mut first, mut v, mut second) = (y.clone(), y.clone(), y.clone());
+            self.eval(&mut first, y, dyt, at, &mut t, ctx);
+            v.set_mul(yt, dy, ctx);
+            softplus_double_backward(&mut second, &v, y, ctx);
+            out.set_add(&first, &second, ctx);
+            return true;
+        }
+        if let GradKernel::LeakyReluBackward(_) = self {
+            // leaky_relu_backward(ḋy, x, α)
+            let mut t = [y.clone(), y.clone()];
+            self.eval(out, y, dyt, at, &mut t, ctx);
+            return true;
+        }
         if matches!(self, GradKernel::GeluTorch | GradKernel::ThresholdBackward) {
             // gelu_backward(ḋy, x) + gelu_double_backward(ẋ, dy, x);
             // zeros_like(ẏ) + threshold_backward(ḋy, y, 0)
@@ -519,6 +590,27 @@ fn gelu_pdf<R: Real>(pdf: &mut R, sq: &R, ctx: &R::RCtx) {
     pdf.set_mul(sq, &R::from_f64(-0.5, ctx), ctx);
     e.set_exp(pdf, ctx);
     pdf.set_mul(&e, &R::from_f64(FRAC_2_SQRT_PI * FRAC_1_SQRT_2 * 0.5, ctx), ctx);
+}
+
+/// `nn.Softplus()`'s threshold (β = 1): above it the value is x and the gradient dy.
+const SOFTPLUS_THRESHOLD: f64 = 20.0;
+
+/// PyTorch's `softplus_double_backward(v, x, 1, 20)` (`FunctionsManual.cpp`):
+/// `sigmoid_backward(v, sigmoid(x)) * (x < threshold) * beta` = `(v·(1 − s))·s`, `s =
+/// 1/(1 + exp(−x))` (the `sigmoid` kernel's scalar path), times 1 below the threshold and
+/// `·0` (a zero of v's sign) from it on ([`GradKernel::SoftplusBackward`]).
+pub(crate) fn softplus_double_backward<R: Real>(out: &mut R, v: &R, x: &R, ctx: &R::RCtx) {
+    let cs = R::consts(ctx);
+    let (mut s, mut t) = (x.clone(), x.clone());
+    s.set_fun_deriv(super::Fun::Act(Activation::Sigmoid), 0, x, ctx);
+    t.set_sub(&cs.one, &s, ctx);
+    out.set_mul(v, &t, ctx);
+    t.set_mul(out, &s, ctx);
+    if !R::from_f64(SOFTPLUS_THRESHOLD, ctx).gt(x) {
+        out.set_mul(&t, &cs.zero, ctx);
+    } else {
+        out.set(&t, ctx);
+    }
 }
 
 /// TensorFlow's `SoftmaxCrossEntropyWithLogits` kernel (`tensorflow/core/kernels/xent_op.h`,

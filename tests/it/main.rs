@@ -56,3 +56,4 @@ mod models;
 mod roles;
 mod mp_routing;
 mod rules_jax_leaky;
+mod rules_torch_ce;

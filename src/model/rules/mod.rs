@@ -53,6 +53,7 @@ pub fn check(rules: Rules, method: Method, spec: &Spec) -> Result<(), String> {
                     method.name()
                 ));
             }
+            pytorch::check_method(method, spec)?;
             check_spec(rules, spec)
         }
     }
@@ -146,7 +147,7 @@ pub fn loss_grad<S: Scalar>(eval: &Eval, loss: Loss, grad: &mut [S], out: &[S], 
         // (`jax` module docs): `−((1 ⊘ M)·((y − a)·2))`; the softmax cross-entropy through
         // `log_softmax`'s transpose
         Rules::Jax => jax::loss_grad(loss, grad, out, y, n, tmp, ctx),
-        Rules::PyTorch => pytorch::loss_grad(loss, grad, out, y, tmp, ctx),
+        Rules::PyTorch => pytorch::loss_grad(loss, grad, out, y, n, tmp, ctx),
         _ => false,
     }
 }
