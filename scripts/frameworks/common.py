@@ -44,6 +44,8 @@ import sys
 import numpy as np
 
 ACTIVATIONS = ("identity", "sigmoid", "tanh", "softplus", "relu", "gelu", "silu")
+# leaky_relu: Clairaut's default slope 0.01; gelu_tanh: the tanh approximation of gelu
+ACTIVATIONS = ACTIVATIONS + ("leaky_relu", "gelu_tanh")
 LOSSES = ("mse", "mse:sum", "softmax_cross_entropy")
 LAYOUTS = ("torch", "keras", "flax", "flat")
 WEIGHT_NAMES = {"torch": ("weight",), "keras": ("kernel",), "flax": ("kernel",)}
@@ -427,6 +429,12 @@ def np_act(name, z):
     if name == "silu":
         s = _sigmoid(z)
         return z * s, s + z * s * (1.0 - s)
+    if name == "leaky_relu":
+        return np.where(z > 0, z, 0.01 * z), np.where(z > 0, 1.0, 0.01)
+    if name == "gelu_tanh":
+        c = math.sqrt(2.0 / math.pi)
+        t = np.tanh(c * (z + 0.044715 * z ** 3))
+        return 0.5 * z * (1.0 + t), 0.5 * (1.0 + t) + 0.5 * z * (1.0 - t * t) * c * (1.0 + 3 * 0.044715 * z * z)
     raise ValueError(name)
 
 
