@@ -595,6 +595,10 @@ pub(super) fn kernel_y_adjoint<R: Real>(k: GradKernel, w: &R, yv: &R, dyv: &R, [
         GradKernel::GeluTorch => rules::gelu_double_backward(t1, w, dyv, yv, ctx),
         // PyTorch (`threshold_backward`, `self:`): zeros_like(grad)
         GradKernel::ThresholdBackward => t1.set(&R::consts(ctx).zero, ctx),
+        // TensorFlow (`nn_grad.py`, `_ReluGradGrad`, `_LeakyReluGradGrad`): zeros_like(x)
+        GradKernel::ReluGrad | GradKernel::LeakyReluGrad { .. } => t1.set(&R::consts(ctx).zero, ctx),
+        // TensorFlow's softplus gradient is recorded op by op (`model::rules::tensorflow`)
+        GradKernel::SoftplusTf => unreachable!("{k:?} as a kernel node"),
     }
 }
 
