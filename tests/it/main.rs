@@ -55,3 +55,4 @@ mod exports16;
 mod models;
 mod roles;
 mod mp_routing;
+mod rules_tf_more;
