@@ -4,7 +4,9 @@ for Clairaut.
 
 The model is a ``keras.Sequential`` of ``Dense`` layers named ``dense``, ``dense_1``, ...
 (weights ``dense/kernel`` (in, out), ``dense/bias``), each with its activation (Keras names
-``linear``, ``sigmoid``, ``tanh``, ``softplus``, ``relu``, ``gelu`` (erf form), ``silu``); one
+``linear``, ``sigmoid``, ``tanh``, ``softplus``, ``relu``, ``gelu`` (erf form), ``silu``;
+Clairaut's ``leaky_relu`` (slope 0.01) as ``keras.activations.leaky_relu(x, negative_slope=0.01)``
+and ``gelu_tanh`` as ``keras.activations.gelu(x, approximate=True)``); one
 model per dtype (``dtype="float32"`` / ``"float64"``), weights assigned from the stored values.
 Loss, as the TF2 article writes it: mse = ``tf.reduce_mean(tf.square(y - pred))``;
 softmax_cross_entropy = ``tf.reduce_mean(tf.nn.softmax_cross_entropy_with_logits(labels=y,
@@ -35,6 +37,16 @@ KERAS_ACT = {"identity": "linear", "sigmoid": "sigmoid", "tanh": "tanh", "softpl
              "relu": "relu", "gelu": "gelu", "silu": "silu"}
 
 
+def keras_activation(name):
+    """The Keras activation of Clairaut's ``name`` (a name, or a callable with its arguments)."""
+    import keras
+    if name == "leaky_relu":
+        return lambda x: keras.activations.leaky_relu(x, negative_slope=0.01)
+    if name == "gelu_tanh":
+        return lambda x: keras.activations.gelu(x, approximate=True)
+    return KERAS_ACT[name]
+
+
 def main():
     args = common.parse_args("tf", __doc__, lambda ap: ap.add_argument(
         "--tf-function", action="store_true", help="compute the Hessian inside a tf.function (default: eager)"))
@@ -48,7 +60,7 @@ def main():
 
     def build(Ws, bs, dtype):
         model = keras.Sequential([keras.Input(shape=(net.layers[0],), dtype=dtype)] +
-                                 [keras.layers.Dense(net.layers[l + 1], activation=KERAS_ACT[net.activations[l]],
+                                 [keras.layers.Dense(net.layers[l + 1], activation=keras_activation(net.activations[l]),
                                                      use_bias=net.bias[l],
                                                      name="dense" if l == 0 else f"dense_{l}", dtype=dtype)
                                   for l in range(L)])

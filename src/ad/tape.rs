@@ -602,6 +602,10 @@ pub(super) fn kernel_y_adjoint<R: Real>(k: GradKernel, w: &R, yv: &R, dyv: &R, [
             t0.set_mul(w, dyv, ctx);
             rules::softplus_double_backward(t1, t0, yv, ctx);
         }
+        // TensorFlow (`nn_grad.py`, `_ReluGradGrad`, `_LeakyReluGradGrad`): zeros_like(x)
+        GradKernel::ReluGrad | GradKernel::LeakyReluGrad { .. } => t1.set(&R::consts(ctx).zero, ctx),
+        // TensorFlow's softplus gradient is recorded op by op (`model::rules::tensorflow`)
+        GradKernel::SoftplusTf => unreachable!("{k:?} as a kernel node"),
     }
 }
 

@@ -202,6 +202,30 @@ pub enum GradKernel {
     /// `torch.autograd.grad` of `aten.softplus_backward`: f64 every value, gradient and
     /// double backward; f32 the value differs on 142 (glibc's `log1pf`), the gradient on 1).
     SoftplusBackward,
+    /// TensorFlow `ReluGrad(gradients, features)` (`tensorflow/core/kernels/relu_op_functor.h`,
+    /// `ReluGrad`): `gradients * (features > 0).cast<T>()` — `dy·1` or `dy·0` (a zero with
+    /// dy's sign); `_ReluGrad` (`nn_grad.py`) passes the op's *output* y as `features`. Its
+    /// value `Relu`: `features.cwiseMax<PropagateNaN>(0)`. Registered gradient
+    /// `_ReluGradGrad`: `(relu_grad(grad, x), zeros_like(x))`, x the kernel's `features`.
+    ReluGrad,
+    /// TensorFlow `LeakyReluGrad(gradients, features, alpha)` (`relu_op_functor.h`,
+    /// `LeakyReluGrad`): `(features > 0).select(gradients, gradients * alpha)`; `_LeakyReluGrad`
+    /// (`nn_grad.py`) passes the op's *input* x ([`GradKernel::reads_input`]). Its value
+    /// `LeakyRelu`: `(features > 0).select(features, features * alpha)`; `alpha` is the op's
+    /// `float` attribute cast to the format (`static_cast<T>(alpha)`, `relu_op.h`), so the
+    /// slope is rounded to `float` first ([`tf_alpha`]). Registered gradient
+    /// `_LeakyReluGradGrad`: `(leaky_relu_grad(grad, x, alpha), zeros_like(x))`.
+    LeakyReluGrad {
+        /// Clairaut's slope (the attribute is its `float` rounding).
+        slope: Slope,
+    },
+    /// TensorFlow `Softplus` (`tensorflow/core/kernels/softplus_op.h`, `Softplus`): `x` where
+    /// `x > −t`, `exp(x)` where `x < t`, else `log1p(exp(x))`, `t = log(ε) + 2` in the format
+    /// (ε its machine epsilon); it reads its input x. Its registered gradient `_SoftplusGrad`
+    /// (`nn_grad.py`, tensorflow 2.21) is `grad * sigmoid(x)` — the ops `Sigmoid` (the
+    /// kernel's scalar path, [`GradKernel::SigmoidGrad`]'s value) and `Mul`, not the
+    /// `SoftplusGrad` kernel.
+    SoftplusTf,
 }
 
 /// Where an element sits in the tensor a kernel runs over: its flat index and the tensor's
@@ -262,6 +286,9 @@ impl GradKernel {
             GradKernel::ThresholdBackward => Some(Activation::Relu),
             GradKernel::LeakyReluBackward(a) => Some(Activation::LeakyRelu(a)),
             GradKernel::SoftplusBackward => Some(Activation::Softplus),
+            GradKernel::ReluGrad => Some(Activation::Relu),
+            GradKernel::LeakyReluGrad { slope } => Some(Activation::LeakyRelu(slope)),
+            GradKernel::SoftplusTf => Some(Activation::Softplus),
         }
     }
 
@@ -269,6 +296,7 @@ impl GradKernel {
     /// output y: the `y` of [`GradKernel::eval`] is then x.
     pub fn reads_input(self) -> bool {
         matches!(self, GradKernel::ErfcGrad | GradKernel::SwishGrad | GradKernel::SiluTorch | GradKernel::SiluBackward | GradKernel::GeluTorch | GradKernel::LeakyReluBackward(_) | GradKernel::SoftplusBackward)
+            || matches!(self, GradKernel::LeakyReluGrad { .. } | GradKernel::SoftplusTf)
     }
 
     /// The kernel whose formula differentiates this activation in the *outer* backward pass of
@@ -359,6 +387,23 @@ impl GradKernel {
                     out.set_ln_1p(&e, ctx);
                 }
             }
+            // features.cwiseMax<PropagateNaN>(0): std::max(x, 0) = (x < 0) ? 0 : x (−0 stays)
+            GradKernel::ReluGrad => {
+                if R::consts(ctx).zero.gt(x) {
+                    out.set(&R::consts(ctx).zero, ctx);
+                } else {
+                    out.set(x, ctx);
+                }
+            }
+            // (features > 0).select(features, features * alpha)
+            GradKernel::LeakyReluGrad { slope } => {
+                if x.is_positive() {
+                    out.set(x, ctx);
+                } else {
+                    out.set_mul(x, &tf_alpha::<R>(slope, ctx), ctx);
+                }
+            }
+            GradKernel::SoftplusTf => tf_softplus(out, x, ctx),
         }
     }
 
@@ -482,6 +527,25 @@ impl GradKernel {
                     out.set(t0, ctx);
                 }
             }
+            GradKernel::ReluGrad => {
+                // gradients * (features > 0).cast<T>(), features = the relu output y
+                let cs = S::Real::consts(rc);
+                let mask = S::constant(if y.value().is_positive() { &cs.one } else { &cs.zero }, ctx);
+                out.set_mul(dy, &mask, ctx);
+            }
+            GradKernel::LeakyReluGrad { slope } => {
+                // (features > 0).select(gradients, gradients * alpha), features = the input x
+                if y.value().is_positive() {
+                    out.set(dy, ctx);
+                } else {
+                    out.set_mul(dy, &S::constant(&tf_alpha::<S::Real>(slope, rc), ctx), ctx);
+                }
+            }
+            GradKernel::SoftplusTf => {
+                // grad * sigmoid(features), y = x: the `Sigmoid` op, then `Mul`
+                t0.set_fun_rule(GradKernel::SigmoidGrad, y, at, ctx);
+                out.set_mul(dy, t0, ctx);
+            }
         }
     }
 
@@ -545,6 +609,44 @@ impl GradKernel {
         }
         out.set_add(&first, &m2, ctx);
         true
+    }
+}
+
+/// TensorFlow's `LeakyRelu`/`LeakyReluGrad` `alpha` in format `R`: the op's `float` attribute
+/// (Keras passes `negative_slope`, a Python float, i.e. the `double` nearest the slope, which
+/// the attribute rounds to `float`), cast to the format (`relu_op.h`: `static_cast<T>`).
+pub fn tf_alpha<R: Real>(slope: Slope, ctx: &R::RCtx) -> R {
+    R::from_f64(f64::from(slope.to_f64() as f32), ctx)
+}
+
+/// TensorFlow's CPU `Softplus` kernel on the scalar path (`softplus_op.h`, [`GradKernel::SoftplusTf`]):
+/// `t = log(ε) + 2`; `x` where `x > −t`, `exp(x)` where `x < t`, else `log1p(exp(x))`. The
+/// scalar path calls glibc: its `exp` agrees with the correctly rounded one (measured on 1500
+/// random points of (−12, 12) in each format, `tf.nn.softplus` of 1-element tensors), its
+/// `log1p`/`log1pf` do not (41 and 30 of the 1500 differ), so `log1p` is glibc's itself at
+/// f32 and f64 (Rust's `ln_1p` on Linux; all 1500 agree).
+fn tf_softplus<R: Real>(out: &mut R, x: &R, ctx: &R::RCtx) {
+    let cs = R::consts(ctx);
+    let (mut t, mut e) = (x.clone(), x.clone());
+    let eps = R::from_f64(2f64.powi(1 - bits_of::<R>(ctx) as i32), ctx);
+    e.set_ln(&eps, ctx);
+    t.set_add(&e, &cs.two, ctx);
+    e.set_neg(&t, ctx);
+    if x.gt(&e) {
+        out.set(x, ctx);
+        return;
+    }
+    e.set_exp(x, ctx);
+    if t.gt(x) {
+        out.set(&e, ctx);
+        return;
+    }
+    // log1p: glibc's `log1p`/`log1pf` (not correctly rounded) at f64/f32, which Rust's
+    // `ln_1p` calls on Linux; correctly rounded in the other formats (no TensorFlow kernel)
+    match (bits_of::<R>(ctx), e.exact_f64()) {
+        (53, Some(v)) => *out = R::from_f64(v.ln_1p(), ctx),
+        (24, Some(v)) => *out = R::from_f64(f64::from((v as f32).ln_1p()), ctx),
+        _ => out.set_ln_1p(&e, ctx),
     }
 }
 

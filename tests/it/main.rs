@@ -57,3 +57,4 @@ mod roles;
 mod mp_routing;
 mod rules_jax_leaky;
 mod rules_torch_ce;
+mod rules_tf_more;

@@ -162,10 +162,11 @@ fn the_rules_option_computes_and_refuses_clearly() {
     let r = clairaut().args(["hessian", "--rules", "keras", "--problem"]).arg(&problem).output().unwrap();
     assert_eq!(r.status.code(), Some(2));
     // (the softmax cross-entropy, refused here before, is covered now: `rules_more`)
-    let relu = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/golden/relu-mse.json");
-    let r = clairaut().args(["hessian", "--method", "rev-rev", "--rules", "tensorflow", "--problem"]).arg(relu).output().unwrap();
+    // (relu, covered now too, `rules_tf_more`: gelu_tanh stays refused)
+    let gelu_tanh = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/golden/gelu_tanh-mse.json");
+    let r = clairaut().args(["hessian", "--method", "rev-rev", "--rules", "tensorflow", "--problem"]).arg(gelu_tanh).output().unwrap();
     assert_eq!(r.status.code(), Some(2));
-    assert!(String::from_utf8_lossy(&r.stderr).contains("relu"));
+    assert!(String::from_utf8_lossy(&r.stderr).contains("gelu_tanh"));
 }
 
 /// `rules = jax` with tanh (XLA's rational `tanh`, `scalar::xla`; JAX's rule

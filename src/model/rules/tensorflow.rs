@@ -27,6 +27,24 @@
 //!   `x * sigmoid(x)` and whose gradient recomputes `s = sigmoid(beta * x)` (beta = 1) and
 //!   returns `dy * (s * (1.0 + (beta * x) * (1.0 - s)))` — recorded op by op, the `Sigmoid`
 //!   as TensorFlow's op.
+//! * `relu` (Keras 3 `relu` with its defaults → `tf.nn.relu`, the `Relu` op; `_ReluGrad`,
+//!   `nn_grad.py`): `relu_grad(grad, y)` of the op's *output* y — the `ReluGrad` kernel
+//!   (`tensorflow/core/kernels/relu_op_functor.h`) `gradients * (features > 0).cast<T>()`, so a
+//!   dead unit passes `grad·0`, a zero with grad's sign ([`GradKernel::ReluGrad`]). The value:
+//!   `features.cwiseMax<PropagateNaN>(0)` (`Relu`).
+//! * `leaky_relu` (Clairaut's `leaky_relu:α`; Keras 3 `leaky_relu(x, negative_slope=α)` →
+//!   `tf.nn.leaky_relu(x, alpha=α)`, `nn_ops.py`, the `LeakyRelu` op; `_LeakyReluGrad`):
+//!   `leaky_relu_grad(grad, x, alpha)` of the op's *input* x — `(features > 0).select(gradients,
+//!   gradients * alpha)`; value `(features > 0).select(features, features * alpha)`
+//!   (`relu_op_functor.h`, `LeakyRelu`/`LeakyReluGrad`). `alpha` is a `float` attribute cast to
+//!   the format, so α is rounded to `float` first at every precision
+//!   ([`GradKernel::LeakyReluGrad`], `scalar::rules::tf_alpha`).
+//! * `softplus` (Keras `softplus` → `tf.math.softplus`, the `Softplus` op,
+//!   `tensorflow/core/kernels/softplus_op.h`: `x` above `−(log ε + 2)`, `exp(x)` below
+//!   `log ε + 2`, else `log1p(exp(x))`, [`GradKernel::SoftplusTf`]): its registered gradient in
+//!   tensorflow 2.21 (`nn_grad.py`, `_SoftplusGrad`) is `grad * math_ops.sigmoid(op.inputs[0])`
+//!   — a `Sigmoid` op of the input and a `Mul`, recorded op by op (not the `SoftplusGrad`
+//!   kernel, which only `_SoftplusGradGrad` would run).
 //! * `MatMul` (`_MatMulGrad`) and `AddV2` (`_AddGrad`, Keras 3 `Dense` adds the bias with
 //!   `ops.add`: a `reduce_sum` over the batch): Clairaut's matrix products and batch sums.
 //!
@@ -46,12 +64,21 @@
 //! its first gradient (`Square`: `grad * (2 * x)`, `Exp`: `grad * y`, `Mul`, `Neg`) by theirs;
 //! `silu`'s forward op by its custom gradient ([`GradKernel::SwishGrad`]), the ops of its
 //! first gradient by theirs (its `Sigmoid` by `_SigmoidGrad`).
+//! `Relu` by `_ReluGrad` again (`ReluGrad` of the incoming adjoint by the output) and
+//! `ReluGrad` by `_ReluGradGrad`: `(relu_grad(grad, x), zeros_like(x))`, x the kernel's
+//! `features` input (the relu output) — the adjoint of `gradients` masked, a zero to
+//! `features`; `LeakyRelu` by `_LeakyReluGrad` and `LeakyReluGrad` by `_LeakyReluGradGrad`,
+//! `(leaky_relu_grad(grad, x, alpha), zeros_like(x))`, x the pre-activation. `Softplus` by
+//! `_SoftplusGrad` again (`w * sigmoid(x)`, the `Sigmoid` of the loop-invariant input: its
+//! forward tensor's scalar path), the `Sigmoid` and `Mul` of its first gradient by
+//! `_SigmoidGrad` and `_MulGrad`.
 //! `jacobian` runs the P sweeps vectorized (`pfor`): each kernel runs once over the P sweeps'
 //! stacked tensors, which decides each element's packet or scalar path (`Sweep::run_row`).
 //!
 //! # Covered
-//! Activations `sigmoid`, `tanh`, `gelu` (erf form), `silu`, `identity` (Keras `linear`: no
-//! op); losses `mse`, `mse:sum`, `softmax_cross_entropy`, `softmax_cross_entropy:sum` (the
+//! Activations `sigmoid`, `tanh`, `gelu` (erf form), `silu`, `relu`, `leaky_relu` (any slope),
+//! `softplus`, `identity` (Keras `linear`: no op); not `gelu_tanh` (`tf.nn.gelu(approximate=
+//! True)` composes `pow(x, 3)`, whose value and `_PowGrad` are not reproduced); losses `mse`, `mse:sum`, `softmax_cross_entropy`, `softmax_cross_entropy:sum` (the
 //! sparse op, `SparseSoftmaxCrossEntropyWithLogits`, has another kernel: not covered).
 //! Elementary functions are correctly rounded: TensorFlow's scalar paths (glibc) agree, but
 //! on tensors that fill a packet its kernels take Eigen's `pexp` and rational approximations
@@ -66,18 +93,21 @@ use super::super::{Activation, Loss};
 use crate::scalar::rules::{GradKernel, Lane};
 use crate::scalar::{Fun, Real, Scalar};
 
-/// The kernel of TensorFlow's registered gradient of `act`, if it has one (`None` for
-/// `identity`, which TensorFlow does not record, and for the composites `gelu`, `silu`).
+/// The kernel of TensorFlow's registered gradient of `act`, if it has one and reads the op's
+/// output (`None` for `identity`, which TensorFlow does not record, for the composites `gelu`,
+/// `silu`, and for `leaky_relu`, `softplus`, whose gradients read the input: [`activation`],
+/// [`chain`]).
 pub(super) fn kernel(act: Activation) -> Option<GradKernel> {
     match act {
         Activation::Sigmoid => Some(GradKernel::SigmoidGrad),
         Activation::Tanh => Some(GradKernel::TanhGrad),
+        Activation::Relu => Some(GradKernel::ReluGrad),
         _ => None,
     }
 }
 
 /// The activations TensorFlow's rules cover, as errors name them ([`covers`]).
-pub(super) const ACTIVATIONS: &str = "sigmoid, tanh, gelu, silu and identity";
+pub(super) const ACTIVATIONS: &str = "sigmoid, tanh, gelu, silu, relu, leaky_relu, softplus and identity";
 
 /// The losses TensorFlow's rules cover, as errors name them ([`covers_loss`]).
 pub(super) const LOSSES: &str = "mse, mse:sum, softmax_cross_entropy and softmax_cross_entropy:sum";
@@ -85,6 +115,7 @@ pub(super) const LOSSES: &str = "mse, mse:sum, softmax_cross_entropy and softmax
 /// Whether TensorFlow's rules cover `act`.
 pub(super) fn covers(act: Activation) -> bool {
     matches!(act, Activation::Identity | Activation::Sigmoid | Activation::Tanh | Activation::Gelu | Activation::Silu)
+        || matches!(act, Activation::Relu | Activation::LeakyRelu(_) | Activation::Softplus)
 }
 
 /// Whether TensorFlow's rules cover `loss` (`tf.nn.softmax_cross_entropy_with_logits`; the
@@ -100,12 +131,15 @@ fn frac_1_sqrt_2<R: Real>(rc: &R::RCtx) -> R {
 }
 
 /// `out = act(z)` for element `k` of a `len`-element tensor as TensorFlow composes the
-/// composite activations (module docs), keeping `gelu`'s intermediate nodes `[u, 0.5·x,
+/// composite activations and records the ops whose gradients read the input (`leaky_relu`,
+/// `softplus`) (module docs), keeping `gelu`'s intermediate nodes `[u, 0.5·x,
 /// erfc(u)]` at `inner[3k..]` for [`chain`]; `false` for the others.
 pub(super) fn activation<S: Scalar>(act: Activation, out: &mut S, z: &S, at: Lane, inner: &mut Vec<S>, ctx: &S::Ctx) -> bool {
     let rc = S::real_ctx(ctx);
     match act {
         Activation::Silu => out.set_fun_rule(GradKernel::SwishGrad, z, at, ctx),
+        Activation::LeakyRelu(slope) => out.set_fun_rule(GradKernel::LeakyReluGrad { slope }, z, at, ctx),
+        Activation::Softplus => out.set_fun_rule(GradKernel::SoftplusTf, z, at, ctx),
         Activation::Gelu => {
             if inner.len() < 3 * at.len {
                 inner.resize(3 * at.len, z.clone());
@@ -125,10 +159,33 @@ pub(super) fn activation<S: Scalar>(act: Activation, out: &mut S, z: &S, at: Lan
 }
 
 /// `g ← ∂L/∂z` through the composite activations, with the ops of their registered (`gelu`:
-/// `_MulGrad`, `_ErfcGrad`, `_NegGrad`) or custom (`silu`) gradients (module docs); `false`
-/// for the others.
+/// `_MulGrad`, `_ErfcGrad`, `_NegGrad`; `softplus`: `_SoftplusGrad`'s `Sigmoid` and `Mul`) or
+/// custom (`silu`) gradients, and through `leaky_relu` by the `LeakyReluGrad` kernel of the
+/// input (module docs); `false` for the others.
 pub(super) fn chain<S: Scalar>(act: Activation, g: &mut [S], z: &[S], inner: &[S], ctx: &S::Ctx) -> bool {
-    if !matches!(act, Activation::Gelu | Activation::Silu) || g.is_empty() {
+    if g.is_empty() {
+        return false;
+    }
+    if let Activation::LeakyRelu(slope) = act {
+        // leaky_relu_grad(grad, x, alpha) of the input x (`_LeakyReluGrad`)
+        let (mut t, len) = (g[0].clone(), g.len());
+        for (k, (gk, zk)) in g.iter_mut().zip(z).enumerate() {
+            t.set_grad_kernel(GradKernel::LeakyReluGrad { slope }, zk, gk, Lane::new(k, len), ctx);
+            gk.set(&t, ctx);
+        }
+        return true;
+    }
+    if act == Activation::Softplus {
+        // grad * sigmoid(x) (`_SoftplusGrad`): the `Sigmoid` op of the input x, then `Mul`
+        let (mut s, mut t, len) = (g[0].clone(), g[0].clone(), g.len());
+        for (k, (gk, zk)) in g.iter_mut().zip(z).enumerate() {
+            s.set_fun_rule(GradKernel::SigmoidGrad, zk, Lane::new(k, len), ctx);
+            t.set_mul(gk, &s, ctx);
+            gk.set(&t, ctx);
+        }
+        return true;
+    }
+    if !matches!(act, Activation::Gelu | Activation::Silu) {
         return false;
     }
     let rc = S::real_ctx(ctx);
