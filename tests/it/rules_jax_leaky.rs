@@ -24,9 +24,9 @@ fn both(ex: &str, rules: Rules) -> [(Vec<f64>, Vec<f64>); 2] {
 /// `leaky_relu` (`jax.nn.leaky_relu`, slope 0.01: `select(x ≥ 0, x, x·0.01)`, its cotangent
 /// `select(x ≥ 0, ct, +0) + select(x ≥ 0, +0, ct)·0.01`) on 1→2→1 leaky_relu/identity mse and
 /// 2→2→2 leaky_relu/leaky_relu `mse:sum`, N = 1, pre-activations of both signs: every entry
-/// equal in value at f32 and f64 (the slope's side and the support's), and at least as many
-/// bitwise equal as Clairaut's own graph (`σ′ = 0.01` off the support: the same values, its own
-/// zero signs); the bits pinned from below.
+/// bit for bit at f32 and f64 (measured 49/49 and 144/144). Clairaut's own graph (`σ′ = 0.01`
+/// off the support) happens to round alike on these problems, so the test pins the JAX rules
+/// themselves, not a difference between the graphs.
 #[test]
 fn jax_rules_reproduce_leaky_relu_in_value() {
     for (ex, p) in [("jax-tiny-leaky-relu-identity", 7), ("jax-tiny-leaky-relu-sum", 12)] {
@@ -38,21 +38,23 @@ fn jax_rules_reproduce_leaky_relu_in_value() {
         }
         eprintln!("{ex}: (rules jax, clairaut) bitwise f32 {:?}, f64 {:?} of {}", counts[0], counts[1], p * p);
         for (a, c) in counts {
-            assert!(a >= c && a >= p * p / 2, "{ex}: jax {a}, clairaut {c}");
+            assert!(a == p * p && a >= c, "{ex}: jax {a}, clairaut {c} of {}", p * p);
         }
     }
 }
 
 /// `softmax_cross_entropy:sum` (`jnp.sum(-jnp.sum(y * jax.nn.log_softmax(pred)))`: the
 /// cotangent reaching `log_softmax` is `y_k·(−1)`, not `y_k·(−(1 ⊘ N))`) on 1→3 identity,
-/// N = 2: nearer JAX's Hessian than Clairaut's own graph at f32 and f64 (refused before).
+/// N = 2: every entry at f64 and 34 of 36 at f32 (measured; the other two need the fused
+/// tangent dot `dot(ċt, x)` over the rows that `scripts/frameworks/jax_rules_sim.py` found,
+/// not implemented), against 26 and 19 for Clairaut's own graph (refused before).
 #[test]
 fn jax_rules_take_the_summed_cross_entropy() {
     let ex = "jax-tiny-identity-ce-sum";
-    for ((o, j), (c, _)) in both(ex, Rules::Jax).iter().zip(both(ex, Rules::Clairaut).iter()) {
+    for (((o, j), (c, _)), least) in both(ex, Rules::Jax).iter().zip(both(ex, Rules::Clairaut).iter()).zip([34, 36]) {
         assert_eq!(j.len(), 36);
         let (a, b) = (bitwise_equal(o, j), bitwise_equal(c, j));
         eprintln!("{ex}: rules jax {a}, clairaut {b} of 36");
-        assert!(a > b && a >= 30, "{ex}: jax {a}, clairaut {b}");
+        assert!(a > b && a >= least, "{ex}: jax {a} (pinned {least}), clairaut {b}");
     }
 }
