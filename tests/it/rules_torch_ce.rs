@@ -10,37 +10,10 @@
 //! `torch.exp`'s, not correctly rounded: measured on random rows, about 3% of f64 `exp` values
 //! differ from the correctly rounded ones Clairaut uses).
 
-use clairaut::hessian::Method;
 use clairaut::scalar::rules::Rules;
 
-use super::rules::{assert_rules_refused, bitwise_equal, committed, dir, f32ctx, f64ctx, ours};
-
-/// How many entries of `example`'s committed PyTorch Hessian Clairaut reproduces bit for bit
-/// under `rules` (`rev-rev` for the `torch-rr-*` exports, else `fwd-rev`), at f32 and f64, and
-/// the entry count.
-fn agree(example: &str, rules: Rules) -> (usize, usize, usize) {
-    let method = if example.starts_with("torch-rr-") { Method::RevRev } else { Method::FwdRev };
-    let (t32, t64) = (committed(example, "torch", "f32"), committed(example, "torch", "f64"));
-    let a32 = bitwise_equal(&ours::<f32>(example, method, rules, &f32ctx()), &t32);
-    let a64 = bitwise_equal(&ours::<f64>(example, method, rules, &f64ctx()), &t64);
-    (a32, a64, t64.len())
-}
-
-/// (example, the least count at f32, at f64, the entry count) under `rules = pytorch`.
-type Pin = (&'static str, usize, usize, usize);
-
-/// Asserts each pin, and that `rules = pytorch` beats Clairaut's own rules (printed: the
-/// measured counts).
-fn check(pins: &[Pin]) {
-    for &(ex, min32, min64, n) in pins {
-        let (a32, a64, len) = agree(ex, Rules::PyTorch);
-        let (c32, c64, _) = agree(ex, Rules::Clairaut);
-        eprintln!("{ex}: rules pytorch f32 {a32}, f64 {a64}; rules clairaut f32 {c32}, f64 {c64} of {len}");
-        assert_eq!(len, n, "{ex}");
-        assert!(a32 >= min32 && a64 >= min64, "{ex}: f32 {a32} (pinned {min32}), f64 {a64} (pinned {min64}) of {n}");
-        assert!(a32 + a64 > c32 + c64, "{ex}: clairaut's own rules f32 {c32}, f64 {c64}");
-    }
-}
+use super::rules::{assert_rules_refused, dir};
+use super::rules_torch_more::{agree, check};
 
 /// The softmax cross-entropy under `fwd-rev`, pinned from below (measured): 2→2→3
 /// tanh/identity (mean, N = 1) f32 183 and f64 126 of 225 (Clairaut's own rules 38/38);

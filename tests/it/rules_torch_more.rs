@@ -16,7 +16,7 @@ use super::rules::{bitwise_equal, committed, f32ctx, f64ctx, ours};
 /// How many entries of `example`'s committed PyTorch Hessian Clairaut reproduces bit for bit
 /// under `rules` (`rev-rev` for the `torch-rr-*` exports, else `fwd-rev`), at f32 and f64, and
 /// the entry count.
-fn agree(example: &str, rules: Rules) -> (usize, usize, usize) {
+pub(crate) fn agree(example: &str, rules: Rules) -> (usize, usize, usize) {
     let method = if example.starts_with("torch-rr-") { Method::RevRev } else { Method::FwdRev };
     let (t32, t64) = (committed(example, "torch", "f32"), committed(example, "torch", "f64"));
     let a32 = bitwise_equal(&ours::<f32>(example, method, rules, &f32ctx()), &t32);
@@ -25,11 +25,11 @@ fn agree(example: &str, rules: Rules) -> (usize, usize, usize) {
 }
 
 /// (example, the least count at f32, at f64, the entry count) under `rules = pytorch`.
-type Pin = (&'static str, usize, usize, usize);
+pub(crate) type Pin = (&'static str, usize, usize, usize);
 
 /// Asserts each pin, and that `rules = pytorch` beats Clairaut's own rules at the precisions
 /// where it reproduces more than they do (printed: the measured counts).
-fn check(pins: &[Pin]) {
+pub(crate) fn check(pins: &[Pin]) {
     for &(ex, min32, min64, n) in pins {
         let (a32, a64, len) = agree(ex, Rules::PyTorch);
         let (c32, c64, _) = agree(ex, Rules::Clairaut);
