@@ -176,7 +176,7 @@ fn nonnegative<R: Real>(x: &R) -> bool {
 /// literal: the Python float (binary64 nearest the decimal) rounded to the format.
 fn leaky_scale<S: Scalar>(out: &mut S, v: &S, slope: crate::scalar::elementary::Slope, ctx: &S::Ctx) {
     let rc = S::real_ctx(ctx);
-    let c = S::Real::from_f64(slope.with_text(|t| t.parse::<f64>().expect("a slope is a decimal")), rc);
+    let c = S::Real::from_f64(slope.to_f64(), rc);
     let mut y = c.clone();
     y.set_mul(v.value(), &c, rc);
     out.set_fun_known(v, [&y, &c, &S::Real::consts(rc).zero], ctx);
